@@ -1,0 +1,90 @@
+package io.liandan.app;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.generate.Generator;
+import io.liandan.llm.generate.SamplingConfig;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code liandan model generate}: prints prompt + new ids as a JSON array. */
+@Command(name = "generate", description = "Generate from token ids; prints the full id sequence as JSON.")
+final class ModelGenerate implements Callable<Integer> {
+  @Option(names = "--model", required = true) Path model;
+
+  @Option(names = "--adapter") Path adapter;
+
+  @Option(names = "--prompt-ids", required = true, split = ",", description = "comma-separated prompt ids")
+  List<String> promptIds;
+
+  @Option(names = "--max-new-tokens", defaultValue = "32") int maxNewTokens;
+
+  @Option(names = "--do-sample", description = "sample instead of greedy") boolean doSample;
+
+  @Option(names = "--temperature", defaultValue = "1.0") double temperature;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "0 = off") int topK;
+
+  @Option(names = "--top-p", defaultValue = "1.0", description = "1 = off") double topP;
+
+  @Option(names = "--seed", defaultValue = "0") long seed;
+
+  @Option(names = "--eos-ids", split = ",", description = "stop ids (default: generation_config.json's eos_token_id; 'none' to never stop early)")
+  List<String> eosIds;
+
+  @Mixin ModelCommand.DeviceOption device;
+
+  @Override
+  public Integer call() throws Exception {
+    boolean sampling = doSample || topK > 0 || topP < 1 || temperature != 1.0;
+    List<long[]> prompts = new ArrayList<>();
+    prompts.add(promptIds.stream().mapToLong(s -> parseId(s.trim())).toArray());
+    try (NDManager m = device.manager();
+        Qwen2Weights w = Qwen2Weights.load(model, m);
+        LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
+      Qwen2Model net = new Qwen2Model(w);
+      net.setHook(lora);
+      SamplingConfig cfg =
+          new SamplingConfig(maxNewTokens, sampling, temperature, topK, topP, seed, eos(w), 0);
+      List<long[]> out = new Generator(net).generate(prompts, cfg);
+      System.out.println(new ObjectMapper().writeValueAsString(out.get(0)));
+    }
+    return 0;
+  }
+
+  private Set<Long> eos(Qwen2Weights w) throws Exception {
+    Set<Long> ids = new HashSet<>();
+    if (eosIds != null) {
+      for (String s : eosIds) if (!s.equals("none")) ids.add(parseId(s.trim()));
+      return ids;
+    }
+    Path gen = model.resolve("generation_config.json");
+    if (Files.exists(gen)) {
+      var n = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
+      if (n.isArray()) n.forEach(x -> ids.add(x.asLong()));
+      else if (n.isNumber()) ids.add(n.asLong());
+      return ids;
+    }
+    w.config().eosTokenIds().forEach(i -> ids.add((long) i));
+    return ids;
+  }
+
+  private static long parseId(String s) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--prompt-ids/--eos-ids: '" + s + "' is not a token id");
+    }
+  }
+}

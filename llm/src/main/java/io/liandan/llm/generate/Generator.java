@@ -1,0 +1,101 @@
+package io.liandan.llm.generate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.model.KvCache;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Model;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Batched generation with a KV cache: prompts are left-padded (positions count real tokens only,
+ * as transformers' generate does), one forward over the prompts, then one token per step until
+ * every row has emitted an EOS id or max_new_tokens is reached.
+ */
+public final class Generator {
+  private final Qwen2Model model;
+
+  public Generator(Qwen2Model model) {
+    this.model = model;
+  }
+
+  /** Returns each prompt followed by its new tokens (up to and including an EOS id). */
+  public List<long[]> generate(List<long[]> prompts, SamplingConfig cfg) {
+    int B = prompts.size(), L = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+    if (B == 0) return List.of();
+    if (L == 0) throw new IllegalArgumentException("empty prompt: generation needs at least one token");
+    int V = model.config().vocabSize();
+    long[] ids = new long[B * L], mask = new long[B * L], pos = new long[B * L];
+    long[] nextPos = new long[B];
+    for (int b = 0; b < B; b++) {
+      long[] p = prompts.get(b);
+      int pad = L - p.length;
+      Arrays.fill(ids, b * L, b * L + pad, cfg.padTokenId());
+      for (int t = 0; t < p.length; t++) {
+        ids[b * L + pad + t] = p[t];
+        mask[b * L + pad + t] = 1;
+        pos[b * L + pad + t] = t;
+      }
+      for (int t = 0; t < pad; t++) pos[b * L + t] = 1; // transformers fills padding positions with 1
+      nextPos[b] = p.length;
+    }
+    List<List<Long>> out = new ArrayList<>();
+    for (long[] p : prompts) out.add(new ArrayList<>(Arrays.stream(p).boxed().toList()));
+    boolean[] done = new boolean[B];
+    TokenSampler sampler = new TokenSampler(cfg);
+    NDManager m = model.manager();
+    long[] fullMask = mask;
+    try (NoGrad ng = new NoGrad();
+        KvCache cache = new KvCache(model.config().numHiddenLayers())) {
+      long[] stepIds = ids, stepPos = pos;
+      int T = L;
+      for (int step = 0; step < cfg.maxNewTokens(); step++) {
+        float[] last;
+        try (NDScope scope = new NDScope()) {
+          NDArray logits =
+              model.forward(
+                  m.create(stepIds, new Shape(B, T)),
+                  m.create(fullMask, new Shape(B, fullMask.length / B)),
+                  m.create(stepPos, new Shape(B, T)),
+                  cache,
+                  false);
+          last = logits.get(":, -1, :").toFloatArray(); // (B, V)
+        }
+        stepIds = new long[B];
+        stepPos = new long[B];
+        boolean all = true;
+        for (int b = 0; b < B; b++) {
+          long tok = done[b] ? cfg.padTokenId() : sampler.next(last, b * V, V);
+          if (!done[b]) {
+            out.get(b).add(tok);
+            done[b] = cfg.eosTokenIds().contains(tok);
+          }
+          all &= done[b];
+          stepIds[b] = tok;
+          stepPos[b] = nextPos[b]++;
+        }
+        if (all) break;
+        fullMask = appendOnes(fullMask, B);
+        T = 1;
+      }
+    }
+    List<long[]> result = new ArrayList<>();
+    for (List<Long> row : out) result.add(row.stream().mapToLong(Long::longValue).toArray());
+    return result;
+  }
+
+  /** (B, Tk) mask → (B, Tk+1) with the new position real. */
+  private static long[] appendOnes(long[] mask, int B) {
+    int tk = mask.length / B;
+    long[] next = new long[B * (tk + 1)];
+    for (int b = 0; b < B; b++) {
+      System.arraycopy(mask, b * tk, next, b * (tk + 1), tk);
+      next[b * (tk + 1) + tk] = 1;
+    }
+    return next;
+  }
+}

@@ -1,0 +1,200 @@
+package io.liandan.llm.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Qwen2 architecture as Hugging Face's {@code config.json} describes it, read once and validated
+ * here; derived sizes (head_dim, GQA groups) are computed in one place. Accepts both the Hub style
+ * (top-level {@code rope_theta}, {@code torch_dtype}) and the transformers-5 style ({@code
+ * rope_parameters}, {@code dtype}). Not a general config: other architectures are refused.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Qwen2Config(
+    @JsonProperty("model_type") String modelType,
+    @JsonProperty("vocab_size") int vocabSize,
+    @JsonProperty("hidden_size") int hiddenSize,
+    @JsonProperty("intermediate_size") int intermediateSize,
+    @JsonProperty("num_hidden_layers") int numHiddenLayers,
+    @JsonProperty("num_attention_heads") int numAttentionHeads,
+    @JsonProperty("num_key_value_heads") int numKeyValueHeads,
+    @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+    @JsonProperty("rope_theta") double ropeTheta,
+    @JsonProperty("rms_norm_eps") double rmsNormEps,
+    @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings,
+    @JsonProperty("initializer_range") double initializerRange,
+    @JsonProperty("bos_token_id") Integer bosTokenId,
+    @JsonProperty("eos_token_id") List<Integer> eosTokenIds,
+    @JsonProperty("torch_dtype") String torchDtype) {
+
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  public Qwen2Config {
+    eosTokenIds = eosTokenIds == null ? List.of() : List.copyOf(eosTokenIds);
+  }
+
+  /** Per-head width; Qwen2 has no separate head_dim key. */
+  public int headDim() {
+    return hiddenSize / numAttentionHeads;
+  }
+
+  /** Query heads per key/value head (grouped-query attention). */
+  public int groups() {
+    return numAttentionHeads / numKeyValueHeads;
+  }
+
+  /** The Hugging Face class name transformers instantiates for this config. */
+  @JsonProperty("architectures")
+  public List<String> architectures() {
+    return List.of("Qwen2ForCausalLM");
+  }
+
+  @JsonProperty("hidden_act")
+  public String hiddenAct() {
+    return "silu";
+  }
+
+  /** Reads {@code dir/config.json} (or the file itself when {@code path} is a file). */
+  public static Qwen2Config load(Path path) {
+    Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
+    if (!Files.exists(file)) {
+      throw new IllegalArgumentException(file + ": no config.json (is this a model folder?)");
+    }
+    try {
+      return fromJson(JSON.readTree(file.toFile()), file.toString());
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** Maps a parsed config.json; {@code source} names the file in error messages. */
+  static Qwen2Config fromJson(JsonNode n, String source) {
+    List<String> problems = new ArrayList<>();
+    String type = n.path("model_type").asText("");
+    if (!type.equals("qwen2")) {
+      throw new IllegalArgumentException(
+          source
+              + ": model_type '"
+              + type
+              + "' is not supported; Liandan trains the Qwen2 architecture (model_type qwen2,"
+              + " e.g. Qwen2.5)");
+    }
+    JsonNode rope = n.path("rope_parameters");
+    JsonNode scaling = n.path("rope_scaling");
+    String ropeType =
+        rope.isObject()
+            ? rope.path("rope_type").asText("default")
+            : scaling.isObject() ? scaling.path("rope_type").asText("default") : "default";
+    if (!ropeType.equals("default")) {
+      problems.add("rope_type '" + ropeType + "' is not supported (only default RoPE)");
+    }
+    if (n.path("use_sliding_window").asBoolean(false)) {
+      problems.add("use_sliding_window: true is not supported");
+    }
+    String act = n.path("hidden_act").asText("silu");
+    if (!act.equals("silu")) {
+      problems.add("hidden_act '" + act + "' is not supported (only silu)");
+    }
+    double theta =
+        rope.isObject() && rope.has("rope_theta")
+            ? rope.get("rope_theta").asDouble()
+            : n.path("rope_theta").asDouble(10000.0);
+    List<Integer> eos = new ArrayList<>();
+    JsonNode e = n.path("eos_token_id");
+    if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
+    else if (e.isNumber()) eos.add(e.asInt());
+    String dtype =
+        n.hasNonNull("torch_dtype")
+            ? n.get("torch_dtype").asText()
+            : n.hasNonNull("dtype") ? n.get("dtype").asText() : "float32";
+    int hidden = required(n, "hidden_size", problems);
+    int heads = required(n, "num_attention_heads", problems);
+    Qwen2Config c =
+        new Qwen2Config(
+            type,
+            required(n, "vocab_size", problems),
+            hidden,
+            required(n, "intermediate_size", problems),
+            required(n, "num_hidden_layers", problems),
+            heads,
+            n.path("num_key_value_heads").asInt(heads),
+            n.path("max_position_embeddings").asInt(32768),
+            theta,
+            n.path("rms_norm_eps").asDouble(1e-6),
+            n.path("tie_word_embeddings").asBoolean(false),
+            n.path("initializer_range").asDouble(0.02),
+            n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null,
+            eos,
+            dtype);
+    if (problems.isEmpty()) problems.addAll(c.problems());
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
+    }
+    return c;
+  }
+
+  /** Checks the sizes that the forward pass relies on; returns every problem, not just the first. */
+  public List<String> problems() {
+    List<String> p = new ArrayList<>();
+    if (hiddenSize <= 0) p.add("hidden_size must be positive");
+    if (numAttentionHeads <= 0) p.add("num_attention_heads must be positive");
+    if (numKeyValueHeads <= 0) p.add("num_key_value_heads must be positive");
+    if (numAttentionHeads > 0 && hiddenSize % numAttentionHeads != 0)
+      p.add("hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + numAttentionHeads);
+    if (numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads != 0)
+      p.add(
+          "num_attention_heads "
+              + numAttentionHeads
+              + " is not divisible by num_key_value_heads "
+              + numKeyValueHeads);
+    if (numAttentionHeads > 0 && (hiddenSize / numAttentionHeads) % 2 != 0)
+      p.add("head_dim must be even for rotary embeddings");
+    if (vocabSize <= 0) p.add("vocab_size must be positive");
+    if (intermediateSize <= 0) p.add("intermediate_size must be positive");
+    if (numHiddenLayers <= 0) p.add("num_hidden_layers must be positive");
+    return p;
+  }
+
+  private static int required(JsonNode n, String key, List<String> problems) {
+    if (!n.path(key).canConvertToInt()) {
+      problems.add("missing or non-integer '" + key + "'");
+      return 0;
+    }
+    return n.get(key).asInt();
+  }
+
+  /** The config.json transformers reads back (Hub style: top-level rope_theta). */
+  public String toJson() {
+    try {
+      Map<String, Object> m = JSON.convertValue(this, Map.class);
+      if (eosTokenIds.size() == 1) m.put("eos_token_id", eosTokenIds.get(0));
+      m.put("use_sliding_window", false);
+      m.put("attention_dropout", 0.0);
+      return JSON.writeValueAsString(m);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A copy with another storage dtype name (what a saved checkpoint declares). */
+  public Qwen2Config withTorchDtype(String dtype) {
+    return new Qwen2Config(
+        modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+        numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, tieWordEmbeddings,
+        initializerRange, bosTokenId, eosTokenIds, dtype);
+  }
+}

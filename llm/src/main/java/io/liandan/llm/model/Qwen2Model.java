@@ -1,0 +1,189 @@
+package io.liandan.llm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+
+/**
+ * The Qwen2 decoder as transformers' {@code modeling_qwen2.py} computes it (eager attention), in
+ * DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU
+ * → residual) → RMSNorm → lm_head. Stateless apart from the weights and an optional set of adapters
+ * ({@link LinearHook}); it neither trains nor samples. B = batch, T = new positions, Tk = keys
+ * (cached + new), C = hidden, V = vocab, hd = head dim.
+ */
+public final class Qwen2Model {
+  /** Adds something to the output of a named linear layer: LoRA adapters implement it. */
+  public interface LinearHook {
+    /** {@code y} = x·Wᵀ + b of module {@code module}; returns y or y plus the adapter's term. */
+    NDArray apply(String module, NDArray x, NDArray y, boolean training);
+  }
+
+  private static final float MASKED = -Float.MAX_VALUE; // what transformers adds for masked keys
+
+  private final Qwen2Config c;
+  private final Qwen2Weights w;
+  private final NDArray invFreq; // (hd/2)
+  private LinearHook hook;
+
+  public Qwen2Model(Qwen2Weights weights) {
+    this.w = weights;
+    this.c = weights.config();
+    // 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq
+    NDManager m = weights.manager();
+    try (NDArray exponent = m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
+        NDArray base = m.create((float) c.ropeTheta())) {
+      this.invFreq = base.pow(exponent).pow(-1f); // (hd/2)
+    }
+  }
+
+  public Qwen2Config config() {
+    return c;
+  }
+
+  public Qwen2Weights weights() {
+    return w;
+  }
+
+  public NDManager manager() {
+    return w.manager();
+  }
+
+  /** Installs (or with null removes) the adapter hook on the linear layers. */
+  public void setHook(LinearHook hook) {
+    this.hook = hook;
+  }
+
+  /** Logits for a batch without a cache: positions 0..T-1, as transformers' forward by default. */
+  public NDArray forward(NDArray ids, NDArray mask, boolean training) {
+    return forward(ids, mask, null, null, training);
+  }
+
+  /**
+   * @param ids (B, T) int64 token ids
+   * @param mask (B, Tk) 1 for real tokens, 0 for padding, covering cached and new positions; null =
+   *     all real
+   * @param positions (B, T) rotary positions; null = past .. past+T-1
+   * @param cache keys/values of earlier positions, appended to; null = no cache
+   * @return (B, T, V) float32 logits
+   */
+  public NDArray forward(
+      NDArray ids, NDArray mask, NDArray positions, KvCache cache, boolean training) {
+    long B = ids.getShape().get(0), T = ids.getShape().get(1);
+    long past = cache == null ? 0 : cache.length();
+    NDManager m = ids.getManager();
+    if (positions == null) positions = arange(m, past, past + T).expandDims(0); // (1, T)
+    NDArray bias = attentionBias(m, mask, B, T, past); // (B|1, 1, 1, T, Tk)
+    NDArray[] rope = rope(positions); // cos, sin: (B|1, 1, T, hd)
+
+    NDArray x = Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+        .singletonOrThrow(); // (B, T, C)
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      NDArray h = rmsNorm(x, w.get(p + "input_layernorm.weight"));
+      x = x.add(attention(h, p + "self_attn.", i, rope, bias, cache, training));
+      h = rmsNorm(x, w.get(p + "post_attention_layernorm.weight"));
+      x = x.add(mlp(h, p + "mlp.", training));
+    }
+    if (cache != null) cache.advance(T);
+    x = rmsNorm(x, w.get("model.norm.weight"));
+    return Linear.linear(x, w.lmHead()).singletonOrThrow(); // (B, T, V)
+  }
+
+  private NDArray attention(
+      NDArray x,
+      String p,
+      int layer,
+      NDArray[] rope,
+      NDArray bias,
+      KvCache cache,
+      boolean training) {
+    long B = x.getShape().get(0), T = x.getShape().get(1);
+    int nH = c.numAttentionHeads(), nKv = c.numKeyValueHeads(), hd = c.headDim();
+    NDArray q = linear(x, p + "q_proj", training).reshape(B, T, nH, hd).transpose(0, 2, 1, 3);
+    NDArray k = linear(x, p + "k_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
+    NDArray v = linear(x, p + "v_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
+    q = applyRope(q, rope); // (B, nH, T, hd)
+    k = applyRope(k, rope); // (B, nKv, T, hd)
+    if (cache != null) {
+      NDArray[] kv = cache.append(layer, k, v);
+      k = kv[0];
+      v = kv[1]; // (B, nKv, Tk, hd)
+    }
+    // GQA without copying keys: query heads grouped per key head, matmul broadcasts over the group
+    NDArray qg = q.reshape(B, nKv, c.groups(), T, hd); // (B, nKv, g, T, hd)
+    NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, nKv, 1, hd, Tk)
+    NDArray att = qg.matMul(kT).muli((float) (1.0 / Math.sqrt(hd))); // (B, nKv, g, T, Tk)
+    att = att.addi(bias).softmax(-1);
+    NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
+    y = y.reshape(B, nH, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) nH * hd);
+    return linear(y, p + "o_proj", training);
+  }
+
+  private NDArray mlp(NDArray x, String p, boolean training) {
+    NDArray gate = linear(x, p + "gate_proj", training);
+    NDArray silu = gate.mul(Activation.sigmoid(gate)); // no silu op in this engine build
+    return linear(silu.mul(linear(x, p + "up_proj", training)), p + "down_proj", training);
+  }
+
+  private NDArray linear(NDArray x, String module, boolean training) {
+    NDArray y =
+        Linear.linear(x, w.get(module + ".weight"), w.tensors().get(module + ".bias"))
+            .singletonOrThrow();
+    return hook == null ? y : hook.apply(module, x, y, training);
+  }
+
+  /** x / sqrt(mean(x²) + eps) · weight, in float32 as transformers does. */
+  private NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray var = x.square().mean(new int[] {-1}, true); // (B, T, 1)
+    return x.mul(var.addi((float) c.rmsNormEps()).pow(-0.5f)).mul(weight);
+  }
+
+  /** cos and sin of position·inv_freq, duplicated to hd as transformers' cat((f, f), -1). */
+  private NDArray[] rope(NDArray positions) {
+    NDArray f = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
+    NDArray emb = f.concat(f, -1).expandDims(1); // (B, 1, T, hd)
+    return new NDArray[] {emb.cos(), emb.sin()};
+  }
+
+  /** q·cos + rotate_half(q)·sin, rotate_half(x) = (-x₂, x₁). */
+  private static NDArray applyRope(NDArray x, NDArray[] rope) {
+    long half = x.getShape().get(3) / 2;
+    NDList parts = x.split(new long[] {half}, 3);
+    NDArray rotated = parts.get(1).neg().concat(parts.get(0), 3);
+    return x.mul(rope[0]).add(rotated.mul(rope[1]));
+  }
+
+  /**
+   * Additive mask: 0 where query t (absolute position past+t) may see key j — j ≤ past+t and j not
+   * padding — and the float32 minimum elsewhere. (B|1, 1, 1, T, Tk).
+   */
+  private static NDArray attentionBias(NDManager m, NDArray mask, long B, long T, long past) {
+    long Tk = past + T;
+    NDArray qIdx = arange(m, past, past + T).reshape(T, 1);
+    NDArray kIdx = arange(m, 0, Tk).reshape(1, Tk);
+    NDArray allowed = kIdx.lte(qIdx); // (T, Tk)
+    if (mask != null) {
+      if (mask.getShape().get(1) != Tk) {
+        throw new IllegalArgumentException(
+            "attention mask covers " + mask.getShape().get(1) + " positions, expected " + Tk);
+      }
+      allowed = allowed.expandDims(0).logicalAnd(mask.reshape(B, 1, Tk).toType(DataType.BOOLEAN, false));
+    } else {
+      allowed = allowed.expandDims(0);
+    }
+    // (allowed - 1) · max: 0 where allowed, -max where not; `where` does not broadcast here
+    NDArray bias = allowed.toType(DataType.FLOAT32, false).subi(1f).muli(-MASKED);
+    return bias.reshape(new Shape(bias.getShape().get(0), 1, 1, T, Tk));
+  }
+
+  static NDArray arange(NDManager m, long from, long to) {
+    return m.arange(Math.toIntExact(from), Math.toIntExact(to), 1, DataType.INT64);
+  }
+}

@@ -1,0 +1,188 @@
+package io.liandan.llm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.safetensors.SafetensorsCheckpoint;
+import io.liandan.llm.safetensors.TensorInfo;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The tensors of a Qwen2 model under their Hugging Face names, float32, owned by one long-lived
+ * manager. Loads from a safetensors checkpoint (checking every name and shape), initialises at
+ * random from a config, and nothing else: the forward pass lives in {@link Qwen2Model}, saving in
+ * {@link CheckpointWriter}.
+ */
+public final class Qwen2Weights implements AutoCloseable {
+  private final Qwen2Config config;
+  private final NDManager manager;
+  private final Map<String, NDArray> tensors; // HF name -> float32 tensor, in checkpoint order
+
+  private Qwen2Weights(Qwen2Config config, NDManager manager, Map<String, NDArray> tensors) {
+    this.config = config;
+    this.manager = manager;
+    this.tensors = tensors;
+  }
+
+  /** Every tensor a Qwen2 checkpoint must hold, with its shape, in Hugging Face's order. */
+  public static Map<String, Shape> expectedShapes(Qwen2Config c) {
+    long C = c.hiddenSize(), I = c.intermediateSize(), V = c.vocabSize();
+    long q = (long) c.numAttentionHeads() * c.headDim(), kv = (long) c.numKeyValueHeads() * c.headDim();
+    Map<String, Shape> m = new LinkedHashMap<>();
+    m.put("model.embed_tokens.weight", new Shape(V, C));
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      m.put(p + "input_layernorm.weight", new Shape(C));
+      m.put(p + "self_attn.q_proj.weight", new Shape(q, C));
+      m.put(p + "self_attn.q_proj.bias", new Shape(q));
+      m.put(p + "self_attn.k_proj.weight", new Shape(kv, C));
+      m.put(p + "self_attn.k_proj.bias", new Shape(kv));
+      m.put(p + "self_attn.v_proj.weight", new Shape(kv, C));
+      m.put(p + "self_attn.v_proj.bias", new Shape(kv));
+      m.put(p + "self_attn.o_proj.weight", new Shape(C, q));
+      m.put(p + "post_attention_layernorm.weight", new Shape(C));
+      m.put(p + "mlp.gate_proj.weight", new Shape(I, C));
+      m.put(p + "mlp.up_proj.weight", new Shape(I, C));
+      m.put(p + "mlp.down_proj.weight", new Shape(C, I));
+    }
+    m.put("model.norm.weight", new Shape(C));
+    if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new Shape(V, C));
+    return m;
+  }
+
+  /** Loads {@code dir} (config.json + model.safetensors or a sharded index). */
+  public static Qwen2Weights load(Path dir, NDManager manager) {
+    Qwen2Config config = Qwen2Config.load(dir);
+    Map<String, NDArray> t = new LinkedHashMap<>();
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
+      for (Map.Entry<String, Shape> e : expectedShapes(config).entrySet()) {
+        t.put(e.getKey(), readFloat32(ckpt, e.getKey(), e.getValue(), manager));
+      }
+    } catch (RuntimeException e) {
+      t.values().forEach(NDArray::close);
+      throw e;
+    }
+    return new Qwen2Weights(config, manager, t);
+  }
+
+  /**
+   * Reads one tensor as float32 into memory that {@code manager} owns. F32 and F16 go straight from
+   * the memory-mapped file to torch (which widens F16); BF16 is widened in Java because bf16 tensors
+   * crash this engine build.
+   */
+  public static NDArray readFloat32(
+      SafetensorsCheckpoint ckpt, String name, Shape expected, NDManager manager) {
+    TensorInfo info =
+        expected == null ? ckpt.info(name) : ckpt.expectShape(name, expected.getShape());
+    Shape shape = new Shape(info.shape());
+    NDArray out;
+    switch (info.dtype()) {
+      case F32 -> {
+        try (NDArray view = manager.create(ckpt.raw(name), shape, DataType.FLOAT32)) {
+          out = ownedCopy(view);
+        }
+      }
+      case F16 -> {
+        try (NDArray view = manager.create(ckpt.raw(name), shape, DataType.FLOAT16)) {
+          out = view.toType(DataType.FLOAT32, true);
+        }
+      }
+      default -> {
+        try (NDArray view = manager.create(ckpt.readFloat32(name), shape)) {
+          out = ownedCopy(view);
+        }
+      }
+    }
+    out.setName(name);
+    return out;
+  }
+
+  /**
+   * Random initialisation as transformers' {@code _init_weights} does it: linear and embedding
+   * weights ~ N(0, initializer_range), biases 0, norm weights 1. Deterministic given {@code seed}.
+   */
+  public static Qwen2Weights random(Qwen2Config config, long seed, NDManager manager) {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+    Map<String, NDArray> t = new LinkedHashMap<>();
+    for (Map.Entry<String, Shape> e : expectedShapes(config).entrySet()) {
+      String n = e.getKey();
+      Shape s = e.getValue();
+      NDArray a;
+      if (n.endsWith("norm.weight")) {
+        a = manager.ones(s);
+      } else if (n.endsWith(".bias")) {
+        a = manager.zeros(s);
+      } else {
+        a = gaussian(rng, s, config.initializerRange(), manager);
+      }
+      a.setName(n);
+      t.put(n, a);
+    }
+    return new Qwen2Weights(config, manager, t);
+  }
+
+  /** N(0, std) from a Java RNG, so that the same seed gives the same model on any device. */
+  static NDArray gaussian(java.util.SplittableRandom rng, Shape s, double std, NDManager manager) {
+    float[] v = new float[Math.toIntExact(s.size())];
+    // Box-Muller in pairs: SplittableRandom has no nextGaussian on JDK 17
+    for (int i = 0; i < v.length; i += 2) {
+      double u1 = 1.0 - rng.nextDouble(), u2 = rng.nextDouble();
+      double r = Math.sqrt(-2 * Math.log(u1)) * std;
+      v[i] = (float) (r * Math.cos(2 * Math.PI * u2));
+      if (i + 1 < v.length) v[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
+    }
+    try (NDArray view = manager.create(v, s)) {
+      return ownedCopy(view);
+    }
+  }
+
+  /**
+   * A tensor in torch-owned memory with the values of {@code view}. On CPU, {@code create(buffer)}
+   * wraps the Java buffer (for F32, the read-only file mapping) without copying, and parameters are
+   * updated in place; DJL's duplicate() would copy through a Java buffer twice, while a multiply by
+   * one makes torch allocate and fill the result natively.
+   */
+  public static NDArray ownedCopy(NDArray view) {
+    return view.mul(1f);
+  }
+
+  public Qwen2Config config() {
+    return config;
+  }
+
+  public NDManager manager() {
+    return manager;
+  }
+
+  /** The tensor named {@code name}; throws when the model has none. */
+  public NDArray get(String name) {
+    NDArray a = tensors.get(name);
+    if (a == null) throw new IllegalArgumentException("no tensor '" + name + "' in this model");
+    return a;
+  }
+
+  /** The output projection: lm_head, or the embedding when the config ties them. */
+  public NDArray lmHead() {
+    return config.tieWordEmbeddings() ? get("model.embed_tokens.weight") : get("lm_head.weight");
+  }
+
+  /** All tensors by name, in checkpoint order (read-only view). */
+  public Map<String, NDArray> tensors() {
+    return Collections.unmodifiableMap(tensors);
+  }
+
+  /** Total number of parameters. */
+  public long parameterCount() {
+    return tensors.values().stream().mapToLong(a -> a.getShape().size()).sum();
+  }
+
+  @Override
+  public void close() {
+    tensors.values().forEach(NDArray::close);
+  }
+
+}

@@ -1,0 +1,103 @@
+package io.liandan.llm.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import io.liandan.llm.model.NoGrad;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW with torch.optim.AdamW's semantics (decoupled weight decay, bias correction, eps outside
+ * the square root): https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html. Moments live
+ * in the manager given at construction; gradients are read from the parameters and zeroed after
+ * the step.
+ */
+public final class AdamW implements AutoCloseable {
+  /** Hyperparameters with TrainingArguments' defaults. */
+  public record Hyper(double beta1, double beta2, double eps, double weightDecay) {
+    public static Hyper defaults(double weightDecay) {
+      return new Hyper(0.9, 0.999, 1e-8, weightDecay);
+    }
+  }
+
+  private final List<String> names = new ArrayList<>();
+  private final List<NDArray> params = new ArrayList<>();
+  private final List<NDArray> m = new ArrayList<>(); // first moments
+  private final List<NDArray> v = new ArrayList<>(); // second moments
+  private final List<Boolean> decay = new ArrayList<>();
+  private final Hyper h;
+  private long step;
+
+  /**
+   * @param params trainable tensors by name; each gets requires-grad here
+   * @param noDecay names excluded from weight decay (transformers: biases and norm weights)
+   */
+  public AdamW(Map<String, NDArray> params, Hyper h, NDManager state, java.util.function.Predicate<String> noDecay) {
+    this.h = h;
+    params.forEach(
+        (name, p) -> {
+          p.setRequiresGradient(true);
+          names.add(name);
+          this.params.add(p);
+          m.add(state.zeros(p.getShape(), p.getDataType()));
+          v.add(state.zeros(p.getShape(), p.getDataType()));
+          decay.add(!noDecay.test(name));
+        });
+  }
+
+  /** transformers' Trainer rule: no decay on biases and normalisation weights. */
+  public static boolean isNoDecay(String name) {
+    return name.endsWith(".bias") || name.contains("norm");
+  }
+
+  /** One update with learning rate {@code lr}, then zeroed gradients. */
+  public void step(double lr) {
+    step++;
+    double bc1 = 1 - Math.pow(h.beta1(), step), bc2 = 1 - Math.pow(h.beta2(), step);
+    float stepSize = (float) (lr / bc1);
+    float sqrtBc2 = (float) Math.sqrt(bc2);
+    try (NoGrad ng = new NoGrad();
+        NDScope scope = new NDScope()) {
+      for (int i = 0; i < params.size(); i++) {
+        NDArray p = params.get(i), g = p.getGradient();
+        if (g == null) continue; // not reached by this loss (torch skips it too)
+        if (decay.get(i) && h.weightDecay() != 0) p.muli((float) (1 - lr * h.weightDecay()));
+        m.get(i).muli((float) h.beta1()).addi(g.mul((float) (1 - h.beta1())));
+        v.get(i).muli((float) h.beta2()).addi(g.square().muli((float) (1 - h.beta2())));
+        NDArray denom = v.get(i).sqrt().divi(sqrtBc2).addi((float) h.eps());
+        p.subi(m.get(i).div(denom).muli(stepSize));
+      }
+    }
+    zeroGrad();
+  }
+
+  /** Zeroes the accumulated gradients (gradients accumulate over backward calls, as in torch). */
+  public void zeroGrad() {
+    for (NDArray p : params) {
+      if (p.hasGradient()) JniUtils.zeroGrad((PtNDArray) p);
+    }
+  }
+
+  /** Steps taken so far (torch's state["step"]). */
+  public long stepCount() {
+    return step;
+  }
+
+  public List<NDArray> parameters() {
+    return params;
+  }
+
+  public List<String> names() {
+    return names;
+  }
+
+  @Override
+  public void close() {
+    m.forEach(NDArray::close);
+    v.forEach(NDArray::close);
+  }
+}

@@ -1,0 +1,61 @@
+package io.liandan.llm.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.GradClip;
+import io.liandan.llm.optim.LrSchedule;
+import java.util.List;
+
+/**
+ * One optimizer step of causal-LM training, top to bottom: set lr → micro-steps (gradient
+ * accumulation) → clip → AdamW step. The loss of each micro-batch is its summed token loss over
+ * the token count of the whole step, as transformers ≥ 4.46 does, so that accumulating k
+ * micro-batches gives exactly the gradient of one batch k times larger.
+ */
+public final class CausalLmTrainer {
+  /** What a step reports: mean token loss, grad norm before clipping, lr used, tokens seen. */
+  public record StepResult(double loss, double gradNorm, double lr, long tokens) {}
+
+  private final Qwen2Model model;
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final double baseLr;
+  private final double maxGradNorm;
+
+  public CausalLmTrainer(
+      Qwen2Model model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
+    this.model = model;
+    this.optimizer = optimizer;
+    this.schedule = schedule;
+    this.baseLr = baseLr;
+    this.maxGradNorm = maxGradNorm;
+  }
+
+  public StepResult step(List<MicroBatch> micro) {
+    double lr = schedule.lr(baseLr, optimizer.stepCount());
+    long total = micro.stream().mapToLong(MicroBatch::countedTokens).sum();
+    long tokens = micro.stream().mapToLong(mb -> (long) mb.batch() * mb.seq()).sum();
+    double loss = 0;
+    NDManager m = model.manager();
+    for (MicroBatch mb : micro) {
+      try (NDScope scope = new NDScope();
+          GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        Shape s = new Shape(mb.batch(), mb.seq());
+        NDArray ids = m.create(mb.ids(), s), labels = m.create(mb.labels(), s);
+        NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
+        NDArray l = TokenLogps.of(model.forward(ids, mask, true), labels).sumLoss().div((float) Math.max(total, 1));
+        gc.backward(l);
+        loss += l.getFloat();
+      }
+    }
+    double norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
+    optimizer.step(lr);
+    return new StepResult(loss, norm, lr, tokens);
+  }
+}

@@ -1,0 +1,60 @@
+package io.liandan.llm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.safetensors.SafetensorsFile;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+
+/**
+ * The Hugging Face reference fixtures (test resources, copied from shared/fixtures/hf-reference)
+ * and the comparisons the tests make against them.
+ */
+public final class Fixtures {
+  private Fixtures() {}
+
+  /** A path under the fixtures folder, e.g. "qwen2-tiny-untied/lora". */
+  public static Path path(String rel) {
+    try {
+      return Path.of(Fixtures.class.getResource("/fixtures/" + rel).toURI());
+    } catch (URISyntaxException | NullPointerException e) {
+      throw new IllegalStateException("missing test fixture " + rel, e);
+    }
+  }
+
+  /** Reads tensor {@code name} of a fixture safetensors file onto {@code m} (float32 or int64). */
+  public static NDArray read(NDManager m, String file, String name) {
+    try (SafetensorsFile f = SafetensorsFile.open(path(file))) {
+      Shape shape = new Shape(f.tensors().get(name).shape());
+      return switch (f.tensors().get(name).dtype()) {
+        case I64, I32 -> m.create(f.readInt64(name), shape);
+        default -> m.create(f.readFloat32(name), shape);
+      };
+    }
+  }
+
+  /** max |actual - expected| ≤ tol, shapes equal. */
+  public static double assertMaxAbs(NDArray expected, NDArray actual, double tol, String what) {
+    assertArrayEquals(expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
+    double diff = maxAbs(expected, actual);
+    assertTrue(diff <= tol, what + ": max abs diff " + diff + " > " + tol);
+    return diff;
+  }
+
+  /** max |actual - expected| / max |expected| ≤ tol (relative to the tensor's scale). */
+  public static double assertRel(NDArray expected, NDArray actual, double tol, String what) {
+    assertArrayEquals(expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
+    double scale = expected.abs().max().getFloat();
+    double rel = maxAbs(expected, actual) / Math.max(scale, 1e-30);
+    assertTrue(rel <= tol, what + ": relative diff " + rel + " > " + tol);
+    return rel;
+  }
+
+  public static double maxAbs(NDArray a, NDArray b) {
+    return a.sub(b).abs().max().getFloat();
+  }
+}

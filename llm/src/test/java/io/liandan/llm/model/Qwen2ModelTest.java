@@ -1,0 +1,96 @@
+package io.liandan.llm.model;
+
+import static io.liandan.llm.Fixtures.assertMaxAbs;
+import static io.liandan.llm.Fixtures.path;
+import static io.liandan.llm.Fixtures.read;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.liandan.llm.Fixtures;
+import io.liandan.llm.train.CausalLmLoss;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The forward pass and loss against transformers' logits for both tiny checkpoints. */
+class Qwen2ModelTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"qwen2-tiny-tied", "qwen2-tiny-untied"})
+  void logitsAndLossMatchTransformers(String name) {
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
+      String f = name + "/expected_logits.safetensors";
+      NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
+      NDArray logits = new Qwen2Model(w).forward(ids, mask, false);
+      assertMaxAbs(read(m, f, "logits"), logits, 1e-4, name + " logits");
+      // labels = ids with -100 on padding, as the fixture's loss was computed
+      NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100));
+      NDArray loss = CausalLmLoss.mean(logits, labels);
+      assertMaxAbs(read(m, f, "loss").reshape(), loss, 1e-4, name + " loss");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"float32", "bfloat16", "float16"})
+  void savedCheckpointReloadsToTheSameLogits(String dtype, @TempDir Path tmp) {
+    String name = "qwen2-tiny-untied";
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
+      String f = name + "/expected_logits.safetensors";
+      NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
+      Path out = tmp.resolve("saved");
+      CheckpointWriter.save(w, out, dtype, path(name));
+      assertTrue(out.resolve("generation_config.json").toFile().exists());
+      try (Qwen2Weights back = Qwen2Weights.load(out, m)) {
+        assertEquals(dtype, back.config().torchDtype());
+        NDArray a = new Qwen2Model(w).forward(ids, mask, false);
+        NDArray b = new Qwen2Model(back).forward(ids, mask, false);
+        // float32 is exact; the 16-bit formats keep 8 and 11 bits of mantissa
+        double tol = dtype.equals("float32") ? 0 : dtype.equals("bfloat16") ? 0.05 : 0.01;
+        assertMaxAbs(a, b, tol, dtype + " round trip");
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 4})
+  void cachedDecodingEqualsFullForward(int chunk) {
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m);
+        KvCache cache = new KvCache(w.config().numHiddenLayers())) {
+      Qwen2Model model = new Qwen2Model(w);
+      NDArray ids = read(m, "qwen2-tiny-tied/expected_logits.safetensors", "input_ids").get("0:1, :");
+      NDArray full = model.forward(ids, null, false);
+      for (int t = 0; t < 16; t += chunk) {
+        NDArray step = model.forward(ids.get(":, " + t + ":" + (t + chunk)), null, null, cache, false);
+        assertMaxAbs(full.get(":, " + t + ":" + (t + chunk) + ", :"), step, 1e-4, "position " + t);
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void randomInitIsDeterministicAndScaled() {
+    Qwen2Config c = Qwen2Config.load(path("qwen2-tiny-tied"));
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights a = Qwen2Weights.random(c, 42, m);
+        Qwen2Weights b = Qwen2Weights.random(c, 42, m);
+        Qwen2Weights d = Qwen2Weights.random(c, 43, m)) {
+      NDArray wa = a.get("model.layers.0.mlp.up_proj.weight");
+      assertEquals(0.0, Fixtures.maxAbs(wa, b.get("model.layers.0.mlp.up_proj.weight")));
+      assertTrue(Fixtures.maxAbs(wa, d.get("model.layers.0.mlp.up_proj.weight")) > 0.01);
+      double std = Math.sqrt(wa.square().mean().getFloat());
+      assertEquals(c.initializerRange(), std, 0.002);
+      assertEquals(1.0f, a.get("model.norm.weight").min().getFloat());
+      assertEquals(0.0f, a.get("model.layers.1.self_attn.k_proj.bias").abs().max().getFloat());
+      assertEquals(DataType.FLOAT32, wa.getDataType());
+    }
+  }
+}
