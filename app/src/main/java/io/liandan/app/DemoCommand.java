@@ -27,34 +27,43 @@ import picocli.CommandLine.Option;
 /**
  * {@code liandan demo}: the engine end to end on a CPU in under a minute — a mini Qwen2 initialised
  * from a config, full-parameter pretraining on a synthetic corpus, a LoRA fine-tune on top, the
- * adapter saved in PEFT's format, merged into a Hugging Face checkpoint, reloaded and sampled.
- * The durable pipeline (Temporal, tracker, UI) replaces this once those modules land.
+ * adapter saved in PEFT's format, merged into a Hugging Face checkpoint, reloaded and sampled. The
+ * durable pipeline (Temporal, tracker, UI) replaces this once those modules land.
  */
-@Command(name = "demo", description = "Train a mini Qwen2 from scratch, LoRA-tune, merge and generate (CPU, ~1 min).")
+@Command(
+    name = "demo",
+    description = "Train a mini Qwen2 from scratch, LoRA-tune, merge and generate (CPU, ~1 min).")
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--out", defaultValue = "liandan-demo", description = "output folder (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--out",
+      defaultValue = "liandan-demo",
+      description = "output folder (default: ${DEFAULT-VALUE})")
   Path out;
 
   @Option(names = "--steps", defaultValue = "80", description = "optimizer steps per stage")
   int steps;
 
   static final Qwen2Config MINI =
-      new Qwen2Config("qwen2", 256, 128, 384, 2, 4, 2, 512, 10000, 1e-6, true, 0.02, 1, List.of(2), "float32");
+      new Qwen2Config(
+          "qwen2", 256, 128, 384, 2, 4, 2, 512, 10000, 1e-6, true, 0.02, 1, List.of(2), "float32");
 
   @Override
   public Integer call() {
-    if (Files.exists(out)) throw new IllegalArgumentException(out + ": already exists; pass --out NEW_DIR");
+    if (Files.exists(out))
+      throw new IllegalArgumentException(out + ": already exists; pass --out NEW_DIR");
     try (NDManager m = NDManager.newBaseManager()) {
       Qwen2Weights w = Qwen2Weights.random(MINI, 0, m);
       Qwen2Model model = new Qwen2Model(w);
-      System.out.printf("model: %,d parameters (%s)%n", w.parameterCount(), "hidden 128, 2 layers, vocab 256");
+      System.out.printf(
+          "model: %,d parameters (%s)%n", w.parameterCount(), "hidden 128, 2 layers, vocab 256");
 
       // stage 1, pretraining: every row counts up by 3 modulo 200 from a random start
       train("pt", model, w.tensors(), m, 3, 3e-3);
       CheckpointWriter.save(w, out.resolve("pt"), "float32", null);
 
       // stage 2, LoRA: the same model learns to count by 5; the base stays frozen
-      LoraAdapter lora = LoraAdapter.init(LoraConfig.of(8, 16, 0.0, List.of(LoraConfig.ALL_LINEAR)), w, 0);
+      LoraAdapter lora =
+          LoraAdapter.init(LoraConfig.of(8, 16, 0.0, List.of(LoraConfig.ALL_LINEAR)), w, 0);
       model.setHook(lora);
       train("lora", model, lora.parameters(), m, 5, 3e-3);
       lora.save(out.resolve("lora"), out.resolve("pt").toString());
@@ -64,7 +73,10 @@ final class DemoCommand implements Callable<Integer> {
       CheckpointWriter.save(w, out.resolve("merged"), "float32", null);
       try (Qwen2Weights merged = Qwen2Weights.load(out.resolve("merged"), m)) {
         long[] prompt = {10, 15, 20, 25};
-        long[] ids = new Generator(new Qwen2Model(merged)).generate(List.of(prompt), SamplingConfig.greedy(12)).get(0);
+        long[] ids =
+            new Generator(new Qwen2Model(merged))
+                .generate(List.of(prompt), SamplingConfig.greedy(12))
+                .get(0);
         System.out.println("greedy from " + Arrays.toString(prompt) + ": " + Arrays.toString(ids));
       }
     }
@@ -72,16 +84,30 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void train(String stage, Qwen2Model model, Map<String, NDArray> params, NDManager m, int stride, double lr) {
+  private void train(
+      String stage,
+      Qwen2Model model,
+      Map<String, NDArray> params,
+      NDManager m,
+      int stride,
+      double lr) {
     AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
-    CausalLmTrainer t = new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("cosine", 0.1, steps), lr, 1.0);
+    CausalLmTrainer t =
+        new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("cosine", 0.1, steps), lr, 1.0);
     SplittableRandom rng = new SplittableRandom(stride);
     long t0 = System.nanoTime();
     for (int s = 1; s <= steps; s++) {
       CausalLmTrainer.StepResult r = t.step(List.of(counting(rng, 8, 32, stride)));
       if (s == 1 || s % 20 == 0 || s == steps) {
-        System.out.printf("%-4s step %3d/%d  loss %.3f  grad_norm %.2f  lr %.2e  %.0f tokens/s%n",
-            stage, s, steps, r.loss(), r.gradNorm(), r.lr(), s * r.tokens() / ((System.nanoTime() - t0) / 1e9));
+        System.out.printf(
+            "%-4s step %3d/%d  loss %.3f  grad_norm %.2f  lr %.2e  %.0f tokens/s%n",
+            stage,
+            s,
+            steps,
+            r.loss(),
+            r.gradNorm(),
+            r.lr(),
+            s * r.tokens() / ((System.nanoTime() - t0) / 1e9));
       }
     }
     opt.close();

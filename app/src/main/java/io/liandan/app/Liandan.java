@@ -26,7 +26,10 @@ public final class Liandan {
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("liandan: " + e.getMessage());
-          return e instanceof IllegalArgumentException || e instanceof io.liandan.llm.safetensors.CheckpointException ? 2 : 1;
+          return e instanceof IllegalArgumentException
+                  || e instanceof io.liandan.llm.safetensors.CheckpointException
+              ? 2
+              : 1;
         });
     return cl;
   }

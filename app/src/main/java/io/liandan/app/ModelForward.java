@@ -25,10 +25,16 @@ final class ModelForward implements Callable<Integer> {
   @Option(names = "--adapter", description = "PEFT LoRA adapter folder")
   Path adapter;
 
-  @Option(names = "--input", required = true, description = "safetensors with int64 input_ids [B, T] and optional attention_mask")
+  @Option(
+      names = "--input",
+      required = true,
+      description = "safetensors with int64 input_ids [B, T] and optional attention_mask")
   Path input;
 
-  @Option(names = "--output", required = true, description = "safetensors to write, holding float32 logits [B, T, V]")
+  @Option(
+      names = "--output",
+      required = true,
+      description = "safetensors to write, holding float32 logits [B, T, V]")
   Path output;
 
   @Mixin ModelCommand.DeviceOption device;
@@ -46,19 +52,31 @@ final class ModelForward implements Callable<Integer> {
         }
         ids = m.create(in.readInt64("input_ids"), new Shape(in.tensors().get("input_ids").shape()));
         if (in.tensors().containsKey("attention_mask")) {
-          mask = m.create(in.readInt64("attention_mask"), new Shape(in.tensors().get("attention_mask").shape()));
+          mask =
+              m.create(
+                  in.readInt64("attention_mask"),
+                  new Shape(in.tensors().get("attention_mask").shape()));
           if (!mask.getShape().equals(ids.getShape())) {
-            throw new CheckpointException(input + ": tensor 'attention_mask' has shape " + mask.getShape() + ", expected " + ids.getShape() + " like input_ids");
+            throw new CheckpointException(
+                input
+                    + ": tensor 'attention_mask' has shape "
+                    + mask.getShape()
+                    + ", expected "
+                    + ids.getShape()
+                    + " like input_ids");
           }
         }
       }
       if (ids.getShape().dimension() != 2) {
-        throw new CheckpointException(input + ": tensor 'input_ids' must be [batch, seq], got " + ids.getShape());
+        throw new CheckpointException(
+            input + ": tensor 'input_ids' must be [batch, seq], got " + ids.getShape());
       }
       Qwen2Model net = new Qwen2Model(w);
       net.setHook(lora);
       NDArray logits = net.forward(ids, mask, false);
-      new SafetensorsWriter().put("logits", logits.toFloatArray(), logits.getShape().getShape()).write(output);
+      new SafetensorsWriter()
+          .put("logits", logits.toFloatArray(), logits.getShape().getShape())
+          .write(output);
     }
     return 0;
   }

@@ -16,34 +16,56 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code liandan model generate}: prints prompt + new ids as a JSON array. */
-@Command(name = "generate", description = "Generate from token ids; prints the full id sequence as JSON.")
+@Command(
+    name = "generate",
+    description = "Generate from token ids; prints the full id sequence as JSON.")
 final class ModelGenerate implements Callable<Integer> {
-  @Option(names = "--model", required = true) Path model;
+  @Option(names = "--model", required = true)
+  Path model;
 
-  @Option(names = "--adapter") Path adapter;
+  @Option(names = "--adapter")
+  Path adapter;
 
-  @Option(names = "--prompt-ids", required = true, split = ",", description = "comma-separated prompt ids")
+  @Option(
+      names = "--prompt-ids",
+      required = true,
+      split = ",",
+      description = "comma-separated prompt ids")
   List<String> promptIds;
 
-  @Option(names = "--max-new-tokens", defaultValue = "32") int maxNewTokens;
+  @Option(names = "--max-new-tokens", defaultValue = "32")
+  int maxNewTokens;
 
-  @Option(names = "--do-sample", description = "sample instead of greedy") boolean doSample;
+  @Option(names = "--do-sample", description = "sample instead of greedy")
+  boolean doSample;
 
-  @Option(names = "--temperature", defaultValue = "1.0") double temperature;
+  @Option(names = "--temperature", defaultValue = "1.0")
+  double temperature;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "0 = off") int topK;
+  @Option(names = "--top-k", defaultValue = "0", description = "0 = off")
+  int topK;
 
-  @Option(names = "--top-p", defaultValue = "1.0", description = "1 = off") double topP;
+  @Option(names = "--top-p", defaultValue = "1.0", description = "1 = off")
+  double topP;
 
-  @Option(names = "--seed", defaultValue = "0") long seed;
+  @Option(names = "--seed", defaultValue = "0")
+  long seed;
 
-  @Option(names = "--eos-ids", split = ",", description = "stop ids (default: generation_config.json's eos_token_id; 'none' to never stop early)")
+  @Option(
+      names = "--eos-ids",
+      split = ",",
+      description =
+          "stop ids (default: generation_config.json's eos_token_id; 'none' to never stop early)")
   List<String> eosIds;
 
   @Mixin ModelCommand.DeviceOption device;
+
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -58,7 +80,7 @@ final class ModelGenerate implements Callable<Integer> {
       SamplingConfig cfg =
           new SamplingConfig(maxNewTokens, sampling, temperature, topK, topP, seed, eos(w), 0);
       List<long[]> out = new Generator(net).generate(prompts, cfg);
-      System.out.println(new ObjectMapper().writeValueAsString(out.get(0)));
+      spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(out.get(0)));
     }
     return 0;
   }

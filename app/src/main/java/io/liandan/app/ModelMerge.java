@@ -11,16 +11,25 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code liandan model merge}: base + LoRA adapter → a plain Hugging Face checkpoint. */
-@Command(name = "merge", description = "Merge a PEFT LoRA adapter into its base model (W + alpha/r·B·A).")
+@Command(
+    name = "merge",
+    description = "Merge a PEFT LoRA adapter into its base model (W + alpha/r·B·A).")
 final class ModelMerge implements Callable<Integer> {
-  @Option(names = "--model", required = true) Path model;
+  @Option(names = "--model", required = true)
+  Path model;
 
-  @Option(names = "--adapter", required = true) Path adapter;
+  @Option(names = "--adapter", required = true)
+  Path adapter;
 
-  @Option(names = "--output", required = true, description = "new model folder (must not exist or be empty)")
+  @Option(
+      names = "--output",
+      required = true,
+      description = "new model folder (must not exist or be empty)")
   Path output;
 
-  @Option(names = "--dtype", description = "float32, bfloat16 or float16 (default: the base model's torch_dtype)")
+  @Option(
+      names = "--dtype",
+      description = "float32, bfloat16 or float16 (default: the base model's torch_dtype)")
   String dtype;
 
   @Mixin ModelCommand.DeviceOption device;
@@ -33,7 +42,8 @@ final class ModelMerge implements Callable<Integer> {
       lora.mergeInto(w);
       String storage = dtype != null ? dtype : w.config().torchDtype();
       CheckpointWriter.save(w, output, storage, model);
-      System.err.println("merged " + adapter + " into " + model + " -> " + output + " (" + storage + ")");
+      System.err.println(
+          "merged " + adapter + " into " + model + " -> " + output + " (" + storage + ")");
     }
     return 0;
   }

@@ -28,7 +28,22 @@ import java.util.SplittableRandom;
  */
 public final class TrainBench {
   static final Qwen2Config MINI =
-      new Qwen2Config("qwen2", 151936, 256, 1024, 4, 4, 2, 4096, 1e6, 1e-6, true, 0.02, null, List.of(151645), "float32");
+      new Qwen2Config(
+          "qwen2",
+          151936,
+          256,
+          1024,
+          4,
+          4,
+          2,
+          4096,
+          1e6,
+          1e-6,
+          true,
+          0.02,
+          null,
+          List.of(151645),
+          "float32");
 
   public static void main(String[] args) throws Exception {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
@@ -36,7 +51,9 @@ public final class TrainBench {
     int B = args.length > 1 ? Integer.parseInt(args[1]) : 4;
     int T = args.length > 2 ? Integer.parseInt(args[2]) : 256;
     int memSteps = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
-    System.out.printf("machine: %d cores, %s, java %s%n", Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));
+    System.out.printf(
+        "machine: %d cores, %s, java %s%n",
+        Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));
     double gemm = gemmFlops(1024, 20);
     System.out.printf("float32 GEMM 1024^3: %.1f GFLOP/s%n", gemm / 1e9);
     try (NDManager m = NDManager.newBaseManager()) {
@@ -45,7 +62,13 @@ public final class TrainBench {
           Result r = train(sub, mode, steps, B, T);
           System.out.printf(
               "%s: %d params trained, %.0f tokens/s, %.1f GFLOP/s model = %.0f %% of GEMM, loss %.3f -> %.3f%n",
-              mode, r.trained, r.tokensPerS, r.flops / 1e9, 100 * r.flops / gemm, r.firstLoss, r.lastLoss);
+              mode,
+              r.trained,
+              r.tokensPerS,
+              r.flops / 1e9,
+              100 * r.flops / gemm,
+              r.firstLoss,
+              r.lastLoss);
         }
       }
       try (NDManager sub = m.newSubManager()) {
@@ -61,7 +84,8 @@ public final class TrainBench {
     Qwen2Model model = new Qwen2Model(w);
     Map<String, NDArray> params;
     if (mode.equals("lora")) {
-      LoraAdapter lora = LoraAdapter.init(LoraConfig.of(8, 16, 0.0, List.of(LoraConfig.ALL_LINEAR)), w, 1);
+      LoraAdapter lora =
+          LoraAdapter.init(LoraConfig.of(8, 16, 0.0, List.of(LoraConfig.ALL_LINEAR)), w, 1);
       model.setHook(lora);
       params = lora.parameters();
     } else {
@@ -69,7 +93,8 @@ public final class TrainBench {
     }
     long trained = params.values().stream().mapToLong(a -> a.getShape().size()).sum();
     AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
-    CausalLmTrainer trainer = new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, steps + 3), 1e-3, 1.0);
+    CausalLmTrainer trainer =
+        new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, steps + 3), 1e-3, 1.0);
     SplittableRandom rng = new SplittableRandom(0);
     int warm = 3;
     double first = 0, last = 0;
@@ -91,7 +116,9 @@ public final class TrainBench {
    * LoRA the frozen weights need no weight gradient: 4 per frozen weight instead of 6.
    */
   static double flopsPerToken(Qwen2Config c, int T, boolean lora) {
-    long C = c.hiddenSize(), I = c.intermediateSize(), kv = (long) c.numKeyValueHeads() * c.headDim();
+    long C = c.hiddenSize(),
+        I = c.intermediateSize(),
+        kv = (long) c.numKeyValueHeads() * c.headDim();
     long perLayer = C * C * 2 + 2 * C * kv + 3 * C * I;
     long matmulWeights = perLayer * c.numHiddenLayers() + (long) c.vocabSize() * C;
     double attention = 3.0 * 2 * 2 * T * C * c.numHiddenLayers();
@@ -112,10 +139,12 @@ public final class TrainBench {
   static void memory(NDManager m, int steps) throws Exception {
     Qwen2Weights w = Qwen2Weights.random(MINI, 2, m);
     Qwen2Model model = new Qwen2Model(w);
-    LoraAdapter lora = LoraAdapter.init(LoraConfig.of(8, 16, 0.05, List.of("q_proj", "v_proj")), w, 1);
+    LoraAdapter lora =
+        LoraAdapter.init(LoraConfig.of(8, 16, 0.05, List.of("q_proj", "v_proj")), w, 1);
     model.setHook(lora);
     AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
-    CausalLmTrainer trainer = new CausalLmTrainer(model, opt, new LrSchedule("cosine", 10, steps), 1e-4, 1.0);
+    CausalLmTrainer trainer =
+        new CausalLmTrainer(model, opt, new LrSchedule("cosine", 10, steps), 1e-4, 1.0);
     SplittableRandom rng = new SplittableRandom(1);
     long at100 = 0;
     long t0 = System.nanoTime();
@@ -123,8 +152,13 @@ public final class TrainBench {
       trainer.step(List.of(batch(rng, 1, 64)));
       if (s == 100) at100 = rssKb();
     }
-    System.out.printf("memory: RSS %.1f MB after 100 steps, %.1f MB after %d steps (%+.1f MB), %.1f s%n",
-        at100 / 1024.0, rssKb() / 1024.0, steps, (rssKb() - at100) / 1024.0, (System.nanoTime() - t0) / 1e9);
+    System.out.printf(
+        "memory: RSS %.1f MB after 100 steps, %.1f MB after %d steps (%+.1f MB), %.1f s%n",
+        at100 / 1024.0,
+        rssKb() / 1024.0,
+        steps,
+        (rssKb() - at100) / 1024.0,
+        (System.nanoTime() - t0) / 1e9);
   }
 
   static double gemmFlops(int n, int reps) {

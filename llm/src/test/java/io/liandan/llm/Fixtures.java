@@ -39,7 +39,8 @@ public final class Fixtures {
 
   /** max |actual - expected| ≤ tol, shapes equal. */
   public static double assertMaxAbs(NDArray expected, NDArray actual, double tol, String what) {
-    assertArrayEquals(expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
+    assertArrayEquals(
+        expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
     double diff = maxAbs(expected, actual);
     assertTrue(diff <= tol, what + ": max abs diff " + diff + " > " + tol);
     return diff;
@@ -47,7 +48,8 @@ public final class Fixtures {
 
   /** max |actual - expected| / max |expected| ≤ tol (relative to the tensor's scale). */
   public static double assertRel(NDArray expected, NDArray actual, double tol, String what) {
-    assertArrayEquals(expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
+    assertArrayEquals(
+        expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
     double scale = expected.abs().max().getFloat();
     double rel = maxAbs(expected, actual) / Math.max(scale, 1e-30);
     assertTrue(rel <= tol, what + ": relative diff " + rel + " > " + tol);

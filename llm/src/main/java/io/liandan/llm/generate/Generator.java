@@ -12,9 +12,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Batched generation with a KV cache: prompts are left-padded (positions count real tokens only,
- * as transformers' generate does), one forward over the prompts, then one token per step until
- * every row has emitted an EOS id or max_new_tokens is reached.
+ * Batched generation with a KV cache: prompts are left-padded (positions count real tokens only, as
+ * transformers' generate does), one forward over the prompts, then one token per step until every
+ * row has emitted an EOS id or max_new_tokens is reached.
  */
 public final class Generator {
   private final Qwen2Model model;
@@ -27,7 +27,8 @@ public final class Generator {
   public List<long[]> generate(List<long[]> prompts, SamplingConfig cfg) {
     int B = prompts.size(), L = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
     if (B == 0) return List.of();
-    if (L == 0) throw new IllegalArgumentException("empty prompt: generation needs at least one token");
+    if (L == 0)
+      throw new IllegalArgumentException("empty prompt: generation needs at least one token");
     int V = model.config().vocabSize();
     long[] ids = new long[B * L], mask = new long[B * L], pos = new long[B * L];
     long[] nextPos = new long[B];
@@ -40,7 +41,8 @@ public final class Generator {
         mask[b * L + pad + t] = 1;
         pos[b * L + pad + t] = t;
       }
-      for (int t = 0; t < pad; t++) pos[b * L + t] = 1; // transformers fills padding positions with 1
+      for (int t = 0; t < pad; t++)
+        pos[b * L + t] = 1; // transformers fills padding positions with 1
       nextPos[b] = p.length;
     }
     List<List<Long>> out = new ArrayList<>();

@@ -23,7 +23,8 @@ final class TokenSampler {
     if (cfg.topK() > 0 && cfg.topK() < vocab) {
       double[] sorted = s.clone();
       Arrays.sort(sorted);
-      double kth = sorted[vocab - cfg.topK()]; // ties with the k-th value are kept, as in transformers
+      double kth =
+          sorted[vocab - cfg.topK()]; // ties with the k-th value are kept, as in transformers
       for (int i = 0; i < vocab; i++) if (s[i] < kth) s[i] = Double.NEGATIVE_INFINITY;
     }
     double max = Double.NEGATIVE_INFINITY;

@@ -77,12 +77,16 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
       for (int i = 0; i < a.length; i++) a[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
       modules.put(
           module,
-          new NDArray[] {copyOf(m, a, new Shape(config.r(), in)), m.zeros(new Shape(out, config.r()))});
+          new NDArray[] {
+            copyOf(m, a, new Shape(config.r(), in)), m.zeros(new Shape(out, config.r()))
+          });
     }
     return new LoraAdapter(config, modules);
   }
 
-  /** Loads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) for {@code base}. */
+  /**
+   * Loads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) for {@code base}.
+   */
   public static LoraAdapter load(Path dir, Qwen2Weights base) {
     LoraConfig config = LoraConfig.read(LoraConfig.configFile(dir));
     Path file = dir.resolve("adapter_model.safetensors");
@@ -95,10 +99,14 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
         modules.put(module, new NDArray[] {a, b});
       }
       for (String name : ckpt.names()) {
-        String module = name.replaceFirst("^" + PEFT_PREFIX, "").replaceFirst("\\.lora_[AB]\\.weight$", "");
+        String module =
+            name.replaceFirst("^" + PEFT_PREFIX, "").replaceFirst("\\.lora_[AB]\\.weight$", "");
         if (!modules.containsKey(module)) {
           throw new CheckpointException(
-              file + ": tensor '" + name + "' is not a LoRA weight of a targeted module of this model");
+              file
+                  + ": tensor '"
+                  + name
+                  + "' is not a LoRA weight of a targeted module of this model");
         }
       }
     } catch (RuntimeException e) {
@@ -122,15 +130,22 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
       Files.createDirectories(dir);
       SafetensorsWriter out = new SafetensorsWriter();
       for (var e : modules.entrySet()) {
-        out.put(PEFT_PREFIX + e.getKey() + ".lora_A.weight", e.getValue()[0].toFloatArray(), e.getValue()[0].getShape().getShape());
-        out.put(PEFT_PREFIX + e.getKey() + ".lora_B.weight", e.getValue()[1].toFloatArray(), e.getValue()[1].getShape().getShape());
+        out.put(
+            PEFT_PREFIX + e.getKey() + ".lora_A.weight",
+            e.getValue()[0].toFloatArray(),
+            e.getValue()[0].getShape().getShape());
+        out.put(
+            PEFT_PREFIX + e.getKey() + ".lora_B.weight",
+            e.getValue()[1].toFloatArray(),
+            e.getValue()[1].getShape().getShape());
       }
       out.write(dir.resolve("adapter_model.safetensors"));
       TreeSet<String> suffixes = new TreeSet<>();
       modules.keySet().forEach(mod -> suffixes.add(mod.substring(mod.lastIndexOf('.') + 1)));
       Path cfg = dir.resolve("adapter_config.json");
       Path tmp = dir.resolve("adapter_config.json.tmp");
-      Files.writeString(tmp, config.toPeftJson(new ArrayList<>(suffixes), baseModel), StandardCharsets.UTF_8);
+      Files.writeString(
+          tmp, config.toPeftJson(new ArrayList<>(suffixes), baseModel), StandardCharsets.UTF_8);
       Files.move(tmp, cfg, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": cannot write the adapter: " + e.getMessage(), e);
@@ -141,9 +156,10 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   public NDArray apply(String module, NDArray x, NDArray y, boolean training) {
     NDArray[] ab = enabled ? modules.get(module) : null;
     if (ab == null) return y;
-    NDArray h = training && config.loraDropout() > 0
-        ? Dropout.dropout(x, (float) config.loraDropout(), true).singletonOrThrow()
-        : x;
+    NDArray h =
+        training && config.loraDropout() > 0
+            ? Dropout.dropout(x, (float) config.loraDropout(), true).singletonOrThrow()
+            : x;
     NDArray low = Linear.linear(h, ab[0]).singletonOrThrow(); // (…, r)
     return y.add(Linear.linear(low, ab[1]).singletonOrThrow().muli(scale)); // (…, out)
   }
@@ -188,10 +204,11 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
               "LoRA weights of " + e.getKey() + " hold NaN or infinity; refusing to merge");
         }
       }
-      deltas.forEach((module, d) -> {
-        base.get(module + ".weight").addi(d);
-        d.close();
-      });
+      deltas.forEach(
+          (module, d) -> {
+            base.get(module + ".weight").addi(d);
+            d.close();
+          });
     }
   }
 
@@ -202,7 +219,8 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   }
 
   private static void requireValid(LoraConfig c) {
-    if (!c.problems().isEmpty()) throw new IllegalArgumentException(String.join("; ", c.problems()));
+    if (!c.problems().isEmpty())
+      throw new IllegalArgumentException(String.join("; ", c.problems()));
   }
 
   private static void closeAll(NDArray[] arrays) {

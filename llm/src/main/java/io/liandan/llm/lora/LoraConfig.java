@@ -11,12 +11,16 @@ import java.util.regex.Pattern;
 
 /**
  * LoRA hyperparameters with PEFT's names and semantics: rank r, scale alpha/r (alpha/√r with
- * rsLoRA), dropout on the adapter's input, and target modules as PEFT matches them — a list of
- * name suffixes, a regular expression that must match the whole module name, or "all-linear"
- * (every linear layer but lm_head).
+ * rsLoRA), dropout on the adapter's input, and target modules as PEFT matches them — a list of name
+ * suffixes, a regular expression that must match the whole module name, or "all-linear" (every
+ * linear layer but lm_head).
  */
 public record LoraConfig(
-    int r, double loraAlpha, double loraDropout, List<String> targetModules, String targetRegex,
+    int r,
+    double loraAlpha,
+    double loraDropout,
+    List<String> targetModules,
+    String targetRegex,
     boolean useRslora) {
 
   public static final String ALL_LINEAR = "all-linear";
@@ -35,7 +39,8 @@ public record LoraConfig(
     List<String> p = new ArrayList<>();
     if (r <= 0) p.add("r must be positive, got " + r);
     if (!(loraAlpha > 0)) p.add("lora_alpha must be positive, got " + loraAlpha);
-    if (!(loraDropout >= 0 && loraDropout < 1)) p.add("lora_dropout must be in [0, 1), got " + loraDropout);
+    if (!(loraDropout >= 0 && loraDropout < 1))
+      p.add("lora_dropout must be in [0, 1), got " + loraDropout);
     if (targetModules.isEmpty() && targetRegex == null) p.add("target_modules is empty");
     return p;
   }
@@ -77,10 +82,10 @@ public record LoraConfig(
       if (n.path(k).size() > 0) problems.add(k + " is not supported (one r and alpha for all)");
     }
     for (String k : List.of("layers_to_transform", "modules_to_save", "layer_replication")) {
-      if (!n.path(k).isMissingNode() && !n.path(k).isNull())
-        problems.add(k + " is not supported");
+      if (!n.path(k).isMissingNode() && !n.path(k).isNull()) problems.add(k + " is not supported");
     }
-    if (n.path("fan_in_fan_out").asBoolean(false)) problems.add("fan_in_fan_out: true is not supported");
+    if (n.path("fan_in_fan_out").asBoolean(false))
+      problems.add("fan_in_fan_out: true is not supported");
     JsonNode t = n.path("target_modules");
     List<String> targets = new ArrayList<>();
     String regex = null;
@@ -138,7 +143,9 @@ public record LoraConfig(
   /** Reads a config file if the folder has one, for error messages naming it. */
   static Path configFile(Path dir) {
     Path f = dir.resolve("adapter_config.json");
-    if (!Files.exists(f)) throw new IllegalArgumentException(dir + ": no adapter_config.json (is this a PEFT adapter folder?)");
+    if (!Files.exists(f))
+      throw new IllegalArgumentException(
+          dir + ": no adapter_config.json (is this a PEFT adapter folder?)");
     return f;
   }
 }

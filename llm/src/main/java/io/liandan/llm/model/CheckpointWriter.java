@@ -47,7 +47,8 @@ public final class CheckpointWriter {
     Path tmp = parent.resolve("." + dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     try {
       if (Files.exists(dir) && !isEmptyDir(dir)) {
-        throw new IllegalArgumentException(dir + ": already exists and is not empty; refusing to overwrite");
+        throw new IllegalArgumentException(
+            dir + ": already exists and is not empty; refusing to overwrite");
       }
       Files.createDirectories(parent);
       deleteRecursively(tmp);
@@ -84,8 +85,9 @@ public final class CheckpointWriter {
       case "float32" -> Dtype.F32;
       case "bfloat16" -> Dtype.BF16;
       case "float16" -> Dtype.F16;
-      default -> throw new IllegalArgumentException(
-          "dtype '" + dtype + "' is not one of float32, bfloat16, float16");
+      default ->
+          throw new IllegalArgumentException(
+              "dtype '" + dtype + "' is not one of float32, bfloat16, float16");
     };
   }
 
@@ -128,7 +130,8 @@ public final class CheckpointWriter {
     }
     int half = (e << 10) | (mant >>> 13);
     int rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) half++; // may carry into the exponent: correct
+    if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1))
+      half++; // may carry into the exponent: correct
     return (short) (sign | half);
   }
 

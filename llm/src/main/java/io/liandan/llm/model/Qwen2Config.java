@@ -1,6 +1,5 @@
 package io.liandan.llm.model;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -147,14 +146,20 @@ public record Qwen2Config(
     return c;
   }
 
-  /** Checks the sizes that the forward pass relies on; returns every problem, not just the first. */
+  /**
+   * Checks the sizes that the forward pass relies on; returns every problem, not just the first.
+   */
   public List<String> problems() {
     List<String> p = new ArrayList<>();
     if (hiddenSize <= 0) p.add("hidden_size must be positive");
     if (numAttentionHeads <= 0) p.add("num_attention_heads must be positive");
     if (numKeyValueHeads <= 0) p.add("num_key_value_heads must be positive");
     if (numAttentionHeads > 0 && hiddenSize % numAttentionHeads != 0)
-      p.add("hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + numAttentionHeads);
+      p.add(
+          "hidden_size "
+              + hiddenSize
+              + " is not divisible by num_attention_heads "
+              + numAttentionHeads);
     if (numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads != 0)
       p.add(
           "num_attention_heads "
@@ -193,8 +198,20 @@ public record Qwen2Config(
   /** A copy with another storage dtype name (what a saved checkpoint declares). */
   public Qwen2Config withTorchDtype(String dtype) {
     return new Qwen2Config(
-        modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-        numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, tieWordEmbeddings,
-        initializerRange, bosTokenId, eosTokenIds, dtype);
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        maxPositionEmbeddings,
+        ropeTheta,
+        rmsNormEps,
+        tieWordEmbeddings,
+        initializerRange,
+        bosTokenId,
+        eosTokenIds,
+        dtype);
   }
 }

@@ -1,7 +1,6 @@
 package io.liandan.llm.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -37,7 +36,8 @@ public final class Qwen2Model {
     this.c = weights.config();
     // 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq
     NDManager m = weights.manager();
-    try (NDArray exponent = m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
+    try (NDArray exponent =
+            m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
         NDArray base = m.create((float) c.ropeTheta())) {
       this.invFreq = base.pow(exponent).pow(-1f); // (hd/2)
     }
@@ -82,8 +82,9 @@ public final class Qwen2Model {
     NDArray bias = attentionBias(m, mask, B, T, past); // (B|1, 1, 1, T, Tk)
     NDArray[] rope = rope(positions); // cos, sin: (B|1, 1, T, hd)
 
-    NDArray x = Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
-        .singletonOrThrow(); // (B, T, C)
+    NDArray x =
+        Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+            .singletonOrThrow(); // (B, T, C)
     for (int i = 0; i < c.numHiddenLayers(); i++) {
       String p = "model.layers." + i + ".";
       NDArray h = rmsNorm(x, w.get(p + "input_layernorm.weight"));
@@ -147,7 +148,8 @@ public final class Qwen2Model {
 
   /** cos and sin of position·inv_freq, duplicated to hd as transformers' cat((f, f), -1). */
   private NDArray[] rope(NDArray positions) {
-    NDArray f = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
+    NDArray f =
+        positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
     NDArray emb = f.concat(f, -1).expandDims(1); // (B, 1, T, hd)
     return new NDArray[] {emb.cos(), emb.sin()};
   }
@@ -174,7 +176,8 @@ public final class Qwen2Model {
         throw new IllegalArgumentException(
             "attention mask covers " + mask.getShape().get(1) + " positions, expected " + Tk);
       }
-      allowed = allowed.expandDims(0).logicalAnd(mask.reshape(B, 1, Tk).toType(DataType.BOOLEAN, false));
+      allowed =
+          allowed.expandDims(0).logicalAnd(mask.reshape(B, 1, Tk).toType(DataType.BOOLEAN, false));
     } else {
       allowed = allowed.expandDims(0);
     }

@@ -31,7 +31,8 @@ public final class Qwen2Weights implements AutoCloseable {
   /** Every tensor a Qwen2 checkpoint must hold, with its shape, in Hugging Face's order. */
   public static Map<String, Shape> expectedShapes(Qwen2Config c) {
     long C = c.hiddenSize(), I = c.intermediateSize(), V = c.vocabSize();
-    long q = (long) c.numAttentionHeads() * c.headDim(), kv = (long) c.numKeyValueHeads() * c.headDim();
+    long q = (long) c.numAttentionHeads() * c.headDim(),
+        kv = (long) c.numKeyValueHeads() * c.headDim();
     Map<String, Shape> m = new LinkedHashMap<>();
     m.put("model.embed_tokens.weight", new Shape(V, C));
     for (int i = 0; i < c.numHiddenLayers(); i++) {
@@ -71,8 +72,8 @@ public final class Qwen2Weights implements AutoCloseable {
 
   /**
    * Reads one tensor as float32 into memory that {@code manager} owns. F32 and F16 go straight from
-   * the memory-mapped file to torch (which widens F16); BF16 is widened in Java because bf16 tensors
-   * crash this engine build.
+   * the memory-mapped file to torch (which widens F16); BF16 is widened in Java because bf16
+   * tensors crash this engine build.
    */
   public static NDArray readFloat32(
       SafetensorsCheckpoint ckpt, String name, Shape expected, NDManager manager) {
@@ -184,5 +185,4 @@ public final class Qwen2Weights implements AutoCloseable {
   public void close() {
     tensors.values().forEach(NDArray::close);
   }
-
 }

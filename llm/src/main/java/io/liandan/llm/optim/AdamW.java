@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * AdamW with torch.optim.AdamW's semantics (decoupled weight decay, bias correction, eps outside
  * the square root): https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html. Moments live
- * in the manager given at construction; gradients are read from the parameters and zeroed after
- * the step.
+ * in the manager given at construction; gradients are read from the parameters and zeroed after the
+ * step.
  */
 public final class AdamW implements AutoCloseable {
   /** Hyperparameters with TrainingArguments' defaults. */
@@ -36,7 +36,11 @@ public final class AdamW implements AutoCloseable {
    * @param params trainable tensors by name; each gets requires-grad here
    * @param noDecay names excluded from weight decay (transformers: biases and norm weights)
    */
-  public AdamW(Map<String, NDArray> params, Hyper h, NDManager state, java.util.function.Predicate<String> noDecay) {
+  public AdamW(
+      Map<String, NDArray> params,
+      Hyper h,
+      NDManager state,
+      java.util.function.Predicate<String> noDecay) {
     this.h = h;
     params.forEach(
         (name, p) -> {

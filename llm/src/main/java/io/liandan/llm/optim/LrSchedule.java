@@ -7,7 +7,8 @@ import java.util.List;
  * constant, constant_with_warmup), warmup given in steps or as a ratio of the total.
  */
 public record LrSchedule(String type, long warmupSteps, long totalSteps) {
-  public static final List<String> TYPES = List.of("linear", "cosine", "constant", "constant_with_warmup");
+  public static final List<String> TYPES =
+      List.of("linear", "cosine", "constant", "constant_with_warmup");
 
   public LrSchedule {
     if (!TYPES.contains(type)) {

@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * One optimizer step of causal-LM training, top to bottom: set lr → micro-steps (gradient
- * accumulation) → clip → AdamW step. The loss of each micro-batch is its summed token loss over
- * the token count of the whole step, as transformers ≥ 4.46 does, so that accumulating k
- * micro-batches gives exactly the gradient of one batch k times larger.
+ * accumulation) → clip → AdamW step. The loss of each micro-batch is its summed token loss over the
+ * token count of the whole step, as transformers ≥ 4.46 does, so that accumulating k micro-batches
+ * gives exactly the gradient of one batch k times larger.
  */
 public final class CausalLmTrainer {
   /** What a step reports: mean token loss, grad norm before clipping, lr used, tokens seen. */
@@ -49,7 +49,10 @@ public final class CausalLmTrainer {
         Shape s = new Shape(mb.batch(), mb.seq());
         NDArray ids = m.create(mb.ids(), s), labels = m.create(mb.labels(), s);
         NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
-        NDArray l = TokenLogps.of(model.forward(ids, mask, true), labels).sumLoss().div((float) Math.max(total, 1));
+        NDArray l =
+            TokenLogps.of(model.forward(ids, mask, true), labels)
+                .sumLoss()
+                .div((float) Math.max(total, 1));
         gc.backward(l);
         loss += l.getFloat();
       }

@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * TRL's sigmoid DPO loss: −log σ(β·((π_c − r_c) − (π_r − r_r))) per pair, with the rewards TRL
- * logs, β·(π − r). Inputs are (B) summed completion log-probabilities ({@link TokenLogps#perSequence}).
+ * logs, β·(π − r). Inputs are (B) summed completion log-probabilities ({@link
+ * TokenLogps#perSequence}).
  */
 public record DpoLoss(NDArray losses, NDArray rewardsChosen, NDArray rewardsRejected) {
 
@@ -29,7 +30,10 @@ public record DpoLoss(NDArray losses, NDArray rewardsChosen, NDArray rewardsReje
 
   /** rewards/accuracies: share of pairs whose chosen reward beats the rejected one. */
   public NDArray accuracy() {
-    return rewardsChosen.gt(rewardsRejected).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mean();
+    return rewardsChosen
+        .gt(rewardsRejected)
+        .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+        .mean();
   }
 
   /** rewards/margins: mean of chosen minus rejected rewards. */

@@ -6,8 +6,11 @@ package io.liandan.llm.train;
  */
 public record MicroBatch(int batch, int seq, long[] ids, long[] labels, long[] mask) {
   public MicroBatch {
-    if (ids.length != (long) batch * seq || labels.length != ids.length || (mask != null && mask.length != ids.length)) {
-      throw new IllegalArgumentException("micro-batch arrays must all hold batch × seq = " + batch * seq + " values");
+    if (ids.length != (long) batch * seq
+        || labels.length != ids.length
+        || (mask != null && mask.length != ids.length)) {
+      throw new IllegalArgumentException(
+          "micro-batch arrays must all hold batch × seq = " + batch * seq + " values");
     }
   }
 

@@ -13,6 +13,7 @@ public final class TokenLogps {
 
   /** (B, T-1) log p(label), zero where ignored. */
   public final NDArray logps;
+
   /** (B, T-1) 1 where the label counts, else 0, float32. */
   public final NDArray valid;
 

@@ -12,9 +12,9 @@ import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Qwen2Weights;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** Generation against transformers' greedy output, batching, EOS and seeded sampling. */
 class GeneratorTest {
@@ -22,10 +22,15 @@ class GeneratorTest {
   @ParameterizedTest
   @ValueSource(strings = {"qwen2-tiny-tied", "qwen2-tiny-untied"})
   void greedyIdsEqualTransformers(String name) throws Exception {
-    JsonNode expected = new ObjectMapper().readTree(path(name + "/expected_generate.json").toFile());
+    JsonNode expected =
+        new ObjectMapper().readTree(path(name + "/expected_generate.json").toFile());
     long[] prompt = ids(expected.get("prompt")), greedy = ids(expected.get("greedy"));
-    try (NDManager m = NDManager.newBaseManager(); Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
-      long[] out = new Generator(new Qwen2Model(w)).generate(List.of(prompt), SamplingConfig.greedy(20)).get(0);
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
+      long[] out =
+          new Generator(new Qwen2Model(w))
+              .generate(List.of(prompt), SamplingConfig.greedy(20))
+              .get(0);
       assertArrayEquals(greedy, out);
     }
   }
@@ -33,7 +38,8 @@ class GeneratorTest {
   @Test
   void leftPaddedBatchEqualsOneByOne() {
     long[] a = {5, 17, 99, 123, 7}, b = {42, 8};
-    try (NDManager m = NDManager.newBaseManager(); Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m)) {
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m)) {
       Generator g = new Generator(new Qwen2Model(w));
       List<long[]> batch = g.generate(List.of(a, b), SamplingConfig.greedy(12));
       assertArrayEquals(g.generate(List.of(a), SamplingConfig.greedy(12)).get(0), batch.get(0));
@@ -44,18 +50,24 @@ class GeneratorTest {
   @Test
   void stopsAtEosAndSamplingIsSeeded() {
     long[] p = {5, 17, 99, 123, 7};
-    try (NDManager m = NDManager.newBaseManager(); Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
       Generator g = new Generator(new Qwen2Model(w));
       // 927 is the untied model's second greedy token: generation must end right after it
-      long[] stopped = g.generate(List.of(p), SamplingConfig.greedy(20).withEos(Set.of(927L), 0)).get(0);
+      long[] stopped =
+          g.generate(List.of(p), SamplingConfig.greedy(20).withEos(Set.of(927L), 0)).get(0);
       assertArrayEquals(new long[] {5, 17, 99, 123, 7, 791, 927}, stopped);
       SamplingConfig s = new SamplingConfig(15, true, 1.5, 50, 0.9, 7, Set.of(), 0);
       long[] x = g.generate(List.of(p), s).get(0), y = g.generate(List.of(p), s).get(0);
       assertArrayEquals(x, y, "same seed, same tokens");
       SamplingConfig other = new SamplingConfig(15, true, 1.5, 50, 0.9, 8, Set.of(), 0);
-      assertFalse(java.util.Arrays.equals(x, g.generate(List.of(p), other).get(0)), "another seed differs");
+      assertFalse(
+          java.util.Arrays.equals(x, g.generate(List.of(p), other).get(0)), "another seed differs");
       SamplingConfig topOne = new SamplingConfig(20, true, 1.0, 1, 1.0, 3, Set.of(), 0);
-      assertArrayEquals(g.generate(List.of(p), SamplingConfig.greedy(20)).get(0), g.generate(List.of(p), topOne).get(0), "top_k 1 = greedy");
+      assertArrayEquals(
+          g.generate(List.of(p), SamplingConfig.greedy(20)).get(0),
+          g.generate(List.of(p), topOne).get(0),
+          "top_k 1 = greedy");
       assertEquals(20, x.length);
     }
   }

@@ -42,7 +42,8 @@ class LoraAdapterTest {
       model.setHook(lora);
       Map<String, NDArray> params = lora.parameters();
       for (var e : params.entrySet()) { // the saved adapter is the state before the step
-        assertMaxAbs(read(m, STEP, "before." + peftLiveName(e.getKey())), e.getValue(), 0, e.getKey());
+        assertMaxAbs(
+            read(m, STEP, "before." + peftLiveName(e.getKey())), e.getValue(), 0, e.getKey());
       }
       AdamW opt = new AdamW(params, new AdamW.Hyper(0.9, 0.999, 1e-8, 0.01), m, n -> false);
       NDArray ids = read(m, STEP, "input_ids"), labels = read(m, STEP, "labels");
@@ -52,19 +53,35 @@ class LoraAdapterTest {
         gc.backward(loss);
       }
       for (var e : params.entrySet()) {
-        assertRel(read(m, STEP, "grad." + peftLiveName(e.getKey())), e.getValue().getGradient(), 1e-4, "grad " + e.getKey());
+        assertRel(
+            read(m, STEP, "grad." + peftLiveName(e.getKey())),
+            e.getValue().getGradient(),
+            1e-4,
+            "grad " + e.getKey());
       }
       opt.step(1e-3);
       for (var e : params.entrySet()) {
-        assertRel(read(m, STEP, "after_adamw." + peftLiveName(e.getKey())), e.getValue(), 1e-4, "after " + e.getKey());
+        assertRel(
+            read(m, STEP, "after_adamw." + peftLiveName(e.getKey())),
+            e.getValue(),
+            1e-4,
+            "after " + e.getKey());
         assertEquals(0f, e.getValue().getGradient().abs().max().getFloat(), "gradient zeroed");
       }
       // the fixture's logits were taken after the step: they check the updated adapter
       try (NoGrad ng = new NoGrad()) {
-        assertMaxAbs(read(m, LOGITS, "lora_logits"), model.forward(read(m, LOGITS, "input_ids"), null, false), 1e-4, "lora logits");
+        assertMaxAbs(
+            read(m, LOGITS, "lora_logits"),
+            model.forward(read(m, LOGITS, "input_ids"), null, false),
+            1e-4,
+            "lora logits");
         lora.mergeInto(w);
         model.setHook(null);
-        assertMaxAbs(read(m, LOGITS, "merged_logits"), model.forward(read(m, LOGITS, "input_ids"), null, false), 1e-4, "merged logits");
+        assertMaxAbs(
+            read(m, LOGITS, "merged_logits"),
+            model.forward(read(m, LOGITS, "input_ids"), null, false),
+            1e-4,
+            "merged logits");
       }
     }
   }
@@ -97,13 +114,15 @@ class LoraAdapterTest {
         assertMaxAbs(expected, model.forward(ids, null, false), 0, "reloaded adapter");
         back.setEnabled(false);
         NDArray base = model.forward(ids, null, false);
-        assertTrue(io.liandan.llm.Fixtures.maxAbs(expected, base) > 1e-3, "disabled adapter = base model");
+        assertTrue(
+            io.liandan.llm.Fixtures.maxAbs(expected, base) > 1e-3, "disabled adapter = base model");
         back.mergeInto(w);
       }
       model.setHook(null);
       CheckpointWriter.save(w, tmp.resolve("merged"), "float32", path(BASE));
       try (Qwen2Weights reloaded = Qwen2Weights.load(tmp.resolve("merged"), m)) {
-        assertMaxAbs(expected, new Qwen2Model(reloaded).forward(ids, null, false), 1e-5, "merged reload");
+        assertMaxAbs(
+            expected, new Qwen2Model(reloaded).forward(ids, null, false), 1e-5, "merged reload");
       }
     }
   }
@@ -114,7 +133,8 @@ class LoraAdapterTest {
         NoGrad ng = new NoGrad();
         Qwen2Weights w = Qwen2Weights.load(path(BASE), m)) {
       LoraConfig cfg = LoraConfig.of(4, 8, 0.1, List.of(LoraConfig.ALL_LINEAR));
-      assertEquals(14, LoraAdapter.targetedModules(cfg, w).size()); // 7 linears × 2 layers, no lm_head
+      assertEquals(
+          14, LoraAdapter.targetedModules(cfg, w).size()); // 7 linears × 2 layers, no lm_head
       try (LoraAdapter lora = LoraAdapter.init(cfg, w, 1)) {
         NDArray ids = read(m, LOGITS, "input_ids");
         Qwen2Model model = new Qwen2Model(w);
@@ -127,13 +147,21 @@ class LoraAdapterTest {
 
   @Test
   void unsupportedPeftVariantsAreRefusedByName(@TempDir Path tmp) throws Exception {
-    Files.writeString(tmp.resolve("adapter_config.json"), "{\"peft_type\":\"LORA\",\"r\":8,\"lora_alpha\":16,\"target_modules\":[\"q_proj\"],\"use_dora\":true}");
-    var e = assertThrows(IllegalArgumentException.class, () -> LoraConfig.read(tmp.resolve("adapter_config.json")));
-    assertTrue(e.getMessage().contains("adapter_config.json") && e.getMessage().contains("use_dora"), e.getMessage());
+    Files.writeString(
+        tmp.resolve("adapter_config.json"),
+        "{\"peft_type\":\"LORA\",\"r\":8,\"lora_alpha\":16,\"target_modules\":[\"q_proj\"],\"use_dora\":true}");
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> LoraConfig.read(tmp.resolve("adapter_config.json")));
+    assertTrue(
+        e.getMessage().contains("adapter_config.json") && e.getMessage().contains("use_dora"),
+        e.getMessage());
   }
 
   /** PEFT names live parameters with the adapter name: q_proj.lora_A.default.weight. */
   static String peftLiveName(String ours) {
-    return ours.replace(".lora_A.weight", ".lora_A.default.weight").replace(".lora_B.weight", ".lora_B.default.weight");
+    return ours.replace(".lora_A.weight", ".lora_A.default.weight")
+        .replace(".lora_B.weight", ".lora_B.default.weight");
   }
 }

@@ -36,14 +36,19 @@ class BadCheckpointTest {
   }
 
   static void assertNames(Exception e, String... parts) {
-    for (String p : parts) assertTrue(e.getMessage().contains(p), "'" + p + "' not in: " + e.getMessage());
+    for (String p : parts)
+      assertTrue(e.getMessage().contains(p), "'" + p + "' not in: " + e.getMessage());
   }
 
   @Test
   void missingTensor(@TempDir Path dir) throws Exception {
     Path file = copyWith(dir, NORM, null);
     try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)), file.toString(), NORM, "missing");
+      assertNames(
+          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          file.toString(),
+          NORM,
+          "missing");
     }
   }
 
@@ -51,7 +56,12 @@ class BadCheckpointTest {
   void wrongShape(@TempDir Path dir) throws Exception {
     Path file = copyWith(dir, null, NORM);
     try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)), file.toString(), NORM, "[32, 2]", "[64]");
+      assertNames(
+          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          file.toString(),
+          NORM,
+          "[32, 2]",
+          "[64]");
     }
   }
 
@@ -62,7 +72,10 @@ class BadCheckpointTest {
       ch.truncate(ch.size() - 100);
     }
     try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)), file.toString(), "truncated");
+      assertNames(
+          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          file.toString(),
+          "truncated");
     }
   }
 
@@ -77,7 +90,11 @@ class BadCheckpointTest {
     System.arraycopy(q, 0, bytes, at + "\"model.norm.weight\":{\"dtype\":\"".length(), 3);
     Files.write(file, bytes);
     try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)), file.toString(), "model.norm.weight", "Q4_");
+      assertNames(
+          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          file.toString(),
+          "model.norm.weight",
+          "Q4_");
     }
   }
 }

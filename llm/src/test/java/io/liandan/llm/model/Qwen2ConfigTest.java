@@ -48,11 +48,18 @@ class Qwen2ConfigTest {
   void refusesOtherArchitecturesAndRopeScalingByName(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("config.json"), HUB_QWEN25.replace("\"qwen2\"", "\"llama\""));
     var e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
-    assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("llama"), e.getMessage());
-    Files.writeString(dir.resolve("config.json"), HUB_QWEN25.replace("\"rope_theta\"", "\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4},\"rope_theta\""));
+    assertTrue(
+        e.getMessage().contains("config.json") && e.getMessage().contains("llama"), e.getMessage());
+    Files.writeString(
+        dir.resolve("config.json"),
+        HUB_QWEN25.replace(
+            "\"rope_theta\"",
+            "\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4},\"rope_theta\""));
     e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
     assertTrue(e.getMessage().contains("yarn"), e.getMessage());
-    Files.writeString(dir.resolve("config.json"), HUB_QWEN25.replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3"));
+    Files.writeString(
+        dir.resolve("config.json"),
+        HUB_QWEN25.replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3"));
     e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
     assertTrue(e.getMessage().contains("num_key_value_heads 3"), e.getMessage());
   }

@@ -67,10 +67,12 @@ class Qwen2ModelTest {
         Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m);
         KvCache cache = new KvCache(w.config().numHiddenLayers())) {
       Qwen2Model model = new Qwen2Model(w);
-      NDArray ids = read(m, "qwen2-tiny-tied/expected_logits.safetensors", "input_ids").get("0:1, :");
+      NDArray ids =
+          read(m, "qwen2-tiny-tied/expected_logits.safetensors", "input_ids").get("0:1, :");
       NDArray full = model.forward(ids, null, false);
       for (int t = 0; t < 16; t += chunk) {
-        NDArray step = model.forward(ids.get(":, " + t + ":" + (t + chunk)), null, null, cache, false);
+        NDArray step =
+            model.forward(ids.get(":, " + t + ":" + (t + chunk)), null, null, cache, false);
         assertMaxAbs(full.get(":, " + t + ":" + (t + chunk) + ", :"), step, 1e-4, "position " + t);
       }
     }

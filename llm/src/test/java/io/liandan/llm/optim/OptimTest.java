@@ -26,7 +26,8 @@ class OptimTest {
     assertEquals(1.0, cos.factor(10), 1e-12);
     assertEquals(0.5, cos.factor(60), 1e-12);
     assertEquals(0.0, cos.factor(110), 1e-12);
-    assertEquals(Math.ceil(0.03 * 333), LrSchedule.withWarmupRatio("cosine", 0.03, 333).warmupSteps());
+    assertEquals(
+        Math.ceil(0.03 * 333), LrSchedule.withWarmupRatio("cosine", 0.03, 333).warmupSteps());
     assertThrows(IllegalArgumentException.class, () -> new LrSchedule("polynomialish", 0, 10));
   }
 
@@ -42,7 +43,10 @@ class OptimTest {
       }
       double norm = GradClip.clipGlobalNorm(java.util.List.of(a, b), 1.0);
       assertEquals(Math.sqrt(189), norm, 1e-4);
-      double after = Math.sqrt(a.getGradient().square().sum().getFloat() + b.getGradient().square().sum().getFloat());
+      double after =
+          Math.sqrt(
+              a.getGradient().square().sum().getFloat()
+                  + b.getGradient().square().sum().getFloat());
       assertEquals(1.0, after, 1e-5);
     }
   }
@@ -51,7 +55,12 @@ class OptimTest {
   void adamWDecaysOnlyWhatItShould() {
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray w = m.create(new float[] {1f}), bias = m.create(new float[] {1f});
-      AdamW opt = new AdamW(Map.of("x.weight", w, "x.bias", bias), AdamW.Hyper.defaults(0.1), m, AdamW::isNoDecay);
+      AdamW opt =
+          new AdamW(
+              Map.of("x.weight", w, "x.bias", bias),
+              AdamW.Hyper.defaults(0.1),
+              m,
+              AdamW::isNoDecay);
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         gc.backward(w.mul(0f).add(bias.mul(0f)).sum()); // zero gradients: only decay moves weights
       }

@@ -1,0 +1,162 @@
+package io.liandan.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.safetensors.SafetensorsFile;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The inspection CLI end to end, as users and acceptance checks call it. */
+class ModelCommandsTest {
+  static final Path FIX =
+      Path.of("../llm/src/test/resources/fixtures").toAbsolutePath().normalize();
+  static final Path TIED = FIX.resolve("qwen2-tiny-tied"),
+      UNTIED = FIX.resolve("qwen2-tiny-untied");
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter(), err = new StringWriter();
+    var cl = Liandan.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static float maxAbsDiff(Path a, String ka, Path b, String kb) {
+    try (NDManager m = NDManager.newBaseManager();
+        SafetensorsFile fa = SafetensorsFile.open(a);
+        SafetensorsFile fb = SafetensorsFile.open(b)) {
+      NDArray x = m.create(fa.readFloat32(ka), new Shape(fa.info(ka).shape()));
+      NDArray y = m.create(fb.readFloat32(kb), new Shape(fb.info(kb).shape()));
+      assertEquals(x.getShape(), y.getShape());
+      return x.sub(y).abs().max().getFloat();
+    }
+  }
+
+  @Test
+  void forwardWritesTransformersLogits(@TempDir Path tmp) {
+    Path in = TIED.resolve("expected_logits.safetensors"), out = tmp.resolve("out.safetensors");
+    Run r =
+        run(
+            "model",
+            "forward",
+            "--model",
+            TIED.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(maxAbsDiff(in, "logits", out, "logits") <= 1e-4);
+  }
+
+  @Test
+  void generatePrintsTransformersGreedyIds() throws Exception {
+    var expected = new ObjectMapper().readTree(UNTIED.resolve("expected_generate.json").toFile());
+    Run r =
+        run(
+            "model",
+            "generate",
+            "--model",
+            UNTIED.toString(),
+            "--prompt-ids",
+            "5,17,99,123,7",
+            "--max-new-tokens",
+            "20");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(expected.get("greedy"), new ObjectMapper().readTree(r.out()));
+  }
+
+  @Test
+  void mergedCheckpointGivesTheAdapterLogits(@TempDir Path tmp) {
+    Path in = UNTIED.resolve("lora/expected_lora_logits.safetensors");
+    Path merged = tmp.resolve("merged");
+    assertEquals(
+        0,
+        run(
+                "model",
+                "merge",
+                "--model",
+                UNTIED.toString(),
+                "--adapter",
+                UNTIED.resolve("lora").toString(),
+                "--output",
+                merged.toString())
+            .code());
+    assertTrue(
+        Files.exists(merged.resolve("config.json"))
+            && Files.exists(merged.resolve("generation_config.json")));
+    Path withAdapter = tmp.resolve("a.safetensors"), fromMerged = tmp.resolve("b.safetensors");
+    assertEquals(
+        0,
+        run(
+                "model",
+                "forward",
+                "--model",
+                UNTIED.toString(),
+                "--adapter",
+                UNTIED.resolve("lora").toString(),
+                "--input",
+                in.toString(),
+                "--output",
+                withAdapter.toString())
+            .code());
+    assertEquals(
+        0,
+        run(
+                "model",
+                "forward",
+                "--model",
+                merged.toString(),
+                "--input",
+                in.toString(),
+                "--output",
+                fromMerged.toString())
+            .code());
+    assertTrue(maxAbsDiff(withAdapter, "logits", fromMerged, "logits") <= 1e-5);
+    Run again =
+        run(
+            "model",
+            "merge",
+            "--model",
+            UNTIED.toString(),
+            "--adapter",
+            UNTIED.resolve("lora").toString(),
+            "--output",
+            merged.toString());
+    assertEquals(2, again.code());
+    assertTrue(again.err().contains("not empty"), again.err());
+  }
+
+  @Test
+  void badInputIsOneLineNamingTheFile(@TempDir Path tmp) throws Exception {
+    Path in = tmp.resolve("in.safetensors");
+    new io.liandan.llm.safetensors.SafetensorsWriter()
+        .put("ids", new long[] {1, 2}, 1, 2)
+        .write(in);
+    Run r =
+        run(
+            "model",
+            "forward",
+            "--model",
+            TIED.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("o").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains(in.toString()) && r.err().contains("input_ids"), r.err());
+    assertTrue(!Files.exists(tmp.resolve("o")), "nothing half-written");
+  }
+}
