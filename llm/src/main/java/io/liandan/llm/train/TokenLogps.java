@@ -2,6 +2,7 @@ package io.liandan.llm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Log-probabilities of the label tokens under the logits, with transformers' shift (logits at t
@@ -11,10 +12,10 @@ import ai.djl.ndarray.types.DataType;
 public final class TokenLogps {
   public static final long IGNORE = -100;
 
-  /** (B, T-1) log p(label), zero where ignored. */
+  /** (B, T) log p(next label) at each position, zero where ignored (always the last). */
   public final NDArray logps;
 
-  /** (B, T-1) 1 where the label counts, else 0, float32. */
+  /** (B, T) 1 where the next label counts, else 0, float32. */
   public final NDArray valid;
 
   private TokenLogps(NDArray logps, NDArray valid) {
@@ -27,12 +28,17 @@ public final class TokenLogps {
    * @param labels (B, T) int64, -100 = ignored
    */
   public static TokenLogps of(NDArray logits, NDArray labels) {
-    NDArray lg = logits.get(":, :-1, :"); // (B, T-1, V)
-    NDArray target = labels.get(":, 1:"); // (B, T-1)
+    // shift the labels, not the logits: slicing (B, T, V) would copy it, and its backward would
+    // fill another (B, T, V) with zeros; the last position gets no target instead
+    long B = labels.getShape().get(0);
+    NDArray target =
+        labels
+            .get(":, 1:")
+            .concat(labels.getManager().full(new Shape(B, 1), IGNORE, DataType.INT64), 1);
     NDArray keep = target.neq(IGNORE);
     NDArray safe = target.mul(keep.toType(DataType.INT64, false)); // -100 -> 0, any index works
     NDArray valid = keep.toType(DataType.FLOAT32, false);
-    NDArray lp = lg.logSoftmax(-1).gather(safe.expandDims(-1), 2).squeeze(-1); // (B, T-1)
+    NDArray lp = logits.logSoftmax(-1).gather(safe.expandDims(-1), 2).squeeze(-1); // (B, T)
     return new TokenLogps(lp.mul(valid), valid);
   }
 
