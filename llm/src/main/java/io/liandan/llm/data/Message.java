@@ -1,0 +1,23 @@
+package io.liandan.llm.data;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One chat turn in the form chat templates consume (OpenAI / transformers messages): role is
+ * system, user, assistant or tool; {@code toolCalls} holds an assistant's function calls as
+ * transformers passes them to templates ({"type":"function","function":{"name","arguments"}}).
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record Message(String role, String content, List<Map<String, Object>> toolCalls) {
+  public static final List<String> ROLES = List.of("system", "user", "assistant", "tool");
+
+  public Message {
+    toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+  }
+
+  public Message(String role, String content) {
+    this(role, content, List.of());
+  }
+}

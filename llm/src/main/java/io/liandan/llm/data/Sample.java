@@ -1,0 +1,33 @@
+package io.liandan.llm.data;
+
+import java.util.List;
+
+/**
+ * One normalised training example, whatever the source format: plain text for pretraining, a
+ * conversation for SFT, a preference pair for DPO. Formats map into these; tokenisation reads them.
+ */
+public sealed interface Sample {
+  Origin origin();
+
+  /** Pretraining text ({"text": …}). */
+  record Text(String text, Origin origin) implements Sample {}
+
+  /** A conversation; an optional system turn comes first, then user/assistant(/tool) turns. */
+  record Chat(List<Message> messages, List<Object> tools, Origin origin) implements Sample {
+    public Chat {
+      messages = List.copyOf(messages);
+      tools = tools == null ? List.of() : List.copyOf(tools);
+    }
+  }
+
+  /**
+   * A DPO pair: the shared prompt (messages ending with a user turn) and the chosen and rejected
+   * assistant replies.
+   */
+  record Preference(List<Message> prompt, Message chosen, Message rejected, Origin origin)
+      implements Sample {
+    public Preference {
+      prompt = List.copyOf(prompt);
+    }
+  }
+}
