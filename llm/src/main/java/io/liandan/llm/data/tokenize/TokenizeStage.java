@@ -1,0 +1,152 @@
+package io.liandan.llm.data.tokenize;
+
+import io.liandan.llm.data.Sample;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The tokenize stage's work, free of Temporal: normalised samples in, token shards and a manifest
+ * out. Samples are processed in chunks (rendered and tokenised in parallel, written in input
+ * order), so memory does not grow with the dataset and the output does not depend on threads.
+ */
+public final class TokenizeStage {
+  static final int CHUNK = 512;
+
+  private final TokenizeSpec spec;
+  private final ChatRenderer template;
+  private final TextEncoder tokenizer;
+  private final String endOfTurn;
+
+  /**
+   * @param endOfTurn the text that closes an assistant turn in this template (SFT masks), e.g.
+   *     {@code <|im_end|>}
+   */
+  public TokenizeStage(
+      TokenizeSpec spec, ChatRenderer template, TextEncoder tokenizer, String endOfTurn) {
+    this.spec = spec;
+    this.template = template;
+    this.tokenizer = tokenizer;
+    this.endOfTurn = endOfTurn;
+  }
+
+  public TokenizeManifest run(Iterator<? extends Sample> samples, Path out) {
+    Map<String, Long> dropped = new TreeMap<>(), perSource = new TreeMap<>();
+    long read = 0, truncated = 0, remainder = 0;
+    try (ShardWriter train = new ShardWriter(out.resolve("train"), spec.shardTokens());
+        ShardWriter eval = new ShardWriter(out.resolve("eval"), spec.shardTokens())) {
+      PretrainPacker[] packers =
+          spec.kind().equals("pt") ? new PretrainPacker[] {packer(train), packer(eval)} : null;
+      Function<Sample, Object> encode = encoder();
+      List<Sample> chunk = new ArrayList<>(CHUNK);
+      while (samples.hasNext() || !chunk.isEmpty()) {
+        if (samples.hasNext() && chunk.size() < CHUNK) {
+          chunk.add(samples.next());
+          continue;
+        }
+        List<Object> results = chunk.parallelStream().map(encode).toList();
+        for (int i = 0; i < chunk.size(); i++) {
+          Sample s = chunk.get(i);
+          boolean isEval = spec.isEval(read++);
+          perSource.merge(s.origin().file(), 1L, Long::sum);
+          ShardWriter w = isEval ? eval : train;
+          Object r = results.get(i);
+          if (r instanceof int[] ids) {
+            packers[isEval ? 1 : 0].add(ids);
+          } else if (r instanceof SftEncoder.Result sft) {
+            truncated += sft.truncated() ? 1 : 0;
+            if (sft.dropped() != null) dropped.merge(sft.dropped(), 1L, Long::sum);
+            else w.add(List.of(sft.ids()), List.of(sft.mask()));
+          } else if (r instanceof DpoEncoder.Result dpo) {
+            truncated += dpo.truncated() ? 1 : 0;
+            if (dpo.dropped() != null) dropped.merge(dpo.dropped(), 1L, Long::sum);
+            else
+              w.add(
+                  List.of(dpo.prompt(), dpo.chosen(), dpo.rejected()),
+                  List.of(
+                      new byte[dpo.prompt().length],
+                      ones(dpo.chosen().length),
+                      ones(dpo.rejected().length)));
+          }
+        }
+        chunk.clear();
+      }
+      if (packers != null) remainder = packers[0].remainder() + packers[1].remainder();
+      train.close();
+      eval.close();
+      TokenizeManifest m =
+          new TokenizeManifest(
+              spec.kind(),
+              spec,
+              read,
+              truncated,
+              dropped,
+              perSource,
+              remainder,
+              Map.of("train", split(train), "eval", split(eval)));
+      m.write(out);
+      return m;
+    }
+  }
+
+  private Function<Sample, Object> encoder() {
+    return switch (spec.kind()) {
+      case "pt" -> s -> tokenizer.encode(text(s));
+      case "sft" -> {
+        SftEncoder e =
+            new SftEncoder(template, tokenizer, endOfTurn, spec.maxLength(), spec.lastTurnOnly());
+        yield s -> e.encode(as(s, Sample.Chat.class));
+      }
+      default -> {
+        DpoEncoder e =
+            new DpoEncoder(
+                template,
+                tokenizer,
+                spec.maxLength(),
+                spec.maxPromptLength(),
+                spec.maxCompletionLength());
+        yield s -> e.encode(as(s, Sample.Preference.class));
+      }
+    };
+  }
+
+  private PretrainPacker packer(ShardWriter w) {
+    return new PretrainPacker(
+        spec.blockSize(),
+        tokenizer.eosId(),
+        block -> w.add(List.of(block), List.of(ones(block.length))));
+  }
+
+  private String text(Sample s) {
+    return as(s, Sample.Text.class).text();
+  }
+
+  private <T extends Sample> T as(Sample s, Class<T> type) {
+    if (!type.isInstance(s)) {
+      throw new IllegalArgumentException(
+          s.origin()
+              + ": a "
+              + spec.kind()
+              + " stage needs "
+              + type.getSimpleName().toLowerCase()
+              + " samples, got "
+              + s.getClass().getSimpleName().toLowerCase()
+              + " (check the dataset's format)");
+    }
+    return type.cast(s);
+  }
+
+  private static TokenizeManifest.Split split(ShardWriter w) {
+    return new TokenizeManifest.Split(w.shards(), w.samples(), w.tokens(), w.trainedTokens());
+  }
+
+  private static byte[] ones(int n) {
+    byte[] b = new byte[n];
+    java.util.Arrays.fill(b, (byte) 1);
+    return b;
+  }
+}
