@@ -1,6 +1,7 @@
 package io.liandan.llm.data;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 
@@ -10,10 +11,12 @@ import java.util.Map;
  * transformers passes them to templates ({"type":"function","function":{"name","arguments"}}).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
-public record Message(String role, String content, List<Map<String, Object>> toolCalls) {
+public record Message(
+    String role, String content, @JsonProperty("tool_calls") List<Map<String, Object>> toolCalls) {
   public static final List<String> ROLES = List.of("system", "user", "assistant", "tool");
 
   public Message {
+    content = content == null ? "" : content; // templates concatenate it: never null
     toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
   }
 

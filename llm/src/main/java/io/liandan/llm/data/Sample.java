@@ -1,11 +1,19 @@
 package io.liandan.llm.data;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.List;
 
 /**
  * One normalised training example, whatever the source format: plain text for pretraining, a
  * conversation for SFT, a preference pair for DPO. Formats map into these; tokenisation reads them.
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = Sample.Text.class, name = "text"),
+  @JsonSubTypes.Type(value = Sample.Chat.class, name = "chat"),
+  @JsonSubTypes.Type(value = Sample.Preference.class, name = "preference")
+})
 public sealed interface Sample {
   Origin origin();
 
