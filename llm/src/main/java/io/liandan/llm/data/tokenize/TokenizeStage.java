@@ -34,7 +34,18 @@ public final class TokenizeStage {
     this.endOfTurn = endOfTurn;
   }
 
+  /** Splits {@code samples} into train and eval by the spec's seeded ratio. */
   public TokenizeManifest run(Iterator<? extends Sample> samples, Path out) {
+    return run(samples, null, out);
+  }
+
+  /**
+   * With {@code evalSamples} — the dataset's own eval split — every sample of {@code samples} goes
+   * to train and the ratio is not used; with null, the seeded ratio splits {@code samples}.
+   */
+  public TokenizeManifest run(
+      Iterator<? extends Sample> samples, Iterator<? extends Sample> evalSamples, Path out) {
+    Iterator<Tagged> tagged = tag(samples, evalSamples);
     Map<String, Long> dropped = new TreeMap<>(), perSource = new TreeMap<>();
     long read = 0, truncated = 0, remainder = 0;
     try (ShardWriter train = new ShardWriter(out.resolve("train"), spec.shardTokens());
@@ -42,16 +53,17 @@ public final class TokenizeStage {
       PretrainPacker[] packers =
           spec.kind().equals("pt") ? new PretrainPacker[] {packer(train), packer(eval)} : null;
       Function<Sample, Object> encode = encoder();
-      List<Sample> chunk = new ArrayList<>(CHUNK);
-      while (samples.hasNext() || !chunk.isEmpty()) {
-        if (samples.hasNext() && chunk.size() < CHUNK) {
-          chunk.add(samples.next());
+      List<Tagged> chunk = new ArrayList<>(CHUNK);
+      while (tagged.hasNext() || !chunk.isEmpty()) {
+        if (tagged.hasNext() && chunk.size() < CHUNK) {
+          chunk.add(tagged.next());
           continue;
         }
-        List<Object> results = chunk.parallelStream().map(encode).toList();
+        List<Object> results = chunk.parallelStream().map(t -> encode.apply(t.sample)).toList();
         for (int i = 0; i < chunk.size(); i++) {
-          Sample s = chunk.get(i);
-          boolean isEval = spec.isEval(read++);
+          Sample s = chunk.get(i).sample;
+          boolean isEval = chunk.get(i).eval != null ? chunk.get(i).eval : spec.isEval(read);
+          read++;
           perSource.merge(s.origin().file(), 1L, Long::sum);
           ShardWriter w = isEval ? eval : train;
           Object r = results.get(i);
@@ -91,6 +103,23 @@ public final class TokenizeStage {
       m.write(out);
       return m;
     }
+  }
+
+  /** A sample and its forced split (null: decided by the ratio). */
+  private record Tagged(Sample sample, Boolean eval) {}
+
+  private static Iterator<Tagged> tag(
+      Iterator<? extends Sample> main, Iterator<? extends Sample> eval) {
+    return new Iterator<>() {
+      public boolean hasNext() {
+        return main.hasNext() || (eval != null && eval.hasNext());
+      }
+
+      public Tagged next() {
+        if (main.hasNext()) return new Tagged(main.next(), eval == null ? null : false);
+        return new Tagged(eval.next(), true);
+      }
+    };
   }
 
   private Function<Sample, Object> encoder() {

@@ -207,4 +207,18 @@ class TokenizeStageTest {
     java.util.Arrays.fill(allTrained, (byte) 1);
     assertArrayEquals(allTrained, b.mask()); // pretraining takes the loss on every token
   }
+
+  @Test
+  void theDatasetsOwnEvalSplitOverridesTheRatio(@TempDir Path out) {
+    List<Sample> train = new ArrayList<>(), eval = new ArrayList<>();
+    for (int i = 0; i < 50; i++)
+      train.add(new Sample.Text("train" + i, new Origin("train.jsonl", i)));
+    for (int i = 0; i < 5; i++) eval.add(new Sample.Text("eval" + i, new Origin("test.jsonl", i)));
+    TokenizeManifest m =
+        new TokenizeStage(TokenizeSpec.pt(4, 0.5, 3), CHATML, CHARS, "]")
+            .run(train.iterator(), eval.iterator(), out);
+    long evalTokens = IntStream.range(0, 5).map(i -> ("eval" + i).length() + 1).sum();
+    assertEquals(evalTokens / 4 * 4, m.splits().get("eval").tokens());
+    assertEquals(55, m.samplesRead());
+  }
 }
