@@ -65,44 +65,40 @@ final class JsonArrayRowReader implements RowReader {
 
   @Override
   public Row next() throws IOException {
-    while (!done) {
-      JsonToken token = nextToken();
-      if (token == JsonToken.END_ARRAY) {
-        done = true;
-        if (nextToken() != null) {
-          throw DatasetException.fatal(
-              Kind.BAD_JSON, origin(row + 1), "content after the top-level array", null);
-        }
-        return null;
-      }
-      if (token == null) {
-        done = true;
-        throw DatasetException.fatal(
-            Kind.BAD_JSON, origin(row + 1), "unexpected end of file inside the array", null);
-      }
-      row++;
-      Origin origin = origin(row);
-      if (token != JsonToken.START_OBJECT) {
-        String found = token.isStructStart() ? "array" : token.isScalarValue() ? "scalar" : "?";
-        parser.skipChildren();
-        throw DatasetException.row(
-            Kind.NOT_AN_OBJECT,
-            origin,
-            null,
-            "expected an object in the array, got "
-                + (found.equals("scalar") ? scalar(token) : found));
-      }
-      try {
-        return new Row((ObjectNode) Json.TREE.readTree(parser), origin);
-      } catch (JsonProcessingException e) {
-        done = true;
-        throw DatasetException.fatal(Kind.BAD_JSON, origin, Json.reason(e, true), e);
-      } catch (CharacterCodingException e) {
-        done = true;
-        throw notUtf8(origin, e);
-      }
+    if (done) {
+      return null;
     }
-    return null;
+    JsonToken token = nextToken();
+    if (token == JsonToken.END_ARRAY) {
+      done = true;
+      if (nextToken() != null) {
+        throw DatasetException.fatal(
+            Kind.BAD_JSON, origin(row + 1), "content after the top-level array", null);
+      }
+      return null;
+    }
+    if (token == null) {
+      done = true;
+      throw DatasetException.fatal(
+          Kind.BAD_JSON, origin(row + 1), "unexpected end of file inside the array", null);
+    }
+    row++;
+    Origin origin = origin(row);
+    if (token != JsonToken.START_OBJECT) {
+      String found = token == JsonToken.START_ARRAY ? "array" : scalar(token);
+      parser.skipChildren();
+      throw DatasetException.row(
+          Kind.NOT_AN_OBJECT, origin, null, "expected an object in the array, got " + found);
+    }
+    try {
+      return new Row((ObjectNode) Json.TREE.readTree(parser), origin);
+    } catch (JsonProcessingException e) {
+      done = true;
+      throw DatasetException.fatal(Kind.BAD_JSON, origin, Json.reason(e, true), e);
+    } catch (CharacterCodingException e) {
+      done = true;
+      throw notUtf8(origin, e);
+    }
   }
 
   private JsonToken nextToken() throws IOException {
