@@ -1,0 +1,19 @@
+package io.liandan.llm.data.format;
+
+import io.liandan.llm.data.Sample;
+import io.liandan.llm.data.io.Row;
+
+/** Maps one row of a given format to a Sample, or throws a DatasetException naming the field. */
+interface SampleMapper {
+  Sample map(Row row);
+
+  static SampleMapper of(FormatSpec spec) {
+    return switch (spec.format()) {
+      case TEXT -> new TextMapper(spec);
+      case ALPACA -> new AlpacaMapper(spec);
+      case SHAREGPT -> new SharegptMapper(spec);
+      case OPENAI -> new OpenAiMapper(spec);
+      case PREFERENCE -> new PreferenceMapper(spec);
+    };
+  }
+}
