@@ -42,7 +42,8 @@ final class SyntheticChats implements Iterator<Sample> {
   public Sample next() {
     List<Message> m = new ArrayList<>();
     boolean zh = rng.nextBoolean();
-    if (rng.nextBoolean()) m.add(new Message("system", zh ? "你是一个乐于助人的助手。" : "You are a helpful assistant."));
+    if (rng.nextBoolean())
+      m.add(new Message("system", zh ? "你是一个乐于助人的助手。" : "You are a helpful assistant."));
     int turns = 1 + rng.nextInt(3);
     for (int t = 0; t < turns; t++) {
       m.add(new Message("user", sentences(zh, 1 + rng.nextInt(2))));
