@@ -26,11 +26,15 @@ public final class SampleFile {
 
   private SampleFile() {}
 
-  /** A writer that becomes {@code file} on close; nothing appears under that name before. */
+  /**
+   * A writer that becomes {@code file} on {@link #commit()}; nothing appears under that name
+   * before.
+   */
   public static final class Writer implements AutoCloseable {
     private final Path file, tmp;
     private final BufferedWriter out;
     private long count;
+    private boolean committed;
 
     public Writer(Path file) {
       this.file = file;
@@ -57,13 +61,26 @@ public final class SampleFile {
       return count;
     }
 
-    @Override
-    public void close() {
+    /** Finishes the file: only now does it appear under its final name. */
+    public void commit() {
       try {
         out.close();
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        committed = true;
       } catch (IOException e) {
         throw new UncheckedIOException(file + ": cannot finish: " + e.getMessage(), e);
+      }
+    }
+
+    /** Without {@link #commit()} (an exception on the way), the partial file is removed. */
+    @Override
+    public void close() {
+      if (committed) return;
+      try {
+        out.close();
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        throw new UncheckedIOException(file + ": cannot clean up: " + e.getMessage(), e);
       }
     }
   }

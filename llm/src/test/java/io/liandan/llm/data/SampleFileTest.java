@@ -43,9 +43,14 @@ class SampleFileTest {
                 new Origin("p.json", 9)));
     try (SampleFile.Writer w = new SampleFile.Writer(f)) {
       in.forEach(w::write);
-      assertFalse(Files.exists(f), "no final name before close");
+      assertFalse(Files.exists(f), "no final name before commit");
+      w.commit();
     }
     assertTrue(Files.readString(f).contains("\"tool_calls\""));
+    try (SampleFile.Writer w = new SampleFile.Writer(dir.resolve("aborted.jsonl"))) {
+      w.write(in.get(0)); // no commit: as if the stage failed here
+    }
+    assertEquals(List.of(f), Files.list(dir).toList(), "an aborted writer leaves nothing");
     List<Sample> out = new ArrayList<>();
     try (var it = SampleFile.read(f)) {
       it.forEachRemaining(out::add);

@@ -17,8 +17,8 @@ import java.util.List;
  * Writes token shards: per shard, {@code NAME.ids} (int32 LE token ids), {@code NAME.mask} (one
  * byte per token, 1 = the loss is taken on it) and {@code NAME.offsets} (int64 LE, segment starts
  * plus the end: n+1 values). A sample is one segment (PT block, SFT conversation) or several (DPO:
- * prompt, chosen, rejected). Files are written under temporary names and renamed on {@link
- * #close()}; a shard closes when it reaches {@code maxTokensPerShard}.
+ * prompt, chosen, rejected). Files are written under temporary names and renamed when a shard
+ * reaches {@code maxTokensPerShard} or on {@link #commit()}.
  */
 public final class ShardWriter implements AutoCloseable {
   private final Path dir;
@@ -107,12 +107,28 @@ public final class ShardWriter implements AutoCloseable {
     open = null;
   }
 
-  @Override
-  public void close() {
+  /** Finishes the open shard; the shards written become final. */
+  public void commit() {
     try {
       if (open != null) finishShard();
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": cannot finish token shard: " + e.getMessage(), e);
+    }
+  }
+
+  /** Without {@link #commit()} (an exception on the way), the open shard's files are removed. */
+  @Override
+  public void close() {
+    if (open == null) return;
+    try {
+      open.ids.close();
+      open.mask.close();
+      open.offsets.close();
+      for (String ext : List.of("ids", "mask", "offsets"))
+        Files.deleteIfExists(tmp(open.name, ext));
+      open = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException(dir + ": cannot clean up token shard: " + e.getMessage(), e);
     }
   }
 }

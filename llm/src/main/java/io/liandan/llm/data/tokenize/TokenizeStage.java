@@ -88,8 +88,8 @@ public final class TokenizeStage {
         chunk.clear();
       }
       if (packers != null) remainder = packers[0].remainder() + packers[1].remainder();
-      train.close();
-      eval.close();
+      train.commit();
+      eval.commit();
       TokenizeManifest m =
           new TokenizeManifest(
               spec.kind(),
