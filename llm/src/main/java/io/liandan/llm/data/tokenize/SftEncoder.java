@@ -32,7 +32,7 @@ public final class SftEncoder {
       boolean lastTurnOnly) {
     this.template = template;
     this.tokenizer = tokenizer;
-    this.endOfTurn = endOfTurn;
+    this.endOfTurn = endOfTurn != null ? endOfTurn : endOfTurn(template);
     this.maxLength = maxLength;
     this.lastTurnOnly = lastTurnOnly;
     List<Message> probe = List.of(new Message("user", "\u0001"));
@@ -43,6 +43,27 @@ public final class SftEncoder {
           "the chat template adds no generation prompt; cannot locate assistant turns");
     }
     this.generationPrompt = with.substring(without.length());
+  }
+
+  /**
+   * What the template writes right after an assistant's content (e.g. {@code <|im_end|>} for
+   * ChatML, {@code <|eot_id|>} for Llama 3), without trailing whitespace: rendered from a probe.
+   */
+  static String endOfTurn(ChatRenderer template) {
+    String marker = "\u0002";
+    String text =
+        template.render(
+            List.of(new Message("user", "\u0001"), new Message("assistant", marker)),
+            List.of(),
+            false);
+    int at = text.lastIndexOf(marker);
+    String tail = at < 0 ? "" : text.substring(at + marker.length()).strip();
+    if (tail.isEmpty()) {
+      throw new IllegalArgumentException(
+          "the chat template writes nothing after an assistant turn; cannot mask completions");
+    }
+    int nl = tail.indexOf('\n');
+    return nl < 0 ? tail : tail.substring(0, nl).strip();
   }
 
   public Result encode(Sample.Chat chat) {

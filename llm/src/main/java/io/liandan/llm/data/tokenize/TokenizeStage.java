@@ -24,7 +24,7 @@ public final class TokenizeStage {
 
   /**
    * @param endOfTurn the text that closes an assistant turn in this template (SFT masks), e.g.
-   *     {@code <|im_end|>}
+   *     {@code <|im_end|>}; null: derived from the template
    */
   public TokenizeStage(
       TokenizeSpec spec, ChatRenderer template, TextEncoder tokenizer, String endOfTurn) {

@@ -2,10 +2,12 @@ package io.liandan.llm.data.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import ai.djl.util.Utils;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.liandan.llm.data.tokenize.TextEncoder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -87,6 +89,70 @@ public final class TextTokenizer implements AutoCloseable {
       ids.add(e.getIds());
     }
     return ids;
+  }
+
+  /**
+   * This tokenizer as the tokenize stage uses it: int ids, each token's char span in the text (for
+   * completion-only masks), and the EOS id appended after pretraining documents.
+   */
+  public TextEncoder encoder() {
+    long eos =
+        eosTokenId()
+            .orElseThrow(() -> new IllegalStateException("the tokenizer defines no eos_token"));
+    return new TextEncoder() {
+      @Override
+      public int[] encode(String text) {
+        return toInts(TextTokenizer.this.encode(text));
+      }
+
+      @Override
+      public Encoded encodeWithSpans(String text) {
+        Encoding e = tokenizer.encode(text, false, false);
+        CharSpan[] spans = e.getCharTokenSpans();
+        int[] toUtf16 = codePointToUtf16(text); // Rust's offsets count code points
+        int[] starts = new int[spans.length], ends = new int[spans.length];
+        for (int i = 0; i < spans.length; i++) {
+          // special tokens carry no span in some builds: they sit where the previous token ended
+          starts[i] =
+              spans[i] == null ? (i == 0 ? 0 : ends[i - 1]) : at(toUtf16, spans[i].getStart());
+          ends[i] = spans[i] == null ? starts[i] : at(toUtf16, spans[i].getEnd());
+        }
+        return new Encoded(toInts(e.getIds()), starts, ends);
+      }
+
+      @Override
+      public List<int[]> encodeBatch(List<String> texts) {
+        return TextTokenizer.this.encodeBatch(texts).stream().map(TextTokenizer::toInts).toList();
+      }
+
+      @Override
+      public int eosId() {
+        return Math.toIntExact(eos);
+      }
+    };
+  }
+
+  /** Java (UTF-16) index of each code point offset, or null when the two coincide. */
+  static int[] codePointToUtf16(String text) {
+    int n = text.codePointCount(0, text.length());
+    if (n == text.length()) return null;
+    int[] map = new int[n + 1];
+    for (int cp = 0, i = 0; cp < n; cp++) {
+      map[cp] = i;
+      i += Character.charCount(text.codePointAt(i));
+      map[cp + 1] = i;
+    }
+    return map;
+  }
+
+  private static int at(int[] map, int codePoint) {
+    return map == null ? codePoint : map[codePoint];
+  }
+
+  private static int[] toInts(long[] ids) {
+    int[] out = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) out[i] = Math.toIntExact(ids[i]);
+    return out;
   }
 
   /** The text of {@code ids}, special tokens included (transformers' default). */
