@@ -246,8 +246,7 @@ public final class FilterCompiler {
 
   /** summary.K: the number the client set, else the last logged value of metric K. */
   private static Field<Double> summaryNumber(List<String> path) {
-    return DSL.coalesce(
-        number(RUNS.SUMMARY, path), DSL.field(metricOf(path).asField(), SQLDataType.DOUBLE));
+    return DSL.coalesce(number(RUNS.SUMMARY, path), metricOf(path).<Double>asField());
   }
 
   private static org.jooq.Select<org.jooq.Record1<Double>> metricOf(List<String> path) {
