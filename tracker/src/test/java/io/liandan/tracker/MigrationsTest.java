@@ -52,12 +52,15 @@ class MigrationsTest {
             "metric_points_pk",
             "metric_summaries_run_fk",
             "artifacts_producer_name_uq",
-            "api_tokens_sha256_uq"
+            "api_tokens_sha256_uq",
+            "runs_labels_ck"
           }) {
         assertTrue(constraints.contains(named), named + " in " + constraints);
       }
       assertEquals(
-          1L, db.fetchValue("select count(*) from flyway_schema_history where success"), "V1 once");
+          2L,
+          db.fetchValue("select count(*) from flyway_schema_history where success"),
+          "V1 and V2, once each");
     }
   }
 }

@@ -71,6 +71,7 @@ public final class JooqCodegen {
                         .withPojos(false)
                         .withJavaTimeTypes(true)
                         .withGeneratedAnnotation(false)
+                        .withImplicitJoinPathsToMany(false)
                         .withComments(true))
                 .withTarget(
                     new Target()

@@ -27,12 +27,16 @@ import org.jooq.impl.SQLDataType;
  * here is fixed templates ({@code #>}, {@code jsonb_typeof}).
  *
  * <p>Semantics: comparisons are two-valued (a run without the field does not match {@code =}, does
- * match {@code !=}); a number compares numerically with a JSON number (a JSON string never equals a
- * number); {@code summary.K} is the value the client set in the run's summary, else the last logged
- * value of metric K; {@code tags contains "x"} and {@code tags = "x"} test membership; {@code
- * contains} on text is a substring test.
+ * match {@code !=}); a number compares numerically with a JSON number or a string that spells one;
+ * {@code summary.K} is the value the client set in the run's summary, else the last logged value of
+ * metric K; {@code tags contains "x"} and {@code tags = "x"} test membership; {@code contains} on
+ * text is a substring test.
  */
 public final class FilterCompiler {
+  /** A fixed SQL string literal: the regular expression of a float8 spelled as text. */
+  private static final String NUMERIC =
+      "'^\\s*([-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?|NaN|[-+]?Infinity)\\s*$'";
+
   private final Field<String> state;
 
   /** {@code state} is the run's displayed state (crashed when its heartbeat is too old). */
@@ -93,6 +97,7 @@ public final class FilterCompiler {
   private List<Field<?>> sortKeys(FieldRef f) {
     return switch (f.attr()) {
       case CONFIG -> List.of(number(RUNS.CONFIG, f.path()), text(RUNS.CONFIG, f.path()));
+      case LABELS -> List.of(number(RUNS.LABELS, f.path()), text(RUNS.LABELS, f.path()));
       case SUMMARY -> List.of(summaryNumber(f.path()), text(RUNS.SUMMARY, f.path()));
       case TAGS -> List.of(RUNS.TAGS);
       case ID -> List.of(RUNS.ID);
@@ -133,7 +138,7 @@ public final class FilterCompiler {
         Field<OffsetDateTime> col = f.attr() == Attr.CREATED_AT ? RUNS.CREATED_AT : RUNS.UPDATED_AT;
         yield cmp(col, op, DSL.val(timestamp(v)));
       }
-      case CONFIG, SUMMARY -> compareJson(f, op, v);
+      case CONFIG, SUMMARY, LABELS -> compareJson(f, op, v);
       default -> {
         Field<String> col = textColumn(f.attr());
         yield v instanceof Literal.Null
@@ -144,7 +149,7 @@ public final class FilterCompiler {
   }
 
   private Condition compareJson(FieldRef f, Op op, Literal v) {
-    Field<JSONB> doc = f.attr() == Attr.CONFIG ? RUNS.CONFIG : RUNS.SUMMARY;
+    Field<JSONB> doc = document(f.attr());
     if (v instanceof Literal.Null) {
       Condition missing = node(doc, f.path()).isNull().or(jsonType(doc, f.path()).eq("null"));
       if (f.attr() == Attr.SUMMARY) {
@@ -153,7 +158,8 @@ public final class FilterCompiler {
       return nullCheck(missing, op);
     }
     if (v instanceof Literal.Num n) {
-      Field<Double> num = f.attr() == Attr.CONFIG ? number(doc, f.path()) : summaryNumber(f.path());
+      Field<Double> num =
+          f.attr() == Attr.SUMMARY ? summaryNumber(f.path()) : number(doc, f.path());
       return cmp(num, op, DSL.val(n.value()));
     }
     return cmp(text(doc, f.path()), op, DSL.val(text(v)));
@@ -166,8 +172,8 @@ public final class FilterCompiler {
     String s = text(v);
     return switch (f.attr()) {
       case TAGS -> RUNS.TAGS.contains(new String[] {s});
-      case CONFIG, SUMMARY -> {
-        Field<JSONB> doc = f.attr() == Attr.CONFIG ? RUNS.CONFIG : RUNS.SUMMARY;
+      case CONFIG, SUMMARY, LABELS -> {
+        Field<JSONB> doc = document(f.attr());
         Field<JSONB> element =
             v instanceof Literal.Num n
                 ? DSL.field("jsonb_build_array({0})", SQLDataType.JSONB, DSL.val(n.value()))
@@ -237,11 +243,28 @@ public final class FilterCompiler {
     return DSL.field("jsonb_typeof({0})", SQLDataType.CLOB, node(doc, path));
   }
 
-  /** The JSON number at path as double precision; null for anything else. */
+  /**
+   * The value at path as double precision: a JSON number, or a string that spells one (MLflow logs
+   * every param as a string); null for anything else.
+   */
   private static Field<Double> number(Field<JSONB> doc, List<String> path) {
     Field<JSONB> n = node(doc, path);
     return DSL.field(
-        "(case when jsonb_typeof({0}) = 'number' then ({0})::float8 end)", SQLDataType.DOUBLE, n);
+        "(case jsonb_typeof({0}) when 'number' then ({0})::float8"
+            + " when 'string' then case when ({0} #>> '{}') ~ "
+            + NUMERIC
+            + " then ({0} #>> '{}')::float8 end end)",
+        SQLDataType.DOUBLE,
+        n);
+  }
+
+  private static Field<JSONB> document(Attr a) {
+    return switch (a) {
+      case CONFIG -> RUNS.CONFIG;
+      case SUMMARY -> RUNS.SUMMARY;
+      case LABELS -> RUNS.LABELS;
+      default -> throw new IllegalArgumentException(a.name());
+    };
   }
 
   /** summary.K: the number the client set, else the last logged value of metric K. */

@@ -51,6 +51,7 @@ public sealed interface FilterExpr {
     CREATED_AT("created_at", "createdAt", "created"),
     UPDATED_AT("updated_at", "updatedAt", "updated"),
     CONFIG("config"),
+    LABELS("labels"),
     SUMMARY("summary");
 
     final String[] names;
@@ -60,7 +61,7 @@ public sealed interface FilterExpr {
     }
 
     boolean hasPath() {
-      return this == CONFIG || this == SUMMARY;
+      return this == CONFIG || this == SUMMARY || this == LABELS;
     }
 
     static Attr named(String s) {

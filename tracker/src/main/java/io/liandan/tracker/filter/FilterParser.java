@@ -22,7 +22,7 @@ import java.util.Locale;
  *          | field "contains" value
  *          | field "in" "(" value ( "," value )* ")"
  * field   := id | state | name | key | group | job_type | notes | tags | created_at | updated_at
- *          | "config." path | "summary." path
+ *          | "config." path | "summary." path | "labels." path
  * path    := segment ( "." segment )*      segment := [A-Za-z0-9_/-]+ | quoted string
  * op      := "=" | "==" | "!=" | "&lt;&gt;" | "&lt;" | "&lt;=" | "&gt;" | "&gt;="
  * value   := number | NaN | Infinity | -Infinity | 'string' | "string" | bare-word | null
@@ -131,7 +131,7 @@ public final class FilterParser {
           "unknown field '"
               + head
               + "'; fields are id, state, name, key, group, job_type, notes, tags, created_at,"
-              + " updated_at, config.<path>, summary.<path>");
+              + " updated_at, config.<path>, summary.<path>, labels.<path>");
     }
     List<String> path = new ArrayList<>();
     while (peek() == '.') {

@@ -16,6 +16,7 @@ public record CreateRunRequest(
     @JsonAlias("job_type") String jobType,
     JsonNode config,
     List<String> tags,
+    JsonNode labels,
     String notes,
     @JsonAlias("workflow_id") String workflowId,
     @JsonAlias("activity_id") String activityId) {}

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
- * {@code PATCH /api/v1/runs/{id}}: every field optional. {@code summary} and {@code config} are
- * merged key by key into the stored objects (as wandb's {@code summary.update}); {@code tags}
- * replaces the list. Any PATCH, even {@code {}}, is also a heartbeat.
+ * {@code PATCH /api/v1/runs/{id}}: every field optional. {@code summary}, {@code config} and {@code
+ * labels} are merged key by key into the stored objects (as wandb's {@code summary.update}); {@code
+ * tags} replaces the list. Any PATCH, even {@code {}}, is also a heartbeat.
  */
 public record PatchRunRequest(
     String state,
@@ -14,4 +14,5 @@ public record PatchRunRequest(
     JsonNode config,
     String notes,
     List<String> tags,
+    JsonNode labels,
     String name) {}

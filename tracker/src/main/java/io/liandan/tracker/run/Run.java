@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * A run as the API returns it. {@code summary} is what the client set (PATCH merges into it);
- * {@code metrics} is the server-kept summary of every logged series, keyed by metric key.
+ * {@code labels} are key/value labels (MLflow's tags); {@code metrics} is the server-kept summary
+ * of every logged series, keyed by metric key.
  */
 public record Run(
     long id,
@@ -21,6 +22,7 @@ public record Run(
     JsonNode config,
     JsonNode summary,
     List<String> tags,
+    JsonNode labels,
     String notes,
     String workflowId,
     String activityId,
@@ -42,6 +44,7 @@ public record Run(
         config,
         summary,
         tags,
+        labels,
         notes,
         workflowId,
         activityId,

@@ -4,6 +4,7 @@ import static io.liandan.tracker.db.Tables.METRIC_SUMMARIES;
 import static io.liandan.tracker.db.Tables.PROJECTS;
 import static io.liandan.tracker.db.Tables.RUNS;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.tracker.Limits;
 import io.liandan.tracker.db.Keys;
 import io.liandan.tracker.db.tables.records.RunsRecord;
@@ -25,6 +26,7 @@ import java.util.Map;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Record2;
 import org.jooq.SelectField;
@@ -69,6 +71,7 @@ public final class RunService {
     String workflowId = Check.optional("workflowId", req.workflowId(), Limits.MAX_NAME_LENGTH);
     String activityId = Check.optional("activityId", req.activityId(), Limits.MAX_NAME_LENGTH);
     var config = Check.object("config", req.config());
+    var labels = Check.object("labels", req.labels());
     String[] tags = Check.tags("tags", req.tags());
     return db.transactionResult(
         cfg -> {
@@ -87,7 +90,10 @@ public final class RunService {
                   .set(
                       RUNS.CONFIG,
                       config == null ? DSL.defaultValue(RUNS.CONFIG) : DSL.val(Json.jsonb(config)))
-                  .set(RUNS.TAGS, tags == null ? DSL.defaultValue(RUNS.TAGS) : DSL.val(tags));
+                  .set(RUNS.TAGS, tags == null ? DSL.defaultValue(RUNS.TAGS) : DSL.val(tags))
+                  .set(
+                      RUNS.LABELS,
+                      labels == null ? DSL.defaultValue(RUNS.LABELS) : DSL.val(Json.jsonb(labels)));
           Record2<Long, Boolean> r;
           if (key == null) {
             r = insert.returningResult(RUNS.ID, DSL.inline(true)).fetchOne();
@@ -136,21 +142,15 @@ public final class RunService {
     }
     var summary = Check.object("summary", req.summary());
     if (summary != null) {
-      u =
-          u.set(
-              RUNS.SUMMARY,
-              DSL.field(
-                  "{0} || {1}",
-                  RUNS.SUMMARY.getDataType(), RUNS.SUMMARY, DSL.val(Json.jsonb(summary))));
+      u = u.set(RUNS.SUMMARY, merged(RUNS.SUMMARY, summary));
     }
     var config = Check.object("config", req.config());
     if (config != null) {
-      u =
-          u.set(
-              RUNS.CONFIG,
-              DSL.field(
-                  "{0} || {1}",
-                  RUNS.CONFIG.getDataType(), RUNS.CONFIG, DSL.val(Json.jsonb(config))));
+      u = u.set(RUNS.CONFIG, merged(RUNS.CONFIG, config));
+    }
+    var labels = Check.object("labels", req.labels());
+    if (labels != null) {
+      u = u.set(RUNS.LABELS, merged(RUNS.LABELS, labels));
     }
     if (req.notes() != null) {
       u = u.set(RUNS.NOTES, Check.optional("notes", req.notes(), Limits.MAX_NOTES_LENGTH));
@@ -207,6 +207,11 @@ public final class RunService {
     return withMetrics(db, runs);
   }
 
+  /** {@code doc || patch}: the patch's keys replace the stored ones (a shallow merge). */
+  public static Field<JSONB> merged(Field<JSONB> doc, JsonNode patch) {
+    return DSL.field("{0} || {1}", doc.getDataType(), doc, DSL.val(Json.jsonb(patch)));
+  }
+
   public boolean exists(long id) {
     return db.fetchExists(RUNS, RUNS.ID.eq(id));
   }
@@ -238,6 +243,7 @@ public final class RunService {
         RUNS.CONFIG,
         RUNS.SUMMARY,
         RUNS.TAGS,
+        RUNS.LABELS,
         RUNS.NOTES,
         RUNS.WORKFLOW_ID,
         RUNS.ACTIVITY_ID,
@@ -259,6 +265,7 @@ public final class RunService {
         Json.tree(r.get(RUNS.CONFIG)),
         Json.tree(r.get(RUNS.SUMMARY)),
         Arrays.asList(r.get(RUNS.TAGS)),
+        Json.tree(r.get(RUNS.LABELS)),
         r.get(RUNS.NOTES),
         r.get(RUNS.WORKFLOW_ID),
         r.get(RUNS.ACTIVITY_ID),
