@@ -39,6 +39,12 @@ public final class Limits {
   public static final int MAX_PAGE_SIZE = 1_000;
   public static final int DEFAULT_PAGE_SIZE = 100;
 
+  /** MLflow API: param and tag values, and points per get-history page. */
+  public static final int MAX_PARAM_VALUE_LENGTH = 6_000;
+
+  public static final int MAX_TAG_VALUE_LENGTH = 8_000;
+  public static final int MAX_HISTORY_PAGE = 25_000;
+
   /** Filter expressions (characters). */
   public static final int MAX_FILTER_LENGTH = 4_096;
 

@@ -10,6 +10,8 @@ import io.liandan.tracker.auth.BearerAuth;
 import io.liandan.tracker.auth.TokenService;
 import io.liandan.tracker.metric.MetricController;
 import io.liandan.tracker.metric.MetricService;
+import io.liandan.tracker.mlflow.MlflowController;
+import io.liandan.tracker.mlflow.MlflowService;
 import io.liandan.tracker.project.ProjectController;
 import io.liandan.tracker.project.ProjectService;
 import io.liandan.tracker.run.RunController;
@@ -39,16 +41,20 @@ public final class TrackerApp {
       SampleService samples,
       ArtifactService artifacts,
       ProjectService projects,
-      TokenService tokens) {
+      TokenService tokens,
+      MlflowService mlflow) {
 
     public static Deps of(DSLContext db, Duration crashAfter) {
+      RunService runs = new RunService(db, crashAfter);
+      MetricService metrics = new MetricService(db);
       return new Deps(
-          new RunService(db, crashAfter),
-          new MetricService(db),
+          runs,
+          metrics,
           new SampleService(db),
           new ArtifactService(db),
           new ProjectService(db),
-          new TokenService(db));
+          new TokenService(db),
+          new MlflowService(db, runs, metrics));
     }
   }
 
@@ -61,6 +67,7 @@ public final class TrackerApp {
     var samples = new SampleController(deps.samples());
     var artifacts = new ArtifactController(deps.artifacts());
     var projects = new ProjectController(deps.projects());
+    var mlflow = new MlflowController(deps.mlflow());
     return Javalin.create(
         config -> {
           config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
@@ -69,6 +76,7 @@ public final class TrackerApp {
           config.startup.showOldJavalinVersionWarning = false;
 
           config.routes.beforeMatched("/api/*", auth::check);
+          config.routes.beforeMatched("/ajax-api/*", auth::check);
 
           config.routes.get("/api/v1/projects", projects::list);
           config.routes.get("/api/v1/projects/{project}/runs", runs::list);
@@ -90,17 +98,54 @@ public final class TrackerApp {
           config.routes.post("/api/v1/runs/{id}/artifacts/used", artifacts::use);
           config.routes.get("/api/v1/artifacts/{id}", artifacts::lineage);
 
+          // MLflow's tracking API subset, for mlflow clients (MLFLOW_TRACKING_URI=this server)
+          for (String base : new String[] {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"}) {
+            config.routes.get(base + "/experiments/get-by-name", mlflow::getExperimentByName);
+            config.routes.get(base + "/experiments/get", mlflow::getExperiment);
+            config.routes.post(base + "/experiments/create", mlflow::createExperiment);
+            config.routes.post(base + "/experiments/search", mlflow::searchExperiments);
+            config.routes.get(base + "/experiments/search", mlflow::searchExperiments);
+            config.routes.post(base + "/runs/create", mlflow::createRun);
+            config.routes.post(base + "/runs/update", mlflow::updateRun);
+            config.routes.get(base + "/runs/get", mlflow::getRun);
+            config.routes.post(base + "/runs/search", mlflow::searchRuns);
+            config.routes.post(base + "/runs/log-batch", mlflow::logBatch);
+            config.routes.post(base + "/runs/log-metric", mlflow::logMetric);
+            config.routes.post(base + "/runs/log-parameter", mlflow::logParam);
+            config.routes.post(base + "/runs/set-tag", mlflow::setTag);
+            config.routes.get(base + "/metrics/get-history", mlflow::getHistory);
+          }
+
           config.routes.exception(HttpResponseException.class, TrackerApp::error);
           config.routes.exception(Exception.class, TrackerApp::failure);
           config.routes.error(404, "*", TrackerApp::unmatched);
         });
   }
 
-  /** {"error": "...", "field": "..."} with the exception's status. */
+  /**
+   * {"error": "...", "field": "..."} with the exception's status; under the MLflow routes MLflow's
+   * {"error_code": "...", "message": "..."}.
+   */
   private static void error(HttpResponseException e, Context ctx) {
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("error", e.getMessage());
-    body.put("field", e.getDetails().get(ApiErrors.FIELD));
+    if (ctx.path().contains("/2.0/mlflow/")) {
+      String code = e.getDetails().get("error_code");
+      if (code == null) {
+        code =
+            switch (e.getStatus()) {
+              case 401 -> "UNAUTHENTICATED";
+              case 403 -> "PERMISSION_DENIED";
+              case 404 -> "RESOURCE_DOES_NOT_EXIST";
+              default -> "INVALID_PARAMETER_VALUE";
+            };
+      }
+      String field = e.getDetails().get(ApiErrors.FIELD);
+      body.put("error_code", code);
+      body.put("message", e.getMessage() + (field == null ? "" : " (" + field + ")"));
+    } else {
+      body.put("error", e.getMessage());
+      body.put("field", e.getDetails().get(ApiErrors.FIELD));
+    }
     ctx.status(e.getStatus()).json(body);
   }
 
@@ -113,7 +158,7 @@ public final class TrackerApp {
   }
 
   private static void unmatched(Context ctx) {
-    if (ctx.result() == null || !ctx.result().startsWith("{\"error\"")) {
+    if (ctx.result() == null || ctx.result().isEmpty()) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("error", "no route " + ctx.method() + " " + ctx.path());
       body.put("field", null);

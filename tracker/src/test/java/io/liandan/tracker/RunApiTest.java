@@ -93,7 +93,9 @@ class RunApiTest {
     Response bad = api.get("/api/v1/runs/abc");
     assertEquals(400, bad.status());
     assertEquals("id", bad.field());
-    assertEquals(404, api.get("/api/v1/nothing-here").status());
+    Response noRoute = api.get("/api/v1/nothing-here");
+    assertEquals(404, noRoute.status());
+    assertTrue(noRoute.error().contains("/api/v1/nothing-here"), noRoute.body());
   }
 
   @Test

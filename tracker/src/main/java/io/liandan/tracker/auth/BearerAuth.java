@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * The before-handler of every API route: writes need {@code Authorization: Bearer <token>}; reads
- * need one only when the server is configured so. 401 for a missing, malformed or unknown token.
+ * (GETs, and MLflow's POST searches) need one only when the server is configured so. MLflow clients
+ * send the token from MLFLOW_TRACKING_TOKEN. 401 for a missing, malformed or unknown token.
  */
 public final class BearerAuth {
   private final TokenService tokens;
@@ -21,7 +22,12 @@ public final class BearerAuth {
 
   public void check(Context ctx) {
     HandlerType m = ctx.method();
-    boolean read = m == HandlerType.GET || m == HandlerType.HEAD || m == HandlerType.OPTIONS;
+    boolean read =
+        m == HandlerType.GET
+            || m == HandlerType.HEAD
+            || m == HandlerType.OPTIONS
+            || ctx.path().endsWith("/2.0/mlflow/runs/search")
+            || ctx.path().endsWith("/2.0/mlflow/experiments/search");
     if (read && !readsNeedToken) {
       return;
     }

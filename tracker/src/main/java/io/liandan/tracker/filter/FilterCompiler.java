@@ -71,9 +71,12 @@ public final class FilterCompiler {
     return any;
   }
 
+  /** One sort key: a field and its direction. */
+  public record SortKey(FieldRef field, boolean desc) {}
+
   /** {@code sort}: comma-separated fields, each optionally prefixed by '-' (descending). */
   public List<SortField<?>> sort(String sort) {
-    List<SortField<?>> out = new ArrayList<>();
+    List<SortKey> keys = new ArrayList<>();
     if (sort != null && !sort.isBlank()) {
       for (String part : sort.split(",")) {
         String p = part.strip();
@@ -84,10 +87,18 @@ public final class FilterCompiler {
         if (p.isEmpty()) {
           throw new FilterException("empty sort field in '" + sort + "'");
         }
-        FieldRef f = FilterParser.parseField(p);
-        for (Field<?> key : sortKeys(f)) {
-          out.add(desc ? key.desc().nullsLast() : key.asc().nullsLast());
-        }
+        keys.add(new SortKey(FilterParser.parseField(p), desc));
+      }
+    }
+    return sort(keys);
+  }
+
+  /** Order-by fields for {@code keys}, nulls last, then the newest run first. */
+  public List<SortField<?>> sort(List<SortKey> keys) {
+    List<SortField<?>> out = new ArrayList<>();
+    for (SortKey k : keys) {
+      for (Field<?> f : sortKeys(k.field())) {
+        out.add(k.desc() ? f.desc().nullsLast() : f.asc().nullsLast());
       }
     }
     out.add(RUNS.ID.desc());

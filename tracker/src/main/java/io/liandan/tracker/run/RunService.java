@@ -10,6 +10,7 @@ import io.liandan.tracker.db.Keys;
 import io.liandan.tracker.db.tables.records.RunsRecord;
 import io.liandan.tracker.filter.FilterCompiler;
 import io.liandan.tracker.filter.FilterException;
+import io.liandan.tracker.filter.FilterExpr;
 import io.liandan.tracker.filter.FilterParser;
 import io.liandan.tracker.metric.SeriesSummary;
 import io.liandan.tracker.web.ApiErrors;
@@ -205,6 +206,28 @@ public final class RunService {
             .offset(offset)
             .fetch(RunService::toRun);
     return withMetrics(db, runs);
+  }
+
+  /** Ids of the runs in {@code projectIds} matching {@code filter}, in {@code order}'s order. */
+  public List<Long> searchIds(
+      Collection<Long> projectIds,
+      FilterExpr filter,
+      List<FilterCompiler.SortKey> order,
+      int limit,
+      int offset) {
+    return db.select(RUNS.ID)
+        .from(RUNS)
+        .where(RUNS.PROJECT_ID.in(projectIds))
+        .and(filters.compile(filter))
+        .orderBy(filters.sort(order))
+        .limit(limit)
+        .offset(offset)
+        .fetch(RUNS.ID);
+  }
+
+  /** The state a run shows (crashed past the heartbeat timeout), for queries beyond this class. */
+  public Field<String> displayedState() {
+    return state;
   }
 
   /** {@code doc || patch}: the patch's keys replace the stored ones (a shallow merge). */
