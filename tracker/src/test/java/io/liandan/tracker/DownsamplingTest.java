@@ -1,6 +1,7 @@
 package io.liandan.tracker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,6 +18,10 @@ class DownsamplingTest {
   static final int N = 20_000;
   static final int SPIKE_STEP = 12_345;
 
+  static double value(int s) {
+    return s == SPIKE_STEP ? 50.0 : s == 777 ? -3.0 : 2.0 / (1 + s / 1000.0);
+  }
+
   /** A smooth decaying loss over steps 0..N-1 with one spike and one dip. */
   @BeforeAll
   static void start() {
@@ -26,14 +31,7 @@ class DownsamplingTest {
     for (int from = 0; from < N; from += 10_000) {
       StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");
       for (int s = from; s < from + 10_000; s++) {
-        double v = 2.0 / (1 + s / 1000.0);
-        if (s == SPIKE_STEP) {
-          v = 50.0;
-        }
-        if (s == 777) {
-          v = -3.0;
-        }
-        j.add("{\"key\":\"loss\",\"step\":" + s + ",\"value\":" + v + "}");
+        j.add("{\"key\":\"loss\",\"step\":" + s + ",\"value\":" + value(s) + "}");
       }
       assertEquals(200, api.post("/api/v1/runs/" + run + "/metrics", j.toString()).status());
     }
@@ -54,7 +52,7 @@ class DownsamplingTest {
 
   @Test
   void keepsSpikesFirstAndLastWithinTheLimit() {
-    for (int max : new int[] {2, 3, 10, 101, 1000}) {
+    for (int max : new int[] {2, 3, 4, 10, 101, 1000, 5000}) {
       JsonNode p = points(max);
       assertTrue(p.size() <= max, max + " → " + p.size());
       assertEquals(0, p.get(0).get(0).asInt(), "first point");
@@ -66,6 +64,7 @@ class DownsamplingTest {
       for (JsonNode point : p) {
         assertTrue(point.get(0).asLong() > previous, "steps ascend");
         previous = point.get(0).asLong();
+        assertEquals(value(point.get(0).asInt()), point.get(1).asDouble(), "a stored point");
         spike |= point.get(0).asInt() == SPIKE_STEP && point.get(1).asDouble() == 50.0;
         dip |= point.get(0).asInt() == 777 && point.get(1).asDouble() == -3.0;
       }
@@ -74,6 +73,30 @@ class DownsamplingTest {
         assertTrue(dip, "the dip survives at maxPoints=" + max);
       }
     }
+  }
+
+  @Test
+  void overwrittenPointsLeaveTheRollups() {
+    long other = api.createRun("{\"project\":\"ds\"}");
+    String path = "/api/v1/runs/" + other + "/metrics";
+    StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");
+    for (int s = 0; s < 10_000; s++) {
+      j.add("{\"key\":\"acc\",\"step\":" + s + ",\"value\":" + (s == 5000 ? 99 : 0.5) + "}");
+    }
+    api.post(path, j.toString());
+    assertTrue(api.get(path + "?key=acc&maxPoints=100").body().contains("[5000,99.0]"));
+    // a retried stage re-logs steps 4990..5009 with other values: the spike moves to 5005
+    StringJoiner again = new StringJoiner(",", "{\"points\":[", "]}");
+    for (int s = 4990; s < 5010; s++) {
+      again.add("{\"key\":\"acc\",\"step\":" + s + ",\"value\":" + (s == 5005 ? 77 : 0.5) + "}");
+    }
+    api.post(path, again.toString());
+    for (int max : new int[] {10, 100, 1000}) {
+      String body = api.get(path + "?key=acc&maxPoints=" + max).body();
+      assertFalse(body.contains("99.0"), body);
+      assertTrue(body.contains("[5005,77.0]"), body);
+    }
+    assertEquals(77.0, api.get("/api/v1/runs/" + other).json().at("/metrics/acc/max").asDouble());
   }
 
   @Test

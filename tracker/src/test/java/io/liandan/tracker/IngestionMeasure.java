@@ -18,13 +18,18 @@ import java.util.concurrent.Future;
  * PostgreSQL in a temporary folder, 8 runs logging batches of 1,000 points concurrently over HTTP
  * from this same process (bodies pre-serialised, so the client costs little). Prints points/s.
  *
+ * <p>Then reads: one series of 1,000,000 points, downsampled to 1,000 points, 50 times (latency
+ * percentiles over HTTP).
+ *
  * <pre>java -cp tracker/target/test-classes:tracker/target/classes:$(deps) \
- *   io.liandan.tracker.IngestionMeasure [runs=8] [batches per run=100]</pre>
+ *   io.liandan.tracker.IngestionMeasure [runs=8] [batches per run=100] [history points=1000000]
+ * </pre>
  */
 public final class IngestionMeasure {
   public static void main(String[] args) throws Exception {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 8;
     int batches = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+    int history = args.length > 2 ? Integer.parseInt(args[2]) : 1_000_000;
     int size = 1_000;
     Path dir = Files.createTempDirectory("liandan-ingest");
     TrackerConfig config = TrackerConfig.defaults().withPort(0).withDataDir(dir.resolve("pg"));
@@ -45,7 +50,38 @@ public final class IngestionMeasure {
       System.out.printf(
           "%d runs × %d batches × %d points = %,d points in %.2f s: %,.0f points/s (%,.0f batches/s)%n",
           runs, batches, size, points, s, points / s, runs * batches / s);
+      reads(api, history);
     }
+  }
+
+  private static void reads(Api api, int history) {
+    long run = api.createRun("{\"project\":\"ingest\",\"name\":\"long\"}");
+    for (int from = 0; from < history; from += Limits.MAX_POINTS_PER_BATCH) {
+      StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");
+      for (int step = from; step < Math.min(history, from + Limits.MAX_POINTS_PER_BATCH); step++) {
+        j.add("{\"key\":\"loss\",\"step\":" + step + ",\"value\":" + Math.sin(step) + "}");
+      }
+      api.post("/api/v1/runs/" + run + "/metrics", j.toString());
+    }
+    String path = "/api/v1/runs/" + run + "/metrics?key=loss&maxPoints=1000";
+    for (int i = 0; i < 5; i++) {
+      api.get(path);
+    }
+    long[] nanos = new long[50];
+    int size = 0;
+    for (int i = 0; i < nanos.length; i++) {
+      long t0 = System.nanoTime();
+      size = api.get(path).json().get("points").size();
+      nanos[i] = System.nanoTime() - t0;
+    }
+    java.util.Arrays.sort(nanos);
+    System.out.printf(
+        "downsampled read of %,d points to %d: p50 %.1f ms, p95 %.1f ms, max %.1f ms%n",
+        history,
+        size,
+        nanos[nanos.length / 2] / 1e6,
+        nanos[(int) (nanos.length * 0.95)] / 1e6,
+        nanos[nanos.length - 1] / 1e6);
   }
 
   private static void round(

@@ -31,6 +31,7 @@ class MigrationsTest {
               "artifacts",
               "flyway_schema_history",
               "metric_points",
+              "metric_rollups",
               "metric_summaries",
               "projects",
               "runs",
@@ -53,14 +54,15 @@ class MigrationsTest {
             "metric_summaries_run_fk",
             "artifacts_producer_name_uq",
             "api_tokens_sha256_uq",
-            "runs_labels_ck"
+            "runs_labels_ck",
+            "metric_rollups_pk"
           }) {
         assertTrue(constraints.contains(named), named + " in " + constraints);
       }
       assertEquals(
-          2L,
+          3L,
           db.fetchValue("select count(*) from flyway_schema_history where success"),
-          "V1 and V2, once each");
+          "V1, V2 and V3, once each");
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.liandan.tracker.metric;
 
 import static io.liandan.tracker.db.Tables.METRIC_POINTS;
+import static io.liandan.tracker.db.Tables.METRIC_ROLLUPS;
 import static io.liandan.tracker.db.Tables.METRIC_SUMMARIES;
 import static io.liandan.tracker.db.Tables.RUNS;
 
@@ -34,8 +35,8 @@ import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
 /**
- * Metric history: batched idempotent writes that keep metric_summaries current, and downsampled
- * reads.
+ * Metric history: batched idempotent writes that keep metric_summaries and metric_rollups current,
+ * and downsampled reads.
  *
  * <p>Write: one SQL statement per batch (one round trip). The points travel as four arrays (key,
  * step, value, time) unnested into an {@code INSERT … SELECT … ON CONFLICT (run_id, key, step) DO
@@ -43,14 +44,21 @@ import org.jooq.impl.SQLDataType;
  * PostgreSQL's 32,767 bind limit at 10,000 points). Data-modifying CTEs in the same statement
  * refresh the run's heartbeat (and lock its row, so batches of one run apply in order), insert the
  * points (duplicates inside a batch: the later one wins; a stored point is rewritten only when its
- * value changes), and merge the batch's aggregates into metric_summaries. Only when a re-sent point
- * changed a stored value are that series' min/max/first/last recomputed from history (a second
- * statement in the same transaction): min and max cannot be un-merged.
+ * value changes), merge the batch's aggregates into metric_summaries, and merge each rollup
+ * bucket's min/max point (the finest width from the points, each coarser one from the level below).
+ * Only when a re-sent point changed a stored value are that series' summary and the rollup buckets
+ * holding the changed points rebuilt from history (more statements in the same transaction): a
+ * minimum or maximum cannot be un-merged.
  *
  * <p>Read: downsampling runs in SQL (see {@link #series}).
  */
 public final class MetricService {
   private static final Field<Double> NAN = DSL.field("'NaN'::float8", SQLDataType.DOUBLE);
+
+  /** Bucket widths of metric_rollups, in steps (V3__create_metric_rollups.sql): ×16 per level. */
+  static final List<Integer> WIDTHS = List.of(16, 256, 4096, 65536);
+
+  private static final int LEVEL_SHIFT = 4;
 
   private final DSLContext db;
 
@@ -253,12 +261,101 @@ public final class MetricService {
                     .set(S.UPDATED_AT, DSL.currentOffsetDateTime())
                     .returningResult(S.KEY));
 
+    // the batch's min/max point per bucket of each width, the finest from the points and each
+    // coarser one from the level below (min of mins: exact); merged into metric_rollups
+    var R = METRIC_ROLLUPS;
+    List<org.jooq.Select<? extends Record>> levels = new ArrayList<>();
+    List<CommonTableExpression<?>> levelCtes = new ArrayList<>();
+    Field<Long> finest =
+        DSL.floor(upStep.cast(SQLDataType.DOUBLE).div(DSL.inline((double) WIDTHS.get(0))))
+            .cast(SQLDataType.BIGINT);
+    CommonTableExpression<?> level =
+        DSL.name("r0")
+            .as(
+                DSL.select(
+                        upKey.as("key"),
+                        finest.as("bucket"),
+                        DSL.min(DSL.array(upValue, upStep.cast(SQLDataType.DOUBLE))).as("lo"),
+                        DSL.max(DSL.array(upValue, upStep.neg().cast(SQLDataType.DOUBLE))).as("hi"))
+                    .from(up)
+                    .groupBy(upKey, finest));
+    for (int i = 0; i < WIDTHS.size(); i++) {
+      if (i > 0) {
+        Field<Long> coarser = DSL.shr(level.field("bucket", Long.class), DSL.inline(LEVEL_SHIFT));
+        level =
+            DSL.name("r" + i)
+                .as(
+                    DSL.select(
+                            level.field("key", String.class).as("key"),
+                            coarser.as("bucket"),
+                            DSL.min(level.field("lo", Double[].class)).as("lo"),
+                            DSL.max(level.field("hi", Double[].class)).as("hi"))
+                        .from(level)
+                        .groupBy(level.field("key"), coarser));
+      }
+      levelCtes.add(level);
+      Field<Double[]> lo = level.field("lo", Double[].class);
+      Field<Double[]> hi = level.field("hi", Double[].class);
+      levels.add(
+          DSL.select(
+                  DSL.val(runId),
+                  level.field("key", String.class),
+                  DSL.inline(WIDTHS.get(i)),
+                  level.field("bucket", Long.class),
+                  DSL.arrayGet(lo, 2).cast(SQLDataType.BIGINT),
+                  DSL.arrayGet(lo, 1),
+                  DSL.arrayGet(hi, 2).neg().cast(SQLDataType.BIGINT),
+                  DSL.arrayGet(hi, 1))
+              .from(level));
+    }
+    org.jooq.Select<? extends Record> all = levels.get(0);
+    for (int i = 1; i < levels.size(); i++) {
+      all = all.unionAll((org.jooq.Select) levels.get(i));
+    }
+    @SuppressWarnings("unchecked")
+    var ru =
+        DSL.name("ru")
+            .as(
+                DSL.insertInto(
+                        R,
+                        R.RUN_ID,
+                        R.KEY,
+                        R.WIDTH,
+                        R.BUCKET,
+                        R.MIN_STEP,
+                        R.MIN_VALUE,
+                        R.MAX_STEP,
+                        R.MAX_VALUE)
+                    .select(
+                        (org.jooq.Select<
+                                ? extends
+                                    org.jooq.Record8<
+                                        Long, String, Integer, Long, Long, Double, Long, Double>>)
+                            all)
+                    .onConflictOnConstraint(Keys.METRIC_ROLLUPS_PK)
+                    .doUpdate()
+                    .set(
+                        R.MIN_VALUE,
+                        DSL.when(lower(), DSL.excluded(R.MIN_VALUE)).otherwise(R.MIN_VALUE))
+                    .set(
+                        R.MIN_STEP,
+                        DSL.when(lower(), DSL.excluded(R.MIN_STEP)).otherwise(R.MIN_STEP))
+                    .set(
+                        R.MAX_VALUE,
+                        DSL.when(higher(), DSL.excluded(R.MAX_VALUE)).otherwise(R.MAX_VALUE))
+                    .set(
+                        R.MAX_STEP,
+                        DSL.when(higher(), DSL.excluded(R.MAX_STEP)).otherwise(R.MAX_STEP))
+                    .returningResult(R.KEY));
+
     Record r =
         tx.with(hb)
             .with(pts)
             .with(up)
             .with(agg)
             .with(sm)
+            .with(levelCtes)
+            .with(ru)
             .select(
                 DSL.field(DSL.selectCount().from(hb)).as("found"),
                 DSL.field(
@@ -270,19 +367,26 @@ public final class MetricService {
                             .from(agg))
                     .as("changed"),
                 DSL.field(
-                        DSL.select(DSL.arrayAgg(agg.field(aKey)))
-                            .from(agg)
-                            .where(agg.field(aChanged).gt(0)))
-                    .as("changed_keys"))
+                        DSL.select(DSL.arrayAgg(upKey).orderBy(upKey, upStep))
+                            .from(up)
+                            .where(DSL.not(upInserted)))
+                    .as("changed_keys"),
+                DSL.field(
+                        DSL.select(DSL.arrayAgg(upStep).orderBy(upKey, upStep))
+                            .from(up)
+                            .where(DSL.not(upInserted)))
+                    .as("changed_steps"))
             .fetchOne();
     if (r.get("found", Integer.class) == 0) {
       throw RunService.notFound(runId);
     }
     String[] changedKeys = r.get("changed_keys", String[].class);
     if (changedKeys != null) {
-      for (String key : changedKeys) {
+      Long[] changedSteps = r.get("changed_steps", Long[].class);
+      for (String key : new java.util.TreeSet<>(List.of(changedKeys))) {
         recompute(tx, runId, key);
       }
+      rebuildRollups(tx, runId, changedKeys, changedSteps);
     }
     return new Logged(keys.length, r.get("added", Long.class), r.get("changed", Long.class));
   }
@@ -319,16 +423,93 @@ public final class MetricService {
         .execute();
   }
 
+  /** The rollup buckets holding a changed point, rebuilt from history (one statement). */
+  private static void rebuildRollups(DSLContext tx, long runId, String[] keys, Long[] steps) {
+    java.util.LinkedHashSet<List<Object>> buckets = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < keys.length; i++) {
+      for (int width : WIDTHS) {
+        buckets.add(List.of(keys[i], width, Math.floorDiv(steps[i], width)));
+      }
+    }
+    String[] k = new String[buckets.size()];
+    Integer[] w = new Integer[buckets.size()];
+    Long[] b = new Long[buckets.size()];
+    int i = 0;
+    for (List<Object> bucket : buckets) {
+      k[i] = (String) bucket.get(0);
+      w[i] = (Integer) bucket.get(1);
+      b[i++] = (Long) bucket.get(2);
+    }
+    var P = METRIC_POINTS;
+    var R = METRIC_ROLLUPS;
+    Table<?> c =
+        DSL.table(
+            "unnest({0}, {1}, {2}) as c(key, width, bucket)",
+            DSL.val(k, SQLDataType.CLOB.array()),
+            DSL.val(w, SQLDataType.INTEGER.array()),
+            DSL.val(b, SQLDataType.BIGINT.array()));
+    Field<String> cKey = DSL.field(DSL.name("c", "key"), String.class);
+    Field<Integer> cWidth = DSL.field(DSL.name("c", "width"), Integer.class);
+    Field<Long> cBucket = DSL.field(DSL.name("c", "bucket"), Long.class);
+    Field<Long> start = cBucket.times(cWidth.cast(SQLDataType.BIGINT));
+    Field<Double[]> lowest = DSL.min(DSL.array(P.VALUE, P.STEP.cast(SQLDataType.DOUBLE)));
+    Field<Double[]> highest = DSL.max(DSL.array(P.VALUE, P.STEP.neg().cast(SQLDataType.DOUBLE)));
+    tx.insertInto(
+            R, R.RUN_ID, R.KEY, R.WIDTH, R.BUCKET, R.MIN_STEP, R.MIN_VALUE, R.MAX_STEP, R.MAX_VALUE)
+        .select(
+            DSL.select(
+                    DSL.val(runId),
+                    cKey,
+                    cWidth,
+                    cBucket,
+                    DSL.arrayGet(lowest, 2).cast(SQLDataType.BIGINT),
+                    DSL.arrayGet(lowest, 1),
+                    DSL.arrayGet(highest, 2).neg().cast(SQLDataType.BIGINT),
+                    DSL.arrayGet(highest, 1))
+                .from(c)
+                .join(P)
+                .on(P.RUN_ID.eq(runId))
+                .and(P.KEY.eq(cKey))
+                .and(P.STEP.ge(start))
+                .and(P.STEP.lt(start.plus(cWidth.cast(SQLDataType.BIGINT))))
+                .groupBy(cKey, cWidth, cBucket)
+                .orderBy(cKey, cWidth, cBucket))
+        .onConflictOnConstraint(Keys.METRIC_ROLLUPS_PK)
+        .doUpdate()
+        .set(R.MIN_STEP, DSL.excluded(R.MIN_STEP))
+        .set(R.MIN_VALUE, DSL.excluded(R.MIN_VALUE))
+        .set(R.MAX_STEP, DSL.excluded(R.MAX_STEP))
+        .set(R.MAX_VALUE, DSL.excluded(R.MAX_VALUE))
+        .execute();
+  }
+
+  /** The batch's minimum point comes before the stored one (smaller value, then smaller step). */
+  private static org.jooq.Condition lower() {
+    var R = METRIC_ROLLUPS;
+    return DSL.row(DSL.excluded(R.MIN_VALUE), DSL.excluded(R.MIN_STEP))
+        .lt(DSL.row(R.MIN_VALUE, R.MIN_STEP));
+  }
+
+  /** The batch's maximum point beats the stored one (larger value, then smaller step). */
+  private static org.jooq.Condition higher() {
+    var R = METRIC_ROLLUPS;
+    return DSL.row(DSL.excluded(R.MAX_VALUE), DSL.excluded(R.MAX_STEP).neg())
+        .gt(DSL.row(R.MAX_VALUE, R.MAX_STEP.neg()));
+  }
+
   /**
    * The series of {@code key} in run {@code runId}, at most {@code maxPoints} points.
    *
-   * <p>Downsampling happens in SQL over an index-only range scan: the step range [first, last]
-   * (from metric_summaries) is cut into {@code b = (maxPoints - 2) / 2} equal buckets; each bucket
-   * contributes its minimum and its maximum point ({@code min(ARRAY[value, step])} / {@code
-   * max(ARRAY[value, -step])}: ties go to the smaller step, NaN counts as the largest value so a
-   * NaN spike survives), and the first and last points always come along. So the result is
-   * deterministic, at most {@code maxPoints} points, and every spike survives. A series with no
-   * more than {@code maxPoints} points comes back whole.
+   * <p>Downsampling happens in SQL. The step range [first, last] (from metric_summaries) is cut
+   * into {@code b = (maxPoints - 2) / 2} buckets; each bucket contributes its minimum and its
+   * maximum point ({@code min(ARRAY[value, step])} / {@code max(ARRAY[value, -step])}: ties go to
+   * the smaller step, NaN counts as the largest value so a NaN spike survives), and the first and
+   * last points always come along. So the result is deterministic, at most {@code maxPoints}
+   * points, and every spike survives. The buckets come from metric_rollups when a rollup width has
+   * at least {@code b} buckets over the range (the coarsest such width; its buckets grouped into
+   * {@code b} equal runs, a few thousand rows to read whatever the history); otherwise from the
+   * points themselves in equal step ranges (an index-only range scan of a short series). A series
+   * with no more than {@code maxPoints} points comes back whole.
    */
   public Series series(long runId, String key, int maxPoints) {
     Record8<Long, Long, Double, Long, Double, Double, Double, Long> s =
@@ -368,7 +549,35 @@ public final class MetricService {
     long hi = s.value4();
     TreeMap<Long, Double> keep = new TreeMap<>();
     int buckets = (maxPoints - 2) / 2;
-    if (buckets > 0) {
+    Integer width = rollupWidth(lo, hi, buckets);
+    if (buckets > 0 && width != null) {
+      // from the rollups: the level's buckets in [lo, hi] grouped into `buckets` equal runs
+      var R = METRIC_ROLLUPS;
+      long first = Math.floorDiv(lo, width);
+      long last = Math.floorDiv(hi, width);
+      double scale = buckets / ((double) last - first + 1);
+      Field<Long> group =
+          DSL.floor(
+                  R.BUCKET
+                      .minus(DSL.inline(first))
+                      .cast(SQLDataType.DOUBLE)
+                      .times(DSL.inline(scale)))
+              .cast(SQLDataType.BIGINT);
+      for (Record3<Long, Double[], Double[]> r :
+          db.select(
+                  group,
+                  DSL.min(DSL.array(R.MIN_VALUE, R.MIN_STEP.cast(SQLDataType.DOUBLE))),
+                  DSL.max(DSL.array(R.MAX_VALUE, R.MAX_STEP.neg().cast(SQLDataType.DOUBLE))))
+              .from(R)
+              .where(R.RUN_ID.eq(runId))
+              .and(R.KEY.eq(key))
+              .and(R.WIDTH.eq(width))
+              .and(R.BUCKET.between(first, last))
+              .groupBy(group)) {
+        keep.put(r.value2()[1].longValue(), r.value2()[0]);
+        keep.put(-r.value3()[1].longValue(), r.value3()[0]);
+      }
+    } else if (buckets > 0) {
       double scale = buckets / ((double) hi - lo + 1);
       // inlined: server-computed numbers, so that GROUP BY matches the select list's expression
       Field<Long> bucket =
@@ -393,6 +602,17 @@ public final class MetricService {
     List<Series.Point> points = new ArrayList<>(keep.size());
     keep.forEach((step, value) -> points.add(new Series.Point(step, value)));
     return new Series(key, runId, total, points);
+  }
+
+  /** The coarsest rollup width with at least {@code buckets} buckets over [lo, hi], or null. */
+  static Integer rollupWidth(long lo, long hi, int buckets) {
+    for (int i = WIDTHS.size() - 1; i >= 0; i--) {
+      int width = WIDTHS.get(i);
+      if (Math.floorDiv(hi, width) - Math.floorDiv(lo, width) + 1 >= buckets) {
+        return width;
+      }
+    }
+    return null;
   }
 
   /** The same key for many runs (the compare view); 404 naming the first unknown run. */
