@@ -30,6 +30,7 @@ import org.jooq.Record3;
 import org.jooq.Record4;
 import org.jooq.Record5;
 import org.jooq.Record8;
+import org.jooq.Select;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
@@ -261,92 +262,7 @@ public final class MetricService {
                     .set(S.UPDATED_AT, DSL.currentOffsetDateTime())
                     .returningResult(S.KEY));
 
-    // the batch's min/max point per bucket of each width, the finest from the points and each
-    // coarser one from the level below (min of mins: exact); merged into metric_rollups
-    var R = METRIC_ROLLUPS;
-    List<org.jooq.Select<? extends Record>> levels = new ArrayList<>();
-    List<CommonTableExpression<?>> levelCtes = new ArrayList<>();
-    Field<Long> finest =
-        DSL.floor(upStep.cast(SQLDataType.DOUBLE).div(DSL.inline((double) WIDTHS.get(0))))
-            .cast(SQLDataType.BIGINT);
-    CommonTableExpression<?> level =
-        DSL.name("r0")
-            .as(
-                DSL.select(
-                        upKey.as("key"),
-                        finest.as("bucket"),
-                        DSL.min(DSL.array(upValue, upStep.cast(SQLDataType.DOUBLE))).as("lo"),
-                        DSL.max(DSL.array(upValue, upStep.neg().cast(SQLDataType.DOUBLE))).as("hi"))
-                    .from(up)
-                    .groupBy(upKey, finest));
-    for (int i = 0; i < WIDTHS.size(); i++) {
-      if (i > 0) {
-        Field<Long> coarser = DSL.shr(level.field("bucket", Long.class), DSL.inline(LEVEL_SHIFT));
-        level =
-            DSL.name("r" + i)
-                .as(
-                    DSL.select(
-                            level.field("key", String.class).as("key"),
-                            coarser.as("bucket"),
-                            DSL.min(level.field("lo", Double[].class)).as("lo"),
-                            DSL.max(level.field("hi", Double[].class)).as("hi"))
-                        .from(level)
-                        .groupBy(level.field("key"), coarser));
-      }
-      levelCtes.add(level);
-      Field<Double[]> lo = level.field("lo", Double[].class);
-      Field<Double[]> hi = level.field("hi", Double[].class);
-      levels.add(
-          DSL.select(
-                  DSL.val(runId),
-                  level.field("key", String.class),
-                  DSL.inline(WIDTHS.get(i)),
-                  level.field("bucket", Long.class),
-                  DSL.arrayGet(lo, 2).cast(SQLDataType.BIGINT),
-                  DSL.arrayGet(lo, 1),
-                  DSL.arrayGet(hi, 2).neg().cast(SQLDataType.BIGINT),
-                  DSL.arrayGet(hi, 1))
-              .from(level));
-    }
-    org.jooq.Select<? extends Record> all = levels.get(0);
-    for (int i = 1; i < levels.size(); i++) {
-      all = all.unionAll((org.jooq.Select) levels.get(i));
-    }
-    @SuppressWarnings("unchecked")
-    var ru =
-        DSL.name("ru")
-            .as(
-                DSL.insertInto(
-                        R,
-                        R.RUN_ID,
-                        R.KEY,
-                        R.WIDTH,
-                        R.BUCKET,
-                        R.MIN_STEP,
-                        R.MIN_VALUE,
-                        R.MAX_STEP,
-                        R.MAX_VALUE)
-                    .select(
-                        (org.jooq.Select<
-                                ? extends
-                                    org.jooq.Record8<
-                                        Long, String, Integer, Long, Long, Double, Long, Double>>)
-                            all)
-                    .onConflictOnConstraint(Keys.METRIC_ROLLUPS_PK)
-                    .doUpdate()
-                    .set(
-                        R.MIN_VALUE,
-                        DSL.when(lower(), DSL.excluded(R.MIN_VALUE)).otherwise(R.MIN_VALUE))
-                    .set(
-                        R.MIN_STEP,
-                        DSL.when(lower(), DSL.excluded(R.MIN_STEP)).otherwise(R.MIN_STEP))
-                    .set(
-                        R.MAX_VALUE,
-                        DSL.when(higher(), DSL.excluded(R.MAX_VALUE)).otherwise(R.MAX_VALUE))
-                    .set(
-                        R.MAX_STEP,
-                        DSL.when(higher(), DSL.excluded(R.MAX_STEP)).otherwise(R.MAX_STEP))
-                    .returningResult(R.KEY));
+    List<CommonTableExpression<?>> rollups = rollupMerge(runId, up, upKey, upStep, upValue);
 
     Record r =
         tx.with(hb)
@@ -354,8 +270,7 @@ public final class MetricService {
             .with(up)
             .with(agg)
             .with(sm)
-            .with(levelCtes)
-            .with(ru)
+            .with(rollups)
             .select(
                 DSL.field(DSL.selectCount().from(hb)).as("found"),
                 DSL.field(
@@ -421,6 +336,91 @@ public final class MetricService {
         .set(S.UPDATED_AT, DSL.currentOffsetDateTime())
         .where(S.RUN_ID.eq(runId).and(S.KEY.eq(key)))
         .execute();
+  }
+
+  /**
+   * CTEs that merge the batch's min/max point per rollup bucket into metric_rollups: the finest
+   * width aggregated from the written points, each coarser width from the level below (a minimum of
+   * minimums is exact), all upserted by the last CTE.
+   */
+  private static List<CommonTableExpression<?>> rollupMerge(
+      long runId, Table<?> up, Field<String> upKey, Field<Long> upStep, Field<Double> upValue) {
+    var R = METRIC_ROLLUPS;
+    List<CommonTableExpression<?>> ctes = new ArrayList<>();
+    Select<Record8<Long, String, Integer, Long, Long, Double, Long, Double>> rows = null;
+    Field<Long> finest =
+        DSL.floor(upStep.cast(SQLDataType.DOUBLE).div(DSL.inline((double) WIDTHS.get(0))))
+            .cast(SQLDataType.BIGINT);
+    CommonTableExpression<?> level =
+        DSL.name("r0")
+            .as(
+                DSL.select(
+                        upKey.as("key"),
+                        finest.as("bucket"),
+                        DSL.min(DSL.array(upValue, upStep.cast(SQLDataType.DOUBLE))).as("lo"),
+                        DSL.max(DSL.array(upValue, upStep.neg().cast(SQLDataType.DOUBLE))).as("hi"))
+                    .from(up)
+                    .groupBy(upKey, finest));
+    for (int i = 0; i < WIDTHS.size(); i++) {
+      if (i > 0) {
+        Field<Long> coarser = DSL.shr(level.field("bucket", Long.class), DSL.inline(LEVEL_SHIFT));
+        level =
+            DSL.name("r" + i)
+                .as(
+                    DSL.select(
+                            level.field("key", String.class).as("key"),
+                            coarser.as("bucket"),
+                            DSL.min(level.field("lo", Double[].class)).as("lo"),
+                            DSL.max(level.field("hi", Double[].class)).as("hi"))
+                        .from(level)
+                        .groupBy(level.field("key"), coarser));
+      }
+      ctes.add(level);
+      Field<Double[]> lo = level.field("lo", Double[].class);
+      Field<Double[]> hi = level.field("hi", Double[].class);
+      Select<Record8<Long, String, Integer, Long, Long, Double, Long, Double>> these =
+          DSL.select(
+                  DSL.val(runId),
+                  level.field("key", String.class),
+                  DSL.inline(WIDTHS.get(i)),
+                  level.field("bucket", Long.class),
+                  DSL.arrayGet(lo, 2).cast(SQLDataType.BIGINT),
+                  DSL.arrayGet(lo, 1),
+                  DSL.arrayGet(hi, 2).neg().cast(SQLDataType.BIGINT),
+                  DSL.arrayGet(hi, 1))
+              .from(level);
+      rows = rows == null ? these : rows.unionAll(these);
+    }
+    ctes.add(
+        DSL.name("ru")
+            .as(
+                DSL.insertInto(
+                        R,
+                        R.RUN_ID,
+                        R.KEY,
+                        R.WIDTH,
+                        R.BUCKET,
+                        R.MIN_STEP,
+                        R.MIN_VALUE,
+                        R.MAX_STEP,
+                        R.MAX_VALUE)
+                    .select(rows)
+                    .onConflictOnConstraint(Keys.METRIC_ROLLUPS_PK)
+                    .doUpdate()
+                    .set(
+                        R.MIN_VALUE,
+                        DSL.when(lower(), DSL.excluded(R.MIN_VALUE)).otherwise(R.MIN_VALUE))
+                    .set(
+                        R.MIN_STEP,
+                        DSL.when(lower(), DSL.excluded(R.MIN_STEP)).otherwise(R.MIN_STEP))
+                    .set(
+                        R.MAX_VALUE,
+                        DSL.when(higher(), DSL.excluded(R.MAX_VALUE)).otherwise(R.MAX_VALUE))
+                    .set(
+                        R.MAX_STEP,
+                        DSL.when(higher(), DSL.excluded(R.MAX_STEP)).otherwise(R.MAX_STEP))
+                    .returningResult(R.KEY)));
+    return ctes;
   }
 
   /** The rollup buckets holding a changed point, rebuilt from history (one statement). */

@@ -111,8 +111,7 @@ public final class RunService {
                     .returningResult(RUNS.ID, DSL.field("xmax = 0", SQLDataType.BOOLEAN))
                     .fetchOne();
           }
-          return new Created(
-              fetch(tx, List.of(DSL.condition(RUNS.ID.eq(r.value1())))).get(0), r.value2());
+          return new Created(fetch(tx, List.of(RUNS.ID.eq(r.value1()))).get(0), r.value2());
         });
   }
 
