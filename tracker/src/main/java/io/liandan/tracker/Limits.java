@@ -1,0 +1,52 @@
+package io.liandan.tracker;
+
+/**
+ * Every limit the API enforces, in one place (as MLflow's validation module does). A request over a
+ * size limit gets 413; one with a field over a length limit gets 400 naming the field.
+ */
+public final class Limits {
+  /** Whole request body: a batch of 10,000 points with long keys fits with room to spare. */
+  public static final long MAX_REQUEST_BYTES = 8L << 20;
+
+  /** Points in one {@code POST /runs/{id}/metrics}; clients split larger buffers. */
+  public static final int MAX_POINTS_PER_BATCH = 10_000;
+
+  /** Metric keys, as MLflow. */
+  public static final int MAX_KEY_LENGTH = 250;
+
+  /**
+   * Steps are integers within ±2^53: what a JavaScript chart can represent exactly, and what the
+   * downsampling query can carry through double precision without loss.
+   */
+  public static final long MAX_ABS_STEP = 1L << 53;
+
+  public static final int MAX_NAME_LENGTH = 256;
+  public static final int MAX_TAGS = 64;
+  public static final int MAX_TAG_LENGTH = 128;
+  public static final int MAX_NOTES_LENGTH = 64 * 1024;
+
+  /** Points a downsampled series may return, and the default when maxPoints is absent. */
+  public static final int MAX_SERIES_POINTS = 100_000;
+
+  public static final int DEFAULT_SERIES_POINTS = 1_000;
+
+  /** Runs in one compare request. */
+  public static final int MAX_COMPARE_RUNS = 100;
+
+  /** Rows in one samples request and runs in one page of a runs listing. */
+  public static final int MAX_SAMPLE_ROWS = 10_000;
+
+  public static final int MAX_PAGE_SIZE = 1_000;
+  public static final int DEFAULT_PAGE_SIZE = 100;
+
+  /** MLflow API: param and tag values, and points per get-history page. */
+  public static final int MAX_PARAM_VALUE_LENGTH = 6_000;
+
+  public static final int MAX_TAG_VALUE_LENGTH = 8_000;
+  public static final int MAX_HISTORY_PAGE = 25_000;
+
+  /** Filter expressions (characters). */
+  public static final int MAX_FILTER_LENGTH = 4_096;
+
+  private Limits() {}
+}

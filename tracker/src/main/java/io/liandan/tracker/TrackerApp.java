@@ -1,0 +1,168 @@
+package io.liandan.tracker;
+
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import io.liandan.tracker.artifact.ArtifactController;
+import io.liandan.tracker.artifact.ArtifactService;
+import io.liandan.tracker.auth.BearerAuth;
+import io.liandan.tracker.auth.TokenService;
+import io.liandan.tracker.metric.MetricController;
+import io.liandan.tracker.metric.MetricService;
+import io.liandan.tracker.mlflow.MlflowController;
+import io.liandan.tracker.mlflow.MlflowService;
+import io.liandan.tracker.project.ProjectController;
+import io.liandan.tracker.project.ProjectService;
+import io.liandan.tracker.run.RunController;
+import io.liandan.tracker.run.RunService;
+import io.liandan.tracker.sample.SampleController;
+import io.liandan.tracker.sample.SampleService;
+import io.liandan.tracker.web.ApiErrors;
+import io.liandan.tracker.web.Json;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jooq.DSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tracker's HTTP API: every route, the auth check and the error format, declared here up front.
+ * Controllers do HTTP only; services beneath hold the rules and the jOOQ queries.
+ */
+public final class TrackerApp {
+  private static final Logger log = LoggerFactory.getLogger(TrackerApp.class);
+
+  /** The services the routes call. */
+  public record Deps(
+      RunService runs,
+      MetricService metrics,
+      SampleService samples,
+      ArtifactService artifacts,
+      ProjectService projects,
+      TokenService tokens,
+      MlflowService mlflow) {
+
+    public static Deps of(DSLContext db, Duration crashAfter) {
+      RunService runs = new RunService(db, crashAfter);
+      MetricService metrics = new MetricService(db);
+      return new Deps(
+          runs,
+          metrics,
+          new SampleService(db),
+          new ArtifactService(db),
+          new ProjectService(db),
+          new TokenService(db),
+          new MlflowService(db, runs, metrics));
+    }
+  }
+
+  private TrackerApp() {}
+
+  public static Javalin create(Deps deps, boolean readsNeedToken) {
+    var auth = new BearerAuth(deps.tokens(), readsNeedToken);
+    var runs = new RunController(deps.runs());
+    var metrics = new MetricController(deps.metrics());
+    var samples = new SampleController(deps.samples());
+    var artifacts = new ArtifactController(deps.artifacts());
+    var projects = new ProjectController(deps.projects());
+    var mlflow = new MlflowController(deps.mlflow());
+    return Javalin.create(
+        config -> {
+          config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
+          config.http.maxRequestSize = Limits.MAX_REQUEST_BYTES;
+          config.startup.showJavalinBanner = false;
+          config.startup.showOldJavalinVersionWarning = false;
+
+          config.routes.beforeMatched("/api/*", auth::check);
+          config.routes.beforeMatched("/ajax-api/*", auth::check);
+
+          config.routes.get("/api/v1/projects", projects::list);
+          config.routes.get("/api/v1/projects/{project}/runs", runs::list);
+
+          config.routes.post("/api/v1/runs", runs::create);
+          config.routes.get("/api/v1/runs/{id}", runs::get);
+          config.routes.patch("/api/v1/runs/{id}", runs::patch);
+
+          config.routes.post("/api/v1/runs/{id}/metrics", metrics::log);
+          config.routes.get("/api/v1/runs/{id}/metrics", metrics::series);
+          config.routes.get("/api/v1/runs/{id}/metrics/keys", metrics::keys);
+          config.routes.get("/api/v1/metrics", metrics::compare);
+
+          config.routes.post("/api/v1/runs/{id}/samples", samples::append);
+          config.routes.get("/api/v1/runs/{id}/samples", samples::read);
+
+          config.routes.post("/api/v1/runs/{id}/artifacts", artifacts::log);
+          config.routes.get("/api/v1/runs/{id}/artifacts", artifacts::ofRun);
+          config.routes.post("/api/v1/runs/{id}/artifacts/used", artifacts::use);
+          config.routes.get("/api/v1/artifacts/{id}", artifacts::lineage);
+
+          // MLflow's tracking API subset, for mlflow clients (MLFLOW_TRACKING_URI=this server)
+          for (String base : new String[] {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"}) {
+            config.routes.get(base + "/experiments/get-by-name", mlflow::getExperimentByName);
+            config.routes.get(base + "/experiments/get", mlflow::getExperiment);
+            config.routes.post(base + "/experiments/create", mlflow::createExperiment);
+            config.routes.post(base + "/experiments/search", mlflow::searchExperiments);
+            config.routes.get(base + "/experiments/search", mlflow::searchExperiments);
+            config.routes.post(base + "/runs/create", mlflow::createRun);
+            config.routes.post(base + "/runs/update", mlflow::updateRun);
+            config.routes.get(base + "/runs/get", mlflow::getRun);
+            config.routes.post(base + "/runs/search", mlflow::searchRuns);
+            config.routes.post(base + "/runs/log-batch", mlflow::logBatch);
+            config.routes.post(base + "/runs/log-metric", mlflow::logMetric);
+            config.routes.post(base + "/runs/log-parameter", mlflow::logParam);
+            config.routes.post(base + "/runs/set-tag", mlflow::setTag);
+            config.routes.get(base + "/metrics/get-history", mlflow::getHistory);
+          }
+
+          config.routes.exception(HttpResponseException.class, TrackerApp::error);
+          config.routes.exception(Exception.class, TrackerApp::failure);
+          config.routes.error(404, "*", TrackerApp::unmatched);
+        });
+  }
+
+  /**
+   * {"error": "...", "field": "..."} with the exception's status; under the MLflow routes MLflow's
+   * {"error_code": "...", "message": "..."}.
+   */
+  private static void error(HttpResponseException e, Context ctx) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (ctx.path().contains("/2.0/mlflow/")) {
+      String code = e.getDetails().get("error_code");
+      if (code == null) {
+        code =
+            switch (e.getStatus()) {
+              case 401 -> "UNAUTHENTICATED";
+              case 403 -> "PERMISSION_DENIED";
+              case 404 -> "RESOURCE_DOES_NOT_EXIST";
+              default -> "INVALID_PARAMETER_VALUE";
+            };
+      }
+      String field = e.getDetails().get(ApiErrors.FIELD);
+      body.put("error_code", code);
+      body.put("message", e.getMessage() + (field == null ? "" : " (" + field + ")"));
+    } else {
+      body.put("error", e.getMessage());
+      body.put("field", e.getDetails().get(ApiErrors.FIELD));
+    }
+    ctx.status(e.getStatus()).json(body);
+  }
+
+  private static void failure(Exception e, Context ctx) {
+    log.error("{} {} failed", ctx.method(), ctx.path(), e);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", "internal error: " + e.getClass().getSimpleName());
+    body.put("field", null);
+    ctx.status(500).json(body);
+  }
+
+  private static void unmatched(Context ctx) {
+    if (ctx.result() == null || ctx.result().isEmpty()) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("error", "no route " + ctx.method() + " " + ctx.path());
+      body.put("field", null);
+      ctx.json(body);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package io.liandan.tracker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How a tracker server runs. With no {@code jdbcUrl} it starts an embedded PostgreSQL whose data
+ * lives in {@code dataDir} (kept across restarts); with one it uses that database.
+ *
+ * @param host interface to listen on (127.0.0.1 by default; 0.0.0.0 to serve a network)
+ * @param port HTTP port; 0 picks a free one
+ * @param readsNeedToken whether GET requests need a token too (writes always do)
+ * @param crashAfter a running run without a heartbeat for this long shows as crashed
+ */
+public record TrackerConfig(
+    String host,
+    int port,
+    String jdbcUrl,
+    String dbUser,
+    String dbPassword,
+    Path dataDir,
+    boolean readsNeedToken,
+    Duration crashAfter,
+    int poolSize) {
+
+  public static final int DEFAULT_PORT = 7878;
+
+  public static TrackerConfig defaults() {
+    return new TrackerConfig(
+        "127.0.0.1",
+        DEFAULT_PORT,
+        null,
+        null,
+        null,
+        Path.of(System.getProperty("user.home"), ".liandan", "postgres"),
+        false,
+        Duration.ofMinutes(5),
+        16);
+  }
+
+  /**
+   * Defaults overridden by LIANDAN_TRACKER_HOST, LIANDAN_TRACKER_PORT, LIANDAN_DB_URL,
+   * LIANDAN_DB_USER, LIANDAN_DB_PASSWORD, LIANDAN_HOME (data in $LIANDAN_HOME/postgres),
+   * LIANDAN_READS_NEED_TOKEN (true/false), LIANDAN_CRASH_AFTER_SECONDS.
+   */
+  public static TrackerConfig fromEnvironment(Map<String, String> env) {
+    TrackerConfig d = defaults();
+    String home = env.get("LIANDAN_HOME");
+    return new TrackerConfig(
+        env.getOrDefault("LIANDAN_TRACKER_HOST", d.host()),
+        Integer.parseInt(env.getOrDefault("LIANDAN_TRACKER_PORT", String.valueOf(d.port()))),
+        env.get("LIANDAN_DB_URL"),
+        env.get("LIANDAN_DB_USER"),
+        env.get("LIANDAN_DB_PASSWORD"),
+        home == null ? d.dataDir() : Path.of(home, "postgres"),
+        Boolean.parseBoolean(env.getOrDefault("LIANDAN_READS_NEED_TOKEN", "false")),
+        env.containsKey("LIANDAN_CRASH_AFTER_SECONDS")
+            ? Duration.ofSeconds(Long.parseLong(env.get("LIANDAN_CRASH_AFTER_SECONDS")))
+            : d.crashAfter(),
+        d.poolSize());
+  }
+
+  public TrackerConfig withPort(int port) {
+    return new TrackerConfig(
+        host, port, jdbcUrl, dbUser, dbPassword, dataDir, readsNeedToken, crashAfter, poolSize);
+  }
+
+  public TrackerConfig withDatabase(String url, String user, String password) {
+    return new TrackerConfig(
+        host, port, url, user, password, dataDir, readsNeedToken, crashAfter, poolSize);
+  }
+
+  public TrackerConfig withDataDir(Path dir) {
+    return new TrackerConfig(
+        host, port, jdbcUrl, dbUser, dbPassword, dir, readsNeedToken, crashAfter, poolSize);
+  }
+
+  public TrackerConfig withReadsNeedToken(boolean need) {
+    return new TrackerConfig(
+        host, port, jdbcUrl, dbUser, dbPassword, dataDir, need, crashAfter, poolSize);
+  }
+
+  public TrackerConfig withCrashAfter(Duration d) {
+    return new TrackerConfig(
+        host, port, jdbcUrl, dbUser, dbPassword, dataDir, readsNeedToken, d, poolSize);
+  }
+}

@@ -1,0 +1,106 @@
+package io.liandan.tracker.mlflow;
+
+import io.javalin.http.Context;
+import io.liandan.tracker.web.Json;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * HTTP for MLflow's tracking API subset under /api/2.0/mlflow; errors come back as MLflow's {@code
+ * {"error_code": "...", "message": "..."}}.
+ */
+public final class MlflowController {
+  private final MlflowService mlflow;
+
+  public MlflowController(MlflowService mlflow) {
+    this.mlflow = mlflow;
+  }
+
+  public void getExperimentByName(Context ctx) {
+    ctx.json(Map.of("experiment", mlflow.experimentByName(ctx.queryParam("experiment_name"))));
+  }
+
+  public void getExperiment(Context ctx) {
+    ctx.json(Map.of("experiment", mlflow.experiment(ctx.queryParam("experiment_id"))));
+  }
+
+  public void createExperiment(Context ctx) {
+    String id = mlflow.createExperiment(Json.read(ctx, MlflowJson.CreateExperiment.class));
+    ctx.json(Map.of("experiment_id", id));
+  }
+
+  public void searchExperiments(Context ctx) {
+    if (ctx.contentLength() > 0) {
+      Json.read(ctx, MlflowJson.SearchExperiments.class);
+    }
+    ctx.json(Map.of("experiments", mlflow.experiments()));
+  }
+
+  public void createRun(Context ctx) {
+    ctx.json(Map.of("run", mlflow.createRun(Json.read(ctx, MlflowJson.CreateRun.class))));
+  }
+
+  public void updateRun(Context ctx) {
+    ctx.json(Map.of("run_info", mlflow.updateRun(Json.read(ctx, MlflowJson.UpdateRun.class))));
+  }
+
+  public void getRun(Context ctx) {
+    String id = ctx.queryParam("run_id");
+    ctx.json(Map.of("run", mlflow.run(id != null ? id : ctx.queryParam("run_uuid"))));
+  }
+
+  public void searchRuns(Context ctx) {
+    ctx.json(mlflow.search(Json.read(ctx, MlflowJson.SearchRuns.class)));
+  }
+
+  public void logBatch(Context ctx) {
+    mlflow.logBatch(Json.read(ctx, MlflowJson.LogBatch.class));
+    ctx.json(Map.of());
+  }
+
+  public void logMetric(Context ctx) {
+    MlflowJson.LogMetric m = Json.read(ctx, MlflowJson.LogMetric.class);
+    mlflow.logBatch(
+        new MlflowJson.LogBatch(
+            m.runId(),
+            m.runUuid(),
+            List.of(new MlflowJson.Metric(m.key(), m.value(), m.timestamp(), m.step())),
+            null,
+            null));
+    ctx.json(Map.of());
+  }
+
+  public void logParam(Context ctx) {
+    MlflowJson.LogKeyValue p = Json.read(ctx, MlflowJson.LogKeyValue.class);
+    mlflow.logBatch(
+        new MlflowJson.LogBatch(
+            p.runId(),
+            p.runUuid(),
+            null,
+            List.of(new MlflowJson.KeyValue(p.key(), p.value())),
+            null));
+    ctx.json(Map.of());
+  }
+
+  public void setTag(Context ctx) {
+    MlflowJson.LogKeyValue t = Json.read(ctx, MlflowJson.LogKeyValue.class);
+    mlflow.logBatch(
+        new MlflowJson.LogBatch(
+            t.runId(),
+            t.runUuid(),
+            null,
+            null,
+            List.of(new MlflowJson.KeyValue(t.key(), t.value()))));
+    ctx.json(Map.of());
+  }
+
+  public void getHistory(Context ctx) {
+    String id = ctx.queryParam("run_id");
+    ctx.json(
+        mlflow.history(
+            id != null ? id : ctx.queryParam("run_uuid"),
+            ctx.queryParam("metric_key"),
+            ctx.queryParam("max_results"),
+            ctx.queryParam("page_token")));
+  }
+}

@@ -1,0 +1,356 @@
+package io.liandan.tracker.run;
+
+import static io.liandan.tracker.db.Tables.METRIC_SUMMARIES;
+import static io.liandan.tracker.db.Tables.PROJECTS;
+import static io.liandan.tracker.db.Tables.RUNS;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.tracker.Limits;
+import io.liandan.tracker.db.Keys;
+import io.liandan.tracker.db.tables.records.RunsRecord;
+import io.liandan.tracker.filter.FilterCompiler;
+import io.liandan.tracker.filter.FilterException;
+import io.liandan.tracker.filter.FilterExpr;
+import io.liandan.tracker.filter.FilterParser;
+import io.liandan.tracker.metric.SeriesSummary;
+import io.liandan.tracker.web.ApiErrors;
+import io.liandan.tracker.web.Check;
+import io.liandan.tracker.web.Json;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.JSONB;
+import org.jooq.Record;
+import org.jooq.Record2;
+import org.jooq.SelectField;
+import org.jooq.UpdateSetMoreStep;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+
+/** Runs: create-or-resume by key, read, patch, and the filtered listing of a project. */
+public final class RunService {
+  private final DSLContext db;
+  private final Field<String> state;
+  private final FilterCompiler filters;
+
+  public record Created(Run run, boolean created) {}
+
+  public RunService(DSLContext db, Duration crashAfter) {
+    this.db = db;
+    this.state = displayedState(crashAfter);
+    this.filters = new FilterCompiler(state);
+  }
+
+  /**
+   * The state a run shows: 'crashed' for a 'running' run whose last heartbeat (any write to it) is
+   * older than {@code crashAfter}, measured on the database's clock.
+   */
+  public static Field<String> displayedState(Duration crashAfter) {
+    Condition stale =
+        DSL.condition(
+            "{0} < now() - make_interval(secs => {1})",
+            RUNS.HEARTBEAT_AT, DSL.val(crashAfter.toMillis() / 1000.0));
+    return DSL.when(RUNS.STATE.eq(RunState.RUNNING.wire()).and(stale), DSL.inline("crashed"))
+        .otherwise(RUNS.STATE);
+  }
+
+  public Created createOrResume(CreateRunRequest req) {
+    String project = Check.required("project", req.project(), 128);
+    String key = Check.optional("key", req.key(), Limits.MAX_NAME_LENGTH);
+    String name = Check.optional("name", req.name(), Limits.MAX_NAME_LENGTH);
+    String group = Check.optional("group", req.group(), Limits.MAX_NAME_LENGTH);
+    String jobType = Check.optional("jobType", req.jobType(), Limits.MAX_NAME_LENGTH);
+    String notes = Check.optional("notes", req.notes(), Limits.MAX_NOTES_LENGTH);
+    String workflowId = Check.optional("workflowId", req.workflowId(), Limits.MAX_NAME_LENGTH);
+    String activityId = Check.optional("activityId", req.activityId(), Limits.MAX_NAME_LENGTH);
+    var config = Check.object("config", req.config());
+    var labels = Check.object("labels", req.labels());
+    String[] tags = Check.tags("tags", req.tags());
+    return db.transactionResult(
+        cfg -> {
+          DSLContext tx = cfg.dsl();
+          long projectId = projectId(tx, project);
+          var insert =
+              tx.insertInto(RUNS)
+                  .set(RUNS.PROJECT_ID, projectId)
+                  .set(RUNS.RUN_KEY, key)
+                  .set(RUNS.NAME, name)
+                  .set(RUNS.GROUP_NAME, group)
+                  .set(RUNS.JOB_TYPE, jobType)
+                  .set(RUNS.NOTES, notes)
+                  .set(RUNS.WORKFLOW_ID, workflowId)
+                  .set(RUNS.ACTIVITY_ID, activityId)
+                  .set(
+                      RUNS.CONFIG,
+                      config == null ? DSL.defaultValue(RUNS.CONFIG) : DSL.val(Json.jsonb(config)))
+                  .set(RUNS.TAGS, tags == null ? DSL.defaultValue(RUNS.TAGS) : DSL.val(tags))
+                  .set(
+                      RUNS.LABELS,
+                      labels == null ? DSL.defaultValue(RUNS.LABELS) : DSL.val(Json.jsonb(labels)));
+          Record2<Long, Boolean> r;
+          if (key == null) {
+            r = insert.returningResult(RUNS.ID, DSL.inline(true)).fetchOne();
+          } else {
+            // Resume: the stored run goes back to running; everything else it keeps.
+            r =
+                insert
+                    .onConflictOnConstraint(Keys.RUNS_PROJECT_KEY_UQ)
+                    .doUpdate()
+                    .set(RUNS.STATE, RunState.RUNNING.wire())
+                    .setNull(RUNS.FINISHED_AT)
+                    .set(RUNS.HEARTBEAT_AT, DSL.currentOffsetDateTime())
+                    .set(RUNS.UPDATED_AT, DSL.currentOffsetDateTime())
+                    .returningResult(RUNS.ID, DSL.field("xmax = 0", SQLDataType.BOOLEAN))
+                    .fetchOne();
+          }
+          return new Created(fetch(tx, List.of(RUNS.ID.eq(r.value1()))).get(0), r.value2());
+        });
+  }
+
+  public Run get(long id) {
+    List<Run> runs = fetch(db, List.of(RUNS.ID.eq(id)));
+    if (runs.isEmpty()) {
+      throw notFound(id);
+    }
+    return runs.get(0);
+  }
+
+  public Run patch(long id, PatchRunRequest req) {
+    UpdateSetMoreStep<RunsRecord> u =
+        db.update(RUNS)
+            .set(RUNS.UPDATED_AT, DSL.currentOffsetDateTime())
+            .set(RUNS.HEARTBEAT_AT, DSL.currentOffsetDateTime());
+    if (req.state() != null) {
+      RunState s = RunState.parse(req.state());
+      if (s == null) {
+        throw ApiErrors.badRequest(
+            "state", "unknown state '" + req.state() + "'; states are " + RunState.names());
+      }
+      u = u.set(RUNS.STATE, s.wire());
+      u =
+          s.terminal()
+              ? u.set(RUNS.FINISHED_AT, DSL.coalesce(RUNS.FINISHED_AT, DSL.currentOffsetDateTime()))
+              : u.setNull(RUNS.FINISHED_AT);
+    }
+    var summary = Check.object("summary", req.summary());
+    if (summary != null) {
+      u = u.set(RUNS.SUMMARY, merged(RUNS.SUMMARY, summary));
+    }
+    var config = Check.object("config", req.config());
+    if (config != null) {
+      u = u.set(RUNS.CONFIG, merged(RUNS.CONFIG, config));
+    }
+    var labels = Check.object("labels", req.labels());
+    if (labels != null) {
+      u = u.set(RUNS.LABELS, merged(RUNS.LABELS, labels));
+    }
+    if (req.notes() != null) {
+      u = u.set(RUNS.NOTES, Check.optional("notes", req.notes(), Limits.MAX_NOTES_LENGTH));
+    }
+    if (req.name() != null) {
+      u = u.set(RUNS.NAME, Check.optional("name", req.name(), Limits.MAX_NAME_LENGTH));
+    }
+    if (req.tags() != null) {
+      u = u.set(RUNS.TAGS, Check.tags("tags", req.tags()));
+    }
+    if (u.where(RUNS.ID.eq(id)).execute() == 0) {
+      throw notFound(id);
+    }
+    return get(id);
+  }
+
+  /** Runs of a project matching {@code filter}, ordered by {@code sort} (see FilterParser). */
+  public List<Run> list(String project, String filter, String sort, int limit, int offset) {
+    if (filter != null && filter.length() > Limits.MAX_FILTER_LENGTH) {
+      throw ApiErrors.badRequest(
+          "filter", "filter is longer than " + Limits.MAX_FILTER_LENGTH + " characters");
+    }
+    Long projectId =
+        db.select(PROJECTS.ID)
+            .from(PROJECTS)
+            .where(PROJECTS.NAME.eq(project))
+            .fetchOne(PROJECTS.ID);
+    if (projectId == null) {
+      throw ApiErrors.notFound("project", "no project named '" + project + "'");
+    }
+    Condition where;
+    List<org.jooq.SortField<?>> order;
+    try {
+      where = filters.compile(FilterParser.parse(filter));
+    } catch (FilterException e) {
+      throw ApiErrors.badRequest("filter", "filter: " + e.getMessage());
+    }
+    try {
+      order = filters.sort(sort);
+    } catch (FilterException e) {
+      throw ApiErrors.badRequest("sort", "sort: " + e.getMessage());
+    }
+    List<Run> runs =
+        db.select(columns())
+            .from(RUNS)
+            .join(PROJECTS)
+            .on(PROJECTS.ID.eq(RUNS.PROJECT_ID))
+            .where(RUNS.PROJECT_ID.eq(projectId))
+            .and(where)
+            .orderBy(order)
+            .limit(limit)
+            .offset(offset)
+            .fetch(RunService::toRun);
+    return withMetrics(db, runs);
+  }
+
+  /** Ids of the runs in {@code projectIds} matching {@code filter}, in {@code order}'s order. */
+  public List<Long> searchIds(
+      Collection<Long> projectIds,
+      FilterExpr filter,
+      List<FilterCompiler.SortKey> order,
+      int limit,
+      int offset) {
+    return db.select(RUNS.ID)
+        .from(RUNS)
+        .where(RUNS.PROJECT_ID.in(projectIds))
+        .and(filters.compile(filter))
+        .orderBy(filters.sort(order))
+        .limit(limit)
+        .offset(offset)
+        .fetch(RUNS.ID);
+  }
+
+  /** The state a run shows (crashed past the heartbeat timeout), for queries beyond this class. */
+  public Field<String> displayedState() {
+    return state;
+  }
+
+  /** {@code doc || patch}: the patch's keys replace the stored ones (a shallow merge). */
+  public static Field<JSONB> merged(Field<JSONB> doc, JsonNode patch) {
+    return DSL.field("{0} || {1}", doc.getDataType(), doc, DSL.val(Json.jsonb(patch)));
+  }
+
+  public boolean exists(long id) {
+    return db.fetchExists(RUNS, RUNS.ID.eq(id));
+  }
+
+  public static io.javalin.http.HttpResponseException notFound(long id) {
+    return ApiErrors.notFound("id", "no run with id " + id);
+  }
+
+  private List<Run> fetch(DSLContext ctx, Collection<? extends Condition> where) {
+    List<Run> runs =
+        ctx.select(columns())
+            .from(RUNS)
+            .join(PROJECTS)
+            .on(PROJECTS.ID.eq(RUNS.PROJECT_ID))
+            .where(where)
+            .fetch(RunService::toRun);
+    return withMetrics(ctx, runs);
+  }
+
+  private List<SelectField<?>> columns() {
+    return List.of(
+        RUNS.ID,
+        PROJECTS.NAME,
+        RUNS.RUN_KEY,
+        RUNS.NAME,
+        RUNS.GROUP_NAME,
+        RUNS.JOB_TYPE,
+        state.as("displayed_state"),
+        RUNS.CONFIG,
+        RUNS.SUMMARY,
+        RUNS.TAGS,
+        RUNS.LABELS,
+        RUNS.NOTES,
+        RUNS.WORKFLOW_ID,
+        RUNS.ACTIVITY_ID,
+        RUNS.CREATED_AT,
+        RUNS.UPDATED_AT,
+        RUNS.FINISHED_AT,
+        RUNS.HEARTBEAT_AT);
+  }
+
+  private static Run toRun(Record r) {
+    return new Run(
+        r.get(RUNS.ID),
+        r.get(PROJECTS.NAME),
+        r.get(RUNS.RUN_KEY),
+        r.get(RUNS.NAME),
+        r.get(RUNS.GROUP_NAME),
+        r.get(RUNS.JOB_TYPE),
+        r.get("displayed_state", String.class),
+        Json.tree(r.get(RUNS.CONFIG)),
+        Json.tree(r.get(RUNS.SUMMARY)),
+        Arrays.asList(r.get(RUNS.TAGS)),
+        Json.tree(r.get(RUNS.LABELS)),
+        r.get(RUNS.NOTES),
+        r.get(RUNS.WORKFLOW_ID),
+        r.get(RUNS.ACTIVITY_ID),
+        r.get(RUNS.CREATED_AT),
+        r.get(RUNS.UPDATED_AT),
+        r.get(RUNS.FINISHED_AT),
+        r.get(RUNS.HEARTBEAT_AT),
+        Map.of());
+  }
+
+  /** Attaches each run's series summaries (one query for the whole page). */
+  private static List<Run> withMetrics(DSLContext ctx, List<Run> runs) {
+    if (runs.isEmpty()) {
+      return runs;
+    }
+    Map<Long, Map<String, SeriesSummary>> byRun = new HashMap<>();
+    ctx.select(
+            METRIC_SUMMARIES.RUN_ID,
+            METRIC_SUMMARIES.KEY,
+            METRIC_SUMMARIES.FIRST_STEP,
+            METRIC_SUMMARIES.FIRST_VALUE,
+            METRIC_SUMMARIES.LAST_STEP,
+            METRIC_SUMMARIES.LAST_VALUE,
+            METRIC_SUMMARIES.MIN_VALUE,
+            METRIC_SUMMARIES.MAX_VALUE,
+            METRIC_SUMMARIES.COUNT)
+        .from(METRIC_SUMMARIES)
+        .where(METRIC_SUMMARIES.RUN_ID.in(runs.stream().map(Run::id).toList()))
+        .orderBy(METRIC_SUMMARIES.RUN_ID, METRIC_SUMMARIES.KEY)
+        .forEach(
+            r ->
+                byRun
+                    .computeIfAbsent(r.value1(), k -> new LinkedHashMap<>())
+                    .put(
+                        r.value2(),
+                        new SeriesSummary(
+                            r.value3(),
+                            r.value4(),
+                            r.value5(),
+                            r.value6(),
+                            r.value7(),
+                            r.value8(),
+                            r.value9())));
+    List<Run> out = new ArrayList<>(runs.size());
+    for (Run run : runs) {
+      out.add(run.withMetrics(byRun.getOrDefault(run.id(), Map.of())));
+    }
+    return out;
+  }
+
+  private static long projectId(DSLContext tx, String name) {
+    Long id =
+        tx.insertInto(PROJECTS, PROJECTS.NAME)
+            .values(name)
+            .onConflictDoNothing()
+            .returningResult(PROJECTS.ID)
+            .fetchOne(PROJECTS.ID);
+    if (id != null) {
+      return id;
+    }
+    return tx.select(PROJECTS.ID)
+        .from(PROJECTS)
+        .where(PROJECTS.NAME.eq(name))
+        .fetchSingle(PROJECTS.ID);
+  }
+}

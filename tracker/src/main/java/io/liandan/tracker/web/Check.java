@@ -1,0 +1,81 @@
+package io.liandan.tracker.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.tracker.Limits;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/** Field validation shared by the services: each failure is a 400 naming the field. */
+public final class Check {
+  private Check() {}
+
+  public static String required(String field, String value, int maxLength) {
+    if (value == null || value.isBlank()) {
+      throw ApiErrors.badRequest(field, field + " is required");
+    }
+    return optional(field, value, maxLength);
+  }
+
+  /** Null stays null; otherwise stripped, at most maxLength, no control characters. */
+  public static String optional(String field, String value, int maxLength) {
+    if (value == null) {
+      return null;
+    }
+    String v = value.strip();
+    if (v.length() > maxLength) {
+      throw ApiErrors.badRequest(field, field + " is longer than " + maxLength + " characters");
+    }
+    if (maxLength < Limits.MAX_NOTES_LENGTH && v.chars().anyMatch(Character::isISOControl)) {
+      throw ApiErrors.badRequest(field, field + " contains control characters");
+    }
+    return v;
+  }
+
+  /** A JSON object or null. */
+  public static JsonNode object(String field, JsonNode value) {
+    if (value != null && !value.isNull() && !value.isObject()) {
+      throw ApiErrors.badRequest(field, field + " must be a JSON object");
+    }
+    return value == null || value.isNull() ? null : value;
+  }
+
+  /** Tags: distinct, non-blank, in the given order. */
+  public static String[] tags(String field, List<String> tags) {
+    if (tags == null) {
+      return null;
+    }
+    if (tags.size() > Limits.MAX_TAGS) {
+      throw ApiErrors.badRequest(field, "at most " + Limits.MAX_TAGS + " tags");
+    }
+    LinkedHashSet<String> out = new LinkedHashSet<>();
+    for (int i = 0; i < tags.size(); i++) {
+      out.add(required(field + "[" + i + "]", tags.get(i), Limits.MAX_TAG_LENGTH));
+    }
+    return out.toArray(String[]::new);
+  }
+
+  public static long id(String field, String value) {
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw ApiErrors.badRequest(field, field + " must be an integer, not '" + value + "'");
+    }
+  }
+
+  /** An optional integer query parameter within [min, max]. */
+  public static int intParam(String field, String value, int dflt, int min, int max) {
+    if (value == null || value.isBlank()) {
+      return dflt;
+    }
+    int v;
+    try {
+      v = Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw ApiErrors.badRequest(field, field + " must be an integer, not '" + value + "'");
+    }
+    if (v < min || v > max) {
+      throw ApiErrors.badRequest(field, field + " must be between " + min + " and " + max);
+    }
+    return v;
+  }
+}

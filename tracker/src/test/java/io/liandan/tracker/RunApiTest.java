@@ -1,0 +1,175 @@
+package io.liandan.tracker;
+
+import static io.liandan.tracker.db.Tables.RUNS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liandan.tracker.Api.Response;
+import java.time.OffsetDateTime;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class RunApiTest {
+  static TestServer t;
+  static Api api;
+
+  @BeforeAll
+  static void start() {
+    t = TestServer.start();
+    api = t.api;
+  }
+
+  @AfterAll
+  static void stop() {
+    t.close();
+  }
+
+  @Test
+  void createsThenResumesByKey() {
+    String body =
+        """
+        {"project":"demo","key":"wf-1/sft","name":"sft","group":"wf-1","jobType":"sft",
+         "config":{"optimizer":{"lr":2e-5},"epochs":3},"tags":["sft","qwen"],
+         "workflowId":"wf-1","activityId":"7"}""";
+    Response created = api.post("/api/v1/runs", body);
+    assertEquals(201, created.status(), created.body());
+    long id = created.json().get("id").asLong();
+    assertEquals("running", created.json().get("state").asText());
+    assertEquals("demo", created.json().get("project").asText());
+    assertEquals(2e-5, created.json().at("/config/optimizer/lr").asDouble());
+    assertEquals("qwen", created.json().at("/tags/1").asText());
+    assertEquals("wf-1", created.json().get("workflowId").asText());
+
+    assertEquals(200, api.patch("/api/v1/runs/" + id, "{\"state\":\"failed\"}").status());
+    Response resumed =
+        api.post("/api/v1/runs", body.replace("\"sft\",\"group\"", "\"x\",\"group\""));
+    assertEquals(200, resumed.status(), resumed.body());
+    assertEquals(id, resumed.json().get("id").asLong());
+    assertEquals("running", resumed.json().get("state").asText());
+    assertEquals("sft", resumed.json().get("name").asText(), "a resume keeps the stored run");
+    assertTrue(resumed.json().get("finishedAt").isNull());
+
+    // same key in another project, or no key: new runs
+    assertNotEquals(id, api.createRun("{\"project\":\"other\",\"key\":\"wf-1/sft\"}"));
+    long a = api.createRun("{\"project\":\"demo\"}");
+    long b = api.createRun("{\"project\":\"demo\"}");
+    assertNotEquals(a, b);
+  }
+
+  @Test
+  void patchMergesSummaryAndFinishes() {
+    long id = api.createRun("{\"project\":\"patch\",\"config\":{\"a\":1}}");
+    Response r =
+        api.patch(
+            "/api/v1/runs/" + id,
+            "{\"summary\":{\"best/loss\":1.5},\"config\":{\"b\":2},\"notes\":\"hi\"}");
+    assertEquals(200, r.status(), r.body());
+    r =
+        api.patch(
+            "/api/v1/runs/" + id,
+            "{\"summary\":{\"acc\":0.9},\"state\":\"finished\",\"tags\":[\"t\"]}");
+    assertEquals(1.5, r.json().at("/summary/best~1loss").asDouble());
+    assertEquals(0.9, r.json().at("/summary/acc").asDouble());
+    assertEquals(1, r.json().at("/config/a").asInt());
+    assertEquals(2, r.json().at("/config/b").asInt());
+    assertEquals("finished", r.json().get("state").asText());
+    assertFalse(r.json().get("finishedAt").isNull());
+    assertEquals("hi", r.json().get("notes").asText());
+    assertEquals("t", r.json().at("/tags/0").asText());
+    assertEquals(r.body(), api.get("/api/v1/runs/" + id).body());
+  }
+
+  @Test
+  void unknownRunIs404() {
+    Response r = api.get("/api/v1/runs/999999");
+    assertEquals(404, r.status());
+    assertEquals("no run with id 999999", r.error());
+    assertEquals("id", r.field());
+    assertEquals(404, api.patch("/api/v1/runs/999999", "{}").status());
+    assertEquals(404, api.post("/api/v1/runs/999999/metrics", "{\"points\":[]}").status());
+    Response bad = api.get("/api/v1/runs/abc");
+    assertEquals(400, bad.status());
+    assertEquals("id", bad.field());
+    Response noRoute = api.get("/api/v1/nothing-here");
+    assertEquals(404, noRoute.status());
+    assertTrue(noRoute.error().contains("/api/v1/nothing-here"), noRoute.body());
+  }
+
+  @Test
+  void badRequestsNameTheProblem() {
+    Response malformed = api.post("/api/v1/runs", "{\"project\": \"x\",");
+    assertEquals(400, malformed.status());
+    assertTrue(malformed.error().startsWith("malformed JSON"), malformed.error());
+
+    Response empty = api.post("/api/v1/runs", "");
+    assertEquals(400, empty.status());
+
+    Response missing = api.post("/api/v1/runs", "{\"name\":\"x\"}");
+    assertEquals(400, missing.status());
+    assertEquals("project", missing.field());
+
+    Response unknown = api.post("/api/v1/runs", "{\"project\":\"x\",\"colour\":\"red\"}");
+    assertEquals(400, unknown.status());
+    assertEquals("colour", unknown.field());
+
+    Response wrongType = api.post("/api/v1/runs", "{\"project\":\"x\",\"tags\":\"sft\"}");
+    assertEquals(400, wrongType.status(), wrongType.body());
+    assertEquals("tags", wrongType.field());
+
+    Response notObject = api.post("/api/v1/runs", "{\"project\":\"x\",\"config\":[1]}");
+    assertEquals(400, notObject.status());
+    assertEquals("config", notObject.field());
+
+    long id = api.createRun("{\"project\":\"x\"}");
+    Response state = api.patch("/api/v1/runs/" + id, "{\"state\":\"done\"}");
+    assertEquals(400, state.status());
+    assertEquals("state", state.field());
+  }
+
+  @Test
+  void staleHeartbeatShowsCrashedUntilTheRunWritesAgain() {
+    long id = api.createRun("{\"project\":\"crash\",\"key\":\"k\"}");
+    t.server
+        .db()
+        .update(RUNS)
+        .set(RUNS.HEARTBEAT_AT, OffsetDateTime.now().minusHours(1))
+        .where(RUNS.ID.eq(id))
+        .execute();
+    assertEquals("crashed", api.get("/api/v1/runs/" + id).json().get("state").asText());
+    Response list = api.get("/api/v1/projects/crash/runs?filter=state%20%3D%20crashed");
+    assertEquals(1, list.json().get("runs").size(), list.body());
+    // a heartbeat (any write) revives it
+    api.post(
+        "/api/v1/runs/" + id + "/metrics",
+        "{\"points\":[{\"key\":\"loss\",\"step\":1,\"value\":1}]}");
+    assertEquals("running", api.get("/api/v1/runs/" + id).json().get("state").asText());
+    // a finished run never shows as crashed
+    t.server
+        .db()
+        .update(RUNS)
+        .set(RUNS.STATE, "finished")
+        .set(RUNS.HEARTBEAT_AT, OffsetDateTime.now().minusHours(1))
+        .where(RUNS.ID.eq(id))
+        .execute();
+    assertEquals("finished", api.get("/api/v1/runs/" + id).json().get("state").asText());
+  }
+
+  @Test
+  void projectsListCountsRuns() {
+    api.createRun("{\"project\":\"p-count\"}");
+    api.createRun("{\"project\":\"p-count\"}");
+    Response r = api.get("/api/v1/projects");
+    assertEquals(200, r.status());
+    boolean found = false;
+    for (var p : r.json().get("projects")) {
+      if (p.get("name").asText().equals("p-count")) {
+        assertEquals(2, p.get("runs").asInt());
+        found = true;
+      }
+    }
+    assertTrue(found, r.body());
+  }
+}
