@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "liandan 0.1.0",
     description = "Durable LLM training pipelines: train, track, compare.",
-    subcommands = {ModelCommand.class, DemoCommand.class})
+    subcommands = {ModelCommand.class, DemoCommand.class, ServerCommand.class, TokenCommand.class})
 public final class Liandan {
   public static void main(String[] args) {
     // DJL must not phone home or download anything: the natives come from the jar
