@@ -30,12 +30,10 @@ import java.util.Locale;
  *
  * Keywords are case-insensitive; strings take backslash escapes.
  */
-public final class FilterParser {
-  private final String src;
-  private int pos;
+public final class FilterParser extends Scanner {
 
   private FilterParser(String src) {
-    this.src = src;
+    super(src);
   }
 
   /** The tree of {@code filter}; null for a blank filter (every run). */
@@ -160,6 +158,11 @@ public final class FilterParser {
     return src.substring(start, pos);
   }
 
+  @Override
+  protected boolean isWordChar(char c) {
+    return isSegmentChar(c);
+  }
+
   private static boolean isSegmentChar(char c) {
     return Character.isLetterOrDigit(c) || c == '_' || c == '/' || c == '-';
   }
@@ -276,50 +279,8 @@ public final class FilterParser {
     throw error("unterminated string");
   }
 
-  private boolean keyword(String kw) {
-    skipSpace();
-    int end = pos + kw.length();
-    if (end <= src.length()
-        && src.regionMatches(true, pos, kw, 0, kw.length())
-        && (end == src.length() || !isSegmentChar(src.charAt(end)))) {
-      pos = end;
-      return true;
-    }
-    return false;
-  }
-
-  private boolean match(String s) {
-    if (src.startsWith(s, pos)) {
-      pos += s.length();
-      return true;
-    }
-    return false;
-  }
-
-  private void expect(char c) {
-    skipSpace();
-    if (peek() != c) {
-      throw error("expected '" + c + "'");
-    }
-    pos++;
-  }
-
-  private char peek() {
-    return pos < src.length() ? src.charAt(pos) : '\0';
-  }
-
-  private void skipSpace() {
-    while (pos < src.length() && Character.isWhitespace(src.charAt(pos))) {
-      pos++;
-    }
-  }
-
   private String rest() {
     String r = src.substring(pos);
     return r.length() > 20 ? r.substring(0, 20) + "…" : r;
-  }
-
-  private FilterException error(String message) {
-    return new FilterException(message + " at position " + (pos + 1));
   }
 }

@@ -1,12 +1,12 @@
 package io.liandan.tracker.mlflow;
 
 import io.liandan.tracker.filter.FilterCompiler.SortKey;
-import io.liandan.tracker.filter.FilterException;
 import io.liandan.tracker.filter.FilterExpr;
 import io.liandan.tracker.filter.FilterExpr.Attr;
 import io.liandan.tracker.filter.FilterExpr.FieldRef;
 import io.liandan.tracker.filter.FilterExpr.Literal;
 import io.liandan.tracker.filter.FilterExpr.Op;
+import io.liandan.tracker.filter.Scanner;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,12 +19,10 @@ import java.util.Locale;
  * start_time}. Clauses join with AND; keys may be quoted with backticks or double quotes. LIKE and
  * ILIKE are not supported (400).
  */
-final class MlflowFilter {
-  private final String src;
-  private int pos;
+final class MlflowFilter extends Scanner {
 
   private MlflowFilter(String src) {
-    this.src = src;
+    super(src);
   }
 
   static FilterExpr parse(String filter) {
@@ -208,39 +206,5 @@ final class MlflowFilter {
     String s = src.substring(pos, end);
     pos = end + 1;
     return s;
-  }
-
-  private boolean keyword(String kw) {
-    skipSpace();
-    int end = pos + kw.length();
-    if (end <= src.length()
-        && src.regionMatches(true, pos, kw, 0, kw.length())
-        && (end == src.length() || !Character.isLetterOrDigit(src.charAt(end)))) {
-      pos = end;
-      return true;
-    }
-    return false;
-  }
-
-  private void expect(char c) {
-    skipSpace();
-    if (peek() != c) {
-      throw error("expected '" + c + "'");
-    }
-    pos++;
-  }
-
-  private char peek() {
-    return pos < src.length() ? src.charAt(pos) : '\0';
-  }
-
-  private void skipSpace() {
-    while (pos < src.length() && Character.isWhitespace(src.charAt(pos))) {
-      pos++;
-    }
-  }
-
-  private FilterException error(String message) {
-    return new FilterException(message + " at position " + (pos + 1));
   }
 }
