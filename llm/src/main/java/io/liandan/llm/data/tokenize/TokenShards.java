@@ -46,8 +46,13 @@ public final class TokenShards {
   public Segment segment(long index) {
     if (index < 0 || index >= segments)
       throw new IndexOutOfBoundsException("segment " + index + " of " + segments);
-    Shard s = shards.get(0);
-    for (Shard x : shards) if (x.first <= index) s = x;
+    int lo = 0, hi = shards.size() - 1; // the last shard whose first segment is <= index
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (shards.get(mid).first <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    Shard s = shards.get(lo);
     int i = (int) (index - s.first);
     int from = (int) s.offsets.get(i), to = (int) s.offsets.get(i + 1);
     int[] ids = new int[to - from];
