@@ -98,4 +98,9 @@ public final class RunHandle {
   public long acknowledgedPoints() {
     return sender.acknowledgedPoints();
   }
+
+  /** Requests that failed and were retried: network errors, 429, 5xx. */
+  public long failedAttempts() {
+    return sender.failedAttempts();
+  }
 }

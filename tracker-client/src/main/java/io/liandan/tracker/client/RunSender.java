@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,6 +76,7 @@ final class RunSender implements Runnable {
   private final boolean adopted; // recovering a dead process's buffer: no new points come
   private final Transport.InFlight inflight = new Transport.InFlight();
   private final AtomicLong acknowledged = new AtomicLong();
+  private final AtomicLong failedAttempts = new AtomicLong();
   volatile RunSender predecessor; // an adopted buffer of the same run, sent first
   private volatile long id;
 
@@ -156,6 +158,11 @@ final class RunSender implements Runnable {
 
   long acknowledgedPoints() {
     return acknowledged.get();
+  }
+
+  /** Requests that failed and were retried (network errors, 429, 5xx). */
+  long failedAttempts() {
+    return failedAttempts.get();
   }
 
   // ---- producers (the training thread) ----
@@ -400,11 +407,18 @@ final class RunSender implements Runnable {
           log.debug("run {}: heartbeat {}", id, r);
           continue;
         }
-        Outcome o = deliver(item);
+        Outcome o;
+        try {
+          o = deliver(item);
+        } catch (IOException | RuntimeException e) {
+          log.warn("run {}: sending batch {} failed, will retry: {}", id, item.seq, e.toString());
+          o = Outcome.RETRY;
+        }
         lock.lock();
         try {
           if (o == Outcome.RETRY) {
             failures++;
+            failedAttempts.incrementAndGet();
             spill("the tracker did not answer");
             long wait = Transport.backoffMillis(config, failures - 1);
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
@@ -421,9 +435,7 @@ final class RunSender implements Runnable {
             if (item.points != null) {
               memoryPoints -= item.size;
             }
-            if (item.file != null) {
-              Files.deleteIfExists(item.file);
-            }
+            deleteQuietly(item.file);
             changed.signalAll();
           }
         } finally {
@@ -432,7 +444,7 @@ final class RunSender implements Runnable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       log.error("run {}: the tracker sender stopped; unsent batches stay in {}", id, runDir, e);
     } finally {
       lock.lock();
@@ -478,7 +490,10 @@ final class RunSender implements Runnable {
         body = Wire.metricsBody(Wire.lines(points));
         count = points.size();
       } else {
-        byte[] lines = Files.readAllBytes(file);
+        byte[] lines = readOrNull(file);
+        if (lines == null) {
+          return Outcome.REJECTED;
+        }
         body = Wire.metricsBody(lines);
         count = countLines(lines);
       }
@@ -488,7 +503,10 @@ final class RunSender implements Runnable {
         request = item.request;
         body = opBody;
       } else {
-        byte[] all = Files.readAllBytes(file);
+        byte[] all = readOrNull(file);
+        if (all == null) {
+          return Outcome.REJECTED;
+        }
         int nl = indexOf(all, (byte) '\n');
         request = new String(all, 0, nl, StandardCharsets.UTF_8);
         body = java.util.Arrays.copyOfRange(all, nl + 1, all.length);
@@ -520,7 +538,12 @@ final class RunSender implements Runnable {
       try {
         id = created;
         if (dirReady) {
-          writeRunFile();
+          try {
+            writeRunFile();
+          } catch (IOException e) {
+            // run.json keeps the create request; creating again resumes the same run
+            log.warn("run {}: cannot update {}: {}", created, runDir, e.toString());
+          }
         }
       } finally {
         lock.unlock();
@@ -565,6 +588,40 @@ final class RunSender implements Runnable {
           rejectedDir.resolve(name + ".reason"), (reason + "\n").getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       log.error("run {}: cannot write {}: {}", id, rejectedDir, e.toString());
+    }
+  }
+
+  /** A buffer file's bytes; an unreadable one is kept in rejected/ (null). */
+  private byte[] readOrNull(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      log.error("run {}: unreadable buffer file {}: {}", id, file, e.toString());
+      try {
+        Files.createDirectories(rejectedDir);
+        Files.move(
+            file,
+            rejectedDir.resolve(
+                runDir.getParent().getFileName()
+                    + "-"
+                    + runDir.getFileName()
+                    + "-"
+                    + file.getFileName()),
+            StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException | RuntimeException e2) {
+        // nothing more to do with it
+      }
+      return null;
+    }
+  }
+
+  private void deleteQuietly(Path file) {
+    if (file != null) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        log.warn("run {}: cannot delete the sent batch {}: {}", id, file, e.toString());
+      }
     }
   }
 

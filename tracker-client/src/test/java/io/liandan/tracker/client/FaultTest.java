@@ -33,6 +33,7 @@ class FaultTest {
         Points.sleep(1_500);
         tracker.restart();
         logger.join();
+        assertTrue(run.failedAttempts() > 0, "the restart was noticed");
       }
       Points.assertArrived(tracker, id, 0, 10_000);
     }
@@ -53,6 +54,7 @@ class FaultTest {
         Points.sleep(2_000); // the server answers 5xx (or waits for a connection) meanwhile
         db.start();
         logger.join();
+        assertTrue(run.failedAttempts() > 0, "the outage was noticed");
       }
       Points.assertArrived(tracker, id, 0, 10_000);
     }
