@@ -46,6 +46,8 @@ class TrackerClientTest {
       id1 = first.id().getAsLong();
       id2 = resumed.id().getAsLong();
       resumed.summary(Map.of("best/eval_loss", 0.5));
+      resumed.samples("generations", 10, List.of(Map.of("prompt", "2+2", "output", "4")));
+      resumed.artifact("lora", "adapter", "file:///tmp/lora", null, 1234L, Map.of("r", 8));
       resumed.finish();
     }
     assertEquals(id1, id2, "one run per key");
@@ -53,6 +55,11 @@ class TrackerClientTest {
     JsonNode run = tracker.get("/api/v1/runs/" + id1);
     assertEquals("finished", run.get("state").asText());
     assertEquals(0.5, run.get("summary").get("best/eval_loss").asDouble());
+    JsonNode rows = tracker.get("/api/v1/runs/" + id1 + "/samples?table=generations").get("rows");
+    assertEquals("4", rows.get(0).get("data").get("output").asText());
+    JsonNode produced = tracker.get("/api/v1/runs/" + id1 + "/artifacts").get("produced");
+    assertEquals("lora", produced.get(0).get("name").asText());
+    assertEquals(1234, produced.get(0).get("size").asLong());
     assertBufferEmpty();
   }
 
