@@ -61,6 +61,37 @@ class FaultTest {
   }
 
   @Test
+  void aProcessThatExitsWithoutCloseLosesNoPoints() throws Exception {
+    try (TestTracker tracker = TestTracker.start()) {
+      tracker.stop();
+      Process child =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                  ExitingProducer.class.getName(),
+                  tracker.url(),
+                  tracker.token(),
+                  buffer.toString(),
+                  "faults",
+                  "exits",
+                  "3000")
+              .inheritIO()
+              .start();
+      assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(0, child.exitValue());
+
+      tracker.restart();
+      long id;
+      try (TrackerClient next = TrackerClient.open(tracker.clientConfig(buffer))) {
+        id = next.run(RunSpec.of("faults", "exits")).id().getAsLong();
+      }
+      Points.assertArrived(tracker, id, 0, 3_000);
+    }
+  }
+
+  @Test
   void aNewClientSendsWhatADeadOneLeftOnDisk() throws Exception {
     try (TestTracker tracker = TestTracker.start()) {
       tracker.stop();

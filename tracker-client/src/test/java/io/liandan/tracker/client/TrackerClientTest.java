@@ -118,15 +118,23 @@ class TrackerClientTest {
   }
 
   @Test
-  void logNeverWaitsForADeadTracker() {
+  void logNeverWaitsForADeadTracker() throws Exception {
     tracker.stop();
-    try (TrackerClient client = TrackerClient.open(tracker.clientConfig(buffer))) {
+    // a small memory bound, so that log() itself spills to disk
+    TrackerClientConfig config =
+        tracker.clientConfig(buffer).withBatching(1_000, Duration.ofSeconds(1), 10_000);
+    try (TrackerClient client = TrackerClient.open(config)) {
       RunHandle run = client.run(RunSpec.of("client", "down")); // gives up after createTimeout
       assertFalse(run.id().isPresent());
       long t0 = System.nanoTime();
       Points.log(run, 0, 33_334, 0); // 100,002 log() calls
       double seconds = (System.nanoTime() - t0) / 1e9;
       assertTrue(seconds < 10, "100,002 log() calls took " + seconds + " s");
+      long files;
+      try (Stream<Path> s = Files.walk(buffer)) {
+        files = s.filter(p -> p.toString().endsWith(".jsonl")).count();
+      }
+      assertTrue(files >= 90, "at most 10,000 points in memory; " + files + " batches on disk");
       tracker.restart();
       assertTrue(run.flush(Duration.ofSeconds(30)));
       Points.assertArrived(tracker, run.id().getAsLong(), 0, 33_334);
