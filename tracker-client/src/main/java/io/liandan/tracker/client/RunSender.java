@@ -180,7 +180,7 @@ final class RunSender implements Runnable {
       } else if (current.size() >= config.maxBatchPoints()) {
         seal();
         if (memoryPoints > config.maxMemoryPoints()) {
-          spill("more than " + config.maxMemoryPoints() + " points waiting in memory");
+          spill("more than " + config.maxMemoryPoints() + " points waiting in memory", true);
         }
         changed.signalAll();
       }
@@ -211,7 +211,7 @@ final class RunSender implements Runnable {
       log.warn("run {}: written after the client closed; kept on disk for the next client", id);
     }
     seal();
-    spill("client closed");
+    spill("client closed", true);
   }
 
   private void seal() {
@@ -221,8 +221,12 @@ final class RunSender implements Runnable {
     }
   }
 
-  /** Writes every in-memory item to disk (call with the lock held). */
-  private void spill(String why) {
+  /**
+   * Writes every in-memory item to disk (call with the lock held). If the disk fails, the items
+   * stay in memory, unless {@code mustFree} (memory bound passed, or the process ending): then they
+   * are dropped and logged as lost.
+   */
+  private void spill(String why, boolean mustFree) {
     int files = 0;
     for (var it = pending.iterator(); it.hasNext(); ) {
       Item item = it.next();
@@ -244,6 +248,10 @@ final class RunSender implements Runnable {
         item.file = f;
         files++;
       } catch (IOException | RuntimeException e) {
+        if (!mustFree) {
+          log.error("run {}: cannot write the tracker buffer {}: {}", id, runDir, e.toString());
+          break; // kept in memory; tried again at the next failure
+        }
         // the disk is full or gone: the one case where points are lost
         log.error(
             "run {}: cannot write the tracker buffer {} ({}); {} points of batch {} are lost",
@@ -332,7 +340,7 @@ final class RunSender implements Runnable {
     lock.lock();
     try {
       seal();
-      spill(why);
+      spill(why, true);
       if (pending.isEmpty() && dirReady && !adopted) {
         BufferFiles.deleteIfOnly(runDir, BufferFiles.RUN_FILE);
         dirReady = false;
@@ -419,7 +427,7 @@ final class RunSender implements Runnable {
           if (o == Outcome.RETRY) {
             failures++;
             failedAttempts.incrementAndGet();
-            spill("the tracker did not answer");
+            spill("the tracker did not answer", false);
             long wait = Transport.backoffMillis(config, failures - 1);
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
             while (!stopping && System.nanoTime() < until) {
