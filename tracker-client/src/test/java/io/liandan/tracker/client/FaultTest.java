@@ -44,14 +44,19 @@ class FaultTest {
     try (TestDatabase db = TestDatabase.own(pgData.resolve("pg"));
         TestTracker tracker = TestTracker.on(db.jdbcUrl())) {
       long id;
-      try (TrackerClient client = TrackerClient.open(tracker.clientConfig(buffer))) {
+      // While PostgreSQL is down the server answers 500 (a connection broke) or waits for a
+      // connection; a 1 s request timeout turns the wait into a failure too, an ambiguous one
+      // (the server may still store that batch), so re-sending must be safe.
+      TrackerClientConfig config =
+          tracker.clientConfig(buffer).withRequestTimeout(Duration.ofSeconds(1));
+      try (TrackerClient client = TrackerClient.open(config)) {
         RunHandle run = client.run(RunSpec.of("faults", "postgres-restart"));
         id = run.id().getAsLong();
         Thread logger = new Thread(() -> Points.log(run, 0, 10_000, 4_000));
         logger.start();
         Points.sleep(700);
         db.stop();
-        Points.sleep(2_000); // the server answers 5xx (or waits for a connection) meanwhile
+        Points.sleep(2_500);
         db.start();
         logger.join();
         assertTrue(run.failedAttempts() > 0, "the outage was noticed");
