@@ -76,6 +76,15 @@ public final class TrackerIngestBench {
       }
     } finally {
       server.stop();
+      deleteTree(home);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
