@@ -1,0 +1,134 @@
+package io.liandan.tracker.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults while a run logs: the server restarted, PostgreSQL restarted, a client process that ended
+ * with batches still on disk. In each, every point logged arrives exactly once.
+ */
+class FaultTest {
+  @TempDir Path buffer;
+  @TempDir Path pgData;
+
+  @Test
+  void serverRestartMidLoggingLosesNoPoints() throws Exception {
+    try (TestTracker tracker = TestTracker.start()) {
+      long id;
+      try (TrackerClient client = TrackerClient.open(tracker.clientConfig(buffer))) {
+        RunHandle run = client.run(RunSpec.of("faults", "server-restart"));
+        id = run.id().getAsLong();
+        Thread logger = new Thread(() -> Points.log(run, 0, 10_000, 3_000));
+        logger.start();
+        Points.sleep(700);
+        tracker.stop();
+        Points.sleep(1_500);
+        tracker.restart();
+        logger.join();
+        assertTrue(run.failedAttempts() > 0, "the restart was noticed");
+      }
+      Points.assertArrived(tracker, id, 0, 10_000);
+    }
+  }
+
+  @Test
+  void postgresRestartMidLoggingLosesNoPoints() throws Exception {
+    try (TestDatabase db = TestDatabase.own(pgData.resolve("pg"));
+        TestTracker tracker = TestTracker.on(db.jdbcUrl())) {
+      long id;
+      // While PostgreSQL is down the server answers 500 (a connection broke) or waits for a
+      // connection; a 1 s request timeout turns the wait into a failure too, an ambiguous one
+      // (the server may still store that batch), so re-sending must be safe.
+      TrackerClientConfig config =
+          tracker.clientConfig(buffer).withRequestTimeout(Duration.ofSeconds(1));
+      try (TrackerClient client = TrackerClient.open(config)) {
+        RunHandle run = client.run(RunSpec.of("faults", "postgres-restart"));
+        id = run.id().getAsLong();
+        Thread logger = new Thread(() -> Points.log(run, 0, 10_000, 4_000));
+        logger.start();
+        Points.sleep(700);
+        db.stop();
+        Points.sleep(2_500);
+        db.start();
+        logger.join();
+        assertTrue(run.failedAttempts() > 0, "the outage was noticed");
+      }
+      Points.assertArrived(tracker, id, 0, 10_000);
+    }
+  }
+
+  @Test
+  void aProcessThatExitsWithoutCloseLosesNoPoints() throws Exception {
+    try (TestTracker tracker = TestTracker.start()) {
+      tracker.stop();
+      Process child =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                  ExitingProducer.class.getName(),
+                  tracker.url(),
+                  tracker.token(),
+                  buffer.toString(),
+                  "faults",
+                  "exits",
+                  "3000")
+              .inheritIO()
+              .start();
+      assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(0, child.exitValue());
+
+      tracker.restart();
+      long id;
+      try (TrackerClient next = TrackerClient.open(tracker.clientConfig(buffer))) {
+        id = next.run(RunSpec.of("faults", "exits")).id().getAsLong();
+      }
+      Points.assertArrived(tracker, id, 0, 3_000);
+    }
+  }
+
+  @Test
+  void aNewClientSendsWhatADeadOneLeftOnDisk() throws Exception {
+    try (TestTracker tracker = TestTracker.start()) {
+      tracker.stop();
+      TrackerClientConfig config =
+          tracker.clientConfig(buffer).withCloseTimeout(Duration.ofMillis(500));
+      RunSpec spec = RunSpec.of("faults", "wf-9/pretrain");
+      try (TrackerClient a = TrackerClient.open(config)) {
+        RunHandle run = a.run(spec);
+        assertFalse(run.id().isPresent(), "the tracker is down");
+        Points.log(run, 0, 5_000, 0);
+        run.summary(java.util.Map.of("note", "from the first process"));
+      }
+      long files;
+      try (Stream<Path> s = Files.walk(buffer)) {
+        files = s.filter(p -> p.toString().endsWith(".jsonl")).count();
+      }
+      assertTrue(files > 0, "client A left its batches on disk");
+
+      tracker.restart();
+      long id;
+      try (TrackerClient b = TrackerClient.open(config.withCloseTimeout(Duration.ofSeconds(20)))) {
+        RunHandle resumed = b.run(spec); // same key: the run A's buffer creates
+        id = resumed.id().getAsLong();
+        Points.log(resumed, 5_000, 6_000, 0);
+      }
+      Points.assertArrived(tracker, id, 0, 6_000);
+      assertEquals(
+          "from the first process",
+          tracker.get("/api/v1/runs/" + id).get("summary").get("note").asText());
+      try (Stream<Path> s = Files.list(buffer)) {
+        assertEquals(0, s.count(), "the buffer is empty once sent");
+      }
+    }
+  }
+}
