@@ -20,6 +20,13 @@ final class TrackerOptions {
   @Option(names = "--home", description = "folder for the embedded database (default: ~/.liandan)")
   Path home;
 
+  /** The Liandan home: --home, else LIANDAN_HOME, else ~/.liandan. */
+  Path home() {
+    if (home != null) return home;
+    String env = System.getenv("LIANDAN_HOME");
+    return env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".liandan");
+  }
+
   /** LIANDAN_* environment first, then these options on top. */
   TrackerConfig config() {
     TrackerConfig c = TrackerConfig.fromEnvironment(System.getenv());

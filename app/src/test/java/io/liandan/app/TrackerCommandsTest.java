@@ -38,4 +38,62 @@ class TrackerCommandsTest {
       assertEquals(201, ok.statusCode(), ok.body());
     }
   }
+
+  /**
+   * The main job end to end: trains, saves, merges, generates, and every stage is a tracked run.
+   */
+  @Test
+  void demoTrainsAndTracksEveryStage(@TempDir Path dir) throws Exception {
+    Path home = dir.resolve("home");
+    ModelCommandsTest.Run r =
+        ModelCommandsTest.run(
+            "demo",
+            "--out",
+            dir.resolve("out").toString(),
+            "--home",
+            home.toString(),
+            "--steps",
+            "6");
+    assertEquals(0, r.code(), r.err());
+    for (String a :
+        new String[] {
+          "pt/model.safetensors", "lora/adapter_model.safetensors", "merged/config.json"
+        }) {
+      assertTrue(java.nio.file.Files.exists(dir.resolve("out").resolve(a)), a);
+    }
+    TrackerConfig config =
+        TrackerConfig.defaults().withDataDir(home.resolve("postgres")).withPort(0);
+    try (TrackerServer server = TrackerServer.start(config)) {
+      HttpClient http = HttpClient.newHttpClient();
+      String runs =
+          http.send(
+                  HttpRequest.newBuilder(URI.create(server.url() + "/api/v1/projects/demo/runs"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs);
+      var list = tree.has("runs") ? tree.get("runs") : tree;
+      assertEquals(3, list.size(), runs);
+      for (var run : list) {
+        assertEquals("finished", run.get("state").asText(), runs);
+        if (run.get("jobType").asText().equals("pt")) {
+          String loss =
+              http.send(
+                      HttpRequest.newBuilder(
+                              URI.create(
+                                  server.url()
+                                      + "/api/v1/runs/"
+                                      + run.get("id").asLong()
+                                      + "/metrics?key=train/loss&maxPoints=100"))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body();
+          assertEquals(
+              6,
+              new com.fasterxml.jackson.databind.ObjectMapper().readTree(loss).get("points").size(),
+              loss);
+        }
+      }
+    }
+  }
 }
