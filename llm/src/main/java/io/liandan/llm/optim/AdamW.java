@@ -86,6 +86,32 @@ public final class AdamW implements AutoCloseable {
     }
   }
 
+  /**
+   * The optimizer's state by name, for checkpoints: {@code exp_avg.NAME} and {@code
+   * exp_avg_sq.NAME} per parameter (torch's names); the step count travels separately.
+   */
+  public Map<String, NDArray> state() {
+    Map<String, NDArray> out = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      out.put("exp_avg." + names.get(i), m.get(i));
+      out.put("exp_avg_sq." + names.get(i), v.get(i));
+    }
+    return out;
+  }
+
+  /**
+   * Restores what {@link #state()} and {@link #stepCount()} returned when a checkpoint was saved.
+   */
+  public void restore(long stepCount, java.util.function.Function<String, float[]> values) {
+    try (NoGrad ng = new NoGrad()) {
+      for (var e : state().entrySet()) {
+        NDArray target = e.getValue();
+        target.set(values.apply(e.getKey()));
+      }
+    }
+    this.step = stepCount;
+  }
+
   /** Steps taken so far (torch's state["step"]). */
   public long stepCount() {
     return step;

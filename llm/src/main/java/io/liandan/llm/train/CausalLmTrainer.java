@@ -27,9 +27,24 @@ public final class CausalLmTrainer {
   private final LrSchedule schedule;
   private final double baseLr;
   private final double maxGradNorm;
+  private final long seed;
 
   public CausalLmTrainer(
       Qwen2Model model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
+    this(model, optimizer, schedule, baseLr, maxGradNorm, 42);
+  }
+
+  /**
+   * @param seed seeds dropout per step (transformers' TrainingArguments.seed)
+   */
+  public CausalLmTrainer(
+      Qwen2Model model,
+      AdamW optimizer,
+      LrSchedule schedule,
+      double baseLr,
+      double maxGradNorm,
+      long seed) {
+    this.seed = seed;
     this.model = model;
     this.optimizer = optimizer;
     this.schedule = schedule;
@@ -38,6 +53,9 @@ public final class CausalLmTrainer {
   }
 
   public StepResult step(List<MicroBatch> micro) {
+    // dropout draws from torch's RNG, whose state DJL cannot save: seeding it from (seed, step)
+    // makes every step's randomness a function of the step, so a resumed run draws the same
+    Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + optimizer.stepCount()));
     double lr = schedule.lr(baseLr, optimizer.stepCount());
     long total = micro.stream().mapToLong(MicroBatch::countedTokens).sum();
     long tokens = micro.stream().mapToLong(mb -> (long) mb.batch() * mb.seq()).sum();
