@@ -1,0 +1,117 @@
+package io.liandan.llm.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.GradClip;
+import io.liandan.llm.optim.LrSchedule;
+import java.util.List;
+
+/**
+ * One optimizer step of DPO, top to bottom: set lr → reference log-probs without gradients → policy
+ * log-probs → TRL's sigmoid loss (mean over pairs, divided over micro-batches) → backward → clip →
+ * AdamW. The reference is given as a function, so that a LoRA policy's reference is the same
+ * weights with the adapter switched off (no second copy) and a fully fine-tuned policy's is a
+ * frozen copy. Reports TRL's metrics under TRL's names.
+ */
+public final class DpoTrainer {
+  /** TRL's logged metrics for one step (means over the step's pairs). */
+  public record StepResult(
+      double loss,
+      double rewardsChosen,
+      double rewardsRejected,
+      double rewardsAccuracies,
+      double rewardsMargins,
+      double logpsChosen,
+      double logpsRejected,
+      double gradNorm,
+      double lr) {}
+
+  /** Computes the reference model's logits for a batch; called without gradients. */
+  @FunctionalInterface
+  public interface Reference {
+    NDArray logits(NDArray ids, NDArray mask);
+  }
+
+  private final Qwen2Model policy;
+  private final Reference reference;
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final double baseLr, maxGradNorm, beta;
+  private final long seed;
+
+  public DpoTrainer(
+      Qwen2Model policy,
+      Reference reference,
+      AdamW optimizer,
+      LrSchedule schedule,
+      double baseLr,
+      double maxGradNorm,
+      double beta,
+      long seed) {
+    this.policy = policy;
+    this.reference = reference;
+    this.optimizer = optimizer;
+    this.schedule = schedule;
+    this.baseLr = baseLr;
+    this.maxGradNorm = maxGradNorm;
+    this.beta = beta;
+    this.seed = seed;
+  }
+
+  public StepResult step(List<PreferenceBatch> micro) {
+    Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + optimizer.stepCount()));
+    double lr = schedule.lr(baseLr, optimizer.stepCount());
+    double[] sums = new double[7]; // loss, rc, rr, acc, margin, lc, lr
+    for (PreferenceBatch b : micro) {
+      try (NDScope scope = new NDScope()) {
+        NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
+        NDArray refC, refR;
+        try (NoGrad ng = new NoGrad()) {
+          refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
+          refR =
+              TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          NDArray pc =
+              TokenLogps.of(policy.forward(chosen[0], chosen[2], true), chosen[1]).perSequence();
+          NDArray pr =
+              TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
+                  .perSequence();
+          DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
+          gc.backward(d.loss().div((float) micro.size()));
+          double[] v = {
+            d.loss().getFloat(),
+            d.rewardsChosen().mean().getFloat(),
+            d.rewardsRejected().mean().getFloat(),
+            d.accuracy().getFloat(),
+            d.margin().getFloat(),
+            pc.mean().getFloat(),
+            pr.mean().getFloat()
+          };
+          for (int i = 0; i < v.length; i++) sums[i] += v[i] / micro.size();
+        }
+      }
+    }
+    double norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
+    optimizer.step(lr);
+    return new StepResult(sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], norm, lr);
+  }
+
+  /** ids, labels, mask (null when unpadded) on the policy's device. */
+  private NDArray[] tensors(MicroBatch mb) {
+    NDManager m = policy.manager();
+    Shape s = new Shape(mb.batch(), mb.seq());
+    return new NDArray[] {
+      m.create(mb.ids(), s),
+      m.create(mb.labels(), s),
+      mb.mask() == null ? null : m.create(mb.mask(), s)
+    };
+  }
+}
