@@ -53,9 +53,7 @@ public final class CausalLmTrainer {
   }
 
   public StepResult step(List<MicroBatch> micro) {
-    // dropout draws from torch's RNG, whose state DJL cannot save: seeding it from (seed, step)
-    // makes every step's randomness a function of the step, so a resumed run draws the same
-    Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + optimizer.stepCount()));
+    StepSeed.apply(seed, optimizer.stepCount());
     double lr = schedule.lr(baseLr, optimizer.stepCount());
     long total = micro.stream().mapToLong(MicroBatch::countedTokens).sum();
     long tokens = micro.stream().mapToLong(mb -> (long) mb.batch() * mb.seq()).sum();

@@ -66,7 +66,7 @@ public final class DpoTrainer {
   }
 
   public StepResult step(List<PreferenceBatch> micro) {
-    Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + optimizer.stepCount()));
+    StepSeed.apply(seed, optimizer.stepCount());
     double lr = schedule.lr(baseLr, optimizer.stepCount());
     double[] sums = new double[7]; // loss, rc, rr, acc, margin, lc, lr
     for (PreferenceBatch b : micro) {

@@ -18,21 +18,19 @@ public record PreferenceBatch(MicroBatch chosen, MicroBatch rejected) {
     return new PreferenceBatch(side(pairs, 1, padId), side(pairs, 2, padId));
   }
 
+  /** prompt ‖ reply per pair; only the reply is trained. */
   private static MicroBatch side(List<int[][]> pairs, int which, int padId) {
-    int B = pairs.size(), T = 0;
-    for (int[][] p : pairs) T = Math.max(T, p[0].length + p[which].length);
-    long[] ids = new long[B * T], labels = new long[B * T], mask = new long[B * T];
-    java.util.Arrays.fill(ids, padId);
-    java.util.Arrays.fill(labels, TokenLogps.IGNORE);
-    for (int b = 0; b < B; b++) {
-      int[] prompt = pairs.get(b)[0], reply = pairs.get(b)[which];
-      for (int t = 0; t < prompt.length + reply.length; t++) {
-        long id = t < prompt.length ? prompt[t] : reply[t - prompt.length];
-        ids[b * T + t] = id;
-        mask[b * T + t] = 1;
-        if (t >= prompt.length) labels[b * T + t] = id;
-      }
+    List<int[]> rows = new java.util.ArrayList<>(pairs.size());
+    List<byte[]> trained = new java.util.ArrayList<>(pairs.size());
+    for (int[][] p : pairs) {
+      int[] prompt = p[0], reply = p[which];
+      int[] row = java.util.Arrays.copyOf(prompt, prompt.length + reply.length);
+      System.arraycopy(reply, 0, row, prompt.length, reply.length);
+      byte[] t = new byte[row.length];
+      java.util.Arrays.fill(t, prompt.length, row.length, (byte) 1);
+      rows.add(row);
+      trained.add(t);
     }
-    return new MicroBatch(B, T, ids, labels, mask);
+    return MicroBatch.padded(rows, trained, padId);
   }
 }

@@ -1,7 +1,8 @@
 package io.liandan.llm.train;
 
 import io.liandan.llm.data.tokenize.TokenShards;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -57,27 +58,15 @@ public final class ShardBatches {
       order = permutation(epoch);
     }
     int n = (int) Math.min(batchSize, order.length - index);
-    TokenShards.Segment[] rows = new TokenShards.Segment[n];
-    int T = 0;
+    List<int[]> rows = new ArrayList<>(n);
+    List<byte[]> trained = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      rows[i] = shards.segment(order[(int) index + i]);
-      T = Math.max(T, rows[i].ids().length);
+      TokenShards.Segment seg = shards.segment(order[(int) index + i]);
+      rows.add(seg.ids());
+      trained.add(seg.mask());
     }
     index += n;
-    long[] ids = new long[n * T], labels = new long[n * T], mask = new long[n * T];
-    Arrays.fill(ids, padId);
-    Arrays.fill(labels, TokenLogps.IGNORE);
-    boolean padded = false;
-    for (int b = 0; b < n; b++) {
-      TokenShards.Segment r = rows[b];
-      for (int t = 0; t < r.ids().length; t++) {
-        ids[b * T + t] = r.ids()[t];
-        labels[b * T + t] = r.mask()[t] == 1 ? r.ids()[t] : TokenLogps.IGNORE;
-        mask[b * T + t] = 1;
-      }
-      padded |= r.ids().length < T;
-    }
-    return new MicroBatch(n, T, ids, labels, padded ? mask : null);
+    return MicroBatch.padded(rows, trained, padId);
   }
 
   /** Fisher–Yates from (seed, epoch): the same order on every run and after every resume. */
