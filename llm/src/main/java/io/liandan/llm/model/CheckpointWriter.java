@@ -142,12 +142,13 @@ public final class CheckpointWriter {
     }
   }
 
-  private static void deleteRecursively(Path p) {
+  /** Deletes a folder and everything in it (nothing when absent); a file that resists fails. */
+  public static void deleteRecursively(Path p) {
     if (!Files.exists(p)) return;
     try (Stream<Path> s = Files.walk(p)) {
-      s.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new UncheckedIOException(p + ": cannot delete: " + e.getMessage(), e);
     }
   }
 }

@@ -2,6 +2,7 @@ package io.liandan.llm.train;
 
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.model.CheckpointWriter;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.safetensors.SafetensorsFile;
@@ -41,16 +42,17 @@ public final class TrainCheckpoint {
     long step = optimizer.stepCount();
     Path target = dir.resolve(PREFIX + step), tmp = dir.resolve("." + PREFIX + step + ".tmp");
     try {
-      deleteTree(tmp);
+      CheckpointWriter.deleteRecursively(tmp);
       Files.createDirectories(tmp);
       write(trainable, tmp.resolve("trainable.safetensors"));
       write(optimizer.state(), tmp.resolve("optimizer.safetensors"));
       JSON.writeValue(
           tmp.resolve("state.json").toFile(), new State(step, data.epoch(), data.index()));
-      deleteTree(target);
+      CheckpointWriter.deleteRecursively(target);
       Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       List<Path> all = list(dir);
-      for (int i = 0; i < all.size() - Math.max(1, saveTotalLimit); i++) deleteTree(all.get(i));
+      for (int i = 0; i < all.size() - Math.max(1, saveTotalLimit); i++)
+        CheckpointWriter.deleteRecursively(all.get(i));
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException(target + ": cannot save the checkpoint: " + e.getMessage(), e);
@@ -99,13 +101,6 @@ public final class TrainCheckpoint {
           .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) return;
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
     }
   }
 }
