@@ -1,0 +1,13 @@
+package io.liandan.llm.stage;
+
+/**
+ * The merge stage: {@code model}'s adapters merged into its base and saved in {@code out} as {@code
+ * merged/} (a Hugging Face checkpoint in {@code dtype}, with the tokenizer files and a generation
+ * config) and {@code adapters/} (each adapter in PEFT's format, in merge order).
+ */
+public record MergeRequest(ModelSource model, String out, String dtype, String device) {
+  public MergeRequest {
+    dtype = dtype == null ? "float32" : dtype;
+    device = device == null ? "cpu" : device;
+  }
+}

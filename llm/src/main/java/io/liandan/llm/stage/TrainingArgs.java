@@ -1,0 +1,266 @@
+package io.liandan.llm.stage;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.liandan.llm.data.tokenize.TokenizeSpec;
+import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.optim.LrSchedule;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * A training stage's hyperparameters under the names users know from transformers'
+ * TrainingArguments, TRL's SFTConfig/DPOConfig and PEFT's LoraConfig (LoRA fields with
+ * LLaMA-Factory's {@code lora_} prefix), with their defaults where those are sensible for small
+ * runs. Parsed from JSON by {@link #parse}, which reports every unknown key and bad value at once,
+ * each with its path.
+ *
+ * <p>{@code max_length} is the packing block size for {@code pt}, the sequence cap for {@code sft}
+ * and the prompt+completion cap for {@code dpo}; the tokenize stage reads it from here.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record TrainingArgs(
+    String finetuningType,
+    double learningRate,
+    double numTrainEpochs,
+    long maxSteps,
+    int perDeviceTrainBatchSize,
+    int perDeviceEvalBatchSize,
+    int gradientAccumulationSteps,
+    double warmupRatio,
+    long warmupSteps,
+    String lrSchedulerType,
+    double weightDecay,
+    double adamBeta1,
+    double adamBeta2,
+    double adamEpsilon,
+    double maxGradNorm,
+    long loggingSteps,
+    long evalSteps,
+    long saveSteps,
+    int saveTotalLimit,
+    long seed,
+    int loraR,
+    double loraAlpha,
+    double loraDropout,
+    List<String> loraTargetModules,
+    boolean useRslora,
+    double beta,
+    int maxLength,
+    int maxPromptLength,
+    int maxNewTokens,
+    String saveDtype) {
+
+  public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
+  public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  public TrainingArgs {
+    loraTargetModules = loraTargetModules == null ? List.of() : List.copyOf(loraTargetModules);
+  }
+
+  /** The defaults: transformers' where they fit a small run, LLaMA-Factory's for LoRA. */
+  public static TrainingArgs defaults() {
+    return new TrainingArgs(
+        "lora",
+        5e-5,
+        3.0,
+        -1,
+        8,
+        8,
+        1,
+        0.0,
+        0,
+        "linear",
+        0.0,
+        0.9,
+        0.999,
+        1e-8,
+        1.0,
+        10,
+        0,
+        0,
+        0,
+        42,
+        8,
+        16,
+        0.0,
+        List.of(LoraConfig.ALL_LINEAR),
+        false,
+        0.1,
+        1024,
+        512,
+        64,
+        "float32");
+  }
+
+  /**
+   * Reads {@code node} over the defaults. Problems (unknown keys, wrong types, bad values) are
+   * appended to {@code problems} as {@code where.key: message}; returns null when there were any.
+   */
+  public static TrainingArgs parse(JsonNode node, String where, List<String> problems) {
+    int before = problems.size();
+    if (node == null || node.isNull()) node = JSON.createObjectNode();
+    if (!node.isObject()) {
+      problems.add(where + ": must be an object");
+      return null;
+    }
+    ObjectNode merged = JSON.valueToTree(defaults());
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      JsonNode v = node.get(key);
+      JsonNode def = merged.get(key);
+      if (def == null) {
+        problems.add(where + "." + key + ": unknown hyperparameter" + suggestion(key, merged));
+      } else if (!sameType(def, v)) {
+        problems.add(where + "." + key + ": must be " + typeName(def) + ", got " + v);
+      } else {
+        merged.set(key, key.equals("lora_target_modules") && v.isTextual() ? list(v) : v);
+      }
+    }
+    if (problems.size() > before) return null;
+    TrainingArgs args = JSON.convertValue(merged, TrainingArgs.class);
+    for (String p : args.problems()) problems.add(where + "." + p);
+    return problems.size() > before ? null : args;
+  }
+
+  /** Every bad value, as {@code key: message}. */
+  public List<String> problems() {
+    List<String> p = new ArrayList<>();
+    if (!FINETUNING_TYPES.contains(finetuningType))
+      p.add("finetuning_type: '" + finetuningType + "' is not one of " + FINETUNING_TYPES);
+    if (!(learningRate > 0 && learningRate < 1))
+      p.add("learning_rate: must be in (0, 1), got " + learningRate);
+    if (maxSteps <= 0 && !(numTrainEpochs > 0))
+      p.add("num_train_epochs: must be > 0 when max_steps is not set, got " + numTrainEpochs);
+    if (maxSteps == 0 || maxSteps < -1) p.add("max_steps: must be > 0 or -1, got " + maxSteps);
+    positive(p, "per_device_train_batch_size", perDeviceTrainBatchSize);
+    positive(p, "per_device_eval_batch_size", perDeviceEvalBatchSize);
+    positive(p, "gradient_accumulation_steps", gradientAccumulationSteps);
+    if (!(warmupRatio >= 0 && warmupRatio <= 1))
+      p.add("warmup_ratio: must be in [0, 1], got " + warmupRatio);
+    if (warmupSteps < 0) p.add("warmup_steps: must be >= 0, got " + warmupSteps);
+    if (!LrSchedule.TYPES.contains(lrSchedulerType))
+      p.add("lr_scheduler_type: '" + lrSchedulerType + "' is not one of " + LrSchedule.TYPES);
+    if (!(weightDecay >= 0)) p.add("weight_decay: must be >= 0, got " + weightDecay);
+    if (!(adamBeta1 >= 0 && adamBeta1 < 1))
+      p.add("adam_beta1: must be in [0, 1), got " + adamBeta1);
+    if (!(adamBeta2 >= 0 && adamBeta2 < 1))
+      p.add("adam_beta2: must be in [0, 1), got " + adamBeta2);
+    if (!(adamEpsilon > 0)) p.add("adam_epsilon: must be > 0, got " + adamEpsilon);
+    if (!(maxGradNorm >= 0)) p.add("max_grad_norm: must be >= 0 (0 = no clipping)");
+    positive(p, "logging_steps", loggingSteps);
+    if (evalSteps < 0) p.add("eval_steps: must be >= 0 (0 = only at the end), got " + evalSteps);
+    if (saveSteps < 0) p.add("save_steps: must be >= 0 (0 = only at the end), got " + saveSteps);
+    if (saveTotalLimit < 0) p.add("save_total_limit: must be >= 0 (0 = keep all)");
+    if (finetuningType.equals("lora")) {
+      for (String s : LoraConfig.of(loraR, loraAlpha, loraDropout, loraTargetModules).problems())
+        p.add("lora_" + s.replaceFirst("^lora_", ""));
+    }
+    if (!(beta > 0)) p.add("beta: must be > 0, got " + beta);
+    if (maxLength < 2) p.add("max_length: must be >= 2, got " + maxLength);
+    if (maxPromptLength < 1 || maxPromptLength >= maxLength)
+      p.add("max_prompt_length: must be in [1, max_length), got " + maxPromptLength);
+    if (maxNewTokens < 0) p.add("max_new_tokens: must be >= 0, got " + maxNewTokens);
+    if (!SAVE_DTYPES.contains(saveDtype))
+      p.add("save_dtype: '" + saveDtype + "' is not one of " + SAVE_DTYPES);
+    return p;
+  }
+
+  /**
+   * How the tokenize stage prepares data for {@code stage}: PT packs blocks of max_length, SFT caps
+   * at max_length (loss on every assistant turn), DPO caps prompt and pair as TRL does. {@code
+   * evalRatio} of the samples go to the seeded held-out split (unless the data has its own).
+   */
+  public TokenizeSpec tokenizeSpec(String stage, double evalRatio) {
+    return switch (stage) {
+      case "pt" -> TokenizeSpec.pt(maxLength, evalRatio, seed);
+      case "sft" -> TokenizeSpec.sft(maxLength, false, evalRatio, seed);
+      case "dpo" -> TokenizeSpec.dpo(maxLength, maxPromptLength, evalRatio, seed);
+      default -> throw new IllegalArgumentException("stage '" + stage + "' is not pt, sft or dpo");
+    };
+  }
+
+  public LoraConfig loraConfig() {
+    return new LoraConfig(loraR, loraAlpha, loraDropout, loraTargetModules, null, useRslora);
+  }
+
+  public boolean lora() {
+    return finetuningType.equals("lora");
+  }
+
+  /** The JSON form, snake_case, every field. */
+  public ObjectNode toJson() {
+    return JSON.valueToTree(this);
+  }
+
+  private static void positive(List<String> p, String name, long v) {
+    if (v < 1) p.add(name + ": must be >= 1, got " + v);
+  }
+
+  private static boolean sameType(JsonNode def, JsonNode v) {
+    if (def.isNumber())
+      return v.isNumber() && (!def.isIntegralNumber() || v.asDouble() == Math.rint(v.asDouble()));
+    if (def.isBoolean()) return v.isBoolean();
+    if (def.isTextual()) return v.isTextual();
+    if (def.isArray()) return v.isTextual() || (v.isArray() && allText(v));
+    return true;
+  }
+
+  private static boolean allText(JsonNode arr) {
+    for (JsonNode e : arr) if (!e.isTextual()) return false;
+    return true;
+  }
+
+  private static String typeName(JsonNode def) {
+    if (def.isIntegralNumber()) return "an integer";
+    if (def.isNumber()) return "a number";
+    if (def.isBoolean()) return "true or false";
+    if (def.isArray()) return "a module name or a list of them";
+    return "a string";
+  }
+
+  private static JsonNode list(JsonNode text) {
+    return JSON.createArrayNode().add(text.asText());
+  }
+
+  /** " (did you mean x?)" for a near miss of a known key, else "". */
+  private static String suggestion(String key, ObjectNode known) {
+    String best = null;
+    int bestD = 3;
+    for (Iterator<String> it = known.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      int d = editDistance(key, k);
+      if (d < bestD) {
+        bestD = d;
+        best = k;
+      }
+    }
+    return best == null ? "" : " (did you mean " + best + "?)";
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) prev[j] = j;
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}
