@@ -32,7 +32,8 @@ public final class FormatService {
       long evalSamples,
       Map<String, FormatStats> perFile) {}
 
-  static final List<String> DATA_FILES =
+  /** The files a dataset source contributes when it names none. */
+  public static final List<String> DATA_FILES =
       List.of("*.jsonl", "*.json", "*.parquet", "*.jsonl.gz", "*.json.gz");
 
   private final HubDownloader hub;

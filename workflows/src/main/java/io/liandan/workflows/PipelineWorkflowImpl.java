@@ -1,0 +1,343 @@
+package io.liandan.workflows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.liandan.llm.stage.ModelSource;
+import io.liandan.workflows.activities.DataActivities;
+import io.liandan.workflows.activities.TrainActivities;
+import io.temporal.activity.ActivityCancellationType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.ChildWorkflowFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The pipeline's orchestration and nothing else: validate the spec, compute each stage's content
+ * key (a pure function of its settings and its inputs' keys), call the stage's activity with it,
+ * keep the status the queries read. Deterministic: no I/O, no clock, no randomness; the activities
+ * do the work and find cached outputs themselves.
+ */
+public class PipelineWorkflowImpl implements PipelineWorkflow {
+  /** Exception types that mean bad input: failing again would fail the same way. */
+  static final String[] NON_RETRYABLE = {
+    "BadInput", IllegalArgumentException.class.getName(), BadSpecException.class.getName()
+  };
+
+  private final Map<String, StageStatus> stages = new LinkedHashMap<>();
+  private final List<String> children = new ArrayList<>();
+  private String pipelineId, name, project, group, state = "starting", error;
+
+  @Override
+  public PipelineResult run(JsonNode json) {
+    pipelineId = Workflow.getInfo().getWorkflowId();
+    List<String> problems = new ArrayList<>();
+    PipelineSpec spec = PipelineSpec.parse(json, problems);
+    if (spec == null) {
+      state = "failed";
+      error = BadSpecException.message(problems);
+      throw ApplicationFailure.newNonRetryableFailure(error, "BadSpec", problems);
+    }
+    name = spec.name();
+    project = spec.project();
+    group = spec.groupOr(pipelineId);
+    state = "running";
+    try {
+      PipelineResult r = spec.sweep() != null ? sweep(json) : stages(spec, json);
+      state = "completed";
+      return r;
+    } catch (CanceledFailure e) {
+      state = "cancelled";
+      throw e;
+    } catch (TemporalFailure e) {
+      state = CancellationScope.current().isCancelRequested() ? "cancelled" : "failed";
+      error = describe(e);
+      throw e;
+    }
+  }
+
+  private PipelineResult stages(PipelineSpec spec, JsonNode json) {
+    plan(spec);
+    DataActivities data =
+        Workflow.newActivityStub(DataActivities.class, options(spec, spec.queues().cpu(), 5));
+    TrainActivities train =
+        Workflow.newActivityStub(TrainActivities.class, options(spec, spec.queues().gpu(), 10));
+    List<StageResult> results = new ArrayList<>();
+
+    Prepared prep =
+        step(
+            "download",
+            null,
+            () ->
+                data.download(
+                    new PrepareRequest(
+                        pipelineId, group, project, json, spec.model(), spec.datasets())));
+    stages.put("download", stages.get("download").finished(downloadResult(prep)));
+
+    ModelSource model = new ModelSource(prep.modelDir(), List.of());
+    String modelKey = prep.modelKey();
+    ModelSource reference = null;
+    List<String> tokenized = new ArrayList<>(), tokenizedKeys = new ArrayList<>();
+    for (StageSpec s : spec.stages()) {
+      if (!s.training()) continue;
+      String[] dataKeys = s.datasets().stream().map(prep.datasetKeys()::get).toArray(String[]::new);
+      String fKey = StageKeys.key("format", spec.inputs(s), dataKeys);
+      StageResult f =
+          step(
+              "format-" + s.stage(),
+              fKey,
+              () ->
+                  data.format(
+                      request(spec, "format-" + s.stage(), "format", fKey, s)
+                          .withDatasets(spec.inputs(s))));
+      results.add(f);
+
+      Object tokSpec = s.args().tokenizeSpec(s.stage(), s.evalRatio());
+      String tKey = StageKeys.key("tokenize", tokSpec, f.key(), prep.modelKey());
+      StageResult t =
+          step(
+              "tokenize-" + s.stage(),
+              tKey,
+              () ->
+                  data.tokenize(
+                      request(spec, "tokenize-" + s.stage(), "tokenize", tKey, s)
+                          .withInputs(List.of(f.out()))
+                          .withModel(prep.modelDir(), null, null)));
+      results.add(t);
+      tokenized.add(t.out());
+      tokenizedKeys.add(t.key());
+
+      String sKey = StageKeys.key(s.stage(), trainParams(spec, s), t.key(), modelKey);
+      ModelSource from = model;
+      StageResult r =
+          step(
+              s.stage(),
+              sKey,
+              () ->
+                  train.train(
+                      request(spec, s.stage(), s.stage(), sKey, s)
+                          .withInputs(List.of(t.out()))
+                          .withModel(prep.modelDir(), from, null)));
+      results.add(r);
+      if (s.stage().equals("dpo")) reference = from;
+      model = r.next();
+      modelKey = sKey;
+    }
+    StageSpec e = spec.stage("eval");
+    if (e != null) {
+      List<String> keys = new ArrayList<>(tokenizedKeys);
+      keys.add(modelKey);
+      String eKey = StageKeys.key("eval", trainParams(spec, e), keys.toArray(String[]::new));
+      ModelSource m = model, ref = reference;
+      StageResult r =
+          step(
+              "eval",
+              eKey,
+              () ->
+                  train.eval(
+                      request(spec, "eval", "eval", eKey, e)
+                          .withInputs(tokenized)
+                          .withModel(prep.modelDir(), m, ref)));
+      results.add(r);
+    }
+    StageSpec mg = spec.stage("merge");
+    if (mg != null) {
+      String mKey = StageKeys.key("merge", Map.of("dtype", mg.dtype()), modelKey);
+      ModelSource m = model;
+      StageResult r =
+          step(
+              "merge",
+              mKey,
+              () ->
+                  data.merge(
+                      request(spec, "merge", "merge", mKey, mg)
+                          .withModel(prep.modelDir(), m, null)));
+      results.add(r);
+    }
+    return new PipelineResult(pipelineId, results, model, List.of());
+  }
+
+  /** A sweep: every variant as a child pipeline, in parallel, grouped under this pipeline's id. */
+  private PipelineResult sweep(JsonNode json) {
+    List<String> problems = new ArrayList<>();
+    List<Sweep.Variant> variants = Sweep.variants(json, problems);
+    List<Promise<PipelineResult>> running = new ArrayList<>();
+    for (int i = 0; i < variants.size(); i++) {
+      String childId = pipelineId + "-" + (i + 1);
+      ObjectNode spec = variants.get(i).spec();
+      spec.put("group", group);
+      spec.put("name", name + "-" + (i + 1));
+      children.add(childId + ": " + variants.get(i).label());
+      PipelineWorkflow child =
+          Workflow.newChildWorkflowStub(
+              PipelineWorkflow.class,
+              ChildWorkflowOptions.newBuilder().setWorkflowId(childId).build());
+      running.add(Async.function(child::run, (JsonNode) spec));
+    }
+    List<PipelineResult> done = new ArrayList<>();
+    ChildWorkflowFailure first = null;
+    for (Promise<PipelineResult> p : running) {
+      try {
+        done.add(p.get());
+      } catch (ChildWorkflowFailure f) {
+        if (first == null) first = f;
+      }
+    }
+    if (first != null) throw first;
+    return new PipelineResult(pipelineId, List.of(), null, done);
+  }
+
+  /** Runs one stage's activity, keeping its status current. */
+  private <T> T step(String stage, String key, Supplier<T> call) {
+    stages.put(stage, stages.get(stage).with("running", key));
+    try {
+      T r = call.get();
+      if (r instanceof StageResult s) stages.put(stage, stages.get(stage).finished(s));
+      return r;
+    } catch (ActivityFailure f) {
+      boolean cancelled =
+          f.getCause() instanceof CanceledFailure
+              || CancellationScope.current().isCancelRequested();
+      stages.put(stage, stages.get(stage).failed(cancelled ? "cancelled" : "failed", describe(f)));
+      throw f;
+    } catch (CanceledFailure f) {
+      stages.put(stage, stages.get(stage).failed("cancelled", "cancelled"));
+      throw f;
+    }
+  }
+
+  private void plan(PipelineSpec spec) {
+    stages.put("download", StageStatus.pending("download", "download"));
+    for (StageSpec s : spec.stages()) {
+      if (s.training()) {
+        stages.put("format-" + s.stage(), StageStatus.pending("format-" + s.stage(), "format"));
+        stages.put(
+            "tokenize-" + s.stage(), StageStatus.pending("tokenize-" + s.stage(), "tokenize"));
+      }
+      stages.put(s.stage(), StageStatus.pending(s.stage(), s.stage()));
+    }
+  }
+
+  /** What a training stage's key covers: its hyperparameters, prompts and sampling. */
+  private static Map<String, Object> trainParams(PipelineSpec spec, StageSpec s) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("args", s.args().toJson());
+    p.put("sample_prompts", spec.samplePrompts());
+    p.put("sample_before", s.sampleBefore());
+    p.put("label", s.label());
+    return p;
+  }
+
+  private StageRequest request(
+      PipelineSpec spec, String stage, String kind, String key, StageSpec s) {
+    return new StageRequest(
+        pipelineId,
+        group,
+        project,
+        stage,
+        kind,
+        key,
+        null,
+        null,
+        null,
+        null,
+        null,
+        s.args(),
+        s.stage(),
+        s.evalRatio(),
+        spec.samplePrompts(),
+        s.sampleBefore(),
+        s.label(),
+        s.dtype(),
+        spec.device(),
+        spec.progressIntervalSeconds());
+  }
+
+  private static ActivityOptions options(PipelineSpec spec, String queue, int attempts) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(queue != null ? queue : Workflow.getInfo().getTaskQueue())
+        .setStartToCloseTimeout(Duration.ofDays(2))
+        .setHeartbeatTimeout(Duration.ofSeconds(spec.heartbeatTimeoutSeconds()))
+        .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofSeconds(1))
+                .setBackoffCoefficient(2.0)
+                .setMaximumInterval(Duration.ofMinutes(1))
+                .setMaximumAttempts(attempts)
+                .setDoNotRetry(NON_RETRYABLE)
+                .build())
+        .build();
+  }
+
+  private static StageResult downloadResult(Prepared p) {
+    return new StageResult(
+        "download",
+        "download",
+        p.modelKey(),
+        p.modelDir(),
+        false,
+        p.trackerRunId(),
+        null,
+        0,
+        0,
+        Map.of());
+  }
+
+  private static String describe(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null
+        && c instanceof TemporalFailure
+        && !(c instanceof ApplicationFailure)) c = c.getCause();
+    if (c instanceof ApplicationFailure a) return a.getOriginalMessage();
+    return c.getMessage();
+  }
+
+  @Override
+  public PipelineStatus status() {
+    return new PipelineStatus(
+        pipelineId,
+        name,
+        project,
+        group,
+        state,
+        List.copyOf(stages.values()),
+        List.copyOf(children),
+        error);
+  }
+
+  @Override
+  public Map<String, String> artifacts() {
+    Map<String, String> out = new LinkedHashMap<>();
+    stages.values().stream().filter(s -> s.out() != null).forEach(s -> out.put(s.name(), s.out()));
+    return out;
+  }
+
+  @Override
+  public Map<String, Long> trackerRuns() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    stages.values().stream()
+        .filter(s -> s.trackerRunId() != null)
+        .forEach(s -> out.put(s.name(), s.trackerRunId()));
+    return out;
+  }
+
+  @Override
+  public void stageProgress(StageProgress p) {
+    StageStatus s = stages.get(p.name());
+    if (s != null && s.state().equals("running")) stages.put(p.name(), s.progressed(p));
+  }
+}

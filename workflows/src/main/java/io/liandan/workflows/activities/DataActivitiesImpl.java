@@ -1,0 +1,150 @@
+package io.liandan.workflows.activities;
+
+import io.liandan.activities.data.DatasetInput;
+import io.liandan.activities.data.FormatService;
+import io.liandan.activities.data.TokenizeService;
+import io.liandan.activities.hub.GlobPatterns;
+import io.liandan.activities.hub.HubDownloader;
+import io.liandan.activities.hub.SourceSpec;
+import io.liandan.llm.data.tokenize.TokenizeManifest;
+import io.liandan.llm.stage.MergeRequest;
+import io.liandan.llm.stage.MergeResult;
+import io.liandan.llm.stage.MergeStage;
+import io.liandan.workflows.BadSpecException;
+import io.liandan.workflows.PipelineSpec;
+import io.liandan.workflows.PrepareRequest;
+import io.liandan.workflows.Prepared;
+import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageResult;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The CPU stages, each a thin call into the activities module's services or llm's merge. */
+public final class DataActivitiesImpl implements DataActivities {
+  /** What of a model repo the stages read. */
+  static final String[] MODEL_FILES = {
+    "*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "*.tiktoken"
+  };
+
+  private final StageRunner runner;
+  private final HubDownloader hub;
+
+  public DataActivitiesImpl(StageRunner runner, HubDownloader hub) {
+    this.runner = runner;
+    this.hub = hub;
+  }
+
+  @Override
+  public Prepared download(PrepareRequest r) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    if (r.spec() != null) runner.store().saveSpec(r.pipelineId(), r.spec());
+    return StageRunner.heartbeating(
+        ctx,
+        () -> {
+          try {
+            List<String> missing =
+                new PipelineSpec(
+                        null,
+                        null,
+                        null,
+                        r.model(),
+                        r.datasets(),
+                        List.of(),
+                        List.of(),
+                        null,
+                        null,
+                        0,
+                        0,
+                        null)
+                    .missingFiles(Path.of(""));
+            if (!missing.isEmpty()) throw new BadSpecException(missing);
+            Path model = hub.download(SourceSpec.parse(r.model()), MODEL_FILES);
+            Map<String, String> keys = new LinkedHashMap<>();
+            for (Map.Entry<String, DatasetInput> d : r.datasets().entrySet()) {
+              List<String> files =
+                  d.getValue().files().isEmpty() ? FormatService.DATA_FILES : d.getValue().files();
+              Path root =
+                  hub.download(
+                      SourceSpec.parse(d.getValue().source()),
+                      GlobPatterns.allow(files.toArray(String[]::new)));
+              keys.put(d.getKey(), ContentKeys.of(root));
+            }
+            return new Prepared(model.toString(), ContentKeys.of(model), keys, null);
+          } catch (RuntimeException e) {
+            throw StageRunner.classify(e);
+          }
+        });
+  }
+
+  @Override
+  public StageResult format(StageRequest r) {
+    return runner.run(
+        r,
+        Map.of("datasets", r.datasets()),
+        false,
+        (dir, run, ctx) -> {
+          FormatService.Result res =
+              StageRunner.heartbeating(ctx, () -> new FormatService(hub).format(r.datasets(), dir));
+          Map<String, Double> m =
+              Map.of(
+                  "train_samples", (double) res.trainSamples(),
+                  "eval_samples", (double) res.evalSamples());
+          run.summary(m);
+          return result(dir, m);
+        });
+  }
+
+  @Override
+  public StageResult tokenize(StageRequest r) {
+    var spec = r.args().tokenizeSpec(r.trainingStage(), r.evalRatio());
+    return runner.run(
+        r,
+        Map.of("tokenize", spec, "model", r.modelDir()),
+        false,
+        (dir, run, ctx) -> {
+          TokenizeManifest m =
+              StageRunner.heartbeating(
+                  ctx,
+                  () ->
+                      new TokenizeService()
+                          .tokenize(Path.of(r.inputs().get(0)), Path.of(r.modelDir()), spec, dir));
+          Map<String, Double> metrics = new LinkedHashMap<>();
+          metrics.put("samples_read", (double) m.samplesRead());
+          metrics.put("truncated", (double) m.truncated());
+          m.splits()
+              .forEach(
+                  (split, s) -> {
+                    metrics.put(split + "_samples", (double) s.samples());
+                    metrics.put(split + "_tokens", (double) s.tokens());
+                  });
+          run.summary(metrics);
+          return result(dir, metrics);
+        });
+  }
+
+  @Override
+  public StageResult merge(StageRequest r) {
+    return runner.run(
+        r,
+        Map.of("dtype", r.dtype(), "model", r.model()),
+        false,
+        (dir, run, ctx) -> {
+          MergeResult m =
+              StageRunner.heartbeating(
+                  ctx,
+                  () ->
+                      new MergeStage()
+                          .run(new MergeRequest(r.model(), dir.toString(), r.dtype(), r.device())));
+          run.summary(Map.of("merged", m.merged(), "adapters", m.adapters()));
+          return new StageResult(null, null, null, m.merged(), false, null, null, 0, 0, Map.of());
+        });
+  }
+
+  private static StageResult result(Path dir, Map<String, Double> metrics) {
+    return new StageResult(null, null, null, dir.toString(), false, null, null, 0, 0, metrics);
+  }
+}

@@ -1,0 +1,85 @@
+package io.liandan.workflows.activities;
+
+import io.liandan.llm.stage.StageListener;
+import io.liandan.workflows.StageProgress;
+import io.temporal.activity.ActivityExecutionContext;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A training stage's listener: each optimizer step becomes a Temporal heartbeat (step, total, last
+ * checkpoint; a cancellation thrown from it stops the stage after its last checkpoint), metrics and
+ * samples go to the stage's tracker run, and every {@code interval} (and at each new checkpoint) a
+ * progress signal with the latest metrics and the ETA goes to the workflow.
+ */
+final class ProgressReporter implements StageListener {
+  /** The heartbeat's details. */
+  record Beat(long step, long total, String lastCheckpoint) {}
+
+  private final ActivityExecutionContext ctx;
+  private final Tracking.Run run;
+  private final Consumer<StageProgress> signal;
+  private final String stage;
+  private final long intervalNanos;
+  private final int attempt;
+  private long firstStep = -1, startNanos, lastSignal;
+  private String lastCheckpoint;
+  private Map<String, Double> metrics = Map.of();
+
+  ProgressReporter(
+      ActivityExecutionContext ctx,
+      Tracking.Run run,
+      Consumer<StageProgress> signal,
+      String stage,
+      double intervalSeconds) {
+    this.ctx = ctx;
+    this.run = run;
+    this.signal = signal;
+    this.stage = stage;
+    this.intervalNanos = (long) (intervalSeconds * 1e9);
+    this.attempt = ctx == null ? 1 : ctx.getInfo().getAttempt();
+  }
+
+  @Override
+  public void progress(long step, long total, String checkpoint) {
+    long now = System.nanoTime();
+    if (firstStep < 0) {
+      firstStep = step;
+      startNanos = now;
+    }
+    boolean newCheckpoint = checkpoint != null && !checkpoint.equals(lastCheckpoint);
+    lastCheckpoint = checkpoint;
+    if (ctx != null) ctx.heartbeat(new Beat(step, total, checkpoint));
+    if (signal != null && (newCheckpoint || step >= total || now - lastSignal >= intervalNanos)) {
+      lastSignal = now;
+      double perStep = step > firstStep ? (now - startNanos) / 1e9 / (step - firstStep) : 0;
+      signal.accept(
+          new StageProgress(
+              stage,
+              step,
+              total,
+              checkpoint,
+              metrics,
+              perStep * Math.max(0, total - step),
+              Math.max(0, firstStep - 1),
+              attempt));
+    }
+  }
+
+  @Override
+  public void metrics(long step, Map<String, Double> values) {
+    run.log(values, step);
+    metrics = Map.copyOf(values);
+  }
+
+  @Override
+  public void samples(String table, long step, List<Map<String, Object>> rows) {
+    run.samples(table, step, rows);
+  }
+
+  @Override
+  public void summary(Map<String, Object> values) {
+    run.summary(values);
+  }
+}

@@ -1,0 +1,188 @@
+package io.liandan.workflows.activities;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.activities.hub.HubException;
+import io.liandan.llm.safetensors.CheckpointException;
+import io.liandan.workflows.StageProgress;
+import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageResult;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCompletionException;
+import io.temporal.client.WorkflowClient;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every stage activity does around its work: find a finished output (cached: return it, its
+ * tracker run linked), else lock the folder, open the stage's tracker run, do the work, write the
+ * marker, finish the run; a cancellation marks the run failed ("cancelled") and keeps the folder;
+ * bad input becomes a non-retryable failure, anything else is retried by Temporal.
+ */
+public final class StageRunner {
+  private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The work itself: the stage folder and its run in, the result (without run id) out. */
+  public interface Work {
+    StageResult run(Path dir, Tracking.Run run, ActivityExecutionContext ctx);
+  }
+
+  private final ArtifactStore store;
+  private final Tracking tracking;
+  private final WorkflowClient client;
+
+  public StageRunner(ArtifactStore store, Tracking tracking, WorkflowClient client) {
+    this.store = store;
+    this.tracking = tracking;
+    this.client = client;
+  }
+
+  public ArtifactStore store() {
+    return store;
+  }
+
+  /**
+   * Runs {@code work} for {@code r} unless its output exists. {@code keepPartial}: a training
+   * stage's folder holds checkpoints a retry resumes from, so it is never cleared.
+   */
+  public StageResult run(StageRequest r, Map<String, ?> config, boolean keepPartial, Work work) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    Path dir = store.dir(r.kind(), r.key());
+    StageResult done = store.cached(dir);
+    if (done != null) return renamed(done.asCached(), r.name());
+    try (AutoCloseable lock = store.lock(dir, () -> ctx.heartbeat(null))) {
+      done = store.cached(dir); // another worker may have finished it while we waited
+      if (done != null) return renamed(done.asCached(), r.name());
+      if (!keepPartial) store.clear(dir);
+      Files.createDirectories(dir);
+      String activityId = ctx.getInfo().getActivityId();
+      Tracking.Run run =
+          tracking.open(
+              r.project(),
+              r.runKey(),
+              r.group(),
+              r.name(),
+              r.kind(),
+              config,
+              r.pipelineId(),
+              activityId);
+      try {
+        StageResult res = work.run(dir, run, ctx);
+        res =
+            new StageResult(
+                r.name(),
+                r.kind(),
+                r.key(),
+                res.out() == null ? dir.toString() : res.out(),
+                false,
+                run.id(),
+                res.next(),
+                res.steps(),
+                res.resumedFromStep(),
+                res.metrics());
+        store.commit(dir, res);
+        run.finish();
+        return res;
+      } catch (ActivityCompletionException e) {
+        run.fail("cancelled (" + e.getClass().getSimpleName() + "); checkpoints kept in " + dir);
+        throw e;
+      } catch (RuntimeException e) {
+        run.fail(String.valueOf(e.getMessage()));
+        throw classify(e);
+      }
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Sends progress to the stage's workflow (best effort: a lost signal only delays the display).
+   */
+  public Consumer<StageProgress> signaller(String workflowId) {
+    if (client == null) return null;
+    return p -> {
+      try {
+        client
+            .newUntypedWorkflowStub(workflowId, Optional.empty(), Optional.empty())
+            .signal("stageProgress", p);
+      } catch (RuntimeException e) {
+        log.debug("progress signal to {} not sent: {}", workflowId, e.toString());
+      }
+    };
+  }
+
+  /** Runs {@code body} while a background thread heartbeats (for stages without progress hooks). */
+  public static <T> T heartbeating(
+      ActivityExecutionContext ctx, java.util.function.Supplier<T> body) {
+    Duration timeout = ctx.getInfo().getHeartbeatTimeout();
+    long every =
+        Math.max(200, (timeout.isZero() ? Duration.ofSeconds(30) : timeout).toMillis() / 4);
+    ScheduledExecutorService beat =
+        Executors.newSingleThreadScheduledExecutor(
+            t -> {
+              Thread th = new Thread(t, "heartbeat-" + ctx.getInfo().getActivityId());
+              th.setDaemon(true);
+              return th;
+            });
+    beat.scheduleAtFixedRate(
+        () -> {
+          try {
+            ctx.heartbeat(null);
+          } catch (RuntimeException e) {
+            log.debug("heartbeat: {}", e.toString());
+          }
+        },
+        0,
+        every,
+        TimeUnit.MILLISECONDS);
+    try {
+      return body.get();
+    } finally {
+      beat.shutdownNow();
+    }
+  }
+
+  /** Bad input fails at once; everything else is Temporal's to retry. */
+  static RuntimeException classify(RuntimeException e) {
+    boolean bad =
+        e instanceof IllegalArgumentException
+            || e instanceof CheckpointException
+            || e instanceof UnsupportedOperationException
+            || (e instanceof HubException h && !h.retryable());
+    if (!bad || e instanceof ApplicationFailure) return e;
+    return ApplicationFailure.newNonRetryableFailureWithCause(
+        String.valueOf(e.getMessage()), "BadInput", e);
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> map(Object value) {
+    return JSON.convertValue(value, Map.class);
+  }
+
+  private static StageResult renamed(StageResult r, String name) {
+    return new StageResult(
+        name,
+        r.kind(),
+        r.key(),
+        r.out(),
+        true,
+        r.trackerRunId(),
+        r.next(),
+        r.steps(),
+        r.resumedFromStep(),
+        r.metrics());
+  }
+}

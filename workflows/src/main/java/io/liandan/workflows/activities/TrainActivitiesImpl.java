@@ -1,0 +1,113 @@
+package io.liandan.workflows.activities;
+
+import io.liandan.llm.stage.EvalRequest;
+import io.liandan.llm.stage.EvalResult;
+import io.liandan.llm.stage.EvalStage;
+import io.liandan.llm.stage.TrainRequest;
+import io.liandan.llm.stage.TrainResult;
+import io.liandan.llm.stage.TrainStage;
+import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageResult;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model stages: llm's TrainStage and EvalStage with a listener that heartbeats every step and
+ * logs to the stage's tracker run. A retried attempt gets the same folder, so TrainStage resumes
+ * from its newest checkpoint there (exactly: same weights, same curve).
+ */
+public final class TrainActivitiesImpl implements TrainActivities {
+  private static final Logger log = LoggerFactory.getLogger(TrainActivitiesImpl.class);
+  private final StageRunner runner;
+
+  public TrainActivitiesImpl(StageRunner runner) {
+    this.runner = runner;
+  }
+
+  @Override
+  public StageResult train(StageRequest r) {
+    return runner.run(
+        r,
+        StageRunner.map(r.args().toJson()),
+        true,
+        (dir, run, ctx) -> {
+          if (ctx.getInfo().getAttempt() > 1) {
+            var last = ctx.getHeartbeatDetails(ProgressReporter.Beat.class);
+            log.info(
+                "{} attempt {}: the last attempt reached {}",
+                r.runKey(),
+                ctx.getInfo().getAttempt(),
+                last.map(Object::toString).orElse("no heartbeat"));
+          }
+          ProgressReporter listener =
+              new ProgressReporter(
+                  ctx,
+                  run,
+                  runner.signaller(r.pipelineId()),
+                  r.name(),
+                  r.progressIntervalSeconds());
+          TrainResult t =
+              new TrainStage()
+                  .run(
+                      new TrainRequest(
+                          r.kind(),
+                          r.model(),
+                          r.inputs().get(0),
+                          r.args(),
+                          r.samplePrompts(),
+                          r.sampleBefore(),
+                          dir.toString(),
+                          r.device()),
+                      listener);
+          run.summary(Map.of("resumed_from_step", t.resumedFromStep(), "steps", t.steps()));
+          return new StageResult(
+              null,
+              null,
+              null,
+              dir.toString(),
+              false,
+              null,
+              t.next(),
+              t.steps(),
+              t.resumedFromStep(),
+              t.metrics());
+        });
+  }
+
+  @Override
+  public StageResult eval(StageRequest r) {
+    return runner.run(
+        r,
+        StageRunner.map(r.args().toJson()),
+        false,
+        (dir, run, ctx) -> {
+          ProgressReporter listener =
+              new ProgressReporter(
+                  ctx,
+                  run,
+                  runner.signaller(r.pipelineId()),
+                  r.name(),
+                  r.progressIntervalSeconds());
+          EvalResult e =
+              StageRunner.heartbeating(
+                  ctx,
+                  () ->
+                      new EvalStage()
+                          .run(
+                              new EvalRequest(
+                                  r.model(),
+                                  r.reference(),
+                                  r.inputs(),
+                                  r.samplePrompts(),
+                                  r.label(),
+                                  r.args(),
+                                  dir.toString(),
+                                  r.device()),
+                              listener));
+          run.log(e.metrics(), 0);
+          return new StageResult(
+              null, null, null, dir.toString(), false, null, null, 0, 0, e.metrics());
+        });
+  }
+}

@@ -1,0 +1,126 @@
+package io.liandan.workflows;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineSpecTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  static ObjectNode spec(String name) {
+    try (InputStream in = PipelineSpecTest.class.getResourceAsStream("/specs/" + name)) {
+      return (ObjectNode) JSON.readTree(in);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void parsesEveryStageWithDefaultsUnderTheirTrainingArgumentsNames() {
+    PipelineSpec s = PipelineSpec.parse(spec("full.json"));
+    assertEquals(
+        List.of("pt", "sft", "dpo", "eval", "merge"),
+        s.stages().stream().map(StageSpec::stage).toList());
+    assertEquals("full", s.stages().get(0).args().finetuningType());
+    assertEquals(0.001, s.stage("sft").args().learningRate());
+    assertEquals(8, s.stage("sft").args().loraR()); // default
+    assertEquals(0.1, s.stage("sft").evalRatio());
+    assertEquals("alpaca", s.inputs(s.stage("sft")).get(0).format().format().id());
+    assertNull(s.queues().cpu()); // the workflow's own queue
+    assertEquals(5, s.heartbeatTimeoutSeconds());
+  }
+
+  @Test
+  void aBadSpecListsEveryProblemWithItsPath() {
+    ObjectNode bad = spec("full.json");
+    bad.put("modle", "x");
+    ((ObjectNode) bad.get("stages").get(1).get("args")).put("learning_rat", 0.1);
+    ((ObjectNode) bad.get("stages").get(1).get("args")).put("max_steps", "ten");
+    ((ObjectNode) bad.get("stages").get(2)).putArray("datasets").add("nope");
+    ((ObjectNode) bad.get("stages").get(0)).putArray("datasets").add("chat");
+    ((ObjectNode) bad.get("datasets").get("corpus")).put("split", "test");
+    bad.withArray("stages")
+        .add(JSON.createObjectNode().put("stage", "sft").put("datasets", "chat"));
+    bad.put("device", "tpu");
+    BadSpecException e = assertThrows(BadSpecException.class, () -> PipelineSpec.parse(bad));
+    List<String> p = e.problems();
+    assertContains(p, "modle: unknown key");
+    assertContains(
+        p, "stages[1].args.learning_rat: unknown hyperparameter (did you mean learning_rate?)");
+    assertContains(p, "stages[1].args.max_steps: must be an integer");
+    assertContains(p, "stages[2].datasets[0]: no dataset named 'nope'");
+    assertContains(p, "stages[0].datasets[0]: pt cannot train on 'chat' (format alpaca)");
+    assertContains(p, "datasets.corpus.split: 'test' is not train or eval");
+    assertContains(p, "stages[5].stage: sft after merge");
+    assertContains(p, "device: 'tpu'");
+    assertTrue(e.getMessage().startsWith("bad pipeline spec (8 problems)"), e.getMessage());
+  }
+
+  @Test
+  void missingLocalFilesAreProblemsToo(@TempDir Path dir) throws IOException {
+    ObjectNode s = spec("full.json");
+    s.put("model", "model");
+    Files.createDirectories(dir.resolve("model"));
+    Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\":\"a\"}\n");
+    ObjectNode ds = (ObjectNode) s.get("datasets");
+    ((ObjectNode) ds.get("corpus")).put("source", "corpus.jsonl");
+    JsonNode resolved = PipelineSpec.resolvePaths(s, dir);
+    assertEquals(dir.resolve("model").toString(), resolved.get("model").asText());
+    List<String> missing = PipelineSpec.parse(resolved).missingFiles(dir);
+    assertEquals(2, missing.size(), missing.toString()); // chat and prefs
+    assertContains(missing, "datasets.chat.source: /data/chat.jsonl not found");
+  }
+
+  @Test
+  void aGridSweepExpandsEveryCombinationAndChecksEach() {
+    ObjectNode s = spec("full.json");
+    ObjectNode grid = s.putObject("sweep").putObject("grid");
+    grid.putArray("sft.learning_rate").add(1e-4).add(3e-4);
+    grid.putArray("sft.lora_r").add(4).add(8).add(16);
+    List<String> problems = new ArrayList<>();
+    List<Sweep.Variant> v = Sweep.variants(s, problems);
+    assertEquals(List.of(), problems);
+    assertEquals(6, v.size());
+    assertEquals("sft.learning_rate=3.0E-4, sft.lora_r=16", v.get(5).label());
+    PipelineSpec last = PipelineSpec.parse(v.get(5).spec());
+    assertEquals(16, last.stage("sft").args().loraR());
+    assertNull(last.sweep());
+
+    grid.putArray("sft.lora_r").add(0);
+    grid.putArray("ppo.beta").add(1);
+    BadSpecException e = assertThrows(BadSpecException.class, () -> PipelineSpec.parse(s));
+    assertContains(e.problems(), "sweep[0]: the spec has no stage 'ppo'");
+  }
+
+  @Test
+  void stageKeysFollowSettingsAndInputsOnly() {
+    PipelineSpec s = PipelineSpec.parse(spec("full.json"));
+    String a = StageKeys.key("sft", s.stage("sft").args().toJson(), "tok1", "model1");
+    assertEquals(a, StageKeys.key("sft", s.stage("sft").args().toJson(), "tok1", "model1"));
+    assertTrue(!a.equals(StageKeys.key("sft", s.stage("sft").args().toJson(), "tok2", "model1")));
+    assertTrue(!a.equals(StageKeys.key("sft", s.stage("pt").args().toJson(), "tok1", "model1")));
+    // key order in the JSON does not matter
+    assertEquals(
+        StageKeys.key("x", JSON.createObjectNode().put("a", 1).put("b", 2)),
+        StageKeys.key("x", JSON.createObjectNode().put("b", 2).put("a", 1)));
+  }
+
+  static void assertContains(List<String> problems, String start) {
+    assertTrue(
+        problems.stream().anyMatch(p -> p.startsWith(start)),
+        "no problem starting with '" + start + "' in:\n  " + String.join("\n  ", problems));
+  }
+}
