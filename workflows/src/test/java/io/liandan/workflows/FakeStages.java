@@ -1,0 +1,118 @@
+package io.liandan.workflows;
+
+import io.liandan.llm.stage.ModelSource;
+import io.liandan.workflows.activities.DataActivities;
+import io.liandan.workflows.activities.TrainActivities;
+import io.temporal.activity.Activity;
+import io.temporal.client.ActivityCanceledException;
+import io.temporal.client.WorkflowClient;
+import io.temporal.failure.ApplicationFailure;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Stage activities that record their calls and do no work, for workflow tests. */
+final class FakeStages implements DataActivities, TrainActivities {
+  enum Mode {
+    NORMAL,
+    BAD_TOKENIZE,
+    FLAKY_SFT,
+    HANG_SFT
+  }
+
+  static volatile Mode mode = Mode.NORMAL;
+  static volatile WorkflowClient client;
+  static volatile boolean sawCancel;
+  static final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+  static final Map<String, Integer> attempts = Collections.synchronizedMap(new LinkedHashMap<>());
+
+  static void reset(Mode m, WorkflowClient c) {
+    mode = m;
+    client = c;
+    sawCancel = false;
+    calls.clear();
+    attempts.clear();
+  }
+
+  @Override
+  public Prepared download(PrepareRequest r) {
+    calls.add("download");
+    Map<String, String> keys = new LinkedHashMap<>();
+    r.datasets().keySet().forEach(k -> keys.put(k, "data-" + k));
+    return new Prepared(r.model(), "model-key", keys, 1L);
+  }
+
+  @Override
+  public StageResult format(StageRequest r) {
+    return done(r, null);
+  }
+
+  @Override
+  public StageResult tokenize(StageRequest r) {
+    if (mode == Mode.BAD_TOKENIZE && r.name().equals("tokenize-sft")) {
+      calls.add(r.name());
+      throw ApplicationFailure.newNonRetryableFailure(
+          "chat.jsonl line 3: no assistant turn", "BadInput");
+    }
+    return done(r, null);
+  }
+
+  @Override
+  public StageResult merge(StageRequest r) {
+    return done(r, null);
+  }
+
+  @Override
+  public StageResult train(StageRequest r) {
+    int attempt = Activity.getExecutionContext().getInfo().getAttempt();
+    attempts.merge(r.name(), 1, Integer::sum);
+    if (mode == Mode.FLAKY_SFT && r.name().equals("sft") && attempt < 3) {
+      calls.add(r.name() + "#" + attempt);
+      throw new IllegalStateException("worker lost its disk for a moment");
+    }
+    if (mode == Mode.HANG_SFT && r.name().equals("sft")) {
+      calls.add(r.name());
+      client
+          .newUntypedWorkflowStub(r.pipelineId(), Optional.empty(), Optional.empty())
+          .signal(
+              "stageProgress",
+              new StageProgress(
+                  "sft", 2, 6, "/ckpt/step-2", Map.of("train/loss", 1.5), 12.0, 0, attempt));
+      try {
+        for (int i = 0; ; i++) {
+          Activity.getExecutionContext().heartbeat(i);
+          Thread.sleep(50);
+        }
+      } catch (ActivityCanceledException e) {
+        sawCancel = true;
+        throw e;
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return done(r, r.model().withAdapter(java.nio.file.Path.of("/a/" + r.kind() + "-" + r.key())));
+  }
+
+  @Override
+  public StageResult eval(StageRequest r) {
+    return done(r, null);
+  }
+
+  private static StageResult done(StageRequest r, ModelSource next) {
+    calls.add(r.name());
+    return new StageResult(
+        r.name(),
+        r.kind(),
+        r.key(),
+        "/a/" + r.kind() + "-" + r.key(),
+        false,
+        (long) (calls.size() + 1),
+        next,
+        next == null ? 0 : 6,
+        0,
+        Map.of("loss", 1.0));
+  }
+}

@@ -1,0 +1,178 @@
+package io.liandan.workflows;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.testing.WorkflowReplayer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class PipelineWorkflowTest {
+  @RegisterExtension
+  static final TestWorkflowExtension temporal =
+      TestWorkflowExtension.newBuilder()
+          .registerWorkflowImplementationTypes(PipelineWorkflowImpl.class)
+          .setActivityImplementations(new FakeStages())
+          .build();
+
+  static PipelineWorkflow start(
+      WorkflowClient client, WorkflowOptions options, String id, ObjectNode spec) {
+    PipelineWorkflow wf =
+        client.newWorkflowStub(
+            PipelineWorkflow.class, options.toBuilder().setWorkflowId(id).build());
+    WorkflowClient.start(wf::run, spec);
+    return wf;
+  }
+
+  @Test
+  void runsEveryStageInOrderAndReplaysItsHistory(WorkflowClient client, WorkflowOptions options)
+      throws Exception {
+    FakeStages.reset(FakeStages.Mode.NORMAL, client);
+    PipelineWorkflow wf = start(client, options, "p-full", PipelineSpecTest.spec("full.json"));
+    PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
+
+    List<String> order =
+        List.of(
+            "download",
+            "format-pt",
+            "tokenize-pt",
+            "pt",
+            "format-sft",
+            "tokenize-sft",
+            "sft",
+            "format-dpo",
+            "tokenize-dpo",
+            "dpo",
+            "eval",
+            "merge");
+    assertEquals(order, FakeStages.calls);
+    PipelineStatus s = wf.status();
+    assertEquals("completed", s.state());
+    assertEquals(order, s.stages().stream().map(StageStatus::name).toList());
+    assertTrue(s.stages().stream().allMatch(x -> x.state().equals("done")), s.toString());
+    assertEquals(order, List.copyOf(wf.trackerRuns().keySet()));
+    assertEquals(r.stage("merge").out(), wf.artifacts().get("merge"));
+    // each training stage starts from the previous one's model: adapters stack up
+    assertEquals(3, r.model().adapters().size());
+    assertEquals(r.stage("dpo").out(), r.model().adapters().get(2));
+    // the SFT stage's key depends on the PT stage's, so a changed PT changes everything after it
+    assertEquals(StageKeys.key("sft", Map.of(), "x"), StageKeys.key("sft", Map.of(), "x")); // pure
+    assertNotEquals(r.stage("pt").key(), r.stage("sft").key());
+
+    String history = client.fetchHistory("p-full").toJson(true);
+    WorkflowReplayer.replayWorkflowExecution(history, PipelineWorkflowImpl.class);
+    if (Boolean.getBoolean("liandan.recordHistories"))
+      Files.writeString(Path.of("src/test/resources/histories/pipeline-full.json"), history);
+  }
+
+  @Test
+  void recordedHistoriesStillReplay() throws Exception {
+    // a history recorded from an earlier version of this workflow: a change that would break
+    // running pipelines (reordered or added activity calls) fails here
+    WorkflowReplayer.replayWorkflowExecutionFromResource(
+        "histories/pipeline-full.json", PipelineWorkflowImpl.class);
+  }
+
+  @Test
+  void aBadSpecFailsBeforeAnyStageRunsListingEveryProblem(
+      WorkflowClient client, WorkflowOptions options) {
+    FakeStages.reset(FakeStages.Mode.NORMAL, client);
+    ObjectNode bad = PipelineSpecTest.spec("full.json");
+    bad.put("modle", "x");
+    bad.withArray("stages").add(bad.objectNode().put("stage", "pt"));
+    PipelineWorkflow wf = start(client, options, "p-bad", bad);
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> WorkflowStub.fromTyped(wf).getResult(PipelineResult.class));
+    ApplicationFailure f = assertInstanceOf(ApplicationFailure.class, e.getCause());
+    assertEquals("BadSpec", f.getType());
+    assertTrue(f.getOriginalMessage().contains("modle: unknown key"), f.getOriginalMessage());
+    assertTrue(f.getOriginalMessage().contains("stages[5].stage: pt after merge"));
+    assertEquals(List.of(), FakeStages.calls);
+  }
+
+  @Test
+  void badInputIsNotRetriedButInfrastructureErrorsAre(
+      WorkflowClient client, WorkflowOptions options) {
+    FakeStages.reset(FakeStages.Mode.BAD_TOKENIZE, client);
+    PipelineWorkflow bad = start(client, options, "p-badinput", PipelineSpecTest.spec("full.json"));
+    assertThrows(
+        WorkflowFailedException.class,
+        () -> WorkflowStub.fromTyped(bad).getResult(PipelineResult.class));
+    assertEquals(1, FakeStages.calls.stream().filter("tokenize-sft"::equals).count());
+    StageStatus tok = bad.status().stages().get(5);
+    assertEquals("failed", tok.state());
+    assertEquals("chat.jsonl line 3: no assistant turn", tok.error());
+    assertEquals("pending", bad.status().stages().get(6).state()); // sft never started
+
+    FakeStages.reset(FakeStages.Mode.FLAKY_SFT, client);
+    PipelineWorkflow flaky = start(client, options, "p-flaky", PipelineSpecTest.spec("full.json"));
+    WorkflowStub.fromTyped(flaky).getResult(PipelineResult.class);
+    assertEquals(3, FakeStages.attempts.get("sft"));
+    assertEquals("completed", flaky.status().state());
+  }
+
+  @Test
+  void cancellingStopsTheRunningStageAndShowsItsProgress(
+      WorkflowClient client, WorkflowOptions options, TestWorkflowEnvironment env)
+      throws InterruptedException {
+    FakeStages.reset(FakeStages.Mode.HANG_SFT, client);
+    PipelineWorkflow wf = start(client, options, "p-cancel", PipelineSpecTest.spec("full.json"));
+    StageStatus sft = null;
+    for (int i = 0; i < 200 && (sft == null || sft.step() != 2); i++) {
+      Thread.sleep(50);
+      sft = wf.status().stages().get(6);
+    }
+    assertEquals("running", sft.state());
+    assertEquals(6, sft.total());
+    assertEquals(1.5, sft.metrics().get("train/loss"));
+    assertEquals("/ckpt/step-2", sft.lastCheckpoint());
+    assertEquals(12.0, sft.etaSeconds());
+
+    WorkflowStub.fromTyped(wf).cancel();
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> WorkflowStub.fromTyped(wf).getResult(PipelineResult.class));
+    assertInstanceOf(CanceledFailure.class, e.getCause());
+    assertTrue(FakeStages.sawCancel, "the activity saw the cancellation through its heartbeat");
+    assertEquals("cancelled", wf.status().state());
+    assertEquals("cancelled", wf.status().stages().get(6).state());
+  }
+
+  @Test
+  void aSweepRunsEachVariantAsAChildPipelineInOneGroup(
+      WorkflowClient client, WorkflowOptions options) {
+    FakeStages.reset(FakeStages.Mode.NORMAL, client);
+    ObjectNode spec = PipelineSpecTest.spec("full.json");
+    spec.putObject("sweep").putObject("grid").putArray("sft.learning_rate").add(1e-4).add(3e-4);
+    PipelineWorkflow wf = start(client, options, "p-sweep", spec);
+    PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
+    assertEquals(2, r.children().size());
+    assertEquals(
+        List.of("p-sweep-1: sft.learning_rate=1.0E-4", "p-sweep-2: sft.learning_rate=3.0E-4"),
+        wf.status().children());
+    PipelineStatus child = client.newWorkflowStub(PipelineWorkflow.class, "p-sweep-2").status();
+    assertEquals("p-sweep", child.group());
+    // same data, different learning rate: pt is shared, sft differs
+    assertEquals(r.children().get(0).stage("pt").key(), r.children().get(1).stage("pt").key());
+    assertNotEquals(r.children().get(0).stage("sft").key(), r.children().get(1).stage("sft").key());
+  }
+}
