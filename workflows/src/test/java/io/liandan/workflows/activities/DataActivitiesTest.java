@@ -1,0 +1,182 @@
+package io.liandan.workflows.activities;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.activities.data.DatasetInput;
+import io.liandan.activities.hub.HubDownloader;
+import io.liandan.activities.hub.HubEnv;
+import io.liandan.llm.data.format.Format;
+import io.liandan.llm.data.format.FormatSpec;
+import io.liandan.llm.data.tokenize.TokenizeManifest;
+import io.liandan.llm.stage.TrainingArgs;
+import io.liandan.workflows.PrepareRequest;
+import io.liandan.workflows.Prepared;
+import io.liandan.workflows.StageKeys;
+import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageResult;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestActivityEnvironment;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CPU stages through Temporal's activity test environment, with the real services. */
+class DataActivitiesTest {
+  static final Path QWEN = Path.of("../llm/src/test/resources/fixtures/qwen-tokenizer");
+  @TempDir Path dir;
+  TestActivityEnvironment env;
+  DataActivities data;
+  ArtifactStore store;
+
+  @BeforeEach
+  void setUp() {
+    env = TestActivityEnvironment.newInstance();
+    store = new ArtifactStore(dir.resolve("home"));
+    HubDownloader hub =
+        HubDownloader.create(
+            HubEnv.from(Map.of("HF_HUB_OFFLINE", "1", "HF_HOME", dir.resolve("hf").toString())));
+    env.registerActivitiesImplementations(
+        new DataActivitiesImpl(new StageRunner(store, new Tracking(null), null), hub));
+    data =
+        env.newActivityStub(
+            DataActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(1))
+                .setHeartbeatTimeout(Duration.ofSeconds(10))
+                .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+                .build());
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+  }
+
+  @Test
+  void formatThenTokenizeAreCachedByContentKey() throws Exception {
+    Path model = dir.resolve("model");
+    Files.createDirectories(model);
+    try (InputStream in =
+        new GZIPInputStream(Files.newInputStream(QWEN.resolve("tokenizer.json.gz")))) {
+      Files.copy(in, model.resolve("tokenizer.json"));
+    }
+    Files.copy(QWEN.resolve("tokenizer_config.json"), model.resolve("tokenizer_config.json"));
+    Path chat = dir.resolve("chat.jsonl");
+    StringBuilder rows = new StringBuilder();
+    for (int i = 0; i < 20; i++)
+      rows.append("{\"instruction\":\"add ")
+          .append(i)
+          .append(" and 1\",\"output\":\"")
+          .append(i + 1)
+          .append("\"}\n");
+    Files.writeString(chat, rows);
+    DatasetInput input =
+        new DatasetInput(chat.toString(), List.of(), FormatSpec.of(Format.ALPACA), "train");
+
+    Prepared p =
+        data.download(
+            new PrepareRequest(
+                "p1",
+                "p1",
+                "test",
+                new ObjectMapper().createObjectNode().put("name", "x"),
+                model.toString(),
+                Map.of("chat", input)));
+    assertEquals(model.toString(), p.modelDir());
+    assertEquals(16, p.datasetKeys().get("chat").length());
+    assertTrue(
+        Files.exists(store.pipelineDir("p1").resolve("spec.json")), "spec stored for resume");
+
+    TrainingArgs args = TrainingArgs.defaults();
+    String fKey = StageKeys.key("format", List.of(input), p.datasetKeys().get("chat"));
+    StageResult f =
+        data.format(request("format-sft", "format", fKey, args).withDatasets(List.of(input)));
+    assertFalse(f.cached());
+    assertEquals(20.0, f.metrics().get("train_samples"));
+    assertTrue(Files.exists(Path.of(f.out(), StageResult.MARKER)));
+
+    String tKey = StageKeys.key("tokenize", args.tokenizeSpec("sft", 0.1), fKey, p.modelKey());
+    StageRequest tok =
+        request("tokenize-sft", "tokenize", tKey, args)
+            .withInputs(List.of(f.out()))
+            .withModel(p.modelDir(), null, null);
+    StageResult t = data.tokenize(tok);
+    TokenizeManifest m = TokenizeManifest.read(Path.of(t.out()));
+    assertEquals(20, m.samplesRead());
+    assertEquals(t.metrics().get("train_samples") + t.metrics().get("eval_samples"), 20.0);
+
+    // again: nothing runs, the marker is untouched, the result says cached
+    long marked = Files.getLastModifiedTime(Path.of(t.out(), StageResult.MARKER)).toMillis();
+    StageResult again = data.tokenize(tok);
+    assertTrue(again.cached());
+    assertEquals(t.out(), again.out());
+    assertEquals(
+        marked, Files.getLastModifiedTime(Path.of(t.out(), StageResult.MARKER)).toMillis());
+
+    // a changed dataset changes its key, so the stage runs anew elsewhere
+    Files.writeString(chat, rows.append("{\"instruction\":\"x\",\"output\":\"y\"}\n"));
+    Prepared p2 =
+        data.download(
+            new PrepareRequest("p2", "p2", "test", null, model.toString(), Map.of("chat", input)));
+    assertNotEquals(p.datasetKeys().get("chat"), p2.datasetKeys().get("chat"));
+    assertEquals(p.modelKey(), p2.modelKey());
+  }
+
+  @Test
+  void aPartialFolderIsRedoneAndMissingFilesAreBadInput() throws Exception {
+    Path chat = dir.resolve("chat.jsonl");
+    Files.writeString(chat, "{\"instruction\":\"a\",\"output\":\"b\"}\n");
+    DatasetInput input =
+        new DatasetInput(chat.toString(), List.of(), FormatSpec.of(Format.ALPACA), "train");
+    Path partial = store.dir("format", "0123456789abcdef");
+    Files.createDirectories(partial);
+    Files.writeString(partial.resolve("train.jsonl"), "half a line");
+    StageResult f =
+        data.format(
+            request("format-sft", "format", "0123456789abcdef", TrainingArgs.defaults())
+                .withDatasets(List.of(input)));
+    assertEquals(1.0, f.metrics().get("train_samples"));
+    assertFalse(Files.readString(partial.resolve("train.jsonl")).contains("half a line"));
+
+    ActivityFailure e =
+        assertThrows(
+            ActivityFailure.class,
+            () ->
+                data.download(
+                    new PrepareRequest(
+                        "p3",
+                        "p3",
+                        "test",
+                        null,
+                        dir.resolve("nope").toString(),
+                        Map.of("chat", input))));
+    ApplicationFailure a = assertInstanceOf(ApplicationFailure.class, e.getCause());
+    assertTrue(a.isNonRetryable());
+    assertTrue(
+        a.getOriginalMessage().contains("model: folder " + dir.resolve("nope") + " does not exist"),
+        a.getOriginalMessage());
+  }
+
+  static StageRequest request(String name, String kind, String key, TrainingArgs args) {
+    return new StageRequest(
+        "p1", "p1", "test", name, kind, key, null, null, null, null, null, args, "sft", 0.1,
+        List.of(), false, "final", "float32", "cpu", 0);
+  }
+}
