@@ -4,15 +4,27 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code liandan} command. Today: model inspection ({@code liandan model …}); the pipeline
- * commands (up, worker, run, resume, status) join as their modules land.
+ * The {@code liandan} command: the embedded stack ({@code up}), workers, pipelines ({@code run},
+ * {@code status}, {@code resume}, {@code cancel}), the tracker ({@code server}, {@code token}), the
+ * demo and model inspection ({@code model …}).
  */
 @Command(
     name = "liandan",
     mixinStandardHelpOptions = true,
     version = "liandan 0.1.0",
     description = "Durable LLM training pipelines: train, track, compare.",
-    subcommands = {ModelCommand.class, DemoCommand.class, ServerCommand.class, TokenCommand.class})
+    subcommands = {
+      UpCommand.class,
+      WorkerCommand.class,
+      RunCommand.class,
+      StatusCommand.class,
+      ResumeCommand.class,
+      CancelCommand.class,
+      DemoCommand.class,
+      ServerCommand.class,
+      TokenCommand.class,
+      ModelCommand.class
+    })
 public final class Liandan {
   public static void main(String[] args) {
     // DJL must not phone home or download anything: the natives come from the jar

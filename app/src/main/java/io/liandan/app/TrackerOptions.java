@@ -22,9 +22,7 @@ final class TrackerOptions {
 
   /** The Liandan home: --home, else LIANDAN_HOME, else ~/.liandan. */
   Path home() {
-    if (home != null) return home;
-    String env = System.getenv("LIANDAN_HOME");
-    return env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".liandan");
+    return HomeOptions.resolve(home);
   }
 
   /** LIANDAN_* environment first, then these options on top. */

@@ -23,13 +23,17 @@ import java.util.List;
  * training stage uses every core or the whole GPU; several workers may serve one queue.
  */
 public final class PipelineWorker implements AutoCloseable {
-  /** Where and how: the Liandan home (artifact store), queues, tracker (null: none). */
+  /**
+   * Where and how: the Liandan home (artifact store), queues, tracker (null: none), stages at once,
+   * and the sticky queue's schedule-to-start timeout — zero for the embedded server, which never
+   * falls back from a dead worker's sticky queue; null keeps Temporal's default.
+   */
   public record Config(
       Path home,
       List<String> queues,
       TrackerClient tracker,
       int parallelStages,
-      boolean embeddedServer) {
+      Duration stickyTimeout) {
     public Config {
       queues = queues == null || queues.isEmpty() ? List.of("liandan") : List.copyOf(queues);
       parallelStages = Math.max(1, parallelStages);
@@ -54,8 +58,8 @@ public final class PipelineWorker implements AutoCloseable {
               // heartbeat details (step, checkpoint) reach the server within a second
               .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
               .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(1));
-      // the test server never falls back from a dead worker's sticky queue
-      if (config.embeddedServer()) o.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
+      if (config.stickyTimeout() != null)
+        o.setStickyQueueScheduleToStartTimeout(config.stickyTimeout());
       Worker w = factory.newWorker(queue, o.build());
       w.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
       w.registerActivitiesImplementations(

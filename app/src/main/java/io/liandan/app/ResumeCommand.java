@@ -1,0 +1,59 @@
+package io.liandan.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.workflows.PipelineSpec;
+import io.liandan.workflows.runtime.Pipelines;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code liandan resume ID}: starts the pipeline's stored spec again under the same id. Finished
+ * stages are found in the stage cache and skipped, a training stage resumes from its checkpoints:
+ * only what is missing runs — also after the Temporal server itself was lost.
+ */
+@Command(
+    name = "resume",
+    mixinStandardHelpOptions = true,
+    description = "Re-run a pipeline's stored spec; cached stages are skipped, training resumes.")
+final class ResumeCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
+  String id;
+
+  @Mixin TemporalOptions temporal;
+
+  @Mixin HomeOptions home;
+
+  @Option(names = "--queue", defaultValue = "liandan", description = "the workflow's task queue")
+  String queue;
+
+  @Option(names = "--watch", description = "follow the stages' progress until the pipeline ends")
+  boolean watch;
+
+  @Override
+  public Integer call() throws Exception {
+    Pipelines pipelines = temporal.pipelines(home.home());
+    JsonNode spec = pipelines.storedSpec(id);
+    if (spec == null)
+      throw new IllegalArgumentException(
+          id + ": no stored spec under " + home.home().resolve("pipelines"));
+    if (running(pipelines)) {
+      System.out.println("pipeline " + id + " is running; nothing to resume");
+      return 0;
+    }
+    pipelines.start(id, spec, queue);
+    return RunCommand.started(pipelines, id, PipelineSpec.parse(spec).project(), watch, null);
+  }
+
+  private boolean running(Pipelines pipelines) {
+    try {
+      return pipelines.stub(id).describe().getWorkflowExecutionInfo().getStatus()
+          == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    } catch (RuntimeException e) {
+      return false; // unknown to this server: start it
+    }
+  }
+}

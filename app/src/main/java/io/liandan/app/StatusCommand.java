@@ -1,0 +1,54 @@
+package io.liandan.app;
+
+import io.liandan.workflows.PipelineStatus;
+import io.liandan.workflows.StageStatus;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code liandan status ID}: the pipeline's stages, as its workflow's status query reports them.
+ */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = "Show a pipeline's stages: state, step/total, loss, ETA, tracker runs.")
+final class StatusCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
+  String id;
+
+  @Mixin TemporalOptions temporal;
+
+  @Mixin HomeOptions home;
+
+  @Override
+  public Integer call() {
+    PipelineStatus s;
+    try {
+      s = temporal.pipelines(home.home()).status(id);
+    } catch (io.temporal.client.WorkflowNotFoundException e) {
+      throw new IllegalArgumentException(
+          id
+              + ": Temporal does not know this pipeline (an embedded server forgets on restart);"
+              + " liandan resume "
+              + id
+              + " re-runs its stored spec over the stage cache");
+    }
+    System.out.println(
+        "pipeline "
+            + s.pipelineId()
+            + " ("
+            + s.name()
+            + ", project "
+            + s.project()
+            + ", group "
+            + s.group()
+            + "): "
+            + s.state());
+    for (StageStatus st : s.stages()) System.out.println("  " + PipelineWatch.line(st));
+    for (String c : s.children()) System.out.println("  child " + c);
+    if (s.error() != null) System.out.println(s.error());
+    return 0;
+  }
+}

@@ -1,0 +1,113 @@
+package io.liandan.app;
+
+import io.liandan.tracker.TrackerServer;
+import io.liandan.tracker.client.TrackerClient;
+import io.liandan.tracker.client.TrackerClientConfig;
+import io.liandan.workflows.runtime.EmbeddedTemporal;
+import io.liandan.workflows.runtime.PipelineWorker;
+import io.liandan.workflows.runtime.Pipelines;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code liandan up}: the whole stack in one process — the tracker with its UI (embedded PostgreSQL
+ * unless --db-url), the embedded Temporal server on 127.0.0.1 (unless --temporal names a real one)
+ * and a worker that logs to that tracker. Ctrl-C stops them in reverse order.
+ */
+@Command(
+    name = "up",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start the embedded stack: PostgreSQL, Temporal (loopback), tracker + UI, a worker.")
+final class UpCommand implements Callable<Integer> {
+  @Mixin TrackerOptions db;
+
+  @Option(
+      names = "--temporal",
+      description = "use this Temporal frontend (host:port) instead of starting the embedded one")
+  String temporalTarget;
+
+  @Option(
+      names = "--temporal-port",
+      defaultValue = "7233",
+      description = "embedded Temporal's port")
+  int temporalPort;
+
+  @Option(
+      names = "--port",
+      description = "tracker HTTP port (default: 7878, or LIANDAN_TRACKER_PORT)")
+  Integer port;
+
+  @Option(names = "--queue", split = ",", description = "task queue(s) the worker serves")
+  List<String> queues = List.of("liandan");
+
+  /** The running stack; closing stops it. */
+  record Stack(
+      TrackerServer tracker,
+      EmbeddedTemporal temporal,
+      TrackerClient client,
+      PipelineWorker worker,
+      String target)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      worker.close();
+      client.close();
+      if (temporal != null) temporal.close();
+      tracker.close();
+    }
+  }
+
+  static Stack start(
+      TrackerOptions db, Integer port, String target, int temporalPort, List<String> queues)
+      throws Exception {
+    TrackerServer tracker =
+        TrackerServer.start(port == null ? db.config() : db.config().withPort(port));
+    EmbeddedTemporal temporal = target == null ? EmbeddedTemporal.start(temporalPort) : null;
+    String t = target == null ? temporal.target() : target;
+    String token = tracker.tokens().create("liandan up worker").token();
+    TrackerClient client =
+        TrackerClient.open(
+            TrackerClientConfig.of(tracker.url(), token)
+                .withBufferDir(db.home().resolve("tracker-buffer")));
+    PipelineWorker worker =
+        PipelineWorker.start(
+            Pipelines.connect(t, "default"),
+            new PipelineWorker.Config(
+                db.home(), queues, client, 1, temporal != null ? Duration.ZERO : null));
+    return new Stack(tracker, temporal, client, worker, t);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Stack stack = start(db, port, temporalTarget, temporalPort, queues);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stack.close();
+                  stopped.countDown();
+                },
+                "liandan-up-shutdown"));
+    System.out.println("Liandan is up (Ctrl-C stops it)");
+    System.out.println("  tracker + UI: " + stack.tracker().url());
+    System.out.println(
+        "  Temporal:     "
+            + stack.target()
+            + (stack.temporal() != null ? " (embedded, in memory, loopback only)" : ""));
+    System.out.println("  worker:       queues " + queues + ", home " + db.home());
+    System.out.println("  start one:    liandan run examples/demo/pipeline.json --watch");
+    System.out.println(
+        "           or: temporal workflow start --type PipelineWorkflow --task-queue liandan"
+            + " --input-file spec.json --address "
+            + stack.target());
+    stopped.await();
+    return 0;
+  }
+}
