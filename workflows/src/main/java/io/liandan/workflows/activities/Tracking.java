@@ -38,6 +38,11 @@ public final class Tracking {
       if (handle != null) handle.summary(values);
     }
 
+    /** Waits (bounded) until everything logged so far is acknowledged by the tracker. */
+    public void flush() {
+      if (handle != null) handle.flush(Duration.ofSeconds(30));
+    }
+
     public void finish() {
       if (handle != null) {
         handle.finish();
