@@ -170,7 +170,10 @@ public final class DemoData {
         "float32");
   }
 
-  /** Tokenizer vocabulary (bytes + merges) before the three special tokens. */
+  /**
+   * The most ids the tokenizer learns (bytes + merges) before its three special tokens; a small
+   * world runs out of pairs worth merging before that.
+   */
   public static final int VOCAB = 1024;
 
   /**
@@ -186,9 +189,8 @@ public final class DemoData {
     inst.forEach(q -> all.add(q.question() + "\n" + q.answer()));
     prefs.forEach(q -> all.add(q.question() + "\n" + q.answer() + "\n" + q.otherLanguageAnswer()));
     Path model = dir.resolve("model"), data = dir.resolve("data");
-    BpeTrainer.train(all, VOCAB, model);
-    int vocab = VOCAB + BpeTrainer.SPECIAL.size();
-    int imEnd = VOCAB + BpeTrainer.SPECIAL.indexOf("<|im_end|>");
+    int vocab = BpeTrainer.train(all, VOCAB, model);
+    int imEnd = vocab - BpeTrainer.SPECIAL.size() + BpeTrainer.SPECIAL.indexOf("<|im_end|>");
     ObjectMapper json = new ObjectMapper();
     try {
       write(model.resolve("config.json"), List.of(miniConfig(vocab, imEnd).toJson()));

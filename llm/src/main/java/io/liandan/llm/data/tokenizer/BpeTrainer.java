@@ -38,10 +38,12 @@ public final class BpeTrainer {
 
   /**
    * Learns merges from {@code texts} until the vocabulary (256 bytes + merges) has {@code
-   * vocabSize} entries, and writes tokenizer.json and tokenizer_config.json into {@code dir}. The
-   * special tokens follow the vocabulary: ids vocabSize, +1, +2.
+   * vocabSize} entries or no pair occurs twice, and writes tokenizer.json and tokenizer_config.json
+   * into {@code dir}. The special tokens follow the vocabulary in {@link #SPECIAL}'s order.
+   *
+   * @return the number of ids, special tokens included (the model's vocab_size)
    */
-  public static void train(Iterable<String> texts, int vocabSize, Path dir) {
+  public static int train(Iterable<String> texts, int vocabSize, Path dir) {
     if (vocabSize < 256) throw new IllegalArgumentException("vocab size must be >= 256");
     Map<String, Integer> counts = new HashMap<>();
     Pattern p = Pattern.compile(PATTERN);
@@ -93,6 +95,7 @@ public final class BpeTrainer {
       }
     }
     write(dir, vocab, merges);
+    return vocab.size() + SPECIAL.size();
   }
 
   private static void write(Path dir, Map<String, Integer> vocab, List<String[]> merges) {
