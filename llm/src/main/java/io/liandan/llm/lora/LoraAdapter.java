@@ -8,6 +8,7 @@ import ai.djl.nn.norm.Dropout;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Scalars;
 import io.liandan.llm.safetensors.CheckpointException;
 import io.liandan.llm.safetensors.SafetensorsCheckpoint;
 import io.liandan.llm.safetensors.SafetensorsWriter;
@@ -35,6 +36,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
 
   private final LoraConfig config;
   private final float scale;
+  private final NDArray scaleTensor; // torch-owned, see Scalars
   private final Map<String, NDArray[]> modules; // module name -> {A (r, in), B (out, r)}
   private boolean enabled = true;
 
@@ -42,6 +44,11 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
     this.config = config;
     this.scale = (float) config.scale();
     this.modules = modules;
+    this.scaleTensor =
+        modules.isEmpty()
+            ? null
+            : Scalars.of(modules.values().iterator().next()[0].getManager(), scale);
+    if (scaleTensor != null) ai.djl.ndarray.NDScope.unregister(scaleTensor);
   }
 
   /** The linear modules of {@code base} (names without ".weight") that {@code config} targets. */
@@ -161,7 +168,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
             ? Dropout.dropout(x, (float) config.loraDropout(), true).singletonOrThrow()
             : x;
     NDArray low = Linear.linear(h, ab[0]).singletonOrThrow(); // (…, r)
-    return y.add(Linear.linear(low, ab[1]).singletonOrThrow().muli(scale)); // (…, out)
+    return y.add(Linear.linear(low, ab[1]).singletonOrThrow().muli(scaleTensor)); // (…, out)
   }
 
   /** Switches the adapters off (the base model alone) or back on; nothing is copied. */
@@ -230,5 +237,6 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   @Override
   public void close() {
     modules.values().forEach(LoraAdapter::closeAll);
+    if (scaleTensor != null) scaleTensor.close();
   }
 }

@@ -71,6 +71,8 @@ public final class CheckpointWriter {
           if (Files.isRegularFile(src)) Files.copy(src, tmp.resolve(f));
         }
       }
+      if (!Files.exists(tmp.resolve("generation_config.json")))
+        Files.writeString(tmp.resolve("generation_config.json"), generationConfig(w.config()));
       if (Files.exists(dir)) Files.delete(dir);
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
@@ -78,6 +80,16 @@ public final class CheckpointWriter {
     } finally {
       deleteRecursively(tmp);
     }
+  }
+
+  /** What save_pretrained writes when the model has no generation config: the config's ids. */
+  static String generationConfig(Qwen2Config c) {
+    var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    n.put("_from_model_config", true);
+    if (c.bosTokenId() != null) n.put("bos_token_id", c.bosTokenId());
+    var eos = n.putArray("eos_token_id");
+    c.eosTokenIds().forEach(eos::add);
+    return n.toPrettyString();
   }
 
   static Dtype storageDtype(String dtype) {

@@ -3,6 +3,7 @@ package io.liandan.llm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -29,6 +30,7 @@ public final class Qwen2Model {
   private final Qwen2Config c;
   private final Qwen2Weights w;
   private final NDArray invFreq; // (hd/2)
+  private final NDArray minusHalf, attnScale; // torch-owned scalars: see Scalars
   private LinearHook hook;
 
   public Qwen2Model(Qwen2Weights weights) {
@@ -41,6 +43,9 @@ public final class Qwen2Model {
         NDArray base = m.create((float) c.ropeTheta())) {
       this.invFreq = base.pow(exponent).pow(-1f); // (hd/2)
     }
+    this.minusHalf = Scalars.of(m, -0.5);
+    this.attnScale = Scalars.of(m, 1.0 / Math.sqrt(c.headDim()));
+    NDScope.unregister(invFreq, minusHalf, attnScale); // they live as long as the model
   }
 
   public Qwen2Config config() {
@@ -120,7 +125,7 @@ public final class Qwen2Model {
     // GQA without copying keys: query heads grouped per key head, matmul broadcasts over the group
     NDArray qg = q.reshape(B, nKv, c.groups(), T, hd); // (B, nKv, g, T, hd)
     NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, nKv, 1, hd, Tk)
-    NDArray att = qg.matMul(kT).muli((float) (1.0 / Math.sqrt(hd))); // (B, nKv, g, T, Tk)
+    NDArray att = qg.matMul(kT).muli(attnScale); // (B, nKv, g, T, Tk)
     att = att.addi(bias).softmax(-1);
     NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
     y = y.reshape(B, nH, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) nH * hd);
@@ -143,7 +148,7 @@ public final class Qwen2Model {
   /** x / sqrt(mean(x²) + eps) · weight, in float32 as transformers does. */
   private NDArray rmsNorm(NDArray x, NDArray weight) {
     NDArray var = x.square().mean(new int[] {-1}, true); // (B, T, 1)
-    return x.mul(var.addi((float) c.rmsNormEps()).pow(-0.5f)).mul(weight);
+    return x.mul(var.addi((float) c.rmsNormEps()).pow(minusHalf)).mul(weight);
   }
 
   /** cos and sin of position·inv_freq, duplicated to hd as transformers' cat((f, f), -1). */

@@ -1,8 +1,76 @@
 package io.liandan.llm.stage;
 
-/** Held-out metrics and sample generations for one model. */
+import ai.djl.ndarray.NDManager;
+import io.liandan.llm.data.tokenize.TokenizeManifest;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.train.DpoTrainer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Held-out metrics and sample generations for one model: per tokenized folder, loss and perplexity
+ * (pt, sft) or TRL's reward metrics against the reference (dpo), named {@code eval/<kind>/…}; then
+ * the generations table labelled with the request's label. Writes eval.json last; a second run
+ * returns it.
+ */
 public final class EvalStage {
-  public EvalResult run(EvalRequest request, StageListener listener) {
-    throw new UnsupportedOperationException("landing with issue 4");
+  public EvalResult run(EvalRequest req, StageListener listener) {
+    Path out = Path.of(req.out());
+    Optional<EvalResult> done = StageFiles.read(out.resolve(EvalResult.FILE), EvalResult.class);
+    if (done.isPresent()) return done.get();
+    TrainingArgs args = req.args();
+    boolean needsReference = false, chat = req.tokenized().isEmpty();
+    for (String t : req.tokenized()) {
+      String kind = TokenizeManifest.read(Path.of(t)).kind();
+      needsReference |= kind.equals("dpo");
+      chat |= !kind.equals("pt");
+    }
+    if (needsReference && req.reference() == null)
+      throw new IllegalArgumentException(
+          "eval: DPO data needs the reference model (the DPO stage's start)");
+    try (NDManager m = ModelLoader.manager(req.device());
+        Qwen2Weights w = ModelLoader.load(req.model(), m, args.seed());
+        Qwen2Weights ref =
+            needsReference ? ModelLoader.load(req.reference(), m, args.seed()) : null) {
+      Qwen2Model model = new Qwen2Model(w);
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      for (String t : req.tokenized()) {
+        Path dir = Path.of(t);
+        TokenizeManifest manifest = TokenizeManifest.read(dir);
+        if (manifest.splits().get("eval").samples() == 0) continue;
+        Map<String, Double> v;
+        if (manifest.kind().equals("dpo")) {
+          Qwen2Model refModel = new Qwen2Model(ref);
+          DpoTrainer scorer =
+              new DpoTrainer(
+                  model,
+                  (ids, mask) -> refModel.forward(ids, mask, false),
+                  null,
+                  null,
+                  0,
+                  0,
+                  args.beta(),
+                  args.seed());
+          v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
+        } else {
+          v = HeldOut.causalLm(model, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
+        }
+        v.forEach(
+            (k, x) -> metrics.put(k.replaceFirst("^eval/", "eval/" + manifest.kind() + "/"), x));
+      }
+      listener.metrics(0, metrics);
+      List<Map<String, Object>> samples =
+          new SampleGenerations(req.model().path(), chat, args.maxNewTokens(), args.seed())
+              .generate(model, req.samplePrompts(), req.label());
+      listener.samples(SampleGenerations.TABLE, 0, samples);
+      listener.summary(new LinkedHashMap<>(metrics));
+      EvalResult result = new EvalResult(out.toString(), metrics, samples);
+      StageFiles.write(out.resolve(EvalResult.FILE), result);
+      return result;
+    }
   }
 }

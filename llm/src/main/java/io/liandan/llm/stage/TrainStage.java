@@ -1,8 +1,266 @@
 package io.liandan.llm.stage;
 
-/** A PT, SFT or DPO stage from its request to its result; resumes from its last checkpoint. */
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.liandan.llm.data.tokenize.TokenShards;
+import io.liandan.llm.data.tokenize.TokenizeManifest;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.CheckpointWriter;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.train.CausalLmTrainer;
+import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.PreferenceBatch;
+import io.liandan.llm.train.ShardBatches;
+import io.liandan.llm.train.TrainCheckpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A PT, SFT or DPO stage, top to bottom: load the model (merging earlier adapters), add a fresh
+ * LoRA adapter or train every weight, build the optimizer and schedule from the arguments, resume
+ * from the newest checkpoint if there is one, then step — logging every {@code logging_steps},
+ * evaluating every {@code eval_steps}, checkpointing every {@code save_steps} and at the end — and
+ * finally evaluate, generate, save the weights or adapter, and write result.json last. Running it
+ * again after result.json exists returns that result; after a crash it continues exactly.
+ */
 public final class TrainStage {
-  public TrainResult run(TrainRequest request, StageListener listener) {
-    throw new UnsupportedOperationException("landing with issue 4");
+  static final String CHECKPOINTS = "checkpoints";
+
+  public TrainResult run(TrainRequest req, StageListener listener) {
+    Path out = Path.of(req.out());
+    Optional<TrainResult> done = StageFiles.read(out.resolve(TrainResult.FILE), TrainResult.class);
+    if (done.isPresent()) return done.get();
+    TrainingArgs args = req.args();
+    List<String> problems = args.problems();
+    if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+    Path data = Path.of(req.tokenized());
+    TokenizeManifest manifest = TokenizeManifest.read(data);
+    if (!manifest.kind().equals(req.stage()))
+      throw new IllegalArgumentException(
+          data + ": tokenized for " + manifest.kind() + ", not for a " + req.stage() + " stage");
+    if (args.lora() && req.model().fromScratch())
+      throw new IllegalArgumentException(
+          req.model().dir()
+              + ": has no weights (a config only); train it from scratch with finetuning_type"
+              + " full, LoRA needs pretrained weights");
+    boolean dpo = req.stage().equals("dpo");
+    TokenShards trainShards = manifest.open(data, "train");
+    TokenShards evalShards =
+        manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
+
+    try (NDManager m = ModelLoader.manager(req.device());
+        Qwen2Weights w = ModelLoader.load(req.model(), m, args.seed());
+        LoraAdapter lora =
+            args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
+        Qwen2Weights frozen =
+            dpo && lora == null ? ModelLoader.load(req.model(), m, args.seed()) : null) {
+      Qwen2Model model = new Qwen2Model(w);
+      model.setHook(lora);
+      Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
+      Map<String, NDArray> trainable = lora != null ? lora.parameters() : w.tensors();
+      long trainableCount = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
+      SampleGenerations samples =
+          new SampleGenerations(
+              req.model().path(), !req.stage().equals("pt"), args.maxNewTokens(), args.seed());
+      if (req.sampleBefore())
+        listener.samples(
+            SampleGenerations.TABLE, 0, samples.generate(model, req.samplePrompts(), "base"));
+
+      // data and schedule: an optimizer step = gradient_accumulation_steps micro-batches
+      ShardBatches batches =
+          dpo
+              ? ShardBatches.pairs(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0)
+              : new ShardBatches(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0);
+      long stepsPerEpoch =
+          Math.max(1, batches.batchesPerEpoch() / args.gradientAccumulationSteps());
+      long total =
+          args.maxSteps() > 0
+              ? args.maxSteps()
+              : (long) Math.ceil(args.numTrainEpochs() * stepsPerEpoch);
+      LrSchedule schedule =
+          args.warmupSteps() > 0
+              ? new LrSchedule(args.lrSchedulerType(), args.warmupSteps(), total)
+              : LrSchedule.withWarmupRatio(args.lrSchedulerType(), args.warmupRatio(), total);
+      AdamW.Hyper hyper =
+          new AdamW.Hyper(
+              args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
+      try (AdamW opt = new AdamW(trainable, hyper, m, AdamW::isNoDecay)) {
+        Stepper stepper;
+        DpoTrainer dpoTrainer = null;
+        if (dpo) {
+          // the reference is the model this stage started from: the adapter switched off, or a
+          // frozen copy for full fine-tuning — never the policy itself
+          DpoTrainer.Reference ref =
+              lora != null
+                  ? (ids, mask) -> {
+                    lora.setEnabled(false);
+                    try {
+                      return model.forward(ids, mask, false);
+                    } finally {
+                      lora.setEnabled(true);
+                    }
+                  }
+                  : (ids, mask) -> frozenModel.forward(ids, mask, false);
+          DpoTrainer t =
+              new DpoTrainer(
+                  model,
+                  ref,
+                  opt,
+                  schedule,
+                  args.learningRate(),
+                  args.maxGradNorm(),
+                  args.beta(),
+                  args.seed());
+          dpoTrainer = t;
+          stepper =
+              () -> {
+                List<PreferenceBatch> micro = new ArrayList<>();
+                for (int i = 0; i < args.gradientAccumulationSteps(); i++)
+                  micro.add(batches.nextPairs());
+                DpoTrainer.StepResult r = t.step(micro);
+                Map<String, Double> v = r.metrics("");
+                v.put("train/grad_norm", r.gradNorm());
+                v.put("train/learning_rate", r.lr());
+                v.put(
+                    "train/pairs", (double) micro.stream().mapToInt(b -> b.chosen().batch()).sum());
+                return v;
+              };
+        } else {
+          CausalLmTrainer t =
+              new CausalLmTrainer(
+                  model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed());
+          stepper =
+              () -> {
+                List<MicroBatch> micro = new ArrayList<>();
+                for (int i = 0; i < args.gradientAccumulationSteps(); i++)
+                  micro.add(batches.next());
+                CausalLmTrainer.StepResult r = t.step(micro);
+                Map<String, Double> v = new LinkedHashMap<>();
+                v.put("train/loss", r.loss());
+                v.put("train/grad_norm", r.gradNorm());
+                v.put("train/learning_rate", r.lr());
+                v.put("train/tokens", (double) r.tokens());
+                return v;
+              };
+        }
+        DpoTrainer evalTrainer = dpoTrainer;
+        Evaluator evaluate =
+            () ->
+                evalShards == null
+                    ? Map.of()
+                    : dpo
+                        ? HeldOut.dpo(evalTrainer, evalShards, args.perDeviceEvalBatchSize())
+                        : HeldOut.causalLm(model, evalShards, args.perDeviceEvalBatchSize());
+
+        // resume: weights, moments, step, data position and the open logging window
+        Path checkpoints = out.resolve(CHECKPOINTS);
+        LogWindow window = new LogWindow();
+        long resumedFrom = 0;
+        String lastCheckpoint = null;
+        Optional<Path> latest = TrainCheckpoint.latest(checkpoints);
+        if (latest.isPresent()) {
+          batches.seek(TrainCheckpoint.restore(latest.get(), trainable, opt));
+          window.restore(TrainCheckpoint.state(latest.get()).carry());
+          resumedFrom = opt.stepCount();
+          lastCheckpoint = latest.get().toString();
+        }
+
+        long t0 = System.nanoTime(), windowStart = t0;
+        double windowWork = 0;
+        Map<String, Double> last = Map.of();
+        while (opt.stepCount() < total) {
+          Map<String, Double> v = stepper.step();
+          window.add(v);
+          long step = opt.stepCount();
+          windowWork += v.getOrDefault(dpo ? "train/pairs" : "train/tokens", 0.0);
+          if (step % args.loggingSteps() == 0 || step == total) {
+            Map<String, Double> line = window.drain();
+            line.put(
+                "train/grad_norm", v.get("train/grad_norm")); // this step's, as Trainer logs it
+            line.put("train/learning_rate", v.get("train/learning_rate"));
+            line.remove("train/tokens");
+            line.remove("train/pairs");
+            line.put("train/epoch", epoch(batches));
+            double secs = (System.nanoTime() - windowStart) / 1e9;
+            line.put(dpo ? "train/pairs_per_second" : "train/tokens_per_second", windowWork / secs);
+            line.putAll(SystemMetrics.sample(m.getDevice()));
+            listener.metrics(step, line);
+            last = line;
+            windowStart = System.nanoTime();
+            windowWork = 0;
+          }
+          if (args.evalSteps() > 0 && step % args.evalSteps() == 0 && step < total)
+            listener.metrics(step, evaluate.run());
+          if ((args.saveSteps() > 0 && step % args.saveSteps() == 0) || step == total) {
+            lastCheckpoint =
+                TrainCheckpoint.save(
+                        checkpoints,
+                        trainable,
+                        opt,
+                        batches.position(),
+                        window.carry(),
+                        args.saveTotalLimit())
+                    .toString();
+          }
+          listener.progress(step, total, lastCheckpoint);
+        }
+
+        // the end: held-out metrics, generations, the trained weights or adapter, result.json
+        Map<String, Double> metrics = new LinkedHashMap<>(last);
+        Map<String, Double> eval = evaluate.run();
+        listener.metrics(total, eval);
+        metrics.putAll(eval);
+        listener.samples(
+            SampleGenerations.TABLE,
+            total,
+            samples.generate(model, req.samplePrompts(), req.stage()));
+        ModelSource next;
+        if (lora != null) {
+          Path adapter = out.resolve("adapter");
+          lora.save(adapter, req.model().dir());
+          next = req.model().withAdapter(adapter);
+        } else {
+          Path saved = out.resolve("model");
+          CheckpointWriter.deleteRecursively(
+              saved); // an earlier attempt that died before result.json
+          CheckpointWriter.save(w, saved, args.saveDtype(), req.model().path());
+          next = ModelSource.of(saved);
+        }
+        Map<String, Object> summary = new LinkedHashMap<>(metrics);
+        summary.put("trainable_params", trainableCount);
+        summary.put("total_steps", total);
+        summary.put("resumed_from_step", resumedFrom);
+        summary.put("train_runtime", (System.nanoTime() - t0) / 1e9);
+        listener.summary(summary);
+        TrainResult result =
+            new TrainResult(req.stage(), out.toString(), next, total, resumedFrom, metrics);
+        StageFiles.write(out.resolve(TrainResult.FILE), result);
+        return result;
+      }
+    }
+  }
+
+  /** Fractional epochs done, from the data position (Trainer's {@code epoch}). */
+  private static double epoch(ShardBatches batches) {
+    ShardBatches.Position p = batches.position();
+    return p.epoch() + (double) p.index() / batches.samples();
+  }
+
+  @FunctionalInterface
+  private interface Stepper {
+    Map<String, Double> step();
+  }
+
+  @FunctionalInterface
+  private interface Evaluator {
+    Map<String, Double> run();
   }
 }

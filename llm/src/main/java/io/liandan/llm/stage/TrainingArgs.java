@@ -163,8 +163,11 @@ public record TrainingArgs(
     if (saveSteps < 0) p.add("save_steps: must be >= 0 (0 = only at the end), got " + saveSteps);
     if (saveTotalLimit < 0) p.add("save_total_limit: must be >= 0 (0 = keep all)");
     if (finetuningType.equals("lora")) {
-      for (String s : LoraConfig.of(loraR, loraAlpha, loraDropout, loraTargetModules).problems())
-        p.add("lora_" + s.replaceFirst("^lora_", ""));
+      for (String s : LoraConfig.of(loraR, loraAlpha, loraDropout, loraTargetModules).problems()) {
+        String name = s.substring(0, s.indexOf(' ')); // PEFT's name: r, lora_alpha, …
+        p.add(
+            (name.startsWith("lora_") ? name : "lora_" + name) + ":" + s.substring(name.length()));
+      }
     }
     if (!(beta > 0)) p.add("beta: must be > 0, got " + beta);
     if (maxLength < 2) p.add("max_length: must be >= 2, got " + maxLength);

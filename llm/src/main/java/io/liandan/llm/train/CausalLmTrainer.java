@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Scalars;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradClip;
 import io.liandan.llm.optim.LrSchedule;
@@ -68,7 +69,7 @@ public final class CausalLmTrainer {
         NDArray l =
             TokenLogps.of(model.forward(ids, mask, true), labels)
                 .sumLoss()
-                .div((float) Math.max(total, 1));
+                .div(Scalars.of(m, Math.max(total, 1)));
         gc.backward(l);
         loss += l.getFloat();
       }

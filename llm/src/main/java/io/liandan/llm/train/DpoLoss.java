@@ -1,6 +1,7 @@
 package io.liandan.llm.train;
 
 import ai.djl.ndarray.NDArray;
+import io.liandan.llm.model.Scalars;
 
 /**
  * TRL's sigmoid DPO loss: −log σ(β·((π_c − r_c) − (π_r − r_r))) per pair, with the rewards TRL
@@ -17,10 +18,12 @@ public record DpoLoss(NDArray losses, NDArray rewardsChosen, NDArray rewardsReje
       double beta) {
     NDArray chosen = policyChosen.sub(refChosen);
     NDArray rejected = policyRejected.sub(refRejected);
-    NDArray z = chosen.sub(rejected).mul((float) beta);
+    NDArray b = Scalars.of(chosen.getManager(), beta);
+    NDArray z = chosen.sub(rejected).mul(b);
     // −log σ(z) = max(−z, 0) + log(1 + e^{−|z|}), stable for large |z|
-    NDArray losses = z.neg().maximum(0f).add(z.abs().neg().exp().add(1f).log());
-    return new DpoLoss(losses, chosen.mul((float) beta), rejected.mul((float) beta));
+    NDArray losses =
+        z.neg().maximum(Scalars.of(z.getManager(), 0)).add(z.abs().neg().exp().add(1f).log());
+    return new DpoLoss(losses, chosen.mul(b), rejected.mul(b));
   }
 
   /** Mean loss over the batch. */

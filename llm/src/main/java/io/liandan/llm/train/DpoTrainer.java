@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Scalars;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradClip;
 import io.liandan.llm.optim.LrSchedule;
@@ -31,7 +32,20 @@ public final class DpoTrainer {
       double logpsChosen,
       double logpsRejected,
       double gradNorm,
-      double lr) {}
+      double lr) {
+    /** TRL's names ({@code prefix} "" in training, "eval/" on held-out pairs) for the tracker. */
+    public java.util.Map<String, Double> metrics(String prefix) {
+      java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+      m.put(prefix.isEmpty() ? "train/loss" : prefix + "loss", loss);
+      m.put(prefix + "rewards/chosen", rewardsChosen);
+      m.put(prefix + "rewards/rejected", rewardsRejected);
+      m.put(prefix + "rewards/accuracies", rewardsAccuracies);
+      m.put(prefix + "rewards/margins", rewardsMargins);
+      m.put(prefix + "logps/chosen", logpsChosen);
+      m.put(prefix + "logps/rejected", logpsRejected);
+      return m;
+    }
+  }
 
   /** Computes the reference model's logits for a batch; called without gradients. */
   @FunctionalInterface
@@ -85,16 +99,8 @@ public final class DpoTrainer {
               TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
                   .perSequence();
           DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
-          gc.backward(d.loss().div((float) micro.size()));
-          double[] v = {
-            d.loss().getFloat(),
-            d.rewardsChosen().mean().getFloat(),
-            d.rewardsRejected().mean().getFloat(),
-            d.accuracy().getFloat(),
-            d.margin().getFloat(),
-            pc.mean().getFloat(),
-            pr.mean().getFloat()
-          };
+          gc.backward(d.loss().div(Scalars.of(policy.manager(), micro.size())));
+          double[] v = values(d, pc, pr);
           for (int i = 0; i < v.length; i++) sums[i] += v[i] / micro.size();
         }
       }
@@ -102,6 +108,38 @@ public final class DpoTrainer {
     double norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
     optimizer.step(lr);
     return new StepResult(sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], norm, lr);
+  }
+
+  /**
+   * TRL's metrics on held-out pairs: no dropout, no gradients, no step. Means over the batch's
+   * pairs; grad norm and lr are NaN.
+   */
+  public StepResult evaluate(PreferenceBatch b) {
+    try (NDScope scope = new NDScope();
+        NoGrad ng = new NoGrad()) {
+      NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
+      NDArray refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
+      NDArray refR =
+          TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
+      NDArray pc =
+          TokenLogps.of(policy.forward(chosen[0], chosen[2], false), chosen[1]).perSequence();
+      NDArray pr =
+          TokenLogps.of(policy.forward(rejected[0], rejected[2], false), rejected[1]).perSequence();
+      double[] v = values(DpoLoss.sigmoid(pc, pr, refC, refR, beta), pc, pr);
+      return new StepResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Double.NaN, Double.NaN);
+    }
+  }
+
+  private static double[] values(DpoLoss d, NDArray pc, NDArray pr) {
+    return new double[] {
+      d.loss().getFloat(),
+      d.rewardsChosen().mean().getFloat(),
+      d.rewardsRejected().mean().getFloat(),
+      d.accuracy().getFloat(),
+      d.margin().getFloat(),
+      pc.mean().getFloat(),
+      pr.mean().getFloat()
+    };
   }
 
   /** ids, labels, mask (null when unpadded) on the policy's device. */

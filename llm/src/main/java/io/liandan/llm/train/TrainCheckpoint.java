@@ -25,8 +25,15 @@ import java.util.stream.Stream;
  * temporary name and renamed, keeping the last {@code saveTotalLimit}.
  */
 public final class TrainCheckpoint {
-  /** What state.json holds. */
-  public record State(long step, long epoch, long index) {}
+  /**
+   * What state.json holds; {@code carry} is the caller's running values that must survive a resume
+   * (e.g. sums over an unfinished logging window).
+   */
+  public record State(long step, long epoch, long index, Map<String, Double> carry) {
+    public State {
+      carry = carry == null ? Map.of() : Map.copyOf(carry);
+    }
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PREFIX = "checkpoint-";
@@ -39,6 +46,17 @@ public final class TrainCheckpoint {
       AdamW optimizer,
       ShardBatches.Position data,
       int saveTotalLimit) {
+    return save(dir, trainable, optimizer, data, Map.of(), saveTotalLimit);
+  }
+
+  /** As above, with {@code carry} stored in state.json (see {@link State}). */
+  public static Path save(
+      Path dir,
+      Map<String, NDArray> trainable,
+      AdamW optimizer,
+      ShardBatches.Position data,
+      Map<String, Double> carry,
+      int saveTotalLimit) {
     long step = optimizer.stepCount();
     Path target = dir.resolve(PREFIX + step), tmp = dir.resolve("." + PREFIX + step + ".tmp");
     try {
@@ -47,12 +65,12 @@ public final class TrainCheckpoint {
       write(trainable, tmp.resolve("trainable.safetensors"));
       write(optimizer.state(), tmp.resolve("optimizer.safetensors"));
       JSON.writeValue(
-          tmp.resolve("state.json").toFile(), new State(step, data.epoch(), data.index()));
+          tmp.resolve("state.json").toFile(), new State(step, data.epoch(), data.index(), carry));
       CheckpointWriter.deleteRecursively(target);
       Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       List<Path> all = list(dir);
-      for (int i = 0; i < all.size() - Math.max(1, saveTotalLimit); i++)
-        CheckpointWriter.deleteRecursively(all.get(i));
+      int keep = saveTotalLimit <= 0 ? all.size() : saveTotalLimit;
+      for (int i = 0; i < all.size() - keep; i++) CheckpointWriter.deleteRecursively(all.get(i));
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException(target + ": cannot save the checkpoint: " + e.getMessage(), e);
@@ -75,12 +93,18 @@ public final class TrainCheckpoint {
         t.expectShape(e.getKey(), e.getValue().getShape().getShape());
         e.getValue().set(t.readFloat32(e.getKey()));
       }
-      State s = JSON.readValue(checkpoint.resolve("state.json").toFile(), State.class);
+      State s = state(checkpoint);
       optimizer.restore(s.step(), o::readFloat32);
       return new ShardBatches.Position(s.epoch(), s.index());
+    }
+  }
+
+  /** The checkpoint's state.json. */
+  public static State state(Path checkpoint) {
+    try {
+      return JSON.readValue(checkpoint.resolve("state.json").toFile(), State.class);
     } catch (IOException e) {
-      throw new UncheckedIOException(
-          checkpoint + ": cannot read the checkpoint: " + e.getMessage(), e);
+      throw new UncheckedIOException(checkpoint + ": cannot read state.json: " + e.getMessage(), e);
     }
   }
 

@@ -1,0 +1,237 @@
+package io.liandan.llm.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.data.tokenizer.BpeTrainer;
+import io.liandan.llm.model.Qwen2Config;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The demo's world, generated from a seed: animals with a colour and a food, and small sums, said
+ * in English and in Chinese. From it come a pretraining corpus (facts as running text), an
+ * instruction set (questions and answers, alpaca format) and preference pairs whose chosen answer
+ * speaks the question's language while the rejected one answers correctly in the other language — a
+ * preference a mini model can learn, and one users want. Plus a mini Qwen2 config and a byte-level
+ * BPE tokenizer trained on all of it, so the model trains from scratch on a CPU in minutes.
+ */
+public final class DemoData {
+  /** A question and its answer; {@code zh} when both are Chinese. */
+  public record Qa(String question, String answer, String otherLanguageAnswer, boolean zh) {}
+
+  static final String[][] ANIMALS = {
+    {"cat", "猫"},
+    {"dog", "狗"},
+    {"bird", "鸟"},
+    {"fish", "鱼"},
+    {"horse", "马"},
+    {"rabbit", "兔子"},
+    {"tiger", "老虎"},
+    {"panda", "熊猫"},
+    {"duck", "鸭子"},
+    {"sheep", "羊"},
+    {"mouse", "老鼠"},
+    {"monkey", "猴子"}
+  };
+  static final String[][] COLOURS = {
+    {"black", "黑色"},
+    {"white", "白色"},
+    {"red", "红色"},
+    {"yellow", "黄色"},
+    {"green", "绿色"},
+    {"blue", "蓝色"},
+    {"brown", "棕色"},
+    {"grey", "灰色"}
+  };
+  static final String[][] FOODS = {
+    {"fish", "鱼"},
+    {"meat", "肉"},
+    {"rice", "米饭"},
+    {"grass", "草"},
+    {"apples", "苹果"},
+    {"bamboo", "竹子"},
+    {"carrots", "胡萝卜"},
+    {"bread", "面包"},
+    {"seeds", "种子"}
+  };
+
+  /** Fixed prompts whose generations the demo logs before and after each stage. */
+  public static final List<String> PROMPTS =
+      List.of("What colour is the cat?", "熊猫吃什么？", "What is 3 plus 4?", "5加6等于多少？");
+
+  private final long seed;
+  private final int[] colour, food;
+
+  public DemoData(long seed) {
+    this.seed = seed;
+    SplittableRandom rng = new SplittableRandom(seed);
+    colour = new int[ANIMALS.length];
+    food = new int[ANIMALS.length];
+    for (int a = 0; a < ANIMALS.length; a++) {
+      colour[a] = rng.nextInt(COLOURS.length);
+      food[a] = rng.nextInt(FOODS.length);
+    }
+  }
+
+  /** Pretraining documents: facts and sums in running text, each document in one language. */
+  public List<String> corpus(int documents) {
+    SplittableRandom rng = new SplittableRandom(seed + 1);
+    List<String> docs = new ArrayList<>(documents);
+    for (int d = 0; d < documents; d++) {
+      boolean zh = rng.nextBoolean();
+      StringBuilder sb = new StringBuilder();
+      int sentences = 4 + rng.nextInt(6);
+      for (int s = 0; s < sentences; s++) {
+        if (s > 0) sb.append(zh ? "" : " ");
+        sb.append(fact(rng, zh).answer());
+      }
+      docs.add(sb.toString());
+    }
+    return docs;
+  }
+
+  /** Questions and answers in both languages, for SFT. */
+  public List<Qa> instructions(int n) {
+    SplittableRandom rng = new SplittableRandom(seed + 2);
+    List<Qa> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) out.add(fact(rng, rng.nextBoolean()));
+    return out;
+  }
+
+  /** Preference pairs: chosen in the question's language, rejected in the other. */
+  public List<Qa> preferences(int n) {
+    SplittableRandom rng = new SplittableRandom(seed + 3);
+    List<Qa> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) out.add(fact(rng, rng.nextBoolean()));
+    return out;
+  }
+
+  private Qa fact(SplittableRandom rng, boolean zh) {
+    int kind = rng.nextInt(3), a = rng.nextInt(ANIMALS.length);
+    String[] an = ANIMALS[a], co = COLOURS[colour[a]], fo = FOODS[food[a]];
+    return switch (kind) {
+      case 0 ->
+          qa(
+              zh,
+              "What colour is the " + an[0] + "?",
+              "The " + an[0] + " is " + co[0] + ".",
+              an[1] + "是什么颜色的？",
+              an[1] + "是" + co[1] + "的。");
+      case 1 ->
+          qa(
+              zh,
+              "What does the " + an[0] + " eat?",
+              "The " + an[0] + " eats " + fo[0] + ".",
+              an[1] + "吃什么？",
+              an[1] + "吃" + fo[1] + "。");
+      default -> {
+        int x = rng.nextInt(10), y = rng.nextInt(10);
+        yield qa(
+            zh,
+            "What is " + x + " plus " + y + "?",
+            x + " plus " + y + " is " + (x + y) + ".",
+            x + "加" + y + "等于多少？",
+            x + "加" + y + "等于" + (x + y) + "。");
+      }
+    };
+  }
+
+  private static Qa qa(boolean zh, String qEn, String aEn, String qZh, String aZh) {
+    return zh ? new Qa(qZh, aZh, aEn, true) : new Qa(qEn, aEn, aZh, false);
+  }
+
+  /**
+   * The mini model: Qwen2's architecture scaled down (mini_qwen's path), vocabulary {@code vocab}.
+   */
+  public static Qwen2Config miniConfig(int vocab, int imEndId) {
+    return new Qwen2Config(
+        "qwen2",
+        vocab,
+        128,
+        352,
+        4,
+        4,
+        2,
+        512,
+        10000,
+        1e-6,
+        true,
+        0.02,
+        null,
+        List.of(imEndId),
+        "float32");
+  }
+
+  /**
+   * The most ids the tokenizer learns (bytes + merges) before its three special tokens; a small
+   * world runs out of pairs worth merging before that.
+   */
+  public static final int VOCAB = 1024;
+
+  /**
+   * Writes the demo into {@code dir}: {@code model/} (config.json of the mini model, tokenizer,
+   * generation config — no weights: it trains from scratch) and {@code data/corpus.jsonl} (text),
+   * {@code data/instructions.jsonl} (alpaca), {@code data/preferences.jsonl} (prompt, chosen,
+   * rejected). Every file is written whole or not at all.
+   */
+  public void write(Path dir, int documents, int instructions, int pairs) {
+    List<String> corpus = corpus(documents);
+    List<Qa> inst = instructions(instructions), prefs = preferences(pairs);
+    List<String> all = new ArrayList<>(corpus);
+    inst.forEach(q -> all.add(q.question() + "\n" + q.answer()));
+    prefs.forEach(q -> all.add(q.question() + "\n" + q.answer() + "\n" + q.otherLanguageAnswer()));
+    Path model = dir.resolve("model"), data = dir.resolve("data");
+    int vocab = BpeTrainer.train(all, VOCAB, model);
+    int imEnd = vocab - BpeTrainer.SPECIAL.size() + BpeTrainer.SPECIAL.indexOf("<|im_end|>");
+    ObjectMapper json = new ObjectMapper();
+    try {
+      write(model.resolve("config.json"), List.of(miniConfig(vocab, imEnd).toJson()));
+      write(
+          model.resolve("generation_config.json"),
+          List.of(json.writeValueAsString(Map.of("eos_token_id", List.of(imEnd)))));
+      List<String> rows = new ArrayList<>();
+      for (String d : corpus) rows.add(json.writeValueAsString(Map.of("text", d)));
+      write(data.resolve("corpus.jsonl"), rows);
+      rows.clear();
+      for (Qa q : inst)
+        rows.add(json.writeValueAsString(row("instruction", q.question(), "output", q.answer())));
+      write(data.resolve("instructions.jsonl"), rows);
+      rows.clear();
+      for (Qa q : prefs) {
+        Map<String, String> r = row("prompt", q.question(), "chosen", q.answer());
+        r.put("rejected", q.otherLanguageAnswer());
+        rows.add(json.writeValueAsString(r));
+      }
+      write(data.resolve("preferences.jsonl"), rows);
+    } catch (IOException e) {
+      throw new UncheckedIOException(dir + ": cannot write the demo data: " + e.getMessage(), e);
+    }
+  }
+
+  private static Map<String, String> row(String k1, String v1, String k2, String v2) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put(k1, v1);
+    m.put(k2, v2);
+    return m;
+  }
+
+  private static void write(Path file, List<String> lines) throws IOException {
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (BufferedWriter w = Files.newBufferedWriter(tmp)) {
+      for (String l : lines) {
+        w.write(l);
+        w.write('\n');
+      }
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+}

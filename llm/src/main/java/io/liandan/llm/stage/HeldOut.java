@@ -1,0 +1,80 @@
+package io.liandan.llm.stage;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.data.tokenize.TokenShards;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.ShardBatches;
+import io.liandan.llm.train.TokenLogps;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Metrics on a held-out split: token-level loss and perplexity (exp of the mean token loss, as
+ * run_clm reports it) for PT/SFT shards; TRL's DPO metrics, averaged over pairs, for DPO shards.
+ * Names carry the {@code eval/} prefix, as wandb shows Trainer's eval_ keys.
+ */
+final class HeldOut {
+  private HeldOut() {}
+
+  static Map<String, Double> causalLm(Qwen2Model model, TokenShards eval, int batchSize) {
+    ShardBatches batches = ShardBatches.inOrder(eval, batchSize, 0, false);
+    double sum = 0;
+    long count = 0;
+    NDManager m = model.manager();
+    for (long b = 0; b < batches.batchesPerEpoch(); b++) {
+      MicroBatch mb = batches.next();
+      try (NDScope scope = new NDScope();
+          NoGrad ng = new NoGrad()) {
+        Shape s = new Shape(mb.batch(), mb.seq());
+        NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
+        TokenLogps lp =
+            TokenLogps.of(
+                model.forward(m.create(mb.ids(), s), mask, false), m.create(mb.labels(), s));
+        sum += lp.sumLoss().getFloat();
+        count += lp.count();
+      }
+    }
+    double loss = sum / Math.max(count, 1);
+    Map<String, Double> out = new LinkedHashMap<>();
+    out.put("eval/loss", loss);
+    out.put("eval/perplexity", Math.exp(loss));
+    out.put("eval/tokens", (double) count);
+    return out;
+  }
+
+  static Map<String, Double> dpo(DpoTrainer trainer, TokenShards eval, int batchSize) {
+    ShardBatches batches = ShardBatches.inOrder(eval, batchSize, 0, true);
+    double[] sums = new double[7];
+    long pairs = 0;
+    for (long b = 0; b < batches.batchesPerEpoch(); b++) {
+      var batch = batches.nextPairs();
+      int n = batch.chosen().batch();
+      DpoTrainer.StepResult r = trainer.evaluate(batch);
+      double[] v = {
+        r.loss(),
+        r.rewardsChosen(),
+        r.rewardsRejected(),
+        r.rewardsAccuracies(),
+        r.rewardsMargins(),
+        r.logpsChosen(),
+        r.logpsRejected()
+      };
+      for (int i = 0; i < v.length; i++) sums[i] += v[i] * n;
+      pairs += n;
+    }
+    for (int i = 0; i < sums.length; i++) sums[i] /= Math.max(pairs, 1);
+    Map<String, Double> out = new LinkedHashMap<>();
+    new DpoTrainer.StepResult(
+            sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], Double.NaN, Double.NaN)
+        .metrics("eval/")
+        .forEach(out::put);
+    out.put("eval/pairs", (double) pairs);
+    return out;
+  }
+}

@@ -1,0 +1,43 @@
+package io.liandan.llm.stage;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Qwen2Config;
+import io.liandan.llm.model.Qwen2Weights;
+import java.nio.file.Path;
+
+/**
+ * Turns a {@link ModelSource} into weights on a device: load or initialise, then merge adapters.
+ */
+public final class ModelLoader {
+  private ModelLoader() {}
+
+  /** A manager on {@code device} ("cpu", "cuda", "cuda:N"). */
+  public static NDManager manager(String device) {
+    return NDManager.newBaseManager(Device.fromName(device.replace("cuda", "gpu")));
+  }
+
+  /**
+   * The source's weights: loaded from its checkpoint, or initialised from its config.json with
+   * {@code seed} (transformers' init), with each adapter merged in order.
+   */
+  public static Qwen2Weights load(ModelSource source, NDManager manager, long seed) {
+    Path dir = source.path();
+    Qwen2Weights w =
+        source.fromScratch()
+            ? Qwen2Weights.random(Qwen2Config.load(dir), seed, manager)
+            : Qwen2Weights.load(dir, manager);
+    try {
+      for (String a : source.adapters()) {
+        try (LoraAdapter lora = LoraAdapter.load(Path.of(a), w)) {
+          lora.mergeInto(w);
+        }
+      }
+      return w;
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.liandan.llm.demo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.liandan.llm.data.Message;
+import io.liandan.llm.data.template.ChatTemplate;
+import io.liandan.llm.data.tokenizer.TextTokenizer;
+import io.liandan.llm.model.Qwen2Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo's data and tokenizer: deterministic, bilingual, loadable by the real tokenizer. */
+class DemoDataTest {
+  @TempDir Path tmp;
+
+  @Test
+  void theSameSeedWritesTheSameFiles() throws Exception {
+    new DemoData(3).write(tmp.resolve("a"), 50, 40, 30);
+    new DemoData(3).write(tmp.resolve("b"), 50, 40, 30);
+    for (String f :
+        List.of(
+            "model/tokenizer.json",
+            "model/config.json",
+            "data/corpus.jsonl",
+            "data/instructions.jsonl",
+            "data/preferences.jsonl"))
+      assertArrayEquals(
+          Files.readAllBytes(tmp.resolve("a").resolve(f)),
+          Files.readAllBytes(tmp.resolve("b").resolve(f)),
+          f);
+    assertNotEquals(new DemoData(3).corpus(5), new DemoData(4).corpus(5));
+  }
+
+  @Test
+  void preferencesDifferOnlyInTheAnswersLanguage() {
+    for (DemoData.Qa q : new DemoData(1).preferences(50)) {
+      boolean questionZh = q.question().codePoints().anyMatch(c -> c >= 0x4e00);
+      assertEquals(questionZh, q.zh());
+      assertEquals(questionZh, q.answer().codePoints().anyMatch(c -> c >= 0x4e00));
+      assertEquals(!questionZh, q.otherLanguageAnswer().codePoints().anyMatch(c -> c >= 0x4e00));
+    }
+  }
+
+  @Test
+  void theTrainedTokenizerRoundTripsBothLanguagesAndKnowsChatMl() throws Exception {
+    new DemoData(1).write(tmp, 200, 100, 50);
+    Path model = tmp.resolve("model");
+    Qwen2Config c = Qwen2Config.load(model);
+    try (TextTokenizer tok = TextTokenizer.fromModelDir(model)) {
+      for (String s : List.of("The panda eats bamboo.", "熊猫吃竹子。", "7加8等于15。 Hello, world!")) {
+        long[] ids = tok.encode(s);
+        assertEquals(s, tok.decode(ids, true));
+        for (long id : ids) assertTrue(id < c.vocabSize(), "id " + id + " inside the vocabulary");
+      }
+      String fact = new DemoData(1).instructions(1).get(0).answer();
+      assertTrue(
+          tok.encode(fact).length <= fact.length() / 2,
+          "merges learned: " + fact + " is " + tok.encode(fact).length + " tokens");
+      String chat =
+          ChatTemplate.fromModelDir(model)
+              .render(List.of(new Message("user", "猫吃什么？", null)), true);
+      long[] ids = tok.encode(chat);
+      assertEquals(tok.tokenId("<|im_start|>").getAsLong(), ids[0], "<|im_start|> is one token");
+      assertEquals(c.vocabSize() - 2, ids[0], "special ids follow the learned vocabulary");
+      assertEquals(
+          List.of(c.vocabSize() - 1),
+          c.eosTokenIds(),
+          "the model stops at <|im_end|>, ChatML's end of turn");
+    }
+  }
+}

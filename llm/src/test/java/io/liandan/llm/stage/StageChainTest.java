@@ -1,0 +1,227 @@
+package io.liandan.llm.stage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.Fixtures;
+import io.liandan.llm.data.tokenize.TokenizeSpec;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Config;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pipeline's training stages in order on the demo world: PT from a config (full), SFT with LoRA
+ * on top, DPO with a fresh adapter whose reference is the SFT-merged model, eval and merge.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StageChainTest {
+  @TempDir static Path tmp;
+  StageFixture fx;
+  TrainResult pt, sft, dpo;
+  Path sftData, dpoData;
+
+  @BeforeAll
+  void setUp() {
+    fx = new StageFixture(tmp);
+  }
+
+  @Test
+  @Order(1)
+  void pretrainingFromAConfigLowersHeldOutLoss() {
+    Path data = fx.tokenized("pt", TokenizeSpec.pt(64, 0.1, 1));
+    RecordingListener rec = new RecordingListener();
+    pt =
+        new TrainStage()
+            .run(
+                request(
+                    "pt",
+                    ModelSource.of(fx.model),
+                    data,
+                    "{'finetuning_type':'full','learning_rate':3e-3,'max_steps':30,"
+                        + "'per_device_train_batch_size':8,'logging_steps':5,'eval_steps':15,"
+                        + "'warmup_ratio':0.1,'lr_scheduler_type':'cosine'}",
+                    "pt"),
+                rec);
+    TreeMap<Long, Double> eval = rec.series("eval/loss");
+    assertEquals(List.of(15L, 30L), List.copyOf(eval.keySet()), "eval at eval_steps and the end");
+    double start = Math.log(Qwen2Config.load(fx.model).vocabSize()); // a random model's ≈ ln V
+    assertTrue(eval.lastEntry().getValue() < 0.7 * start, "eval loss " + eval + " vs " + start);
+    TreeMap<Long, Double> loss = rec.series("train/loss");
+    assertEquals(List.of(5L, 10L, 15L, 20L, 25L, 30L), List.copyOf(loss.keySet()));
+    assertTrue(loss.lastEntry().getValue() < loss.firstEntry().getValue());
+    Map<String, Double> last = rec.lines.get(30L);
+    for (String k :
+        List.of(
+            "train/learning_rate",
+            "train/grad_norm",
+            "train/epoch",
+            "train/tokens_per_second",
+            "system/rss_mb",
+            "eval/perplexity")) assertTrue(last.containsKey(k), k + " logged");
+    assertTrue(Files.exists(Path.of(pt.out(), "model", "model.safetensors")));
+    assertTrue(Files.exists(Path.of(pt.out(), "model", "tokenizer.json")), "tokenizer copied");
+    assertEquals(Path.of(pt.out(), "model").toString(), pt.next().dir());
+  }
+
+  @Test
+  @Order(2)
+  void sftWithLoraLearnsAndLogsGenerationsBeforeAndAfter() {
+    sftData = fx.tokenized("sft", TokenizeSpec.sft(96, false, 0.1, 1));
+    RecordingListener rec = new RecordingListener();
+    TrainRequest req =
+        request(
+            "sft",
+            pt.next(),
+            sftData,
+            "{'learning_rate':1e-2,'max_steps':32,'per_device_train_batch_size':8,"
+                + "'logging_steps':4,'lora_r':8,'lora_alpha':16,'max_new_tokens':12}",
+            "sft");
+    req =
+        new TrainRequest(
+            "sft",
+            req.model(),
+            req.tokenized(),
+            req.args(),
+            List.of("What is 3 plus 4?"),
+            true,
+            req.out(),
+            "cpu");
+    sft = new TrainStage().run(req, rec);
+    TreeMap<Long, Double> loss = rec.series("train/loss");
+    assertTrue(
+        loss.lastEntry().getValue() < 0.9 * loss.firstEntry().getValue(), "loss falls: " + loss);
+    assertEquals(
+        List.of("base", "base", "sft", "sft"),
+        rec.samples.stream().map(r -> r.get("stage")).toList(),
+        "greedy + sampled, before and after");
+    assertEquals(List.of(Path.of(sft.out(), "adapter").toString()), sft.next().adapters());
+    assertEquals(pt.next().dir(), sft.next().dir());
+    assertTrue(Files.exists(Path.of(sft.out(), "adapter", "adapter_model.safetensors")));
+    assertEquals(32L, ((Number) rec.summary.get("total_steps")).longValue());
+
+    // a finished stage run again returns its result without training
+    RecordingListener again = new RecordingListener();
+    assertEquals(sft, new TrainStage().run(req, again));
+    assertTrue(again.lines.isEmpty());
+  }
+
+  @Test
+  @Order(3)
+  void dpoReferenceIsTheSftModelAndRewardAccuracyRises() {
+    dpoData = fx.tokenized("dpo", TokenizeSpec.dpo(96, 48, 0.2, 1));
+    RecordingListener rec = new RecordingListener();
+    dpo =
+        new TrainStage()
+            .run(
+                request(
+                    "dpo",
+                    sft.next(),
+                    dpoData,
+                    "{'learning_rate':5e-3,'max_steps':30,'per_device_train_batch_size':8,"
+                        + "'logging_steps':1,'beta':0.1}",
+                    "dpo"),
+                rec);
+    // step 1: a fresh adapter (B = 0) leaves the policy equal to its reference — the SFT-merged
+    // model — so the loss is exactly log 2 and the margins 0. A reference of the untouched base
+    // (LLaMA-Factory #8974) would not give this.
+    Map<String, Double> first = rec.lines.get(1L);
+    assertEquals(Math.log(2), first.get("train/loss"), 1e-5);
+    assertEquals(0.0, first.get("rewards/margins"), 1e-6);
+    for (String k :
+        List.of("rewards/chosen", "rewards/rejected", "rewards/accuracies", "logps/chosen"))
+      assertTrue(first.containsKey(k), k);
+    Map<String, Double> end = rec.lines.get(30L);
+    assertTrue(end.get("eval/rewards/accuracies") >= 0.8, "held-out accuracy " + end);
+    assertTrue(end.get("eval/rewards/margins") > 0, "held-out margin " + end);
+    assertEquals(2, dpo.next().adapters().size(), "SFT adapter, then the DPO adapter");
+  }
+
+  @Test
+  @Order(4)
+  void evalStageScoresEveryDataset() {
+    RecordingListener rec = new RecordingListener();
+    EvalResult r =
+        new EvalStage()
+            .run(
+                new EvalRequest(
+                    dpo.next(),
+                    sft.next(),
+                    List.of(sftData.toString(), dpoData.toString()),
+                    List.of("熊猫吃什么？"),
+                    "final",
+                    StageFixture.args("{'max_new_tokens':8}"),
+                    tmp.resolve("eval").toString(),
+                    "cpu"),
+                rec);
+    assertTrue(r.metrics().containsKey("eval/sft/loss"));
+    assertTrue(r.metrics().get("eval/dpo/rewards/accuracies") >= 0.8, r.metrics().toString());
+    assertEquals(2, r.samples().size());
+    assertEquals("final", r.samples().get(0).get("stage"));
+    assertTrue(Files.exists(tmp.resolve("eval").resolve(EvalResult.FILE)));
+  }
+
+  @Test
+  @Order(5)
+  void mergedCheckpointGivesTheLogitsOfBasePlusAdapters() {
+    MergeResult r =
+        new MergeStage()
+            .run(new MergeRequest(dpo.next(), tmp.resolve("merge").toString(), "float32", "cpu"));
+    Path merged = Path.of(r.merged());
+    assertTrue(Files.exists(merged.resolve("generation_config.json")));
+    assertTrue(Files.exists(merged.resolve("tokenizer_config.json")));
+    assertEquals(2, r.adapters().size());
+    long[] ids = {5, 77, 300, 400, 12, 240, 3};
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights base = Qwen2Weights.load(Path.of(pt.next().dir()), m);
+        Qwen2Weights mw = Qwen2Weights.load(merged, m);
+        NoGrad ng = new NoGrad()) {
+      // base + adapters applied as hooks, one merged at a time as the stages trained them
+      try (LoraAdapter a = LoraAdapter.load(Path.of(sft.next().adapters().get(0)), base)) {
+        a.mergeInto(base);
+      }
+      Qwen2Model hooked = new Qwen2Model(base);
+      LoraAdapter b = LoraAdapter.load(Path.of(r.adapters().get(1)), base);
+      hooked.setHook(b);
+      NDArray in = m.create(ids, new Shape(1, ids.length));
+      NDArray want = hooked.forward(in, null, false);
+      NDArray got = new Qwen2Model(mw).forward(in, null, false);
+      Fixtures.assertMaxAbs(want, got, 1e-4, "merged vs base + adapters");
+      b.close();
+    }
+    assertNotEquals(pt.next().dir(), r.merged());
+    assertFalse(r.merged().isEmpty());
+  }
+
+  private TrainRequest request(
+      String stage, ModelSource model, Path data, String args, String name) {
+    return new TrainRequest(
+        stage,
+        model,
+        data.toString(),
+        StageFixture.args(args),
+        List.of(),
+        false,
+        tmp.resolve("out-" + name).toString(),
+        "cpu");
+  }
+}

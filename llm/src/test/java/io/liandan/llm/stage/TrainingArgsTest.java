@@ -1,0 +1,127 @@
+package io.liandan.llm.stage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.data.io.Json;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Hyperparameters: TrainingArguments' names, every problem reported at once with its path. */
+class TrainingArgsTest {
+  @Test
+  void everyBadValueIsNamedWithItsPath() throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs a =
+        TrainingArgs.parse(
+            Json.MAPPER.readTree(
+                "{\"learning_rate\": -1, \"lr_sheduler_type\": \"cosine\","
+                    + " \"per_device_train_batch_size\": 0, \"lora_r\": \"8\","
+                    + " \"warmup_ratio\": 1.5, \"max_steps\": 2.5}"),
+            "stages[1].args",
+            problems);
+    assertNull(a);
+    assertEquals(
+        List.of(
+            "stages[1].args.lr_sheduler_type: unknown hyperparameter (did you mean lr_scheduler_type?)",
+            "stages[1].args.lora_r: must be an integer, got \"8\"",
+            "stages[1].args.max_steps: must be an integer, got 2.5"),
+        problems,
+        "shape problems come first; values are checked once the shape is right");
+
+    problems.clear();
+    TrainingArgs.parse(
+        Json.MAPPER.readTree(
+            "{\"learning_rate\": -1, \"per_device_train_batch_size\": 0, \"warmup_ratio\": 1.5,"
+                + " \"lr_scheduler_type\": \"cosin\", \"lora_dropout\": 1, \"beta\": 0}"),
+        "args",
+        problems);
+    assertEquals(
+        List.of(
+            "args.learning_rate: must be in (0, 1), got -1.0",
+            "args.per_device_train_batch_size: must be >= 1, got 0",
+            "args.warmup_ratio: must be in [0, 1], got 1.5",
+            "args.lr_scheduler_type: 'cosin' is not one of [linear, cosine, constant, constant_with_warmup]",
+            "args.lora_dropout: must be in [0, 1), got 1.0",
+            "args.beta: must be > 0, got 0.0"),
+        problems);
+  }
+
+  @Test
+  void defaultsAndOverridesRoundTripThroughJsonAsTemporalSendsThem() throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs a =
+        TrainingArgs.parse(
+            Json.MAPPER.readTree(
+                "{\"finetuning_type\": \"full\", \"learning_rate\": 2e-5, \"num_train_epochs\": 1,"
+                    + " \"lora_target_modules\": \"q_proj\"}"),
+            "args",
+            problems);
+    assertTrue(problems.isEmpty(), problems.toString());
+    assertEquals("full", a.finetuningType());
+    assertEquals(2e-5, a.learningRate());
+    assertEquals(List.of("q_proj"), a.loraTargetModules(), "a single module name becomes a list");
+    assertEquals(8, a.perDeviceTrainBatchSize(), "defaults fill the rest");
+    ObjectMapper plain = new ObjectMapper();
+    assertEquals(a, plain.readValue(plain.writeValueAsString(a), TrainingArgs.class));
+    assertEquals(a, TrainingArgs.parse(a.toJson(), "args", problems));
+  }
+
+  @Test
+  void aStageRefusesBadArgumentsBeforeLoadingAnything() {
+    TrainingArgs bad = StageFixture.args("{'learning_rate':0.5}");
+    TrainingArgs worse =
+        new TrainingArgs(
+            "qlora",
+            bad.learningRate(),
+            bad.numTrainEpochs(),
+            bad.maxSteps(),
+            8,
+            8,
+            1,
+            0,
+            0,
+            "linear",
+            0,
+            0.9,
+            0.999,
+            1e-8,
+            1,
+            10,
+            0,
+            0,
+            0,
+            42,
+            8,
+            16,
+            0,
+            List.of("q_proj"),
+            false,
+            0.1,
+            64,
+            32,
+            8,
+            "float32");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new TrainStage()
+                    .run(
+                        new TrainRequest(
+                            "sft",
+                            ModelSource.of(java.nio.file.Path.of("/nowhere")),
+                            "/nowhere",
+                            worse,
+                            List.of(),
+                            false,
+                            "/nowhere/out",
+                            "cpu"),
+                        StageListener.NONE));
+    assertTrue(e.getMessage().contains("finetuning_type: 'qlora' is not one of"), e.getMessage());
+  }
+}
