@@ -26,6 +26,7 @@ final class ProgressReporter implements StageListener {
   private final int attempt;
   private long firstStep = -1, startNanos, lastSignal;
   private String lastCheckpoint;
+  private volatile Beat last;
   private Map<String, Double> metrics = Map.of();
 
   ProgressReporter(
@@ -54,7 +55,8 @@ final class ProgressReporter implements StageListener {
     // a resumed attempt re-logs only the steps after its checkpoint: the ones before must be on
     // the tracker before the checkpoint is announced, or a killed worker could lose them
     if (newCheckpoint) run.flush();
-    if (ctx != null) ctx.heartbeat(new Beat(step, total, checkpoint));
+    last = new Beat(step, total, checkpoint);
+    if (ctx != null) ctx.heartbeat(last);
     if (signal != null && (newCheckpoint || step >= total || now - lastSignal >= intervalNanos)) {
       lastSignal = now;
       double perStep = step > firstStep ? (now - startNanos) / 1e9 / (step - firstStep) : 0;
@@ -69,6 +71,11 @@ final class ProgressReporter implements StageListener {
               Math.max(0, firstStep - 1),
               attempt));
     }
+  }
+
+  /** The latest heartbeat details, for the background heartbeat between steps. */
+  Beat last() {
+    return last;
   }
 
   @Override

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +61,10 @@ public final class StageRunner {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     Path dir = store.dir(r.kind(), r.key());
     StageResult done = store.cached(dir);
-    if (done != null) return renamed(done.asCached(), r.name());
+    if (done != null) {
+      log.info("{}: cached in {}", r.runKey(), dir);
+      return renamed(done.asCached(), r.name());
+    }
     try (AutoCloseable lock = store.lock(dir, () -> ctx.heartbeat(null))) {
       done = store.cached(dir); // another worker may have finished it while we waited
       if (done != null) return renamed(done.asCached(), r.name());
@@ -77,6 +81,8 @@ public final class StageRunner {
               config,
               r.pipelineId(),
               activityId);
+      long t0 = System.nanoTime();
+      log.info("{}: attempt {} in {}", r.runKey(), ctx.getInfo().getAttempt(), dir);
       try {
         StageResult res = work.run(dir, run, ctx);
         res =
@@ -93,6 +99,7 @@ public final class StageRunner {
                 res.metrics());
         store.commit(dir, res);
         run.finish();
+        log.info("{}: done in {} ms", r.runKey(), (System.nanoTime() - t0) / 1_000_000);
         return res;
       } catch (ActivityCompletionException e) {
         run.fail("cancelled (" + e.getClass().getSimpleName() + "); checkpoints kept in " + dir);
@@ -125,8 +132,17 @@ public final class StageRunner {
   }
 
   /** Runs {@code body} while a background thread heartbeats (for stages without progress hooks). */
+  public static <T> T heartbeating(ActivityExecutionContext ctx, Supplier<T> body) {
+    return heartbeating(ctx, () -> null, body);
+  }
+
+  /**
+   * Runs {@code body} while a background thread heartbeats {@code details} (the latest progress) a
+   * few times per heartbeat timeout: a stage's quiet phases — loading, evaluating, saving — must
+   * not look like a dead worker, while a killed worker stops heartbeating at once.
+   */
   public static <T> T heartbeating(
-      ActivityExecutionContext ctx, java.util.function.Supplier<T> body) {
+      ActivityExecutionContext ctx, Supplier<Object> details, Supplier<T> body) {
     Duration timeout = ctx.getInfo().getHeartbeatTimeout();
     long every =
         Math.max(200, (timeout.isZero() ? Duration.ofSeconds(30) : timeout).toMillis() / 4);
@@ -140,7 +156,7 @@ public final class StageRunner {
     beat.scheduleAtFixedRate(
         () -> {
           try {
-            ctx.heartbeat(null);
+            ctx.heartbeat(details.get());
           } catch (RuntimeException e) {
             log.debug("heartbeat: {}", e.toString());
           }

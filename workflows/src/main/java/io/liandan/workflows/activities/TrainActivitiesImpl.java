@@ -92,6 +92,7 @@ public final class TrainActivitiesImpl implements TrainActivities {
           EvalResult e =
               StageRunner.heartbeating(
                   ctx,
+                  listener::last,
                   () ->
                       new EvalStage()
                           .run(

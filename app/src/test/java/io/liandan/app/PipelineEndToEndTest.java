@@ -1,0 +1,274 @@
+package io.liandan.app;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.liandan.tracker.TrackerConfig;
+import io.liandan.tracker.TrackerServer;
+import io.liandan.workflows.PipelineResult;
+import io.liandan.workflows.PipelineStatus;
+import io.liandan.workflows.StageResult;
+import io.liandan.workflows.StageStatus;
+import io.liandan.workflows.activities.ArtifactStore;
+import io.liandan.workflows.runtime.EmbeddedTemporal;
+import io.liandan.workflows.runtime.Pipelines;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded stack end to end: tracker (embedded PostgreSQL), Temporal (embedded, loopback) and
+ * workers as separate JVMs ({@code liandan worker}), running a short demo pipeline — once
+ * uninterrupted, once with its worker killed by SIGKILL in the middle of SFT.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineEndToEndTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The workers' logs, kept for a look after the test. */
+  static final Path LOGS = Path.of("target", "e2e-logs");
+
+  static final DemoPipeline.Size SHORT = new DemoPipeline.Size(12, 24, 6, 4);
+
+  @TempDir static Path dir;
+  TrackerServer tracker;
+  EmbeddedTemporal temporal;
+  String token;
+  JsonNode spec;
+  PipelineResult uninterrupted;
+  final List<Process> workers = new ArrayList<>();
+
+  @BeforeAll
+  void startStack() throws Exception {
+    tracker =
+        TrackerServer.start(
+            TrackerConfig.defaults().withDataDir(dir.resolve("postgres")).withPort(0));
+    token = tracker.tokens().create("e2e").token();
+    temporal = EmbeddedTemporal.start(0);
+    Path specFile = DemoPipeline.write(dir.resolve("demo"), SHORT);
+    ObjectNode s = (ObjectNode) RunCommand.load(specFile);
+    s.put("heartbeat_timeout_seconds", 6); // a killed worker's stage is retried within seconds
+    s.put("progress_interval_seconds", 0);
+    spec = s;
+  }
+
+  @AfterAll
+  void stopStack() {
+    workers.forEach(Process::destroyForcibly);
+    if (temporal != null) temporal.close();
+    if (tracker != null) tracker.close();
+  }
+
+  /** {@code liandan worker} in its own JVM, on its own queue and home. */
+  Process worker(String queue, Path home, String log) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx2g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Liandan.class.getName(),
+            "worker",
+            "--temporal",
+            temporal.target(),
+            "--queue",
+            queue,
+            "--home",
+            home.toString(),
+            "--tracker-url",
+            tracker.url(),
+            "--tracker-token",
+            token);
+    Files.createDirectories(LOGS);
+    pb.redirectErrorStream(true).redirectOutput(LOGS.resolve(log).toFile());
+    Process p = pb.start();
+    workers.add(p);
+    return p;
+  }
+
+  Pipelines pipelines(Path home) {
+    return new Pipelines(Pipelines.connect(temporal.target(), "default"), new ArtifactStore(home));
+  }
+
+  @Test
+  @Order(1)
+  void theShortDemoRunsToCompletionThroughTemporal() throws Exception {
+    Path home = dir.resolve("home-a");
+    Process w = worker("e2e-a", home, "worker-a.log");
+    Pipelines p = pipelines(home);
+    p.start("e2e-a", spec, "e2e-a");
+    uninterrupted = result(p, "e2e-a", "worker-a.log");
+    PipelineStatus s = p.status("e2e-a"); // a query on a closed workflow needs a worker
+    w.destroy();
+
+    assertEquals("completed", s.state());
+    assertEquals(
+        List.of(
+            "download",
+            "format-pt",
+            "tokenize-pt",
+            "pt",
+            "format-sft",
+            "tokenize-sft",
+            "sft",
+            "format-dpo",
+            "tokenize-dpo",
+            "dpo",
+            "eval",
+            "merge"),
+        s.stages().stream().map(StageStatus::name).toList());
+    assertTrue(s.stages().stream().allMatch(x -> x.state().equals("done")), s.toString());
+    assertEquals(SHORT.sftSteps(), uninterrupted.stage("sft").steps());
+    assertEquals(0, uninterrupted.stage("sft").resumedFromStep());
+    assertTrue(Files.exists(Path.of(uninterrupted.stage("merge").out(), "config.json")));
+    assertEquals(spec, p.storedSpec("e2e-a"), "stored for liandan resume");
+    // one tracker run per stage, grouped by the pipeline, each stage's run id reported
+    for (StageStatus st : s.stages())
+      if (!st.name().equals("download")) {
+        JsonNode run = get("/api/v1/runs/" + st.trackerRunId());
+        assertEquals("e2e-a", run.path("group").asText(), st.name());
+        assertEquals("e2e-a/" + st.name(), run.path("key").asText());
+        assertEquals("finished", run.path("state").asText(), st.name());
+      }
+  }
+
+  @Test
+  @Order(2)
+  void aWorkerKilledInTheMiddleOfSftIsReplacedAndSftResumesFromItsCheckpoint() throws Exception {
+    assertNotNull(uninterrupted, "needs the uninterrupted run");
+    Path home = dir.resolve("home-b");
+    Process first = worker("e2e-b", home, "worker-b1.log");
+    Pipelines p = pipelines(home);
+    p.start("e2e-b", spec, "e2e-b");
+    StageStatus sft = null;
+    for (long deadline = System.nanoTime() + 240_000_000_000L; System.nanoTime() < deadline; ) {
+      sft = p.status("e2e-b").stages().get(6);
+      if (sft.state().equals("running") && sft.lastCheckpoint() != null) break;
+      assertTrue(first.isAlive(), "worker died: " + tail("worker-b1.log"));
+      Thread.sleep(100);
+    }
+    assertEquals("running", sft.state(), "SFT never checkpointed: " + sft);
+    assertTrue(sft.step() < sft.total(), "SFT ended before the kill: " + sft);
+    first.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
+    first.waitFor();
+    worker("e2e-b", home, "worker-b2.log");
+    PipelineResult r = result(p, "e2e-b", "worker-b2.log");
+
+    StageResult resumed = r.stage("sft");
+    assertTrue(resumed.resumedFromStep() > 0, "SFT restarted from step 0: " + resumed);
+    assertTrue(resumed.resumedFromStep() < SHORT.sftSteps());
+    assertEquals(SHORT.sftSteps(), resumed.steps());
+    // the same adapter, bit for bit, as the uninterrupted run's
+    Path a = Path.of(uninterrupted.stage("sft").next().adapters().get(0));
+    Path b = Path.of(resumed.next().adapters().get(0));
+    assertTrue(Files.exists(b.resolve("adapter_model.safetensors")));
+    assertArrayEquals(
+        Files.readAllBytes(a.resolve("adapter_model.safetensors")),
+        Files.readAllBytes(b.resolve("adapter_model.safetensors")));
+    // and the same final model after DPO and merge
+    assertArrayEquals(
+        Files.readAllBytes(Path.of(uninterrupted.stage("merge").out(), "model.safetensors")),
+        Files.readAllBytes(Path.of(r.stage("merge").out(), "model.safetensors")));
+    // the tracker's SFT curve: every step exactly once, the same values as without the kill
+    JsonNode killed =
+        get("/api/v1/runs/" + resumed.trackerRunId() + "/metrics?key=train/loss&maxPoints=100000");
+    JsonNode clean =
+        get(
+            "/api/v1/runs/"
+                + uninterrupted.stage("sft").trackerRunId()
+                + "/metrics?key=train/loss&maxPoints=100000");
+    assertEquals(SHORT.sftSteps(), killed.path("total").asLong(), killed.toString());
+    List<Long> steps = new ArrayList<>();
+    killed.path("points").forEach(pt -> steps.add(pt.get(0).asLong()));
+    assertEquals(Stream.iterate(1L, i -> i + 1).limit(SHORT.sftSteps()).toList(), steps);
+    assertEquals(clean.path("points"), killed.path("points"));
+    assertEquals("finished", get("/api/v1/runs/" + resumed.trackerRunId()).path("state").asText());
+  }
+
+  @Test
+  @Order(3)
+  void aBadSpecIsRejectedBeforeAnyStageRunsWithEveryProblemListed() throws Exception {
+    ObjectNode bad = spec.deepCopy();
+    bad.put("learning_rate", 0.1);
+    ((ObjectNode) bad.get("stages").get(1).get("args")).put("lora_r", -1);
+    ((ObjectNode) bad.get("datasets").get("corpus"))
+        .put("source", dir.resolve("gone.jsonl").toString());
+    Path file = dir.resolve("bad.json");
+    Files.writeString(file, bad.toString());
+    ModelCommandsTest.Run cli =
+        ModelCommandsTest.run(
+            "run",
+            file.toString(),
+            "--temporal",
+            temporal.target(),
+            "--home",
+            dir.resolve("home-c").toString());
+    assertEquals(2, cli.code());
+    assertTrue(cli.err().contains("learning_rate: unknown key"), cli.err());
+    assertTrue(cli.err().contains("stages[1].args.lora_r"), cli.err());
+    assertFalse(Files.exists(dir.resolve("home-c/pipelines")), "nothing started");
+
+    // the same spec through Temporal directly (as `temporal workflow start` sends it)
+    Path home = dir.resolve("home-d");
+    Process w = worker("e2e-d", home, "worker-d.log");
+    Pipelines p = pipelines(home);
+    p.start("e2e-d", bad, "e2e-d");
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> p.result("e2e-d"));
+    ApplicationFailure f = assertInstanceOf(ApplicationFailure.class, e.getCause());
+    assertEquals("BadSpec", f.getType());
+    assertTrue(f.getOriginalMessage().contains("learning_rate: unknown key"));
+    assertFalse(Files.exists(home.resolve("artifacts")), "no stage ran");
+    w.destroy();
+  }
+
+  PipelineResult result(Pipelines p, String id, String log) throws IOException {
+    try {
+      return p.result(id);
+    } catch (RuntimeException e) {
+      throw new AssertionError(id + " failed: " + e + "\nworker log:\n" + tail(log), e);
+    }
+  }
+
+  String tail(String log) throws IOException {
+    List<String> lines = Files.readAllLines(LOGS.resolve(log));
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  JsonNode get(String path) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(tracker.url() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), path + ": " + r.body());
+    return JSON.readTree(r.body());
+  }
+}
