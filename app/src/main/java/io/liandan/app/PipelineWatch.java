@@ -3,7 +3,7 @@ package io.liandan.app;
 import io.liandan.workflows.PipelineStatus;
 import io.liandan.workflows.StageStatus;
 import io.liandan.workflows.runtime.Pipelines;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,10 +13,10 @@ import java.util.Map;
  */
 final class PipelineWatch {
   private final Pipelines pipelines;
-  private final PrintStream out;
+  private final PrintWriter out;
   private final Map<String, String> shown = new HashMap<>();
 
-  PipelineWatch(Pipelines pipelines, PrintStream out) {
+  PipelineWatch(Pipelines pipelines, PrintWriter out) {
     this.pipelines = pipelines;
     this.out = out;
   }

@@ -7,8 +7,10 @@ import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code liandan resume ID}: starts the pipeline's stored spec again under the same id. Finished
@@ -20,6 +22,12 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Re-run a pipeline's stored spec; cached stages are skipped, training resumes.")
 final class ResumeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
   @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
   String id;
 
@@ -41,11 +49,12 @@ final class ResumeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           id + ": no stored spec under " + home.home().resolve("pipelines"));
     if (running(pipelines)) {
-      System.out.println("pipeline " + id + " is running; nothing to resume");
+      out().println("pipeline " + id + " is running; nothing to resume");
       return 0;
     }
     pipelines.start(id, spec, queue);
-    return RunCommand.started(pipelines, id, PipelineSpec.parse(spec).project(), watch, null);
+    return RunCommand.started(
+        pipelines, id, PipelineSpec.parse(spec).project(), watch, null, out());
   }
 
   private boolean running(Pipelines pipelines) {

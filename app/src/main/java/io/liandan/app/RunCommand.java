@@ -15,8 +15,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code liandan run SPEC}: validates the spec, stores it, starts the pipeline workflow. */
 @Command(
@@ -24,6 +26,12 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Start a pipeline from a spec (validated first; exit 2 listing every problem).")
 final class RunCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
   static final ObjectMapper JSON = new ObjectMapper();
 
   @Parameters(paramLabel = "SPEC", description = "the pipeline spec (JSON)")
@@ -61,7 +69,7 @@ final class RunCommand implements Callable<Integer> {
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Pipelines pipelines = temporal.pipelines(home.home());
     pipelines.start(pipelineId, spec, queue);
-    return started(pipelines, pipelineId, parsed.project(), watch, ui);
+    return started(pipelines, pipelineId, parsed.project(), watch, ui, out());
   }
 
   /** The spec's JSON with relative paths made absolute against its folder. */
@@ -76,17 +84,23 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  static int started(Pipelines pipelines, String id, String project, boolean watch, String ui)
+  static int started(
+      Pipelines pipelines,
+      String id,
+      String project,
+      boolean watch,
+      String ui,
+      java.io.PrintWriter out)
       throws InterruptedException {
     String link =
         ui != null ? ui : System.getenv().getOrDefault("LIANDAN_UI", "http://127.0.0.1:7878");
-    System.out.println("pipeline " + id + " started");
-    System.out.println("  tracker: " + link + " (project " + project + ", group " + id + ")");
-    System.out.println("  status:  liandan status " + id + "   cancel: liandan cancel " + id);
+    out.println("pipeline " + id + " started");
+    out.println("  tracker: " + link + " (project " + project + ", group " + id + ")");
+    out.println("  status:  liandan status " + id + "   cancel: liandan cancel " + id);
     if (!watch) return 0;
-    PipelineStatus s = new PipelineWatch(pipelines, System.out).follow(id);
-    System.out.println("pipeline " + id + " " + s.state());
-    if (s.error() != null) System.out.println(s.error());
+    PipelineStatus s = new PipelineWatch(pipelines, out).follow(id);
+    out.println("pipeline " + id + " " + s.state());
+    if (s.error() != null) out.println(s.error());
     return s.state().equals("completed")
         ? 0
         : s.error() != null && s.error().startsWith("bad pipeline spec") ? 2 : 1;

@@ -5,7 +5,9 @@ import io.liandan.workflows.StageStatus;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code liandan status ID}: the pipeline's stages, as its workflow's status query reports them.
@@ -15,6 +17,12 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Show a pipeline's stages: state, step/total, loss, ETA, tracker runs.")
 final class StatusCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
   @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
   String id;
 
@@ -35,20 +43,21 @@ final class StatusCommand implements Callable<Integer> {
               + id
               + " re-runs its stored spec over the stage cache");
     }
-    System.out.println(
-        "pipeline "
-            + s.pipelineId()
-            + " ("
-            + s.name()
-            + ", project "
-            + s.project()
-            + ", group "
-            + s.group()
-            + "): "
-            + s.state());
-    for (StageStatus st : s.stages()) System.out.println("  " + PipelineWatch.line(st));
-    for (String c : s.children()) System.out.println("  child " + c);
-    if (s.error() != null) System.out.println(s.error());
+    out()
+        .println(
+            "pipeline "
+                + s.pipelineId()
+                + " ("
+                + s.name()
+                + ", project "
+                + s.project()
+                + ", group "
+                + s.group()
+                + "): "
+                + s.state());
+    for (StageStatus st : s.stages()) out().println("  " + PipelineWatch.line(st));
+    for (String c : s.children()) out().println("  child " + c);
+    if (s.error() != null) out().println(s.error());
     return 0;
   }
 }

@@ -12,7 +12,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code liandan up}: the whole stack in one process — the tracker with its UI (embedded PostgreSQL
@@ -25,6 +27,12 @@ import picocli.CommandLine.Option;
     description =
         "Start the embedded stack: PostgreSQL, Temporal (loopback), tracker + UI, a worker.")
 final class UpCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
   @Mixin TrackerOptions db;
 
   @Option(
@@ -57,24 +65,32 @@ final class UpCommand implements Callable<Integer> {
     @Override
     public void close() {
       worker.close();
-      client.close();
+      if (client != null) client.close(); // flushes every point before the tracker stops
       if (temporal != null) temporal.close();
-      tracker.close();
+      if (tracker != null) tracker.close();
     }
   }
 
+  /**
+   * Starts the stack; {@code tracker} null means none (the worker then logs nothing), port null the
+   * configured port, target null the embedded Temporal on {@code temporalPort} (0: any).
+   */
   static Stack start(
-      TrackerOptions db, Integer port, String target, int temporalPort, List<String> queues)
-      throws Exception {
-    TrackerServer tracker =
-        TrackerServer.start(port == null ? db.config() : db.config().withPort(port));
+      TrackerServer tracker,
+      TrackerOptions db,
+      String target,
+      int temporalPort,
+      List<String> queues) {
     EmbeddedTemporal temporal = target == null ? EmbeddedTemporal.start(temporalPort) : null;
     String t = target == null ? temporal.target() : target;
-    String token = tracker.tokens().create("liandan up worker").token();
-    TrackerClient client =
-        TrackerClient.open(
-            TrackerClientConfig.of(tracker.url(), token)
-                .withBufferDir(db.home().resolve("tracker-buffer")));
+    TrackerClient client = null;
+    if (tracker != null) {
+      String token = tracker.tokens().create("liandan worker").token();
+      client =
+          TrackerClient.open(
+              TrackerClientConfig.of(tracker.url(), token)
+                  .withBufferDir(db.home().resolve("tracker-buffer")));
+    }
     PipelineWorker worker =
         PipelineWorker.start(
             Pipelines.connect(t, "default"),
@@ -85,7 +101,9 @@ final class UpCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Stack stack = start(db, port, temporalTarget, temporalPort, queues);
+    TrackerServer tracker =
+        TrackerServer.start(port == null ? db.config() : db.config().withPort(port));
+    Stack stack = start(tracker, db, temporalTarget, temporalPort, queues);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -95,18 +113,20 @@ final class UpCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "liandan-up-shutdown"));
-    System.out.println("Liandan is up (Ctrl-C stops it)");
-    System.out.println("  tracker + UI: " + stack.tracker().url());
-    System.out.println(
-        "  Temporal:     "
-            + stack.target()
-            + (stack.temporal() != null ? " (embedded, in memory, loopback only)" : ""));
-    System.out.println("  worker:       queues " + queues + ", home " + db.home());
-    System.out.println("  start one:    liandan run examples/demo/pipeline.json --watch");
-    System.out.println(
-        "           or: temporal workflow start --type PipelineWorkflow --task-queue liandan"
-            + " --input-file spec.json --address "
-            + stack.target());
+    out().println("Liandan is up (Ctrl-C stops it)");
+    out().println("  tracker + UI: " + stack.tracker().url());
+    out()
+        .println(
+            "  Temporal:     "
+                + stack.target()
+                + (stack.temporal() != null ? " (embedded, in memory, loopback only)" : ""));
+    out().println("  worker:       queues " + queues + ", home " + db.home());
+    out().println("  start one:    liandan run examples/demo/pipeline.json --watch");
+    out()
+        .println(
+            "           or: temporal workflow start --type PipelineWorkflow --task-queue liandan"
+                + " --input-file spec.json --address "
+                + stack.target());
     stopped.await();
     return 0;
   }

@@ -9,7 +9,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code liandan worker}: serves pipeline workflows and stages on one or more task queues. */
 @Command(
@@ -17,6 +19,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Run a worker: pipeline workflows and stage activities on the given task queues.")
 final class WorkerCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
   @Mixin TemporalOptions temporal;
 
   @Mixin HomeOptions home;
@@ -58,14 +66,15 @@ final class WorkerCommand implements Callable<Integer> {
             Pipelines.connect(temporal.target(), temporal.namespace),
             new PipelineWorker.Config(
                 home.home(), queues, tracker, parallel, temporal.stickyTimeout()));
-    System.out.println(
-        "liandan worker on "
-            + temporal.target()
-            + " queues "
-            + queues
-            + (tracker == null ? " (no tracker)" : " tracking to " + url)
-            + "; home "
-            + home.home());
+    out()
+        .println(
+            "liandan worker on "
+                + temporal.target()
+                + " queues "
+                + queues
+                + (tracker == null ? " (no tracker)" : " tracking to " + url)
+                + "; home "
+                + home.home());
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.tracker.TrackerConfig;
 import io.liandan.tracker.TrackerServer;
+import io.liandan.workflows.DemoPipeline;
 import io.liandan.workflows.PipelineResult;
 import io.liandan.workflows.PipelineStatus;
 import io.liandan.workflows.StageResult;

@@ -39,28 +39,16 @@ class TrackerCommandsTest {
     }
   }
 
-  /**
-   * The main job end to end: trains, saves, merges, generates, and every stage is a tracked run.
-   */
+  /** The main job: the demo pipeline through the embedded stack, every stage a tracked run. */
   @Test
-  void demoTrainsAndTracksEveryStage(@TempDir Path dir) throws Exception {
+  void demoRunsThePipelineAndTracksEveryStage(@TempDir Path dir) throws Exception {
     Path home = dir.resolve("home");
     ModelCommandsTest.Run r =
         ModelCommandsTest.run(
-            "demo",
-            "--out",
-            dir.resolve("out").toString(),
-            "--home",
-            home.toString(),
-            "--steps",
-            "6");
+            "demo", "--quick", "--out", dir.resolve("out").toString(), "--home", home.toString());
     assertEquals(0, r.code(), r.err());
-    for (String a :
-        new String[] {
-          "pt/model.safetensors", "lora/adapter_model.safetensors", "merged/config.json"
-        }) {
-      assertTrue(java.nio.file.Files.exists(dir.resolve("out").resolve(a)), a);
-    }
+    assertTrue(r.out().contains("merge         done"), r.out());
+    assertTrue(java.nio.file.Files.exists(dir.resolve("out/pipeline.json")));
     TrackerConfig config =
         TrackerConfig.defaults().withDataDir(home.resolve("postgres")).withPort(0);
     try (TrackerServer server = TrackerServer.start(config)) {
@@ -73,10 +61,11 @@ class TrackerCommandsTest {
               .body();
       var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs);
       var list = tree.has("runs") ? tree.get("runs") : tree;
-      assertEquals(3, list.size(), runs);
+      // format, tokenize and train for pt, sft and dpo; eval; merge
+      assertEquals(11, list.size(), runs);
       for (var run : list) {
         assertEquals("finished", run.get("state").asText(), runs);
-        if (run.get("jobType").asText().equals("pt")) {
+        if (run.get("jobType").asText().equals("sft")) {
           String loss =
               http.send(
                       HttpRequest.newBuilder(
@@ -89,7 +78,7 @@ class TrackerCommandsTest {
                       HttpResponse.BodyHandlers.ofString())
                   .body();
           assertEquals(
-              6,
+              DemoCommand.QUICK.sftSteps(),
               new com.fasterxml.jackson.databind.ObjectMapper().readTree(loss).get("points").size(),
               loss);
         }

@@ -1,4 +1,4 @@
-package io.liandan.app;
+package io.liandan.workflows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -16,18 +16,18 @@ import java.nio.file.Path;
  * through PT (full) → SFT (LoRA) → DPO (LoRA) → eval → merge. {@code examples/demo/pipeline.json}
  * is {@link #spec} at the default size; {@link #write} generates the data beside it.
  */
-final class DemoPipeline {
+public final class DemoPipeline {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** How big: optimizer steps of PT, SFT and DPO, and how often SFT checkpoints. */
-  record Size(int ptSteps, int sftSteps, int dpoSteps, int saveSteps) {
-    static final Size DEMO = new Size(60, 48, 24, 8);
+  public record Size(int ptSteps, int sftSteps, int dpoSteps, int saveSteps) {
+    public static final Size DEMO = new Size(60, 48, 24, 8);
   }
 
   private DemoPipeline() {}
 
   /** The spec, with paths relative to the folder it is written in. */
-  static ObjectNode spec(Size size) {
+  public static ObjectNode spec(Size size) {
     ObjectNode s = JSON.createObjectNode();
     s.put("name", "demo");
     s.put("project", "demo");
@@ -79,7 +79,7 @@ final class DemoPipeline {
   }
 
   /** Writes the demo's model folder, data and {@code pipeline.json} into {@code dir}. */
-  static Path write(Path dir, Size size) {
+  public static Path write(Path dir, Size size) {
     new DemoData(7).write(dir, 240, 320, 160);
     Path spec = dir.resolve("pipeline.json");
     try {
