@@ -56,6 +56,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // the progress lines say what the worker's stage log would: keep it quiet here
+    System.setProperty("org.slf4j.simpleLogger.log.io.liandan.workflows", "warn");
     Path specFile = DemoPipeline.write(out, quick ? QUICK : DemoPipeline.Size.DEMO);
     out().println("demo data and spec: " + specFile.toAbsolutePath());
     TrackerServer tracker = noTracker ? null : tracker();

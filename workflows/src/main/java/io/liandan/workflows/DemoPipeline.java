@@ -37,30 +37,29 @@ public final class DemoPipeline {
     ds.putObject("instructions").put("source", "data/instructions.jsonl").put("format", "alpaca");
     ds.putObject("preferences").put("source", "data/preferences.jsonl").put("format", "preference");
     ArrayNode stages = s.putArray("stages");
-    stages
-        .addObject()
-        .put("stage", "pt")
-        .put("eval_ratio", 0.05)
+    stage(stages, "pt", "corpus")
         .set(
             "args",
             args(size.ptSteps(), 3e-3, size.saveSteps())
                 .put("finetuning_type", "full")
                 .put("max_length", 64));
-    stages.addObject().put("stage", "sft").put("eval_ratio", 0.05);
-    ((ObjectNode) stages.get(1)).putArray("datasets").add("instructions");
-    ((ObjectNode) stages.get(1))
+    stage(stages, "sft", "instructions")
         .set("args", args(size.sftSteps(), 1e-2, size.saveSteps()).put("lora_r", 8));
-    stages.addObject().put("stage", "dpo");
-    ((ObjectNode) stages.get(2)).putArray("datasets").add("preferences");
-    ((ObjectNode) stages.get(2))
+    stage(stages, "dpo", "preferences")
         .set("args", args(size.dpoSteps(), 5e-3, size.saveSteps()).put("beta", 0.1));
-    ((ObjectNode) stages.get(0)).putArray("datasets").add("corpus");
     stages.addObject().put("stage", "eval").putObject("args").put("max_new_tokens", 16);
     stages.addObject().put("stage", "merge").put("dtype", "float32");
     ArrayNode prompts = s.putArray("sample_prompts");
     DemoData.PROMPTS.forEach(prompts::add);
     s.put("heartbeat_timeout_seconds", 10);
     s.put("progress_interval_seconds", 1);
+    return s;
+  }
+
+  private static ObjectNode stage(ArrayNode stages, String stage, String dataset) {
+    ObjectNode s = stages.addObject().put("stage", stage);
+    s.putArray("datasets").add(dataset);
+    s.put("eval_ratio", 0.05);
     return s;
   }
 
