@@ -294,7 +294,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         null,
         0,
         0,
-        Map.of());
+        Map.of(),
+        0,
+        0);
   }
 
   private static String describe(Throwable t) {

@@ -9,7 +9,8 @@ import java.util.Map;
  * the folder, the model the next stage starts from (training stages), steps and the step it resumed
  * from, final metrics, and the tracker run that recorded it. {@code cached} is true when the folder
  * already existed and nothing ran; the tracker run is then the one that made it (linked, not
- * duplicated).
+ * duplicated). {@code seconds}: the stage's own work as the activity timed it; {@code
+ * listenerSeconds}: the part of it spent reporting (heartbeats, progress signals, tracker flushes).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StageResult(
@@ -22,7 +23,9 @@ public record StageResult(
     ModelSource next,
     long steps,
     long resumedFromStep,
-    Map<String, Double> metrics) {
+    Map<String, Double> metrics,
+    double seconds,
+    double listenerSeconds) {
   public static final String MARKER = "stage.json";
 
   public StageResult {
@@ -31,6 +34,17 @@ public record StageResult(
 
   public StageResult asCached() {
     return new StageResult(
-        name, kind, key, out, true, trackerRunId, next, steps, resumedFromStep, metrics);
+        name,
+        kind,
+        key,
+        out,
+        true,
+        trackerRunId,
+        next,
+        steps,
+        resumedFromStep,
+        metrics,
+        seconds,
+        listenerSeconds);
   }
 }

@@ -113,6 +113,8 @@ final class FakeStages implements DataActivities, TrainActivities {
         next,
         next == null ? 0 : 6,
         0,
-        Map.of("loss", 1.0));
+        Map.of("loss", 1.0),
+        0,
+        0);
   }
 }

@@ -94,7 +94,7 @@ public final class DataActivitiesImpl implements DataActivities {
                   "train_samples", (double) res.trainSamples(),
                   "eval_samples", (double) res.evalSamples());
           run.summary(m);
-          return result(dir, m);
+          return StageRunner.Output.of(m);
         });
   }
 
@@ -122,7 +122,7 @@ public final class DataActivitiesImpl implements DataActivities {
                     metrics.put(split + "_tokens", (double) s.tokens());
                   });
           run.summary(metrics);
-          return result(dir, metrics);
+          return StageRunner.Output.of(metrics);
         });
   }
 
@@ -140,11 +140,7 @@ public final class DataActivitiesImpl implements DataActivities {
                       new MergeStage()
                           .run(new MergeRequest(r.model(), dir.toString(), r.dtype(), r.device())));
           run.summary(Map.of("merged", m.merged(), "adapters", m.adapters()));
-          return new StageResult(null, null, null, m.merged(), false, null, null, 0, 0, Map.of());
+          return new StageRunner.Output(m.merged(), null, 0, 0, Map.of(), 0);
         });
-  }
-
-  private static StageResult result(Path dir, Map<String, Double> metrics) {
-    return new StageResult(null, null, null, dir.toString(), false, null, null, 0, 0, metrics);
   }
 }

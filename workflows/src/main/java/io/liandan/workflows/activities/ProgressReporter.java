@@ -27,6 +27,7 @@ final class ProgressReporter implements StageListener {
   private long firstStep = -1, startNanos, lastSignal;
   private String lastCheckpoint;
   private volatile Beat last;
+  private long reporting;
   private Map<String, Double> metrics = Map.of();
 
   ProgressReporter(
@@ -71,6 +72,12 @@ final class ProgressReporter implements StageListener {
               Math.max(0, firstStep - 1),
               attempt));
     }
+    reporting += System.nanoTime() - now;
+  }
+
+  /** Seconds spent in here so far: the stage's time that went to reporting, not training. */
+  double seconds() {
+    return reporting / 1e9;
   }
 
   /** The latest heartbeat details, for the background heartbeat between steps. */

@@ -3,6 +3,7 @@ package io.liandan.workflows.activities;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.activities.hub.HubException;
 import io.liandan.llm.safetensors.CheckpointException;
+import io.liandan.llm.stage.ModelSource;
 import io.liandan.workflows.StageProgress;
 import io.liandan.workflows.StageRequest;
 import io.liandan.workflows.StageResult;
@@ -34,9 +35,26 @@ public final class StageRunner {
   private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The work itself: the stage folder and its run in, the result (without run id) out. */
+  /** The work itself: the stage folder and its run in, what it produced out. */
   public interface Work {
-    StageResult run(Path dir, Tracking.Run run, ActivityExecutionContext ctx);
+    Output run(Path dir, Tracking.Run run, ActivityExecutionContext ctx);
+  }
+
+  /**
+   * What a stage's work produced: its main output ({@code null}: the stage folder), the model the
+   * next stage starts from, steps, the step it resumed from, final metrics, and the seconds it
+   * spent reporting progress (heartbeats, signals, tracker flushes).
+   */
+  public record Output(
+      String out,
+      ModelSource next,
+      long steps,
+      long resumedFromStep,
+      Map<String, Double> metrics,
+      double listenerSeconds) {
+    public static Output of(Map<String, Double> metrics) {
+      return new Output(null, null, 0, 0, metrics, 0);
+    }
   }
 
   private final ArtifactStore store;
@@ -84,19 +102,21 @@ public final class StageRunner {
       long t0 = System.nanoTime();
       log.info("{}: attempt {} in {}", r.runKey(), ctx.getInfo().getAttempt(), dir);
       try {
-        StageResult res = work.run(dir, run, ctx);
-        res =
+        Output o = work.run(dir, run, ctx);
+        StageResult res =
             new StageResult(
                 r.name(),
                 r.kind(),
                 r.key(),
-                res.out() == null ? dir.toString() : res.out(),
+                o.out() == null ? dir.toString() : o.out(),
                 false,
                 run.id(),
-                res.next(),
-                res.steps(),
-                res.resumedFromStep(),
-                res.metrics());
+                o.next(),
+                o.steps(),
+                o.resumedFromStep(),
+                o.metrics(),
+                (System.nanoTime() - t0) / 1e9,
+                o.listenerSeconds());
         store.commit(dir, res);
         run.finish();
         log.info("{}: done in {} ms", r.runKey(), (System.nanoTime() - t0) / 1_000_000);
@@ -199,6 +219,8 @@ public final class StageRunner {
         r.next(),
         r.steps(),
         r.resumedFromStep(),
-        r.metrics());
+        r.metrics(),
+        r.seconds(),
+        r.listenerSeconds());
   }
 }

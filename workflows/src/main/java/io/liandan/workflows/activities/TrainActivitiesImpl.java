@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The model stages: llm's TrainStage and EvalStage with a listener that heartbeats every step and
- * logs to the stage's tracker run. A retried attempt gets the same folder, so TrainStage resumes
- * from its newest checkpoint there (exactly: same weights, same curve).
+ * logs to the stage's tracker run (and a background heartbeat with the same details through the
+ * quiet phases: loading, evaluating, saving). A retried attempt gets the same folder, so TrainStage
+ * resumes from its newest checkpoint there (exactly: same weights, same curve).
  */
 public final class TrainActivitiesImpl implements TrainActivities {
   private static final Logger log = LoggerFactory.getLogger(TrainActivitiesImpl.class);
@@ -47,31 +48,22 @@ public final class TrainActivitiesImpl implements TrainActivities {
                   runner.signaller(r.pipelineId()),
                   r.name(),
                   r.progressIntervalSeconds());
+          TrainRequest req =
+              new TrainRequest(
+                  r.kind(),
+                  r.model(),
+                  r.inputs().get(0),
+                  r.args(),
+                  r.samplePrompts(),
+                  r.sampleBefore(),
+                  dir.toString(),
+                  r.device());
           TrainResult t =
-              new TrainStage()
-                  .run(
-                      new TrainRequest(
-                          r.kind(),
-                          r.model(),
-                          r.inputs().get(0),
-                          r.args(),
-                          r.samplePrompts(),
-                          r.sampleBefore(),
-                          dir.toString(),
-                          r.device()),
-                      listener);
+              StageRunner.heartbeating(
+                  ctx, listener::last, () -> new TrainStage().run(req, listener));
           run.summary(Map.of("resumed_from_step", t.resumedFromStep(), "steps", t.steps()));
-          return new StageResult(
-              null,
-              null,
-              null,
-              dir.toString(),
-              false,
-              null,
-              t.next(),
-              t.steps(),
-              t.resumedFromStep(),
-              t.metrics());
+          return new StageRunner.Output(
+              null, t.next(), t.steps(), t.resumedFromStep(), t.metrics(), listener.seconds());
         });
   }
 
@@ -89,26 +81,21 @@ public final class TrainActivitiesImpl implements TrainActivities {
                   runner.signaller(r.pipelineId()),
                   r.name(),
                   r.progressIntervalSeconds());
+          EvalRequest req =
+              new EvalRequest(
+                  r.model(),
+                  r.reference(),
+                  r.inputs(),
+                  r.samplePrompts(),
+                  r.label(),
+                  r.args(),
+                  dir.toString(),
+                  r.device());
           EvalResult e =
               StageRunner.heartbeating(
-                  ctx,
-                  listener::last,
-                  () ->
-                      new EvalStage()
-                          .run(
-                              new EvalRequest(
-                                  r.model(),
-                                  r.reference(),
-                                  r.inputs(),
-                                  r.samplePrompts(),
-                                  r.label(),
-                                  r.args(),
-                                  dir.toString(),
-                                  r.device()),
-                              listener));
+                  ctx, listener::last, () -> new EvalStage().run(req, listener));
           run.log(e.metrics(), 0);
-          return new StageResult(
-              null, null, null, dir.toString(), false, null, null, 0, 0, e.metrics());
+          return new StageRunner.Output(null, null, 0, 0, e.metrics(), listener.seconds());
         });
   }
 }

@@ -1,0 +1,140 @@
+package io.liandan.bench;
+
+import io.liandan.tracker.TrackerConfig;
+import io.liandan.tracker.TrackerServer;
+import io.liandan.tracker.client.TrackerClient;
+import io.liandan.tracker.client.TrackerClientConfig;
+import io.liandan.workflows.DemoPipeline;
+import io.liandan.workflows.PipelineResult;
+import io.liandan.workflows.PipelineSpec;
+import io.liandan.workflows.StageResult;
+import io.liandan.workflows.StageStatus;
+import io.liandan.workflows.activities.ArtifactStore;
+import io.liandan.workflows.runtime.EmbeddedTemporal;
+import io.liandan.workflows.runtime.PipelineWorker;
+import io.liandan.workflows.runtime.Pipelines;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the workflow adds to each stage of the demo pipeline: the gap between one stage's end and
+ * the next one's scheduling (a workflow task round trip), the activity's time beyond the stage's
+ * own work (task dispatch, cache lookup, lock, tracker run, marker, result), and the reporting
+ * inside the work (heartbeats, progress signals, tracker flushes); the download stage is all
+ * overhead (content hashing of the model and data). Times from the workflow's history (the embedded
+ * server's clock) and from the activities' own timers. Args: [tracker] to log to an embedded
+ * tracker as a real worker does; [quick] for the short demo.
+ *
+ * <pre>mvn -q -pl bench exec:java -Dbench.main=io.liandan.bench.PipelineOverheadBench
+ * -Dexec.args="tracker"</pre>
+ */
+public final class PipelineOverheadBench {
+  public static void main(String[] args) throws Exception {
+    boolean withTracker = List.of(args).contains("tracker");
+    DemoPipeline.Size size =
+        List.of(args).contains("quick")
+            ? new DemoPipeline.Size(12, 24, 6, 4)
+            : DemoPipeline.Size.DEMO;
+    Path dir = Files.createTempDirectory("liandan-overhead");
+    Path specFile = DemoPipeline.write(dir.resolve("demo"), size);
+    var spec =
+        PipelineSpec.resolvePaths(
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(specFile.toFile()),
+            specFile.getParent());
+    TrackerServer tracker =
+        withTracker
+            ? TrackerServer.start(
+                TrackerConfig.defaults().withDataDir(dir.resolve("postgres")).withPort(0))
+            : null;
+    TrackerClient client =
+        tracker == null
+            ? null
+            : TrackerClient.open(
+                TrackerClientConfig.of(tracker.url(), tracker.tokens().create("bench").token())
+                    .withBufferDir(dir.resolve("buffer")));
+    try (EmbeddedTemporal temporal = EmbeddedTemporal.start(0)) {
+      var wf = Pipelines.connect(temporal.target(), "default");
+      Pipelines pipelines = new Pipelines(wf, new ArtifactStore(dir.resolve("home")));
+      try (PipelineWorker worker =
+          PipelineWorker.start(
+              wf,
+              new PipelineWorker.Config(
+                  dir.resolve("home"), List.of("liandan"), client, 1, Duration.ZERO))) {
+        long t0 = System.nanoTime();
+        pipelines.start("overhead", spec, "liandan");
+        PipelineResult r = pipelines.result("overhead");
+        double wall = (System.nanoTime() - t0) / 1e9;
+        List<StageStatus> stages = pipelines.status("overhead").stages();
+        report(wf.fetchHistory("overhead").getHistory().getEventsList(), stages, r, wall);
+      }
+    } finally {
+      if (client != null) client.close();
+      if (tracker != null) tracker.close();
+    }
+    System.out.printf(
+        "(%s; tracker %s; machine: %d cores, %s)%n",
+        size,
+        withTracker ? "on" : "off",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("os.arch"));
+  }
+
+  static void report(
+      List<HistoryEvent> events, List<StageStatus> stages, PipelineResult r, double wall) {
+    Map<Long, Double> scheduledAt = new HashMap<>();
+    List<double[]> spans = new java.util.ArrayList<>(); // scheduled, completed
+    double start = seconds(events.get(0)), end = seconds(events.get(events.size() - 1));
+    for (HistoryEvent e : events) {
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        scheduledAt.put(e.getEventId(), seconds(e));
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+        spans.add(
+            new double[] {
+              scheduledAt.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId()),
+              seconds(e)
+            });
+    }
+    System.out.println(
+        "| stage | stage's own work (s) | scheduling gap (s) | activity beyond the work (s) |"
+            + " reporting inside the work (s) | workflow overhead (s) | overhead / work |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+    double prev = start, totalWork = 0, totalOverhead = 0;
+    for (int i = 0; i < spans.size(); i++) {
+      String name = stages.get(i).name();
+      StageResult s = r.stage(name);
+      double work = s == null ? 0 : s.seconds() - s.listenerSeconds();
+      double listener = s == null ? 0 : s.listenerSeconds();
+      double gap = spans.get(i)[0] - prev;
+      double activity = spans.get(i)[1] - spans.get(i)[0];
+      double beyond = activity - work - listener;
+      double overhead = gap + beyond + listener;
+      prev = spans.get(i)[1];
+      totalWork += work;
+      totalOverhead += overhead;
+      System.out.printf(
+          "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %s |%n",
+          name,
+          work,
+          gap,
+          beyond,
+          listener,
+          overhead,
+          work > 0 ? String.format("%.2f %%", 100 * overhead / work) : "(all overhead: hashing)");
+    }
+    totalOverhead += end - prev;
+    System.out.printf(
+        "| **all %d stages** | %.2f | | | | %.2f (incl. %.3f s to close the workflow) | %.2f %% |%n",
+        spans.size(), totalWork, totalOverhead, end - prev, 100 * totalOverhead / totalWork);
+    System.out.printf("wall time of the pipeline as the client saw it: %.2f s%n", wall);
+  }
+
+  static double seconds(HistoryEvent e) {
+    return e.getEventTime().getSeconds() + e.getEventTime().getNanos() / 1e9;
+  }
+}
