@@ -604,6 +604,31 @@ public final class MetricService {
     return new Series(key, runId, total, points);
   }
 
+  /**
+   * {@link #series(long, String, int)} with each kept point's wall time: one lookup of at most
+   * {@code maxPoints} primary-key rows, whichever way the points were chosen.
+   */
+  public Series series(long runId, String key, int maxPoints, boolean withTimes) {
+    Series s = series(runId, key, maxPoints);
+    if (!withTimes) {
+      return s;
+    }
+    var P = METRIC_POINTS;
+    Long[] steps = s.points().stream().map(Series.Point::step).toArray(Long[]::new);
+    Map<Long, OffsetDateTime> at =
+        db.select(P.STEP, P.WALL_TIME)
+            .from(P)
+            .where(P.RUN_ID.eq(runId))
+            .and(P.KEY.eq(key))
+            .and(P.STEP.eq(DSL.any(steps)))
+            .fetchMap(P.STEP, P.WALL_TIME);
+    List<Long> times = new ArrayList<>(steps.length);
+    for (Long step : steps) {
+      times.add(at.get(step).toInstant().toEpochMilli());
+    }
+    return new Series(key, runId, s.total(), s.points(), times);
+  }
+
   /** The coarsest rollup width with at least {@code buckets} buckets over [lo, hi], or null. */
   static Integer rollupWidth(long lo, long hi, int buckets) {
     for (int i = WIDTHS.size() - 1; i >= 0; i--) {
@@ -616,7 +641,7 @@ public final class MetricService {
   }
 
   /** The same key for many runs (the compare view); 404 naming the first unknown run. */
-  public List<Series> compare(List<Long> runIds, String key, int maxPoints) {
+  public List<Series> compare(List<Long> runIds, String key, int maxPoints, boolean withTimes) {
     Set<Long> known =
         Set.copyOf(db.select(RUNS.ID).from(RUNS).where(RUNS.ID.in(runIds)).fetch(RUNS.ID));
     for (long id : runIds) {
@@ -626,7 +651,7 @@ public final class MetricService {
     }
     List<Series> out = new ArrayList<>(runIds.size());
     for (long id : runIds) {
-      out.add(series(id, key, maxPoints));
+      out.add(series(id, key, maxPoints, withTimes));
     }
     return out;
   }
