@@ -56,7 +56,9 @@ function defaultColumns() {
 }
 
 function columns() {
-  return [...BASE, ...(state.cols || defaultColumns()).map(dynamicColumn)];
+  // grouped, the pipeline is the group's header row
+  const base = BASE.filter((c) => !(state.group && c.id === 'group'));
+  return [...base, ...(state.cols || defaultColumns()).map(dynamicColumn)];
 }
 
 function compareValues(a, b) {

@@ -73,6 +73,13 @@ public final class PageBudgetBench {
                             + " echarts.getInstanceByDom(e).getOption().series"
                             + ".reduce((n, s) => n + s.data.length, 0)).reduce((a, b) => a + b, 0)"))
                 .longValue();
+        double seriesAt =
+            ((Number)
+                    browser.js(
+                        "return Math.max(...performance.getEntriesByType('resource')"
+                            + ".filter(e => e.name.includes('/api/v1/metrics'))"
+                            + ".map(e => e.responseEnd))"))
+                .doubleValue();
         double kb =
             ((Number)
                         browser.js(
@@ -82,12 +89,13 @@ public final class PageBudgetBench {
                     .doubleValue()
                 / 1024;
         System.out.printf(
-            "load %d%s: %d charts drawn %.0f ms after navigation; %,d points drawn of %,d stored;"
-                + " %.0f KB of series%n",
+            "load %d%s: %d charts drawn %.0f ms after navigation (last series in at %.0f ms);"
+                + " %,d points drawn of %,d stored; %.0f KB of series%n",
             i + 1,
             i == 0 ? " (cold: new browser cache)" : "",
             charts,
             ms,
+            seriesAt,
             shown,
             (long) runs * metrics * points,
             kb);

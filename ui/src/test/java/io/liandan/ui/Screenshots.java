@@ -8,9 +8,9 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 
 /**
- * Writes the README's screenshots (runs table, run page, compare view; 1280×800 PNGs) from {@link
- * DemoData} in a throwaway tracker, through headless Chromium. Run by {@code ui/run-main.sh
- * io.liandan.ui.Screenshots docs/screenshots}.
+ * Writes the README's screenshots (runs table, run page and its lower half, compare view; 1280×800
+ * PNGs) from {@link DemoData} in a throwaway tracker, through headless Chromium. Run by {@code
+ * ui/run-main.sh io.liandan.ui.Screenshots docs/screenshots}.
  */
 public final class Screenshots {
   private Screenshots() {}
@@ -33,12 +33,20 @@ public final class Screenshots {
                   + "&cols=config.learning_rate,config.lora_r,summary.eval/loss,"
                   + "summary.rewards/accuracies,summary.eval/win_rate"));
       browser.await(20, d -> d.findElements(By.cssSelector("#runs tbody tr")).size() > 0);
+      for (DemoData.Pipeline p : pipelines.subList(1, 4)) { // runs ticked for comparison
+        browser.js(
+            "document.querySelector('tr[data-run-id=\"' + arguments[0] + '\"] .select-run').click()",
+            p.stages().get("sft"));
+      }
       shoot(browser, out.resolve("runs.png"));
 
       long run = pipelines.get(2).stages().get("sft");
       browser.open(server.url("run.html?id=" + run + "&smooth=0.6"));
       browser.awaitCharts(30);
       shoot(browser, out.resolve("run.png"));
+      browser.await(20, d -> d.findElements(By.cssSelector("#samples .side-by-side")).size() > 0);
+      browser.js("document.getElementById('pipeline').scrollIntoView()");
+      shoot(browser, out.resolve("run-details.png"));
 
       browser.open(server.url("compare.html?runs=" + sftRuns + "&smooth=0.6"));
       browser.awaitCharts(30);
