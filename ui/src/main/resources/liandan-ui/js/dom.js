@@ -80,6 +80,12 @@ export function stateBadge(state) {
   return h('span', {class: 'badge state-' + state, title: state}, label);
 }
 
+/** "↻2" for a run resumed twice (a retried or resumed pipeline stage); nothing otherwise. */
+export function resumes(run) {
+  const n = (run.resumedAt || []).length;
+  return n ? h('span', {class: 'resumes', title: `resumed ${n}×`}, '↻' + n) : null;
+}
+
 export function fmtTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);

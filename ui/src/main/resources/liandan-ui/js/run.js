@@ -4,7 +4,7 @@
 import {api, quote} from './api.js';
 import {chartControls, chartGroups, colorOf, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
-import {errorBox, fill, flatten, fmtDuration, fmtTime, fmtValue, h, kvTable, params,
+import {errorBox, fill, resumes, flatten, fmtDuration, fmtTime, fmtValue, h, kvTable, params,
   runHref, runName, runSeconds, runsHref, section, setParams, stateBadge, toNumber, topBar} from './dom.js';
 import {rowsTable, runSamples, sideBySide} from './samples.js';
 
@@ -59,6 +59,7 @@ function header() {
     ['project', h('a', {href: runsHref(run.project)}, run.project)],
     run.group ? ['pipeline', h('a', {href: runsHref(run.project, {filter: 'group = ' + quote(run.group)})}, run.group)] : null,
     run.jobType ? ['stage', run.jobType] : null,
+    (run.resumedAt || []).length ? ['resumed', `${run.resumedAt.length}× (last ${fmtTime(run.resumedAt.at(-1))})`] : null,
     ['created', fmtTime(run.createdAt)],
     ['duration', fmtDuration(runSeconds(run))],
     ['id', String(run.id)],
@@ -173,8 +174,12 @@ async function loadPipeline() {
             h('div', {class: 'tl-bar state-' + r.state,
               style: {left: left + '%', width: Math.min(width, 100 - left) + '%'},
               title: `${runName(r)}: ${r.state}, ${fmtTime(r.createdAt)} → ${r.finishedAt ? fmtTime(r.finishedAt) : 'now'}`},
-            h('span', null, fmtDuration(runSeconds(r))))),
-          stateBadge(r.state));
+            h('span', null, fmtDuration(runSeconds(r)))),
+            // each resume (a retried or resumed stage) as a mark where it happened
+            (r.resumedAt || []).map((t) => h('div', {class: 'tl-resume',
+              style: {left: Math.min(100, ((Date.parse(t) - start) / span) * 100) + '%'},
+              title: 'resumed ' + fmtTime(t)}))),
+          h('span', null, stateBadge(r.state), resumes(r)));
       }),
       h('div', {class: 'tl-axis muted small'}, h('span', null, fmtTime(new Date(start).toISOString())),
         h('span', null, fmtDuration(span / 1000) + ' in all'), h('span', null, fmtTime(new Date(end).toISOString()))))));

@@ -2,7 +2,7 @@
 // summary columns the user picks; sortable; filtered by the API's filter language; grouped by
 // pipeline (a pipeline's stages together, in the order they ran); checkboxes to compare runs.
 import {api} from './api.js';
-import {compareHref, errorBox, fill, flatten, fmtDuration, fmtTime, fmtValue, h, params, runHref,
+import {compareHref, errorBox, resumes, fill, flatten, fmtDuration, fmtTime, fmtValue, h, params, runHref,
   runName, runSeconds, setParams, stateBadge, summaryValues, topBar} from './dom.js';
 
 const app = document.getElementById('app');
@@ -204,14 +204,14 @@ function groupRow(name, stages, span) {
     h('td', {colspan: span - 1},
       h('span', {class: 'group-name'}, name),
       h('span', {class: 'stages'}, stages.map((r, i) => [i ? h('span', {class: 'arrow'}, '→') : null,
-        h('a', {class: 'stage-chip state-' + r.state, href: runHref(r.id)}, r.jobType || runName(r))])),
+        h('a', {class: 'stage-chip state-' + r.state, href: runHref(r.id)}, r.jobType || runName(r), resumes(r))])),
       h('span', {class: 'muted'}, ` ${stages.length} stage${stages.length === 1 ? '' : 's'}`)));
 }
 
 function runRow(r, cols, inGroup) {
   const cells = cols.map((c) => {
     switch (c.id) {
-      case 'state': return h('td', null, stateBadge(r.state));
+      case 'state': return h('td', null, stateBadge(r.state), resumes(r));
       case 'name': return h('td', {class: 'name' + (inGroup ? ' indented' : '')},
         h('a', {href: runHref(r.id)}, runName(r)),
         (r.tags || []).map((t) => h('span', {class: 'tag'}, t)));

@@ -38,19 +38,26 @@ public final class DemoData {
   /** Seeds every pipeline; returns them oldest first. */
   public List<Pipeline> seed() {
     List<Pipeline> out = new ArrayList<>();
-    out.add(pipeline("sft-lr2e-5-r8", 2e-5, 8, 26, 1.00, false, true));
+    out.add(pipeline("sft-lr2e-5-r8", 2e-5, 8, 26, 1.00, false, false));
     out.add(pipeline("sft-lr5e-5-r16", 5e-5, 16, 20, 0.86, true, false));
-    out.add(pipeline("sft-lr1e-4-r16", 1e-4, 16, 14, 0.80, false, false));
+    out.add(pipeline("sft-lr1e-4-r16", 1e-4, 16, 14, 0.80, false, true));
     out.add(pipeline("sft-lr1e-4-r32", 1e-4, 32, 3, 0.78, false, false));
     return out;
   }
 
   /**
    * One pipeline that started {@code hoursAgo}; {@code quality} scales its losses (lower is
-   * better). The most recent one is still in its DPO stage.
+   * better). The most recent one is still in its DPO stage; a {@code retried} one's DPO stage was
+   * resumed twice.
    */
   private Pipeline pipeline(
-      String name, double lr, int rank, int hoursAgo, double quality, boolean crash, boolean old) {
+      String name,
+      double lr,
+      int rank,
+      int hoursAgo,
+      double quality,
+      boolean crash,
+      boolean retried) {
     SplittableRandom rnd = new SplittableRandom(name.hashCode());
     boolean live = hoursAgo < 4;
     Map<String, Object> base = new LinkedHashMap<>();
@@ -60,7 +67,7 @@ public final class DemoData {
     base.put("lora_r", rank);
     base.put("lora_alpha", 2 * rank);
     base.put("batch_size", 16);
-    base.put("max_length", old ? 1024 : 2048);
+    base.put("max_length", 2048);
     base.put("seed", 42);
     Map<String, Long> stages = new LinkedHashMap<>();
     Instant start = now.minus(Duration.ofHours(hoursAgo));
@@ -178,6 +185,7 @@ public final class DemoData {
     }
     if (crash) {
       seed.times(dpo, dpoStart, dpoEnd, null); // heartbeat stopped hours ago: crashed
+      seed.resumed(dpo, dpoStart.plusSeconds(900)); // after a worker restart, before the crash
       return new Pipeline(name, stages);
     }
     long dpoAdapter =
@@ -188,6 +196,9 @@ public final class DemoData {
             "file:///data/artifacts/" + name + "/dpo",
             35_000_000L * rank / 8);
     seed.patch(dpo, "finished", Map.of("rewards/accuracies", Math.min(0.97, 0.95 / quality)));
+    if (retried) {
+      seed.resumed(dpo, dpoStart.plusSeconds(600), dpoStart.plusSeconds(1500)); // retried twice
+    }
     seed.times(dpo, dpoStart, dpoEnd, dpoEnd);
 
     // eval: 5 minutes, summary only

@@ -45,7 +45,9 @@ public final class Screenshots {
       browser.awaitCharts(30);
       shoot(browser, out.resolve("run.png"));
       browser.await(20, d -> d.findElements(By.cssSelector("#samples .side-by-side")).size() > 0);
-      browser.js("document.getElementById('pipeline').scrollIntoView()");
+      browser.js(
+          "scrollTo(0, document.getElementById('pipeline').getBoundingClientRect().top"
+              + " + scrollY - 56)");
       shoot(browser, out.resolve("run-details.png"));
 
       browser.open(server.url("compare.html?runs=" + sftRuns + "&smooth=0.6"));

@@ -11,6 +11,7 @@ import io.liandan.tracker.run.PatchRunRequest;
 import io.liandan.tracker.sample.SampleService;
 import io.liandan.tracker.web.Json;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,6 +106,15 @@ public final class Seed {
         .set(RUNS.FINISHED_AT, finished == null ? null : finished.atOffset(ZoneOffset.UTC))
         .where(RUNS.ID.eq(run))
         .execute();
+  }
+
+  /** Back-dates a run's resumes (what {@code POST /runs} with its key records) to {@code at}. */
+  public void resumed(long run, Instant... at) {
+    OffsetDateTime[] times = new OffsetDateTime[at.length];
+    for (int i = 0; i < at.length; i++) {
+      times[i] = at[i].atOffset(ZoneOffset.UTC);
+    }
+    tracker.db().update(RUNS).set(RUNS.RESUMED_AT, times).where(RUNS.ID.eq(run)).execute();
   }
 
   static JsonNode json(Object value) {

@@ -77,6 +77,7 @@ class UiBrowserTest {
     seed.samples(gamma, "generations", 10L, List.of(Map.of("prompt", "Say hi", "output", XSS_GEN)));
     seed.patch(alpha, "finished", Map.of("best/eval_loss", 1.41));
     seed.patch(beta, "finished", null);
+    seed.resumed(beta, T0.plusSeconds(60));
     seed.patch(gamma, "finished", null);
   }
 
@@ -140,13 +141,10 @@ class UiBrowserTest {
 
     // grouped: the pipeline's stages together under one header, in the order they ran
     browser.open(server.url("runs.html?project=ui"));
-    WebElement group = browser.await(10, d -> d.findElement(By.cssSelector("tr.group-row")));
-    assertEquals("pipe-1", group.getAttribute("data-group"));
+    browser.await(10, d -> texts("tr.group-row .group-name").size() == 1 ? true : null);
+    assertEquals(List.of("pipe-1"), texts("tr.group-row .group-name"));
     assertEquals(
-        List.of("sft", "dpo"),
-        group.findElements(By.cssSelector(".stage-chip")).stream()
-            .map(WebElement::getText)
-            .toList());
+        List.of("sft", "dpo↻1"), texts("tr.group-row .stage-chip"), "the resumed stage says so");
   }
 
   @Test
@@ -187,6 +185,12 @@ class UiBrowserTest {
     // config, summary and the pipeline's timeline (two stages)
     browser.await(
         10, d -> d.findElements(By.cssSelector("#timeline .tl-row")).size() == 2 ? true : null);
+    assertEquals(
+        List.of(String.valueOf(beta)),
+        browser.js(
+            "return [...document.querySelectorAll('#timeline .tl-resume')]"
+                + ".map(m => m.closest('.tl-row').dataset.runId)"),
+        "beta's one resume is marked on its bar");
     assertTrue(
         browser.driver.findElement(By.id("config-table")).getText().contains("learning_rate"));
     assertTrue(
