@@ -43,6 +43,11 @@ public final class UiServer implements AutoCloseable {
   @Override
   public void close() {
     tracker.close();
+    deleteTree(dir);
+  }
+
+  /** Deletes a temporary folder and everything in it (a database, a browser profile). */
+  static void deleteTree(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
