@@ -2,7 +2,7 @@
 // number of lines (one per run), x axis by step, wall time or time since the run started, EMA
 // smoothing as TensorBoard and wandb do it, log scale, zoom. Names reach ECharts only as canvas
 // text (title, legend) or through the escaping tooltip formatter below.
-import {escapeHtml, fmtDuration, fmtValue, groupKeys, h, toNumber} from './dom.js';
+import {escapeHtml, fmtDuration, fmtValue, groupKeys, h, params, setParams, toNumber} from './dom.js';
 
 /** One colour per run, by its position in the selection: the same run has the same colour on every
  * chart of a page, and in the same URL. */
@@ -107,6 +107,11 @@ export class MetricChart {
   render(settings) {
     this.mount();
     const chart = this.chart;
+    if (!this.el.offsetWidth) { // hidden by the search box: ECharts draws it when it is resized
+      chart.setOption(this.option(settings), {replaceMerge: ['series', 'xAxis', 'yAxis']});
+      this.drawn = Promise.resolve();
+      return this.drawn;
+    }
     this.drawn = new Promise((resolve) => {
       const done = () => {
         chart.off('finished', done);
@@ -235,4 +240,21 @@ export function chartGroups(charts) {
   return groupKeys([...byKey.keys()]).map(([prefix, keys]) => h('div', {class: 'chart-group', dataset: {prefix}},
     h('h3', null, prefix, h('span', {class: 'count'}, String(keys.length))),
     h('div', {class: 'chart-grid'}, keys.map((k) => byKey.get(k).card))));
+}
+
+/** The metric search box: hides the charts whose key does not contain the text; kept in the URL
+ * as q. charts() gives the page's current MetricCharts. */
+export function keySearch(charts) {
+  const input = h('input', {id: 'key-filter', type: 'search', placeholder: 'search metrics',
+    value: params().get('q') || '', oninput: () => apply()});
+  function apply() {
+    const t = input.value.trim().toLowerCase();
+    setParams({q: t});
+    for (const c of charts()) c.card.hidden = t !== '' && !c.key.toLowerCase().includes(t);
+    document.querySelectorAll('.chart-group').forEach((g) => {
+      g.hidden = [...g.querySelectorAll('.chart-card')].every((c) => c.hidden);
+    });
+    charts().forEach((c) => c.resize());
+  }
+  return {input, apply};
 }

@@ -1,9 +1,10 @@
 // The compare view for N runs: each metric from every run overlaid on one chart (one colour per run,
 // the same on every chart), the config keys whose values differ, summaries side by side, and the
 // generations of the same prompt side by side. The selection and chart settings live in the URL:
-// compare.html?runs=3,5,8&keys=train/loss,eval/loss&x=step&smooth=0.6&log=1
+// compare.html?runs=3,5,8&keys=train/loss,eval/loss&q=loss&x=step&smooth=0.6&log=1 (keys: only
+// those charts; q: the metric search box)
 import {api} from './api.js';
-import {chartControls, chartGroups, colorOf, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {chartControls, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, flatten, fmtDuration, fmtValue, h, params, runHref, runName, runSeconds,
   runsHref, section, setParams, stateBadge, summaryValues, topBar} from './dom.js';
@@ -38,6 +39,7 @@ async function main() {
   const keys = onlyKeys ? allKeys.filter((k) => onlyKeys.includes(k)) : allKeys;
   keys.forEach((k) => charts.push(new MetricChart(k, {legend: true})));
 
+  const search = keySearch(() => charts);
   const copy = h('button', {id: 'copy-link', onclick: () => {
     navigator.clipboard?.writeText(location.href);
     copy.textContent = 'Link copied';
@@ -59,13 +61,14 @@ async function main() {
             settings = s;
             setParams(settingsParams(s));
             load(runs, names);
-          })),
+          }), search.input),
         h('div', {id: 'charts'}, chartGroups(charts)),
         keys.length ? null : h('p', {class: 'muted'}, 'These runs logged no metrics.')),
       section('Config differences', h('div', {id: 'config-diff'}, configDiff(runs, names))),
       section('Summary', h('div', {id: 'summary-compare'}, summaryTable(runs, names))),
       h('div', {id: 'samples'})));
   charts.forEach((c) => c.mount());
+  search.apply();
   resizeWith(() => charts);
   await load(runs, names);
   markDrawn(charts);

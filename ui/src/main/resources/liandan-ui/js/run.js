@@ -2,7 +2,7 @@
 // timeline, config and summary, sample generations (side by side by stage), artifacts with
 // lineage. While the run is running it polls every few seconds and redraws without a reload.
 import {api, quote} from './api.js';
-import {chartControls, chartGroups, colorOf, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {chartControls, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, resumes, flatten, fmtDuration, fmtTime, fmtValue, h, kvTable, params,
   runHref, runName, runSeconds, runsHref, section, setParams, stateBadge, toNumber, topBar} from './dom.js';
@@ -15,13 +15,13 @@ let settings = settingsFrom(params());
 let run = null;
 const charts = new Map(); // key → MetricChart
 let summaries = {}; // key → the server's series summary, to refetch only what changed
+let search = null; // the metric search box
 
 async function main() {
   run = await api.run(id);
   document.title = runName(run) + ' · Liandan';
   const chartsBox = h('div', {id: 'charts'});
-  const keyFilter = h('input', {id: 'key-filter', type: 'search', placeholder: 'search metrics',
-    oninput: () => filterCharts(keyFilter.value)});
+  search = keySearch(() => [...charts.values()]);
   fill(app,
     topBar(['Projects', './'], [run.project, runsHref(run.project)], runName(run)),
     h('main', null,
@@ -34,7 +34,7 @@ async function main() {
             settings = s;
             setParams(settingsParams(s));
             drawAll();
-          }), keyFilter),
+          }), search.input),
         chartsBox),
       h('div', {id: 'pipeline'}),
       h('div', {id: 'config', class: 'two-col'}),
@@ -103,19 +103,11 @@ function layoutCharts() {
   }
   fill(box, chartGroups([...charts.values()]));
   charts.forEach((c) => c.mount().resize());
+  search.apply();
 }
 
 function drawAll() {
   return Promise.all([...charts.values()].map((c) => c.render(settings)));
-}
-
-function filterCharts(text) {
-  const t = text.trim().toLowerCase();
-  charts.forEach((c, key) => (c.card.hidden = t !== '' && !key.toLowerCase().includes(t)));
-  document.querySelectorAll('.chart-group').forEach((g) => {
-    g.hidden = [...g.querySelectorAll('.chart-card')].every((c) => c.hidden);
-  });
-  charts.forEach((c) => c.resize());
 }
 
 async function poll() {

@@ -215,6 +215,17 @@ class UiBrowserTest {
         browser.js(
             "return [...document.querySelectorAll('#config-diff tbody tr')].map(r => r.dataset.key)"));
 
+    // the metric search box, from the URL too
+    browser.open(server.url("compare.html?runs=" + alpha + "," + beta + "&q=eval"));
+    browser.awaitCharts(15);
+    assertEquals(
+        List.of("eval/loss"),
+        browser.js(
+            "return [...document.querySelectorAll('.chart-card')].filter(c => !c.hidden)"
+                + ".map(c => c.querySelector('.chart').dataset.key)"));
+    browser.open(server.url("compare.html?runs=" + alpha + "," + beta));
+    browser.awaitCharts(15);
+
     // the settings go into the URL: shareable
     browser.js(
         "const s = document.getElementById('x-axis'); s.value = 'relative';"
