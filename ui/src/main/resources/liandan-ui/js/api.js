@@ -26,12 +26,12 @@ export const api = {
     get('/projects/' + encodeURIComponent(project) + '/runs?' + q({filter, limit})).then((b) => b.runs),
   run: (id) => get('/runs/' + encodeURIComponent(id)),
   keys: (id) => get('/runs/' + encodeURIComponent(id) + '/metrics/keys'),
-  /** One run's series, downsampled by the server to at most maxPoints. */
-  series: (id, key, maxPoints, times) =>
-    get('/runs/' + encodeURIComponent(id) + '/metrics?' + q({key, maxPoints, times: times ? 'true' : null})),
+  /** One run's series, downsampled by the server to at most maxPoints; range: {from, to} steps. */
+  series: (id, key, maxPoints, times, range = {}) =>
+    get('/runs/' + encodeURIComponent(id) + '/metrics?' + q({key, maxPoints, times: times ? 'true' : null, ...range})),
   /** The same key for many runs in one request (the compare view). */
-  compare: (ids, key, maxPoints, times) =>
-    get('/metrics?' + q({runs: ids.join(','), key, maxPoints, times: times ? 'true' : null})).then((b) => b.runs),
+  compare: (ids, key, maxPoints, times, range = {}) =>
+    get('/metrics?' + q({runs: ids.join(','), key, maxPoints, times: times ? 'true' : null, ...range})).then((b) => b.runs),
   sampleTables: (id) => get('/runs/' + encodeURIComponent(id) + '/samples').then((b) => b.tables),
   samples: (id, table, limit = 500) =>
     get('/runs/' + encodeURIComponent(id) + '/samples?' + q({table, limit})).then((b) => b.rows),

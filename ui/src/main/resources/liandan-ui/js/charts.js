@@ -83,32 +83,60 @@ export function chartControls(settings, onChange) {
  * for relative time); render(settings) draws it. drawn is a promise of the next finished render.
  */
 export class MetricChart {
+  /** opts.legend: show one; opts.refetch(from, to): the lines' series over steps [from, to], in
+   * the order of set()'s lines, fetched when the step axis is zoomed. */
   constructor(key, opts = {}) {
     this.key = key;
     this.legend = !!opts.legend;
+    this.refetch = opts.refetch || null;
     this.el = h('div', {class: 'chart', dataset: {key}});
     this.card = h('div', {class: 'chart-card'}, h('div', {class: 'chart-title', title: key}, key), this.el);
-    this.lines = [];
+    this.full = []; // the lines over the whole history
+    this.lines = []; // what is drawn: the full lines, or a zoomed range of them at full resolution
+    this.zoomedTo = null; // [from, to] steps while zoomed
+    this.settings = null;
     this.chart = null;
     this.drawn = Promise.resolve();
   }
 
   /** Creates the ECharts instance once the card is in the page (it needs a size). */
   mount() {
-    if (!this.chart) this.chart = echarts.init(this.el, null, {renderer: 'canvas'});
+    if (!this.chart) {
+      this.chart = echarts.init(this.el, null, {renderer: 'canvas'});
+      let pending = 0;
+      this.chart.on('datazoom', () => {
+        clearTimeout(pending);
+        pending = setTimeout(() => this.zoomed(), 250);
+      });
+      this.chart.on('restore', () => { // the toolbox's reset: the whole history again
+        this.zoomedTo = null;
+        this.lines = this.full;
+        if (this.settings) this.render(this.settings);
+      });
+    }
     return this;
   }
 
+  /** New data for the whole history (first load, live updates); a zoomed chart stays zoomed. */
   set(lines) {
-    this.lines = lines;
+    this.full = lines;
+    if (!this.zoomedTo) this.lines = lines;
     return this;
   }
 
+  /** Draws with new settings (axes, smoothing, log scale: the zoom resets) or new data. */
   render(settings) {
     this.mount();
     const chart = this.chart;
+    const sameAxes = this.settings && this.settings.x === settings.x && this.settings.log === settings.log;
+    if (!sameAxes) {
+      this.zoomedTo = null;
+      this.lines = this.full;
+    }
+    this.settings = settings;
+    const how = {replaceMerge: sameAxes ? ['series'] : ['series', 'xAxis', 'yAxis']};
     if (!this.el.offsetWidth) { // hidden by the search box: ECharts draws it when it is resized
-      chart.setOption(this.option(settings), {replaceMerge: ['series', 'xAxis', 'yAxis']});
+      chart.setOption(this.option(settings), how);
       this.drawn = Promise.resolve();
       return this.drawn;
     }
@@ -119,8 +147,48 @@ export class MetricChart {
       };
       chart.on('finished', done);
     });
-    chart.setOption(this.option(settings), {replaceMerge: ['series', 'xAxis', 'yAxis']});
+    chart.setOption(this.option(settings), how);
+    if (!sameAxes) chart.dispatchAction({type: 'dataZoom', start: 0, end: 100});
     return this.drawn;
+  }
+
+  /** After a zoom on the step axis: the visible steps again from the server, downsampled to the
+   * chart's width; zoomed back out, the whole history. */
+  async zoomed() {
+    if (!this.refetch || !this.settings || this.settings.x !== 'step') return;
+    const [lo, hi] = this.extent(this.full);
+    const [x0, x1] = this.chart.getModel().getComponent('xAxis', 0).axis.scale.getExtent();
+    const seq = (this.zoomSeq = (this.zoomSeq || 0) + 1);
+    if (x0 <= lo && x1 >= hi) {
+      if (!this.zoomedTo) return;
+      this.zoomedTo = null;
+      this.lines = this.full;
+    } else {
+      const range = [Math.floor(x0), Math.ceil(x1)];
+      const series = await this.refetch(range[0], range[1]);
+      if (seq !== this.zoomSeq) return; // a later zoom won
+      this.zoomedTo = range;
+      this.lines = this.full.map((line, i) => ({...line, series: series[i]}));
+    }
+    this.render(this.settings);
+  }
+
+  /** [min, max] of the x values of lines (the axis stays there while zoomed data is drawn). */
+  extent(lines) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const line of lines) {
+      const pts = line.series.points || [];
+      const times = line.series.times;
+      for (const i of pts.length ? [0, pts.length - 1] : []) {
+        const x = xValue(this.settings.x, pts[i][0], times && times[i], line.start);
+        if (x != null) {
+          lo = Math.min(lo, x);
+          hi = Math.max(hi, x);
+        }
+      }
+    }
+    return lo <= hi ? [lo, hi] : [null, null];
   }
 
   resize() {
@@ -133,6 +201,7 @@ export class MetricChart {
   }
 
   option(settings) {
+    const [xMin, xMax] = this.extent(this.full);
     const series = [];
     const smoothing = settings.smoothing;
     for (const line of this.lines) {
@@ -157,7 +226,7 @@ export class MetricChart {
       grid: {left: 8, right: 16, top: 12, bottom: this.legend ? 54 : 28, containLabel: true},
       xAxis: {
         type: settings.x === 'wall' ? 'time' : 'value',
-        min: 'dataMin', max: 'dataMax', scale: true,
+        min: xMin ?? 'dataMin', max: xMax ?? 'dataMax', scale: true,
         axisLabel: settings.x === 'relative' ? {formatter: (v) => fmtDuration(v)} : {hideOverlap: true},
         splitLine: {show: false},
       },

@@ -37,7 +37,11 @@ async function main() {
 
   const allKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics || {})))];
   const keys = onlyKeys ? allKeys.filter((k) => onlyKeys.includes(k)) : allKeys;
-  keys.forEach((k) => charts.push(new MetricChart(k, {legend: true})));
+  for (const k of keys) {
+    const chart = new MetricChart(k, {legend: true, refetch: (from, to) =>
+      api.compare(ids, k, maxPointsFor(chart.el), settings.x !== 'step', {from, to})});
+    charts.push(chart);
+  }
 
   const search = keySearch(() => charts);
   const copy = h('button', {id: 'copy-link', onclick: () => {

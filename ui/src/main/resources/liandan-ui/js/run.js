@@ -80,7 +80,9 @@ async function refreshCharts(first) {
   for (const key of keys.keys) {
     const s = JSON.stringify(keys.summaries[key]);
     if (!charts.has(key)) {
-      charts.set(key, new MetricChart(key));
+      const chart = new MetricChart(key, {refetch: (from, to) =>
+        api.series(run.id, key, maxPointsFor(chart.el), true, {from, to}).then((s) => [s])});
+      charts.set(key, chart);
       added = true;
     }
     if (summaries[key] !== s) changed.push(key);

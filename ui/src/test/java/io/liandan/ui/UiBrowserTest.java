@@ -289,6 +289,31 @@ class UiBrowserTest {
   }
 
   @Test
+  void zoomingOnTheStepAxisFetchesTheVisibleStepsAtFullResolution() {
+    long big = server.seed.run("ui-zoom", "big", null, "pt", Map.of(), List.of());
+    server.seed.curve(big, "train/loss", 5000, s -> s, T0, 1000);
+    browser.open(server.url("run.html?id=" + big));
+    browser.awaitCharts(15);
+    int downsampled = seriesData("train/loss", 0).size();
+    assertTrue(downsampled < 2000, "downsampled: " + downsampled);
+    zoom("{startValue: 1000, endValue: 1100}");
+    browser.await(10, d -> seriesData("train/loss", 0).size() == 101 ? true : null);
+    List<List<Number>> zoomed = seriesData("train/loss", 0);
+    assertEquals(1000, zoomed.get(0).get(0).intValue());
+    assertEquals(1100.0, zoomed.get(100).get(1).doubleValue());
+    zoom("{start: 0, end: 100}");
+    browser.await(10, d -> seriesData("train/loss", 0).size() == downsampled ? true : null);
+  }
+
+  private void zoom(String window) {
+    browser.js(
+        "echarts.getInstanceByDom(document.querySelector('.chart[data-key=\"train/loss\"]'))"
+            + ".dispatchAction(Object.assign({type: 'dataZoom', dataZoomIndex: 0}, "
+            + window
+            + "))");
+  }
+
+  @Test
   void aRunningRunsPageUpdatesWithoutReload() {
     long live =
         server.seed.run("ui-live", "live", null, "pt", Map.of("learning_rate", 1e-3), List.of());
