@@ -1,7 +1,7 @@
 // Metric charts on ECharts (the global `echarts` from its WebJar): one chart per metric key, any
 // number of lines (one per run), x axis by step, wall time or time since the run started, EMA
-// smoothing as TensorBoard and wandb do it, log scale, zoom. Names reach ECharts only as canvas
-// text (title, legend) or through the escaping tooltip formatter below.
+// smoothing as TensorBoard and wandb do it, log scale, zoom. Names reach ECharts only as series
+// names (its legend is hidden) and through the escaping tooltip formatter below.
 import {escapeHtml, fmtDuration, fmtValue, groupKeys, h, params, setParams, toNumber} from './dom.js';
 
 /** One colour per run, by its position in the selection: the same run has the same colour on every
@@ -83,11 +83,10 @@ export function chartControls(settings, onChange) {
  * for relative time); render(settings) draws it. drawn is a promise of the next finished render.
  */
 export class MetricChart {
-  /** opts.legend: show one; opts.refetch(from, to): the lines' series over steps [from, to], in
+  /** opts.refetch(from, to): the lines' series over steps [from, to], in
    * the order of set()'s lines, fetched when the step axis is zoomed. */
   constructor(key, opts = {}) {
     this.key = key;
-    this.legend = !!opts.legend;
     this.refetch = opts.refetch || null;
     this.el = h('div', {class: 'chart', dataset: {key}});
     this.card = h('div', {class: 'chart-card'}, h('div', {class: 'chart-title', title: key}, key), this.el);
@@ -223,7 +222,7 @@ export class MetricChart {
     }
     return {
       animation: false,
-      grid: {left: 8, right: 16, top: 12, bottom: this.legend ? 54 : 28, containLabel: true},
+      grid: {left: 8, right: 16, top: 12, bottom: 28, containLabel: true},
       xAxis: {
         type: settings.x === 'wall' ? 'time' : 'value',
         min: xMin ?? 'dataMin', max: xMax ?? 'dataMax', scale: true,
@@ -235,8 +234,8 @@ export class MetricChart {
         axisLabel: {formatter: (v) => fmtValue(v)},
         splitLine: {lineStyle: {color: '#eef0f3'}},
       },
-      legend: this.legend ? {type: 'scroll', bottom: 0, icon: 'roundRect', itemHeight: 4,
-        textStyle: {fontSize: 11}} : {show: false},
+      // hidden: the page's legend (the compare view's run chips) toggles runs on every chart
+      legend: {show: false},
       tooltip: {
         trigger: 'axis', renderMode: 'html', confine: true, axisPointer: {type: 'line'},
         formatter: (params) => tooltipHtml(params, settings.x),
@@ -326,4 +325,11 @@ export function keySearch(charts) {
     charts().forEach((c) => c.resize());
   }
   return {input, apply};
+}
+
+/** Shows or hides the run named name on every chart (the legend's toggle, for all charts). */
+export function toggleRun(charts, name, shown) {
+  for (const c of charts) {
+    if (c.chart) c.chart.dispatchAction({type: shown ? 'legendSelect' : 'legendUnSelect', name});
+  }
 }

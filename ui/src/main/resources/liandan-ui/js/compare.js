@@ -4,7 +4,7 @@
 // compare.html?runs=3,5,8&keys=train/loss,eval/loss&q=loss&x=step&smooth=0.6&log=1 (keys: only
 // those charts; q: the metric search box)
 import {api} from './api.js';
-import {chartControls, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {chartControls, chartGroups, colorOf, keySearch, toggleRun, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, flatten, fmtDuration, fmtValue, h, params, runHref, runName, runSeconds,
   runsHref, section, setParams, stateBadge, summaryValues, topBar} from './dom.js';
@@ -38,7 +38,7 @@ async function main() {
   const allKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics || {})))];
   const keys = onlyKeys ? allKeys.filter((k) => onlyKeys.includes(k)) : allKeys;
   for (const k of keys) {
-    const chart = new MetricChart(k, {legend: true, refetch: (from, to) =>
+    const chart = new MetricChart(k, {refetch: (from, to) =>
       api.compare(ids, k, maxPointsFor(chart.el), settings.x !== 'step', {from, to})});
     charts.push(chart);
   }
@@ -54,8 +54,14 @@ async function main() {
       `Compare ${runs.length} runs`),
     h('main', null,
       h('div', {class: 'page-head'}, h('h1', null, `Compare ${runs.length} runs`), copy),
+      // the legend of every chart: a run's colour hides or shows it everywhere
       h('div', {class: 'run-chips', id: 'run-legend'}, runs.map((r, i) => h('span', {class: 'run-chip', dataset: {runId: r.id}},
-        h('span', {class: 'dot', style: {background: colorOf(i)}}),
+        h('button', {class: 'dot toggle', style: {background: colorOf(i)}, title: 'hide or show on every chart',
+          onclick: (e) => {
+            const chip = e.target.closest('.run-chip');
+            chip.classList.toggle('off');
+            toggleRun(charts, names[i], !chip.classList.contains('off'));
+          }}),
         h('a', {href: runHref(r.id)}, names[i]), stateBadge(r.state),
         h('a', {class: 'remove', title: 'remove from comparison',
           href: 'compare.html?' + withRuns(ids.filter((x) => x !== String(r.id)))}, '×')))),

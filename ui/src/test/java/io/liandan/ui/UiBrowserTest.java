@@ -215,6 +215,15 @@ class UiBrowserTest {
         browser.js(
             "return [...document.querySelectorAll('#config-diff tbody tr')].map(r => r.dataset.key)"));
 
+    // the run chips are the legend of every chart: a colour hides that run everywhere
+    browser
+        .driver
+        .findElement(By.cssSelector("#run-legend [data-run-id='" + beta + "'] .toggle"))
+        .click();
+    assertEquals(false, chart("train/loss", "o.legend[0].selected['beta']"));
+    assertEquals(false, chart("eval/loss", "o.legend[0].selected['beta']"));
+    assertEquals(true, chart("train/loss", "o.legend[0].selected['alpha'] !== false"));
+
     // the metric search box, from the URL too
     browser.open(server.url("compare.html?runs=" + alpha + "," + beta + "&q=eval"));
     browser.awaitCharts(15);
