@@ -190,8 +190,18 @@ export function section(title, ...children) {
   return h('section', {class: 'card'}, h('h2', null, title), children);
 }
 
+/** An API error as a message; a 401 (a server with LIANDAN_READS_NEED_TOKEN=true) asks for a
+ * token, keeps it in this browser's localStorage and reloads. */
 export function errorBox(e) {
-  return h('div', {class: 'error'}, String(e.message || e));
+  if (e.status !== 401) return h('div', {class: 'error'}, String(e.message || e));
+  const input = h('input', {id: 'token', type: 'password', placeholder: 'ldn_…', autocomplete: 'off'});
+  return h('form', {class: 'error token-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    localStorage.setItem('liandan.token', input.value.trim());
+    location.reload();
+  }}, h('p', null, 'This tracker needs an API token to read (', String(e.message || e), '). ',
+    'Create one with ./liandan token create NAME; it is kept in this browser only.'),
+  input, h('button', {type: 'submit'}, 'Use token'));
 }
 
 /** A plain two-column key/value table. */

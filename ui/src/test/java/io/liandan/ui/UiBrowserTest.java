@@ -323,6 +323,21 @@ class UiBrowserTest {
   }
 
   @Test
+  void aTrackerWhoseReadsNeedATokenAsksForOneAndKeepsIt() {
+    try (UiServer locked = UiServer.start(true)) {
+      locked.seed.run("secret", "hidden", null, null, Map.of(), List.of());
+      String token = locked.tracker.tokens().create("browser").token();
+      browser.open(locked.url(""));
+      WebElement input = browser.await(15, d -> d.findElement(By.id("token")));
+      assertEquals(List.of(), texts("table.projects"), "nothing shown without a token");
+      input.sendKeys(token);
+      input.submit();
+      browser.await(15, d -> texts("table.projects td a").equals(List.of("secret")) ? true : null);
+      browser.js("localStorage.removeItem('liandan.token')");
+    }
+  }
+
+  @Test
   void aRunningRunsPageUpdatesWithoutReload() {
     long live =
         server.seed.run("ui-live", "live", null, "pt", Map.of("learning_rate", 1e-3), List.of());

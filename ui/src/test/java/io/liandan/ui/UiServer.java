@@ -26,9 +26,18 @@ public final class UiServer implements AutoCloseable {
   }
 
   public static UiServer start() {
+    return start(false);
+  }
+
+  /** With {@code readsNeedToken}, GET requests need a token too (LIANDAN_READS_NEED_TOKEN). */
+  public static UiServer start(boolean readsNeedToken) {
     try {
       Path dir = Files.createTempDirectory("liandan-ui-");
-      TrackerConfig config = TrackerConfig.defaults().withPort(0).withDataDir(dir.resolve("pg"));
+      TrackerConfig config =
+          TrackerConfig.defaults()
+              .withPort(0)
+              .withDataDir(dir.resolve("pg"))
+              .withReadsNeedToken(readsNeedToken);
       return new UiServer(TrackerServer.start(config), dir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
