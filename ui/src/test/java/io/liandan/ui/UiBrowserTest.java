@@ -139,6 +139,19 @@ class UiBrowserTest {
     WebElement error = browser.await(10, d -> d.findElement(By.cssSelector("main .error")));
     assertTrue(error.getText().startsWith("filter:"), error.getText());
 
+    // sortable by any column, and the columns are the user's pick
+    browser.open(server.url("runs.html?project=ui&group=0&sort=name&cols=config.batch_size"));
+    browser.await(10, d -> runRowNames().size() == 3 ? true : null);
+    assertEquals(List.of("alpha", "beta", XSS_NAME), runRowNames());
+    assertEquals(List.of("8", "8", "16"), texts("#runs td[data-col='config.batch_size']"));
+    browser.driver.findElement(By.cssSelector("#runs th[data-col='config.batch_size']")).click();
+    browser.await(10, d -> runRowNames().get(0).equals(XSS_NAME) ? true : null); // 16 first
+    assertTrue(browser.driver.getCurrentUrl().contains("sort=-config.batch_size"));
+    browser.driver.findElement(By.id("columns")).click();
+    browser.js("document.querySelector('#columns input[data-col=\"config.model\"]').click()");
+    browser.await(10, d -> texts("#runs td[data-col='config.model']").size() == 3 ? true : null);
+    assertTrue(texts("#runs td[data-col='config.model']").contains("<b>qwen</b>"));
+
     // grouped: the pipeline's stages together under one header, in the order they ran
     browser.open(server.url("runs.html?project=ui"));
     browser.await(10, d -> texts("tr.group-row .group-name").size() == 1 ? true : null);
