@@ -109,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
           "tracked: project 'demo', group "
               + group
               + " — see it with ./liandan server, then "
-              + "http://127.0.0.1:7878/api/v1/projects/demo/runs");
+              + "http://127.0.0.1:7878/runs.html?project=demo");
     }
     return 0;
   }
