@@ -29,16 +29,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Run the demo pipeline through Temporal: mini Qwen2 from scratch → PT → SFT → DPO → eval"
-            + " → merge, tracked (CPU, a few minutes; --quick: under a minute).")
+            + " → merge, tracked (CPU, minutes; --quick: under a minute).")
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   java.io.PrintWriter out() {
     return spec.commandLine().getOut();
   }
-
-  /** A few steps per stage: the whole chain in well under a minute. */
-  static final DemoPipeline.Size QUICK = new DemoPipeline.Size(12, 24, 6, 4);
 
   @Option(
       names = "--out",
@@ -58,7 +55,8 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // the progress lines say what the worker's stage log would: keep it quiet here
     System.setProperty("org.slf4j.simpleLogger.log.io.liandan.workflows", "warn");
-    Path specFile = DemoPipeline.write(out, quick ? QUICK : DemoPipeline.Size.DEMO);
+    Path specFile =
+        quick ? DemoPipeline.writeShort(out, DemoPipeline.Size.QUICK) : DemoPipeline.writeDemo(out);
     out().println("demo data and spec: " + specFile.toAbsolutePath());
     TrackerServer tracker = noTracker ? null : tracker();
     String id =
@@ -87,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
               "tracked: project 'demo', group "
                   + id
                   + " — see it with ./liandan server, then "
-                  + "http://127.0.0.1:7878/api/v1/projects/demo/runs");
+                  + "http://127.0.0.1:7878/runs.html?project=demo");
     return 0;
   }
 

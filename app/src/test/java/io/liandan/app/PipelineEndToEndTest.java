@@ -55,7 +55,7 @@ class PipelineEndToEndTest {
   /** The workers' logs, kept for a look after the test. */
   static final Path LOGS = Path.of("target", "e2e-logs");
 
-  static final DemoPipeline.Size SHORT = new DemoPipeline.Size(12, 24, 6, 4);
+  static final DemoPipeline.Size SHORT = DemoPipeline.Size.QUICK;
 
   @TempDir static Path dir;
   TrackerServer tracker;
@@ -72,7 +72,7 @@ class PipelineEndToEndTest {
             TrackerConfig.defaults().withDataDir(dir.resolve("postgres")).withPort(0));
     token = tracker.tokens().create("e2e").token();
     temporal = EmbeddedTemporal.start(0);
-    Path specFile = DemoPipeline.write(dir.resolve("demo"), SHORT);
+    Path specFile = DemoPipeline.writeShort(dir.resolve("demo"), SHORT);
     ObjectNode s = (ObjectNode) RunCommand.load(specFile);
     s.put("heartbeat_timeout_seconds", 6); // a killed worker's stage is retried within seconds
     s.put("progress_interval_seconds", 0);

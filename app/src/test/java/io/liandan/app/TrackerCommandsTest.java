@@ -78,7 +78,7 @@ class TrackerCommandsTest {
                       HttpResponse.BodyHandlers.ofString())
                   .body();
           assertEquals(
-              DemoCommand.QUICK.sftSteps(),
+              io.liandan.workflows.DemoPipeline.Size.QUICK.sftSteps(),
               new com.fasterxml.jackson.databind.ObjectMapper().readTree(loss).get("points").size(),
               loss);
         }

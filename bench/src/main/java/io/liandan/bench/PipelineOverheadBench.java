@@ -37,12 +37,12 @@ import java.util.Map;
 public final class PipelineOverheadBench {
   public static void main(String[] args) throws Exception {
     boolean withTracker = List.of(args).contains("tracker");
-    DemoPipeline.Size size =
-        List.of(args).contains("quick")
-            ? new DemoPipeline.Size(12, 24, 6, 4)
-            : DemoPipeline.Size.DEMO;
+    boolean quick = List.of(args).contains("quick");
     Path dir = Files.createTempDirectory("liandan-overhead");
-    Path specFile = DemoPipeline.write(dir.resolve("demo"), size);
+    Path specFile =
+        quick
+            ? DemoPipeline.writeShort(dir.resolve("demo"), DemoPipeline.Size.QUICK)
+            : DemoPipeline.writeDemo(dir.resolve("demo"));
     var spec =
         PipelineSpec.resolvePaths(
             new com.fasterxml.jackson.databind.ObjectMapper().readTree(specFile.toFile()),
@@ -79,7 +79,7 @@ public final class PipelineOverheadBench {
     }
     System.out.printf(
         "(%s; tracker %s; machine: %d cores, %s)%n",
-        size,
+        quick ? "quick demo" : "the demo",
         withTracker ? "on" : "off",
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("os.arch"));

@@ -3,6 +3,7 @@ package io.liandan.tracker;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.liandan.tracker.artifact.ArtifactController;
 import io.liandan.tracker.artifact.ArtifactService;
@@ -58,7 +59,18 @@ public final class TrackerApp {
     }
   }
 
+  /**
+   * Classpath folder of the web UI (the {@code ui} module's jar). When it is on the classpath the
+   * pages are served at {@code /} and ECharts from its WebJar at {@code /webjars/}; the API works
+   * the same without it.
+   */
+  public static final String UI_RESOURCES = "liandan-ui";
+
   private TrackerApp() {}
+
+  static boolean uiOnClasspath() {
+    return TrackerApp.class.getClassLoader().getResource(UI_RESOURCES + "/index.html") != null;
+  }
 
   public static Javalin create(Deps deps, boolean readsNeedToken) {
     var auth = new BearerAuth(deps.tokens(), readsNeedToken);
@@ -74,6 +86,16 @@ public final class TrackerApp {
           config.http.maxRequestSize = Limits.MAX_REQUEST_BYTES;
           config.startup.showJavalinBanner = false;
           config.startup.showOldJavalinVersionWarning = false;
+
+          if (uiOnClasspath()) {
+            config.staticFiles.add(
+                files -> {
+                  files.hostedPath = "/";
+                  files.directory = "/" + UI_RESOURCES;
+                  files.location = Location.CLASSPATH;
+                });
+            config.staticFiles.enableWebjars();
+          }
 
           config.routes.beforeMatched("/api/*", auth::check);
           config.routes.beforeMatched("/ajax-api/*", auth::check);

@@ -51,6 +51,37 @@ class DownsamplingTest {
   }
 
   @Test
+  void aStepRangeIsDownsampledOnItsOwnAndComesBackWholeWhenSmall() {
+    String base = "/api/v1/runs/" + run + "/metrics?key=loss";
+    // zoomed around the spike: 3,000 steps → 200 points, the range's ends and the spike kept
+    JsonNode p = api.get(base + "&maxPoints=200&from=11000&to=13999").json().get("points");
+    assertTrue(p.size() <= 200 && p.size() > 100, String.valueOf(p.size()));
+    assertEquals(11_000, p.get(0).get(0).asInt());
+    assertEquals(13_999, p.get(p.size() - 1).get(0).asInt());
+    boolean spike = false;
+    for (JsonNode point : p) {
+      int step = point.get(0).asInt();
+      assertTrue(step >= 11_000 && step <= 13_999, "step " + step + " outside the range");
+      assertEquals(value(step), point.get(1).asDouble(), 1e-12);
+      spike |= step == SPIKE_STEP;
+    }
+    assertTrue(spike, "the spike inside the range survives");
+    // a range of at most maxPoints points: every point, exactly
+    p = api.get(base + "&maxPoints=200&from=500&to=599").json().get("points");
+    assertEquals(100, p.size());
+    assertEquals(500, p.get(0).get(0).asInt());
+    assertEquals(599, p.get(99).get(0).asInt());
+    // open ends, and a range past the history
+    p = api.get(base + "&maxPoints=1000&from=19950").json().get("points");
+    assertEquals(50, p.size());
+    assertEquals(0, api.get(base + "&from=30000&to=40000").json().get("points").size());
+    Response bad = api.get(base + "&from=10&to=5");
+    assertEquals(400, bad.status());
+    assertEquals("to", bad.field());
+    assertEquals("from", api.get(base + "&from=x").field());
+  }
+
+  @Test
   void keepsSpikesFirstAndLastWithinTheLimit() {
     for (int max : new int[] {2, 3, 4, 10, 101, 1000, 5000}) {
       JsonNode p = points(max);

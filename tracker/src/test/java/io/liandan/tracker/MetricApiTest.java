@@ -46,6 +46,45 @@ class MetricApiTest {
   }
 
   @Test
+  void timesTrueReturnsEachKeptPointsWallTimeInBothReadPaths() {
+    long run = api.createRun("{\"project\":\"m\"}");
+    StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");
+    for (int s = 0; s < 5000; s++) {
+      // wall time = 1,700,000,000 s + 2 s per step, so every step's time is known
+      j.add(
+          "{\"key\":\"w\",\"step\":"
+              + s
+              + ",\"value\":"
+              + (s % 7)
+              + ",\"time\":"
+              + (1_700_000_000L + 2L * s)
+              + "}");
+    }
+    assertEquals(200, api.post("/api/v1/runs/" + run + "/metrics", j.toString()).status());
+    for (int maxPoints : new int[] {100, 10_000}) { // downsampled, and whole
+      JsonNode s =
+          api.get("/api/v1/runs/" + run + "/metrics?key=w&times=true&maxPoints=" + maxPoints)
+              .json();
+      JsonNode points = s.get("points");
+      JsonNode times = s.get("times");
+      assertEquals(points.size(), times.size());
+      assertTrue(points.size() <= maxPoints);
+      for (int i = 0; i < points.size(); i++) {
+        long step = points.get(i).get(0).asLong();
+        assertEquals((1_700_000_000L + 2 * step) * 1000, times.get(i).asLong(), "step " + step);
+      }
+    }
+    assertTrue(
+        api.get("/api/v1/runs/" + run + "/metrics?key=w").json().path("times").isMissingNode());
+    JsonNode compared =
+        api.get("/api/v1/metrics?runs=" + run + "&key=w&times=true&maxPoints=10").json();
+    assertEquals(1_700_000_000_000L, compared.get("runs").get(0).get("times").get(0).asLong());
+    Response bad = api.get("/api/v1/runs/" + run + "/metrics?key=w&times=yes");
+    assertEquals(400, bad.status());
+    assertEquals("times", bad.field());
+  }
+
+  @Test
   void resendingABatchStoresEachPointOnceAndTheLaterValueWins() {
     long run = api.createRun("{\"project\":\"m\"}");
     String path = "/api/v1/runs/" + run + "/metrics";

@@ -60,9 +60,9 @@ class MigrationsTest {
         assertTrue(constraints.contains(named), named + " in " + constraints);
       }
       assertEquals(
-          3L,
+          4L,
           db.fetchValue("select count(*) from flyway_schema_history where success"),
-          "V1, V2 and V3, once each");
+          "V1 to V4, once each");
     }
   }
 }

@@ -42,6 +42,7 @@ class RunApiTest {
     assertEquals(2e-5, created.json().at("/config/optimizer/lr").asDouble());
     assertEquals("qwen", created.json().at("/tags/1").asText());
     assertEquals("wf-1", created.json().get("workflowId").asText());
+    assertEquals(0, created.json().get("resumedAt").size());
 
     assertEquals(200, api.patch("/api/v1/runs/" + id, "{\"state\":\"failed\"}").status());
     Response resumed =
@@ -51,6 +52,7 @@ class RunApiTest {
     assertEquals("running", resumed.json().get("state").asText());
     assertEquals("sft", resumed.json().get("name").asText(), "a resume keeps the stored run");
     assertTrue(resumed.json().get("finishedAt").isNull());
+    assertEquals(1, resumed.json().get("resumedAt").size(), "each resume is recorded");
 
     // same key in another project, or no key: new runs
     assertNotEquals(id, api.createRun("{\"project\":\"other\",\"key\":\"wf-1/sft\"}"));

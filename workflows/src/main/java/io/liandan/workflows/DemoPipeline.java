@@ -1,8 +1,8 @@
 package io.liandan.workflows;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.llm.demo.DemoData;
 import java.io.IOException;
@@ -12,80 +12,57 @@ import java.nio.file.Path;
 
 /**
  * The demo pipeline: llm's demo world (a mini Qwen2 config with its own BPE tokenizer, a
- * pretraining corpus, instructions, preference pairs) and a spec that takes the model from scratch
- * through PT (full) → SFT (LoRA) → DPO (LoRA) → eval → merge. {@code examples/demo/pipeline.json}
- * is {@link #spec} at the default size; {@link #write} generates the data beside it.
+ * pretraining corpus, instructions, preference pairs) and its spec, {@code
+ * examples/demo/pipeline.json}: the model from scratch through PT (full) → SFT (LoRA) → DPO (LoRA)
+ * → eval → merge. {@link #writeDemo} writes it as it is; {@link #writeShort} writes a small world
+ * and the same spec cut to a few steps per stage, for tests and the quick demo.
  */
 public final class DemoPipeline {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** How big: optimizer steps of PT, SFT and DPO, and how often SFT checkpoints. */
+  /** A short run: optimizer steps of PT, SFT and DPO, and how often each checkpoints. */
   public record Size(int ptSteps, int sftSteps, int dpoSteps, int saveSteps) {
-    public static final Size DEMO = new Size(60, 48, 24, 8);
+    public static final Size QUICK = new Size(12, 24, 6, 4);
   }
 
   private DemoPipeline() {}
 
-  /** The spec, with paths relative to the folder it is written in. */
-  public static ObjectNode spec(Size size) {
-    ObjectNode s = JSON.createObjectNode();
-    s.put("name", "demo");
-    s.put("project", "demo");
-    s.put("model", "model");
-    ObjectNode ds = s.putObject("datasets");
-    ds.putObject("corpus").put("source", "data/corpus.jsonl").put("format", "text");
-    ds.putObject("instructions").put("source", "data/instructions.jsonl").put("format", "alpaca");
-    ds.putObject("preferences").put("source", "data/preferences.jsonl").put("format", "preference");
-    ArrayNode stages = s.putArray("stages");
-    stage(stages, "pt", "corpus")
-        .set(
-            "args",
-            args(size.ptSteps(), 3e-3, size.saveSteps())
-                .put("finetuning_type", "full")
-                .put("max_length", 64));
-    stage(stages, "sft", "instructions")
-        .set("args", args(size.sftSteps(), 1e-2, size.saveSteps()).put("lora_r", 8));
-    stage(stages, "dpo", "preferences")
-        .set("args", args(size.dpoSteps(), 5e-3, size.saveSteps()).put("beta", 0.1));
-    stages.addObject().put("stage", "eval").putObject("args").put("max_new_tokens", 16);
-    stages.addObject().put("stage", "merge").put("dtype", "float32");
-    ArrayNode prompts = s.putArray("sample_prompts");
-    DemoData.PROMPTS.forEach(prompts::add);
-    s.put("heartbeat_timeout_seconds", 10);
-    s.put("progress_interval_seconds", 1);
-    return s;
+  /** The demo at full size: its folder's {@code pipeline.json}. */
+  public static Path writeDemo(Path dir) {
+    DemoData.writeDemo(dir);
+    return dir.resolve(DemoData.SPEC);
   }
 
-  private static ObjectNode stage(ArrayNode stages, String stage, String dataset) {
-    ObjectNode s = stages.addObject().put("stage", stage);
-    s.putArray("datasets").add(dataset);
-    s.put("eval_ratio", 0.05);
-    return s;
-  }
-
-  private static ObjectNode args(int steps, double lr, int saveSteps) {
-    return JSON.createObjectNode()
-        .put("learning_rate", lr)
-        .put("max_steps", steps)
-        .put("per_device_train_batch_size", 8)
-        .put("logging_steps", 1)
-        .put("save_steps", saveSteps)
-        .put("warmup_ratio", 0.1)
-        .put("lr_scheduler_type", "cosine")
-        .put("max_length", 128)
-        .put("max_prompt_length", 64)
-        .put("max_new_tokens", 16);
-  }
-
-  /** Writes the demo's model folder, data and {@code pipeline.json} into {@code dir}. */
-  public static Path write(Path dir, Size size) {
+  /**
+   * A small world and the demo spec with each training stage cut to {@code size}: fixed steps,
+   * logged every step, checkpointed every {@code saveSteps}, evaluated only at the end.
+   */
+  public static Path writeShort(Path dir, Size size) {
     new DemoData(7).write(dir, 240, 320, 160);
-    Path spec = dir.resolve("pipeline.json");
-    try {
-      Files.writeString(spec, JSON.writeValueAsString(spec(size)) + "\n");
+    Path spec = dir.resolve(DemoData.SPEC);
+    try (var in = DemoData.class.getResourceAsStream(DemoData.SPEC)) {
+      ObjectNode s = (ObjectNode) JSON.readTree(in);
+      for (JsonNode stage : s.get("stages")) {
+        int steps =
+            switch (stage.get("stage").asText()) {
+              case "pt" -> size.ptSteps();
+              case "sft" -> size.sftSteps();
+              case "dpo" -> size.dpoSteps();
+              default -> 0;
+            };
+        if (steps == 0) continue;
+        ((ObjectNode) stage.get("args"))
+            .put("max_steps", steps)
+            .put("per_device_train_batch_size", 8)
+            .put("logging_steps", 1)
+            .put("save_steps", size.saveSteps())
+            .put("save_total_limit", 0)
+            .put("eval_steps", 0);
+      }
+      Files.writeString(spec, JSON.writeValueAsString(s) + "\n");
+      return spec;
     } catch (IOException e) {
       throw new UncheckedIOException(spec + ": " + e.getMessage(), e);
     }
-    return spec;
   }
 }

@@ -1,29 +1,31 @@
 package io.liandan.workflows;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** examples/demo/pipeline.json is the demo's spec as the code builds it, and a valid one. */
+/** The demo spec (examples/demo/pipeline.json) is a valid PipelineSpec, and so is its short cut. */
 class DemoPipelineTest {
-  static final Path EXAMPLE = Path.of("../examples/demo/pipeline.json");
-
   @Test
-  void theCommittedExampleIsTheDemoSpec() throws Exception {
-    var spec = DemoPipeline.spec(DemoPipeline.Size.DEMO);
-    if (Boolean.getBoolean("liandan.writeExamples"))
-      Files.writeString(
-          EXAMPLE,
-          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(spec)
-              + "\n");
-    assertEquals(spec, new ObjectMapper().readTree(EXAMPLE.toFile()));
-    PipelineSpec parsed = PipelineSpec.parse(spec);
-    assertEquals(5, parsed.stages().size());
-    assertEquals("full", parsed.stage("pt").args().finetuningType());
-    assertEquals("lora", parsed.stage("dpo").args().finetuningType());
+  void theDemoSpecAndItsShortVersionAreValid(@TempDir Path dir) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    PipelineSpec full =
+        PipelineSpec.parse(json.readTree(Path.of("../examples/demo/pipeline.json").toFile()));
+    assertEquals(5, full.stages().size());
+    assertEquals("full", full.stage("pt").args().finetuningType());
+    assertEquals("lora", full.stage("dpo").args().finetuningType());
+
+    Path spec = DemoPipeline.writeShort(dir, DemoPipeline.Size.QUICK);
+    PipelineSpec quick =
+        PipelineSpec.parse(PipelineSpec.resolvePaths(json.readTree(spec.toFile()), dir));
+    assertEquals(24, quick.stage("sft").args().maxSteps());
+    assertEquals(4, quick.stage("sft").args().saveSteps());
+    assertEquals(full.stage("sft").args().loraR(), quick.stage("sft").args().loraR());
+    assertEquals(java.util.List.of(), quick.missingFiles(dir));
+    assertTrue(java.nio.file.Files.exists(dir.resolve("model/tokenizer.json")));
   }
 }

@@ -176,6 +176,25 @@ public final class DemoData {
    */
   public static final int VOCAB = 1024;
 
+  /** The demo's sizes: enough for each stage to show learning on two CPU cores in minutes. */
+  public static final int DOCUMENTS = 3000, INSTRUCTIONS = 2000, PAIRS = 1000;
+
+  /** The demo pipeline spec (examples/demo/pipeline.json), with paths relative to its folder. */
+  public static final String SPEC = "pipeline.json";
+
+  /** The demo at its default size with seed 0, plus its pipeline spec: what `liandan demo` runs. */
+  public static void writeDemo(Path dir) {
+    new DemoData(0).write(dir, DOCUMENTS, INSTRUCTIONS, PAIRS);
+    try (var in = DemoData.class.getResourceAsStream(SPEC)) {
+      if (in == null) throw new IllegalStateException("the demo spec is missing from the jar");
+      write(
+          dir.resolve(SPEC),
+          List.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(dir + ": cannot write the demo spec: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Writes the demo into {@code dir}: {@code model/} (config.json of the mini model, tokenizer,
    * generation config — no weights: it trains from scratch) and {@code data/corpus.jsonl} (text),

@@ -16,6 +16,7 @@ import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.PreferenceBatch;
 import io.liandan.llm.train.ShardBatches;
 import io.liandan.llm.train.TrainCheckpoint;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -173,14 +174,17 @@ public final class TrainStage {
           lastCheckpoint = latest.get().toString();
         }
 
-        long t0 = System.nanoTime(), windowStart = t0;
-        double windowWork = 0;
+        // where the stage starts, on held-out data: the baseline its eval curve falls from
+        if (resumedFrom == 0) listener.metrics(0, evaluate.run());
+        long t0 = System.nanoTime(), windowStart = t0, checkpointNanos = 0;
+        double windowWork = 0, work = 0;
         Map<String, Double> last = Map.of();
         while (opt.stepCount() < total) {
           Map<String, Double> v = stepper.step();
           window.add(v);
           long step = opt.stepCount();
           windowWork += v.getOrDefault(dpo ? "train/pairs" : "train/tokens", 0.0);
+          work += v.getOrDefault(dpo ? "train/pairs" : "train/tokens", 0.0);
           if (step % args.loggingSteps() == 0 || step == total) {
             Map<String, Double> line = window.drain();
             line.put(
@@ -200,6 +204,7 @@ public final class TrainStage {
           if (args.evalSteps() > 0 && step % args.evalSteps() == 0 && step < total)
             listener.metrics(step, evaluate.run());
           if ((args.saveSteps() > 0 && step % args.saveSteps() == 0) || step == total) {
+            long c0 = System.nanoTime();
             lastCheckpoint =
                 TrainCheckpoint.save(
                         checkpoints,
@@ -209,10 +214,12 @@ public final class TrainStage {
                         window.carry(),
                         args.saveTotalLimit())
                     .toString();
+            checkpointNanos += System.nanoTime() - c0;
           }
           listener.progress(step, total, lastCheckpoint);
         }
 
+        double loopSeconds = (System.nanoTime() - t0) / 1e9;
         // the end: held-out metrics, generations, the trained weights or adapter, result.json
         Map<String, Double> metrics = new LinkedHashMap<>(last);
         Map<String, Double> eval = evaluate.run();
@@ -238,13 +245,25 @@ public final class TrainStage {
         summary.put("trainable_params", trainableCount);
         summary.put("total_steps", total);
         summary.put("resumed_from_step", resumedFrom);
-        summary.put("train_runtime", (System.nanoTime() - t0) / 1e9);
+        summary.put("train_runtime", loopSeconds); // the step loop, checkpoints included
+        summary.put(dpo ? "train_pairs" : "train_tokens", work); // this run's, padding included
+        summary.put("checkpoint_seconds", checkpointNanos / 1e9);
+        if (lastCheckpoint != null)
+          summary.put("checkpoint_bytes", folderBytes(Path.of(lastCheckpoint)));
         listener.summary(summary);
         TrainResult result =
             new TrainResult(req.stage(), out.toString(), next, total, resumedFrom, metrics);
         StageFiles.write(out.resolve(TrainResult.FILE), result);
         return result;
       }
+    }
+  }
+
+  private static long folderBytes(Path dir) {
+    try (var files = Files.list(dir)) {
+      return files.mapToLong(f -> f.toFile().length()).sum();
+    } catch (java.io.IOException e) {
+      return -1;
     }
   }
 

@@ -171,8 +171,7 @@ public record TrainingArgs(
     }
     if (!(beta > 0)) p.add("beta: must be > 0, got " + beta);
     if (maxLength < 2) p.add("max_length: must be >= 2, got " + maxLength);
-    if (maxPromptLength < 1 || maxPromptLength >= maxLength)
-      p.add("max_prompt_length: must be in [1, max_length), got " + maxPromptLength);
+    if (maxPromptLength < 1) p.add("max_prompt_length: must be >= 1, got " + maxPromptLength);
     if (maxNewTokens < 0) p.add("max_new_tokens: must be >= 0, got " + maxNewTokens);
     if (!SAVE_DTYPES.contains(saveDtype))
       p.add("save_dtype: '" + saveDtype + "' is not one of " + SAVE_DTYPES);
@@ -188,7 +187,16 @@ public record TrainingArgs(
     return switch (stage) {
       case "pt" -> TokenizeSpec.pt(maxLength, evalRatio, seed);
       case "sft" -> TokenizeSpec.sft(maxLength, false, evalRatio, seed);
-      case "dpo" -> TokenizeSpec.dpo(maxLength, maxPromptLength, evalRatio, seed);
+      case "dpo" -> {
+        if (maxPromptLength >= maxLength)
+          throw new IllegalArgumentException(
+              "max_prompt_length ("
+                  + maxPromptLength
+                  + ") must be below max_length ("
+                  + maxLength
+                  + ") for dpo: the completions need room");
+        yield TokenizeSpec.dpo(maxLength, maxPromptLength, evalRatio, seed);
+      }
       default -> throw new IllegalArgumentException("stage '" + stage + "' is not pt, sft or dpo");
     };
   }

@@ -74,4 +74,28 @@ class DemoDataTest {
           "the model stops at <|im_end|>, ChatML's end of turn");
     }
   }
+
+  @Test
+  void theDemoSpecShipsWithTheDataAndItsArgumentsAreValid() throws Exception {
+    DemoData.writeDemo(tmp);
+    var spec =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(tmp.resolve(DemoData.SPEC).toFile());
+    assertEquals("model", spec.get("model").asText());
+    List<String> problems = new java.util.ArrayList<>();
+    int training = 0;
+    for (var st : spec.get("stages")) {
+      if (!st.has("args")) continue;
+      training++;
+      io.liandan.llm.stage.TrainingArgs a =
+          io.liandan.llm.stage.TrainingArgs.parse(
+              st.get("args"), st.get("stage").asText(), problems);
+      a.tokenizeSpec(st.get("stage").asText(), st.path("eval_ratio").asDouble());
+      for (var d : st.get("datasets"))
+        assertTrue(
+            Files.exists(tmp.resolve(spec.get("datasets").get(d.asText()).get("source").asText())));
+    }
+    assertEquals(List.of(), problems);
+    assertEquals(3, training, "pt, sft and dpo");
+  }
 }

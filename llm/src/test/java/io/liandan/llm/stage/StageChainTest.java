@@ -63,8 +63,12 @@ class StageChainTest {
                     "pt"),
                 rec);
     TreeMap<Long, Double> eval = rec.series("eval/loss");
-    assertEquals(List.of(15L, 30L), List.copyOf(eval.keySet()), "eval at eval_steps and the end");
+    assertEquals(
+        List.of(0L, 15L, 30L),
+        List.copyOf(eval.keySet()),
+        "eval at the start, eval_steps, the end");
     double start = Math.log(Qwen2Config.load(fx.model).vocabSize()); // a random model's ≈ ln V
+    assertEquals(start, eval.firstEntry().getValue(), 0.1, "step 0 is the untrained model");
     assertTrue(eval.lastEntry().getValue() < 0.7 * start, "eval loss " + eval + " vs " + start);
     TreeMap<Long, Double> loss = rec.series("train/loss");
     assertEquals(List.of(5L, 10L, 15L, 20L, 25L, 30L), List.copyOf(loss.keySet()));

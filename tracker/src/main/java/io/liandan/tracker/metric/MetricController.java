@@ -29,10 +29,10 @@ public final class MetricController {
     ctx.json(metrics.log(id, Json.read(ctx, MetricBatch.class)));
   }
 
-  /** GET /api/v1/runs/{id}/metrics?key=K&amp;maxPoints=N */
+  /** GET /api/v1/runs/{id}/metrics?key=K&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S] */
   public void series(Context ctx) {
     long id = RunController.id(ctx);
-    ctx.json(metrics.series(id, key(ctx), maxPoints(ctx)));
+    ctx.json(metrics.series(id, key(ctx), maxPoints(ctx), range(ctx), times(ctx)));
   }
 
   /** GET /api/v1/runs/{id}/metrics/keys */
@@ -42,7 +42,9 @@ public final class MetricController {
     ctx.json(new Keys(id, List.copyOf(s.keySet()), s));
   }
 
-  /** GET /api/v1/metrics?runs=1,2,3&amp;key=K&amp;maxPoints=N */
+  /**
+   * GET /api/v1/metrics?runs=1,2,3&amp;key=K&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S]
+   */
   public void compare(Context ctx) {
     String runs = ctx.queryParam("runs");
     if (runs == null || runs.isBlank()) {
@@ -56,11 +58,27 @@ public final class MetricController {
       throw ApiErrors.badRequest("runs", "at most " + Limits.MAX_COMPARE_RUNS + " runs at once");
     }
     String key = key(ctx);
-    ctx.json(new Compare(key, metrics.compare(new ArrayList<>(ids), key, maxPoints(ctx))));
+    ctx.json(
+        new Compare(
+            key,
+            metrics.compare(new ArrayList<>(ids), key, maxPoints(ctx), range(ctx), times(ctx))));
   }
 
   private static String key(Context ctx) {
     return Check.required("key", ctx.queryParam("key"), Limits.MAX_KEY_LENGTH);
+  }
+
+  private static StepRange range(Context ctx) {
+    Long from = Check.longParam("from", ctx.queryParam("from"));
+    Long to = Check.longParam("to", ctx.queryParam("to"));
+    if (from != null && to != null && from > to) {
+      throw ApiErrors.badRequest("to", "to must not be less than from");
+    }
+    return new StepRange(from, to);
+  }
+
+  private static boolean times(Context ctx) {
+    return Check.boolParam("times", ctx.queryParam("times"), false);
   }
 
   private static int maxPoints(Context ctx) {

@@ -512,6 +512,16 @@ public final class MetricService {
    * with no more than {@code maxPoints} points comes back whole.
    */
   public Series series(long runId, String key, int maxPoints) {
+    return series(runId, key, maxPoints, StepRange.ALL);
+  }
+
+  /**
+   * {@link #series(long, String, int)} over the points with steps in {@code range} only (a zoomed
+   * chart): the same downsampling between the range's first and last stored points, which are
+   * always kept; the whole range when it holds no more than {@code maxPoints} points. {@code total}
+   * stays the series' count.
+   */
+  public Series series(long runId, String key, int maxPoints, StepRange range) {
     Record8<Long, Long, Double, Long, Double, Double, Double, Long> s =
         db.select(
                 RUNS.ID,
@@ -536,17 +546,44 @@ public final class MetricService {
     long total = s.value8();
     var P = METRIC_POINTS;
     var series = P.RUN_ID.eq(runId).and(P.KEY.eq(key));
-    if (total <= maxPoints) {
+    long lo = s.value2();
+    long hi = s.value4();
+    double loValue = s.value3();
+    double hiValue = s.value5();
+    boolean whole = total <= maxPoints;
+    if (range.narrows(lo, hi)) {
+      // the first and last stored points inside the range (two index probes), and whether it
+      // holds more than maxPoints (a count that stops there)
+      var inRange = series.and(P.STEP.between(Math.max(lo, range.lo()), Math.min(hi, range.hi())));
+      var first =
+          db.select(P.STEP, P.VALUE).from(P).where(inRange).orderBy(P.STEP).limit(1).fetchOne();
+      if (first == null) {
+        return new Series(key, runId, total, List.of());
+      }
+      var last =
+          db.select(P.STEP, P.VALUE)
+              .from(P)
+              .where(inRange)
+              .orderBy(P.STEP.desc())
+              .limit(1)
+              .fetchOne();
+      lo = first.value1();
+      loValue = first.value2();
+      hi = last.value1();
+      hiValue = last.value2();
+      whole =
+          db.fetchCount(db.selectOne().from(P).where(inRange).limit(maxPoints + 1)) <= maxPoints;
+    }
+    if (whole) {
       List<Series.Point> all =
           db.select(P.STEP, P.VALUE)
               .from(P)
               .where(series)
+              .and(P.STEP.between(lo, hi))
               .orderBy(P.STEP)
               .fetch(r -> new Series.Point(r.value1(), r.value2()));
       return new Series(key, runId, total, all);
     }
-    long lo = s.value2();
-    long hi = s.value4();
     TreeMap<Long, Double> keep = new TreeMap<>();
     int buckets = (maxPoints - 2) / 2;
     Integer width = rollupWidth(lo, hi, buckets);
@@ -574,8 +611,9 @@ public final class MetricService {
               .and(R.WIDTH.eq(width))
               .and(R.BUCKET.between(first, last))
               .groupBy(group)) {
-        keep.put(r.value2()[1].longValue(), r.value2()[0]);
-        keep.put(-r.value3()[1].longValue(), r.value3()[0]);
+        // a range's edge buckets reach past it: their extremes outside [lo, hi] are dropped
+        keepWithin(keep, lo, hi, r.value2()[1].longValue(), r.value2()[0]);
+        keepWithin(keep, lo, hi, -r.value3()[1].longValue(), r.value3()[0]);
       }
     } else if (buckets > 0) {
       double scale = buckets / ((double) hi - lo + 1);
@@ -597,11 +635,43 @@ public final class MetricService {
         keep.put(-r.value3()[1].longValue(), r.value3()[0]);
       }
     }
-    keep.put(lo, s.value3());
-    keep.put(hi, s.value5());
+    keep.put(lo, loValue);
+    keep.put(hi, hiValue);
     List<Series.Point> points = new ArrayList<>(keep.size());
     keep.forEach((step, value) -> points.add(new Series.Point(step, value)));
     return new Series(key, runId, total, points);
+  }
+
+  /**
+   * {@link #series(long, String, int, StepRange)} with each kept point's wall time: one lookup of
+   * at most {@code maxPoints} primary-key rows, whichever way the points were chosen.
+   */
+  public Series series(long runId, String key, int maxPoints, StepRange range, boolean withTimes) {
+    Series s = series(runId, key, maxPoints, range);
+    if (!withTimes) {
+      return s;
+    }
+    var P = METRIC_POINTS;
+    Long[] steps = s.points().stream().map(Series.Point::step).toArray(Long[]::new);
+    Map<Long, OffsetDateTime> at =
+        db.select(P.STEP, P.WALL_TIME)
+            .from(P)
+            .where(P.RUN_ID.eq(runId))
+            .and(P.KEY.eq(key))
+            .and(P.STEP.eq(DSL.any(steps)))
+            .fetchMap(P.STEP, P.WALL_TIME);
+    List<Long> times = new ArrayList<>(steps.length);
+    for (Long step : steps) {
+      times.add(at.get(step).toInstant().toEpochMilli());
+    }
+    return new Series(key, runId, s.total(), s.points(), times);
+  }
+
+  private static void keepWithin(
+      TreeMap<Long, Double> keep, long lo, long hi, long step, double v) {
+    if (step >= lo && step <= hi) {
+      keep.put(step, v);
+    }
   }
 
   /** The coarsest rollup width with at least {@code buckets} buckets over [lo, hi], or null. */
@@ -616,7 +686,8 @@ public final class MetricService {
   }
 
   /** The same key for many runs (the compare view); 404 naming the first unknown run. */
-  public List<Series> compare(List<Long> runIds, String key, int maxPoints) {
+  public List<Series> compare(
+      List<Long> runIds, String key, int maxPoints, StepRange range, boolean withTimes) {
     Set<Long> known =
         Set.copyOf(db.select(RUNS.ID).from(RUNS).where(RUNS.ID.in(runIds)).fetch(RUNS.ID));
     for (long id : runIds) {
@@ -626,7 +697,7 @@ public final class MetricService {
     }
     List<Series> out = new ArrayList<>(runIds.size());
     for (long id : runIds) {
-      out.add(series(id, key, maxPoints));
+      out.add(series(id, key, maxPoints, range, withTimes));
     }
     return out;
   }

@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * A run as the API returns it. {@code summary} is what the client set (PATCH merges into it);
  * {@code labels} are key/value labels (MLflow's tags); {@code metrics} is the server-kept summary
- * of every logged series, keyed by metric key.
+ * of every logged series, keyed by metric key; {@code resumedAt} when the run was resumed by key (a
+ * retried or resumed pipeline stage), oldest first.
  */
 public record Run(
     long id,
@@ -30,6 +31,7 @@ public record Run(
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt,
     OffsetDateTime heartbeatAt,
+    List<OffsetDateTime> resumedAt,
     Map<String, SeriesSummary> metrics) {
 
   Run withMetrics(Map<String, SeriesSummary> m) {
@@ -52,6 +54,7 @@ public record Run(
         updatedAt,
         finishedAt,
         heartbeatAt,
+        resumedAt,
         m);
   }
 }

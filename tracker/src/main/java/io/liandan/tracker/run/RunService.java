@@ -108,6 +108,9 @@ public final class RunService {
                     .setNull(RUNS.FINISHED_AT)
                     .set(RUNS.HEARTBEAT_AT, DSL.currentOffsetDateTime())
                     .set(RUNS.UPDATED_AT, DSL.currentOffsetDateTime())
+                    .set(
+                        RUNS.RESUMED_AT,
+                        DSL.arrayAppend(RUNS.RESUMED_AT, DSL.currentOffsetDateTime()))
                     .returningResult(RUNS.ID, DSL.field("xmax = 0", SQLDataType.BOOLEAN))
                     .fetchOne();
           }
@@ -272,7 +275,8 @@ public final class RunService {
         RUNS.CREATED_AT,
         RUNS.UPDATED_AT,
         RUNS.FINISHED_AT,
-        RUNS.HEARTBEAT_AT);
+        RUNS.HEARTBEAT_AT,
+        RUNS.RESUMED_AT);
   }
 
   private static Run toRun(Record r) {
@@ -295,6 +299,7 @@ public final class RunService {
         r.get(RUNS.UPDATED_AT),
         r.get(RUNS.FINISHED_AT),
         r.get(RUNS.HEARTBEAT_AT),
+        Arrays.asList(r.get(RUNS.RESUMED_AT)),
         Map.of());
   }
 

@@ -78,4 +78,22 @@ public final class Check {
     }
     return v;
   }
+
+  /** An optional integer (long) query parameter: null when absent or blank. */
+  public static Long longParam(String field, String value) {
+    return value == null || value.isBlank() ? null : id(field, value.strip());
+  }
+
+  /** An optional boolean query parameter: absent or blank is {@code dflt}; else true or false. */
+  public static boolean boolParam(String field, String value, boolean dflt) {
+    if (value == null || value.isBlank()) {
+      return dflt;
+    }
+    return switch (value.strip()) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw ApiErrors.badRequest(field, field + " must be true or false, not '" + value + "'");
+    };
+  }
 }

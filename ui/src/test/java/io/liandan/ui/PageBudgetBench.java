@@ -1,0 +1,112 @@
+package io.liandan.ui;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * The issue's page budget: the compare view of 10 runs × 5 metrics × 100,000 points each, time from
+ * navigation to every chart drawn (the page's own {@code window.__chartsDrawnAt}, ms since
+ * navigation start) in headless Chromium. A measurement, not a test: {@code ui/run-main.sh
+ * io.liandan.ui.PageBudgetBench [runs metrics points loads]}; results in BENCHMARKS.md.
+ */
+public final class PageBudgetBench {
+  private static final String[] KEYS = {
+    "train/loss", "train/lr", "train/grad_norm", "eval/loss", "system/gpu_mem_gb"
+  };
+
+  private PageBudgetBench() {}
+
+  public static void main(String[] args) {
+    int runs = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    int metrics = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    int points = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+    int loads = args.length > 3 ? Integer.parseInt(args[3]) : 7;
+    try (UiServer server = UiServer.start();
+        Browser browser = Browser.start(1280, 900)) {
+      long t = System.nanoTime();
+      Instant t0 = Instant.now().minus(1, ChronoUnit.DAYS);
+      StringJoiner ids = new StringJoiner(",");
+      for (int r = 0; r < runs; r++) {
+        double lr = 1e-5 * (r + 1);
+        long id =
+            server.seed.run(
+                "bench",
+                "run-" + r,
+                null,
+                "sft",
+                Map.of("learning_rate", lr, "seed", r),
+                List.of());
+        for (int m = 0; m < metrics; m++) {
+          int k = m;
+          int shift = r;
+          server.seed.curve(
+              id,
+              KEYS[m % KEYS.length] + (m < KEYS.length ? "" : "_" + m),
+              points,
+              s -> (k + 1) * Math.exp(-s / 20_000.0) + 0.01 * shift + 0.05 * Math.sin(s * 0.37),
+              t0,
+              100);
+        }
+        ids.add(String.valueOf(id));
+      }
+      double seedS = (System.nanoTime() - t) / 1e9;
+      System.out.printf(
+          "seeded %d runs x %d metrics x %,d points in %.0f s (%,.0f points/s)%n",
+          runs, metrics, points, seedS, (double) runs * metrics * points / seedS);
+
+      String url = server.url("compare.html?runs=" + ids);
+      List<Double> drawn = new ArrayList<>();
+      for (int i = 0; i < loads; i++) {
+        browser.open("about:blank");
+        browser.open(url);
+        int charts = browser.awaitCharts(60);
+        double ms = ((Number) browser.js("return window.__chartsDrawnAt")).doubleValue();
+        long shown =
+            ((Number)
+                    browser.js(
+                        "return [...document.querySelectorAll('.chart')].map(e =>"
+                            + " echarts.getInstanceByDom(e).getOption().series"
+                            + ".reduce((n, s) => n + s.data.length, 0)).reduce((a, b) => a + b, 0)"))
+                .longValue();
+        double seriesAt =
+            ((Number)
+                    browser.js(
+                        "return Math.max(...performance.getEntriesByType('resource')"
+                            + ".filter(e => e.name.includes('/api/v1/metrics'))"
+                            + ".map(e => e.responseEnd))"))
+                .doubleValue();
+        double kb =
+            ((Number)
+                        browser.js(
+                            "return performance.getEntriesByType('resource')"
+                                + ".filter(e => e.name.includes('/api/v1/metrics'))"
+                                + ".reduce((n, e) => n + e.encodedBodySize, 0)"))
+                    .doubleValue()
+                / 1024;
+        System.out.printf(
+            "load %d%s: %d charts drawn %.0f ms after navigation (last series in at %.0f ms);"
+                + " %,d points drawn of %,d stored; %.0f KB of series%n",
+            i + 1,
+            i == 0 ? " (cold: new browser cache)" : "",
+            charts,
+            ms,
+            seriesAt,
+            shown,
+            (long) runs * metrics * points,
+            kb);
+        if (i > 0) {
+          drawn.add(ms);
+        }
+      }
+      double[] d = drawn.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      System.out.printf(
+          "warm loads: median %.0f ms, max %.0f ms (%s)%n",
+          d[d.length / 2], d[d.length - 1], Arrays.toString(d));
+    }
+  }
+}

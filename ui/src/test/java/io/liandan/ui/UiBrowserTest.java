@@ -1,0 +1,374 @@
+package io.liandan.ui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+
+/**
+ * The UI in a real headless Chromium against a real tracker (embedded PostgreSQL): one server and
+ * one browser for the class. Chart assertions read ECharts' own option (the data it draws), not the
+ * canvas.
+ */
+class UiBrowserTest {
+  static final String XSS_NAME = "gamma <img src=x onerror=\"window.__xss='name'\">";
+  static final String XSS_TAG = "<script>window.__xss='tag'</script>";
+  static final String XSS_GEN =
+      "<script>window.__xss='script'</script><img src=x onerror=\"window.__xss='img'\">";
+  static final Instant T0 =
+      Instant.now().minus(2, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
+
+  static UiServer server;
+  static Browser browser;
+  static long alpha;
+  static long beta;
+  static long gamma;
+
+  @BeforeAll
+  static void start() {
+    server = UiServer.start();
+    browser = Browser.start(1280, 900);
+    Seed seed = server.seed;
+    alpha =
+        seed.run(
+            "ui",
+            "alpha",
+            "pipe-1",
+            "sft",
+            Map.of("learning_rate", 1e-4, "batch_size", 8, "model", "qwen"),
+            List.of("baseline"));
+    seed.curve(alpha, "train/loss", 100, s -> 2.0 - s / 100.0, T0, 1000);
+    seed.curve(alpha, "eval/loss", 10, s -> 1.5 - s / 100.0, T0, 10_000);
+    beta =
+        seed.run(
+            "ui",
+            "beta",
+            "pipe-1",
+            "dpo",
+            Map.of("learning_rate", 2e-4, "batch_size", 8, "model", "qwen", "beta", 0.1),
+            List.of());
+    seed.curve(beta, "train/loss", 100, s -> 3.0 - s / 50.0, T0, 1000);
+    gamma =
+        seed.run(
+            "ui",
+            XSS_NAME,
+            null,
+            "sft",
+            Map.of("learning_rate", 1e-4, "batch_size", 16, "model", "<b>qwen</b>"),
+            List.of(XSS_TAG));
+    seed.curve(gamma, "train/loss", 100, s -> 2.5 - s / 100.0, T0, 1000);
+    seed.samples(
+        alpha,
+        "generations",
+        10L,
+        List.of(
+            Map.of("prompt", "What is 2+2?", "output", "4"),
+            Map.of("prompt", "Say hi", "output", "hi")));
+    seed.samples(gamma, "generations", 10L, List.of(Map.of("prompt", "Say hi", "output", XSS_GEN)));
+    seed.patch(alpha, "finished", Map.of("best/eval_loss", 1.41));
+    seed.patch(beta, "finished", null);
+    seed.resumed(beta, T0.plusSeconds(60));
+    seed.patch(gamma, "finished", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  /** Read in one script: the table re-renders as a whole, so element handles can go stale. */
+  @SuppressWarnings("unchecked")
+  private List<String> texts(String css) {
+    return (List<String>)
+        browser.js(
+            "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", css);
+  }
+
+  private List<String> runRowNames() {
+    return texts("#runs tbody tr[data-run-id] td.name a");
+  }
+
+  private Object chart(String key, String expr) {
+    return browser.js(
+        "const c = echarts.getInstanceByDom(document.querySelector('.chart[data-key=\"' + arguments[0]"
+            + " + '\"]')); const o = c.getOption(); return "
+            + expr
+            + ";",
+        key);
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<List<Number>> seriesData(String key, int index) {
+    return (List<List<Number>>) chart(key, "o.series[" + index + "].data");
+  }
+
+  @Test
+  void runsTableListsTheSeededRunsAndFiltersThem() {
+    browser.open(server.url("runs.html?project=ui&group=0"));
+    browser.await(10, d -> runRowNames().size() == 3 ? true : null);
+    assertEquals(
+        List.of("alpha", "beta", XSS_NAME).stream().sorted().toList(),
+        runRowNames().stream().sorted().toList());
+
+    WebElement filter = browser.driver.findElement(By.id("filter"));
+    filter.sendKeys("config.learning_rate > 1.5e-4");
+    filter.submit();
+    browser.await(10, d -> runRowNames().size() == 1 ? true : null);
+    assertEquals(List.of("beta"), runRowNames());
+    assertTrue(browser.driver.getCurrentUrl().contains("filter=config.learning_rate"));
+
+    filter = browser.driver.findElement(By.id("filter"));
+    filter.clear();
+    filter.sendKeys("config.learning_rate >");
+    filter.submit();
+    WebElement error = browser.await(10, d -> d.findElement(By.cssSelector("main .error")));
+    assertTrue(error.getText().startsWith("filter:"), error.getText());
+
+    // sortable by any column, and the columns are the user's pick
+    browser.open(server.url("runs.html?project=ui&group=0&sort=name&cols=config.batch_size"));
+    browser.await(10, d -> runRowNames().size() == 3 ? true : null);
+    assertEquals(List.of("alpha", "beta", XSS_NAME), runRowNames());
+    assertEquals(List.of("8", "8", "16"), texts("#runs td[data-col='config.batch_size']"));
+    browser.driver.findElement(By.cssSelector("#runs th[data-col='config.batch_size']")).click();
+    browser.await(10, d -> runRowNames().get(0).equals(XSS_NAME) ? true : null); // 16 first
+    assertTrue(browser.driver.getCurrentUrl().contains("sort=-config.batch_size"));
+    browser.driver.findElement(By.id("columns")).click();
+    browser.js("document.querySelector('#columns input[data-col=\"config.model\"]').click()");
+    browser.await(10, d -> texts("#runs td[data-col='config.model']").size() == 3 ? true : null);
+    assertTrue(texts("#runs td[data-col='config.model']").contains("<b>qwen</b>"));
+
+    // grouped: the pipeline's stages together under one header, in the order they ran
+    browser.open(server.url("runs.html?project=ui"));
+    browser.await(10, d -> texts("tr.group-row .group-name").size() == 1 ? true : null);
+    assertEquals(List.of("pipe-1"), texts("tr.group-row .group-name"));
+    assertEquals(
+        List.of("sft", "dpo↻1"), texts("tr.group-row .stage-chip"), "the resumed stage says so");
+  }
+
+  @Test
+  void runPageDrawsOneChartPerKeyGroupedByPrefix() {
+    browser.open(server.url("run.html?id=" + alpha));
+    assertEquals(2, browser.awaitCharts(15));
+    assertEquals(
+        List.of("train", "eval"),
+        browser.js(
+            "return [...document.querySelectorAll('.chart-group')].map(g => g.dataset.prefix)"));
+    List<List<Number>> loss = seriesData("train/loss", 0);
+    assertEquals(100, loss.size());
+    assertEquals(0, loss.get(0).get(0).intValue());
+    assertEquals(2.0, loss.get(0).get(1).doubleValue(), 1e-12);
+    assertEquals(99, loss.get(99).get(0).intValue());
+    assertEquals(1.01, loss.get(99).get(1).doubleValue(), 1e-12);
+    assertEquals(10, seriesData("eval/loss", 0).size());
+
+    // smoothing from the URL: the raw line and an EMA that lags above this falling curve
+    browser.open(server.url("run.html?id=" + alpha + "&smooth=0.9"));
+    browser.awaitCharts(15);
+    assertEquals(2L, chart("train/loss", "o.series.length"));
+    List<List<Number>> raw = seriesData("train/loss", 0);
+    List<List<Number>> smooth = seriesData("train/loss", 1);
+    assertEquals(1.01, raw.get(99).get(1).doubleValue(), 1e-12);
+    assertEquals(2.0, smooth.get(0).get(1).doubleValue(), 1e-9, "debiased EMA starts at the value");
+    assertTrue(smooth.get(99).get(1).doubleValue() > 1.05, "EMA lags: " + smooth.get(99));
+
+    // wall-time axis and log scale: x is each point's logged time
+    browser.open(server.url("run.html?id=" + alpha + "&x=wall&log=1"));
+    browser.awaitCharts(15);
+    assertEquals("time", chart("train/loss", "o.xAxis[0].type"));
+    assertEquals("log", chart("train/loss", "o.yAxis[0].type"));
+    List<List<Number>> wall = seriesData("train/loss", 0);
+    assertEquals(T0.toEpochMilli(), wall.get(0).get(0).longValue());
+    assertEquals(T0.toEpochMilli() + 99_000, wall.get(99).get(0).longValue());
+
+    // config, summary and the pipeline's timeline (two stages)
+    browser.await(
+        10, d -> d.findElements(By.cssSelector("#timeline .tl-row")).size() == 2 ? true : null);
+    assertEquals(
+        List.of(String.valueOf(beta)),
+        browser.js(
+            "return [...document.querySelectorAll('#timeline .tl-resume')]"
+                + ".map(m => m.closest('.tl-row').dataset.runId)"),
+        "beta's one resume is marked on its bar");
+    assertTrue(
+        browser.driver.findElement(By.id("config-table")).getText().contains("learning_rate"));
+    assertTrue(
+        browser.driver.findElement(By.id("summary-table")).getText().contains("best/eval_loss"));
+  }
+
+  @Test
+  void compareOverlaysRunsAndItsConfigDiffListsExactlyTheDifferingKeys() {
+    browser.open(server.url("compare.html?runs=" + alpha + "," + beta));
+    assertEquals(2, browser.awaitCharts(15));
+    assertEquals(List.of("alpha", "beta"), chart("train/loss", "o.series.map(s => s.name)"));
+    assertEquals(100, seriesData("train/loss", 0).size());
+    assertEquals(100, seriesData("train/loss", 1).size());
+    assertEquals(1.02, seriesData("train/loss", 1).get(99).get(1).doubleValue(), 1e-12);
+    // one colour per run, the same on every chart
+    Object lossColours = chart("train/loss", "o.series.map(s => s.color)");
+    assertEquals(lossColours, chart("eval/loss", "o.series.map(s => s.color)"));
+    assertNotEquals(
+        chart("train/loss", "o.series[0].color"), chart("train/loss", "o.series[1].color"));
+    assertEquals(
+        List.of("beta", "learning_rate"),
+        browser.js(
+            "return [...document.querySelectorAll('#config-diff tbody tr')].map(r => r.dataset.key)"));
+
+    // the run chips are the legend of every chart: a colour hides that run everywhere
+    browser
+        .driver
+        .findElement(By.cssSelector("#run-legend [data-run-id='" + beta + "'] .toggle"))
+        .click();
+    assertEquals(false, chart("train/loss", "o.legend[0].selected['beta']"));
+    assertEquals(false, chart("eval/loss", "o.legend[0].selected['beta']"));
+    assertEquals(true, chart("train/loss", "o.legend[0].selected['alpha'] !== false"));
+
+    // the metric search box, from the URL too
+    browser.open(server.url("compare.html?runs=" + alpha + "," + beta + "&q=eval"));
+    browser.awaitCharts(15);
+    assertEquals(
+        List.of("eval/loss"),
+        browser.js(
+            "return [...document.querySelectorAll('.chart-card')].filter(c => !c.hidden)"
+                + ".map(c => c.querySelector('.chart').dataset.key)"));
+    browser.open(server.url("compare.html?runs=" + alpha + "," + beta));
+    browser.awaitCharts(15);
+
+    // the settings go into the URL: shareable
+    browser.js(
+        "const s = document.getElementById('x-axis'); s.value = 'relative';"
+            + " s.dispatchEvent(new Event('change'));");
+    browser.await(10, d -> d.getCurrentUrl().contains("x=relative") ? true : null);
+    browser.open(browser.driver.getCurrentUrl());
+    browser.awaitCharts(15);
+    assertEquals("relative", browser.js("return document.getElementById('x-axis').value"));
+    List<List<Number>> rel = seriesData("train/loss", 0);
+    assertEquals(99.0, rel.get(99).get(0).doubleValue() - rel.get(0).get(0).doubleValue(), 1e-9);
+  }
+
+  @Test
+  void untrustedTextInNamesTagsConfigAndGenerationsStaysText() {
+    browser.open(server.url("run.html?id=" + gamma));
+    browser.awaitCharts(15);
+    WebElement cell =
+        browser.await(
+            10,
+            d ->
+                d.findElements(By.cssSelector("#samples .gen")).stream()
+                    .filter(e -> e.getText().startsWith("<script>"))
+                    .findFirst()
+                    .orElse(null));
+    assertEquals(XSS_GEN, cell.getText());
+    assertEquals(XSS_NAME, browser.driver.findElement(By.id("run-name")).getText());
+    assertTrue(browser.driver.findElement(By.cssSelector(".tags")).getText().contains(XSS_TAG));
+    assertTrue(browser.driver.findElement(By.id("config-table")).getText().contains("<b>qwen</b>"));
+    // the chart's HTML tooltip names the run: escaped there too
+    showTooltip("train/loss");
+    assertNoInjectedMarkup();
+
+    browser.open(server.url("compare.html?runs=" + alpha + "," + gamma));
+    browser.awaitCharts(15);
+    browser.await(
+        10,
+        d -> d.findElements(By.cssSelector("#samples .side-by-side")).size() == 1 ? true : null);
+    String sideBySide =
+        browser.driver.findElement(By.cssSelector("#samples .side-by-side")).getText();
+    assertTrue(sideBySide.contains(XSS_GEN), sideBySide);
+    assertTrue(sideBySide.contains("hi"));
+    showTooltip("train/loss");
+    assertNoInjectedMarkup();
+
+    browser.open(server.url("runs.html?project=ui"));
+    browser.await(10, d -> runRowNames().size() == 3 ? true : null);
+    assertNoInjectedMarkup();
+  }
+
+  private void showTooltip(String key) {
+    browser.js(
+        "echarts.getInstanceByDom(document.querySelector('.chart[data-key=\"' + arguments[0] + '\"]'))"
+            + ".dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 50});",
+        key);
+    browser.await(5, d -> browser.js("return document.querySelector('.tt') ? true : null"));
+  }
+
+  private void assertNoInjectedMarkup() {
+    assertNull(browser.js("return window.__xss === undefined ? null : String(window.__xss)"));
+    assertEquals(0L, browser.js("return document.querySelectorAll('img, main script').length"));
+  }
+
+  @Test
+  void zoomingOnTheStepAxisFetchesTheVisibleStepsAtFullResolution() {
+    long big = server.seed.run("ui-zoom", "big", null, "pt", Map.of(), List.of());
+    server.seed.curve(big, "train/loss", 5000, s -> s, T0, 1000);
+    browser.open(server.url("run.html?id=" + big));
+    browser.awaitCharts(15);
+    int downsampled = seriesData("train/loss", 0).size();
+    assertTrue(downsampled < 2000, "downsampled: " + downsampled);
+    zoom("{startValue: 1000, endValue: 1100}");
+    browser.await(10, d -> seriesData("train/loss", 0).size() == 101 ? true : null);
+    List<List<Number>> zoomed = seriesData("train/loss", 0);
+    assertEquals(1000, zoomed.get(0).get(0).intValue());
+    assertEquals(1100.0, zoomed.get(100).get(1).doubleValue());
+    zoom("{start: 0, end: 100}");
+    browser.await(10, d -> seriesData("train/loss", 0).size() == downsampled ? true : null);
+  }
+
+  private void zoom(String window) {
+    browser.js(
+        "echarts.getInstanceByDom(document.querySelector('.chart[data-key=\"train/loss\"]'))"
+            + ".dispatchAction(Object.assign({type: 'dataZoom', dataZoomIndex: 0}, "
+            + window
+            + "))");
+  }
+
+  @Test
+  void aTrackerWhoseReadsNeedATokenAsksForOneAndKeepsIt() {
+    try (UiServer locked = UiServer.start(true)) {
+      locked.seed.run("secret", "hidden", null, null, Map.of(), List.of());
+      String token = locked.tracker.tokens().create("browser").token();
+      browser.open(locked.url(""));
+      WebElement input = browser.await(15, d -> d.findElement(By.id("token")));
+      assertEquals(List.of(), texts("table.projects"), "nothing shown without a token");
+      input.sendKeys(token);
+      input.submit();
+      browser.await(15, d -> texts("table.projects td a").equals(List.of("secret")) ? true : null);
+      browser.js("localStorage.removeItem('liandan.token')");
+    }
+  }
+
+  @Test
+  void aRunningRunsPageUpdatesWithoutReload() {
+    long live =
+        server.seed.run("ui-live", "live", null, "pt", Map.of("learning_rate", 1e-3), List.of());
+    Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    server.seed.curve(live, "train/loss", 50, s -> 1.0 / (s + 1), start, 100);
+    browser.open(server.url("run.html?id=" + live));
+    browser.awaitCharts(15);
+    assertEquals(50, seriesData("train/loss", 0).size());
+    browser.js("window.__sameDocument = true;");
+    server.seed.curve(live, "train/loss", 120, s -> 1.0 / (s + 1), start, 100);
+    server.seed.curve(live, "train/lr", 10, s -> 1e-3, start, 100);
+    browser.await(15, d -> seriesData("train/loss", 0).size() == 120 ? true : null);
+    browser.await(
+        15,
+        d ->
+            d.findElements(By.cssSelector(".chart[data-key='train/lr']")).size() == 1
+                ? true
+                : null);
+    assertEquals(true, browser.js("return window.__sameDocument === true"));
+  }
+}
