@@ -4,13 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.workflows.PipelineSpec;
 import io.liandan.workflows.runtime.Pipelines;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code liandan resume ID}: starts the pipeline's stored spec again under the same id. Finished
@@ -21,19 +17,9 @@ import picocli.CommandLine.Spec;
     name = "resume",
     mixinStandardHelpOptions = true,
     description = "Re-run a pipeline's stored spec; cached stages are skipped, training resumes.")
-final class ResumeCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class ResumeCommand extends PipelineCommand {
   @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
   String id;
-
-  @Mixin TemporalOptions temporal;
-
-  @Mixin HomeOptions home;
 
   @Option(names = "--queue", defaultValue = "liandan", description = "the workflow's task queue")
   String queue;
@@ -43,7 +29,7 @@ final class ResumeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Pipelines pipelines = temporal.pipelines(home.home());
+    Pipelines pipelines = pipelines();
     JsonNode spec = pipelines.storedSpec(id);
     if (spec == null)
       throw new IllegalArgumentException(

@@ -12,34 +12,20 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code liandan run SPEC}: validates the spec, stores it, starts the pipeline workflow. */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
     description = "Start a pipeline from a spec (validated first; exit 2 listing every problem).")
-final class RunCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class RunCommand extends PipelineCommand {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @Parameters(paramLabel = "SPEC", description = "the pipeline spec (JSON)")
   Path specFile;
-
-  @Mixin TemporalOptions temporal;
-
-  @Mixin HomeOptions home;
 
   @Option(names = "--id", description = "pipeline (workflow) id (default: <name>-<timestamp>)")
   String id;
@@ -67,7 +53,7 @@ final class RunCommand implements Callable<Integer> {
             : parsed.name()
                 + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    Pipelines pipelines = temporal.pipelines(home.home());
+    Pipelines pipelines = pipelines();
     pipelines.start(pipelineId, spec, queue);
     return started(pipelines, pipelineId, parsed.project(), watch, ui, out());
   }

@@ -2,12 +2,8 @@ package io.liandan.app;
 
 import io.liandan.workflows.PipelineStatus;
 import io.liandan.workflows.StageStatus;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code liandan status ID}: the pipeline's stages, as its workflow's status query reports them.
@@ -16,25 +12,15 @@ import picocli.CommandLine.Spec;
     name = "status",
     mixinStandardHelpOptions = true,
     description = "Show a pipeline's stages: state, step/total, loss, ETA, tracker runs.")
-final class StatusCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class StatusCommand extends PipelineCommand {
   @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
   String id;
-
-  @Mixin TemporalOptions temporal;
-
-  @Mixin HomeOptions home;
 
   @Override
   public Integer call() {
     PipelineStatus s;
     try {
-      s = temporal.pipelines(home.home()).status(id);
+      s = pipelines().status(id);
     } catch (io.temporal.client.WorkflowNotFoundException e) {
       throw new IllegalArgumentException(
           id

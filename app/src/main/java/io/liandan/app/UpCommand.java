@@ -121,7 +121,10 @@ final class UpCommand implements Callable<Integer> {
                 + stack.target()
                 + (stack.temporal() != null ? " (embedded, in memory, loopback only)" : ""));
     out().println("  worker:       queues " + queues + ", home " + db.home());
-    out().println("  start one:    liandan run examples/demo/pipeline.json --watch");
+    out()
+        .println(
+            "  start one:    liandan run SPEC --watch   (e.g. examples/demo/pipeline.json after"
+                + " liandan demo --out examples/demo)");
     out()
         .println(
             "           or: temporal workflow start --type PipelineWorkflow --task-queue liandan"

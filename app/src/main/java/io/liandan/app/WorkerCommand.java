@@ -5,30 +5,16 @@ import io.liandan.tracker.client.TrackerClientConfig;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code liandan worker}: serves pipeline workflows and stages on one or more task queues. */
 @Command(
     name = "worker",
     mixinStandardHelpOptions = true,
     description = "Run a worker: pipeline workflows and stage activities on the given task queues.")
-final class WorkerCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
-  @Mixin TemporalOptions temporal;
-
-  @Mixin HomeOptions home;
-
+final class WorkerCommand extends PipelineCommand {
   @Option(
       names = "--queue",
       split = ",",

@@ -135,6 +135,12 @@ public final class StageRunner {
     }
   }
 
+  /** The listener of a stage with progress hooks: heartbeats, tracker run, progress signals. */
+  ProgressReporter reporter(StageRequest r, Tracking.Run run, ActivityExecutionContext ctx) {
+    return new ProgressReporter(
+        ctx, run, signaller(r.pipelineId()), r.name(), r.progressIntervalSeconds());
+  }
+
   /**
    * Sends progress to the stage's workflow (best effort: a lost signal only delays the display).
    */

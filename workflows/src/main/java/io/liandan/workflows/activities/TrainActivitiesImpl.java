@@ -41,13 +41,7 @@ public final class TrainActivitiesImpl implements TrainActivities {
                 ctx.getInfo().getAttempt(),
                 last.map(Object::toString).orElse("no heartbeat"));
           }
-          ProgressReporter listener =
-              new ProgressReporter(
-                  ctx,
-                  run,
-                  runner.signaller(r.pipelineId()),
-                  r.name(),
-                  r.progressIntervalSeconds());
+          ProgressReporter listener = runner.reporter(r, run, ctx);
           TrainRequest req =
               new TrainRequest(
                   r.kind(),
@@ -74,13 +68,7 @@ public final class TrainActivitiesImpl implements TrainActivities {
         StageRunner.map(r.args().toJson()),
         false,
         (dir, run, ctx) -> {
-          ProgressReporter listener =
-              new ProgressReporter(
-                  ctx,
-                  run,
-                  runner.signaller(r.pipelineId()),
-                  r.name(),
-                  r.progressIntervalSeconds());
+          ProgressReporter listener = runner.reporter(r, run, ctx);
           EvalRequest req =
               new EvalRequest(
                   r.model(),
