@@ -168,15 +168,8 @@ class PipelineEndToEndTest {
     Process first = worker("e2e-b", home, "worker-b1.log");
     Pipelines p = pipelines(home);
     p.start("e2e-b", spec, "e2e-b");
-    StageStatus sft = null;
-    for (long deadline = System.nanoTime() + 240_000_000_000L; System.nanoTime() < deadline; ) {
-      sft = p.status("e2e-b").stages().get(6);
-      if (sft.state().equals("running") && sft.lastCheckpoint() != null) break;
-      assertTrue(first.isAlive(), "worker died: " + tail("worker-b1.log"));
-      Thread.sleep(100);
-    }
-    assertEquals("running", sft.state(), "SFT never checkpointed: " + sft);
-    assertTrue(sft.step() < sft.total(), "SFT ended before the kill: " + sft);
+    StageStatus sft = waitForSftCheckpoint(p, "e2e-b", "worker-b1.log");
+    assertTrue(first.isAlive());
     first.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
     first.waitFor();
     worker("e2e-b", home, "worker-b2.log");
@@ -248,6 +241,72 @@ class PipelineEndToEndTest {
     assertTrue(f.getOriginalMessage().contains("learning_rate: unknown key"));
     assertFalse(Files.exists(home.resolve("artifacts")), "no stage ran");
     w.destroy();
+  }
+
+  @Test
+  @Order(4)
+  void cancelStopsSftKeepingItsCheckpointsAndResumeRedoesOnlyWhatIsMissing() throws Exception {
+    Path home = dir.resolve("home-e");
+    worker("e2e-e", home, "worker-e.log");
+    Pipelines p = pipelines(home);
+    p.start("e2e-e", spec, "e2e-e");
+    StageStatus sft = waitForSftCheckpoint(p, "e2e-e", "worker-e.log");
+    String[] where = {"--temporal", temporal.target(), "--home", home.toString()};
+    assertEquals(0, cli("cancel", "e2e-e", where).code());
+    assertThrows(WorkflowFailedException.class, () -> p.result("e2e-e"));
+    PipelineStatus cancelled = p.status("e2e-e");
+    assertEquals("cancelled", cancelled.state());
+    assertEquals("cancelled", cancelled.stages().get(6).state());
+    JsonNode run = get("/api/v1/runs/" + trackerRun("e2e-e/sft"));
+    assertEquals("failed", run.path("state").asText());
+    assertTrue(run.at("/summary/failure").asText().startsWith("cancelled"), run.toString());
+    Path sftDir = Path.of(p.status("e2e-e").stages().get(6).lastCheckpoint()).getParent();
+    assertTrue(Files.list(sftDir).findAny().isPresent(), "checkpoints kept in " + sftDir);
+
+    ModelCommandsTest.Run resumed = cli("resume", "e2e-e", where);
+    assertEquals(0, resumed.code(), resumed.err());
+    PipelineResult r = result(p, "e2e-e", "worker-e.log");
+    PipelineStatus s = p.status("e2e-e");
+    assertEquals("completed", s.state());
+    for (String cached : List.of("format-pt", "tokenize-pt", "pt", "format-sft", "tokenize-sft"))
+      assertEquals(
+          "cached",
+          s.stages().stream().filter(x -> x.name().equals(cached)).findFirst().get().state(),
+          cached);
+    assertTrue(
+        r.stage("sft").resumedFromStep() >= sft.step() - SHORT.saveSteps(),
+        r.stage("sft").toString());
+    assertTrue(r.stage("sft").resumedFromStep() > 0);
+    assertEquals(
+        "finished", get("/api/v1/runs/" + r.stage("sft").trackerRunId()).path("state").asText());
+    assertEquals(
+        trackerRun("e2e-e/sft"), r.stage("sft").trackerRunId(), "the same tracker run, resumed");
+  }
+
+  StageStatus waitForSftCheckpoint(Pipelines p, String id, String log) throws Exception {
+    StageStatus sft = null;
+    for (long deadline = System.nanoTime() + 240_000_000_000L; System.nanoTime() < deadline; ) {
+      sft = p.status(id).stages().get(6);
+      if (sft.state().equals("running") && sft.lastCheckpoint() != null) break;
+      assertFalse(sft.state().equals("done"), "SFT ended before it could be interrupted");
+      Thread.sleep(100);
+    }
+    assertEquals("running", sft.state(), "SFT never checkpointed: " + sft + "\n" + tail(log));
+    assertTrue(sft.step() < sft.total(), "SFT ended before the interruption: " + sft);
+    return sft;
+  }
+
+  ModelCommandsTest.Run cli(String command, String id, String... where) {
+    List<String> args = new ArrayList<>(List.of(command, id));
+    args.addAll(List.of(where));
+    return ModelCommandsTest.run(args.toArray(String[]::new));
+  }
+
+  long trackerRun(String key) throws Exception {
+    JsonNode page = get("/api/v1/projects/demo/runs?limit=100");
+    for (JsonNode run : page.has("runs") ? page.get("runs") : page)
+      if (run.path("key").asText().equals(key)) return run.path("id").asLong();
+    throw new AssertionError("no tracker run " + key);
   }
 
   PipelineResult result(Pipelines p, String id, String log) throws IOException {
