@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.workflows.PipelineSpec;
 import io.liandan.workflows.runtime.Pipelines;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,7 +22,11 @@ final class ResumeCommand extends PipelineCommand {
   @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
   String id;
 
-  @Option(names = "--queue", defaultValue = "liandan", description = "the workflow's task queue")
+  @Option(
+      names = "--queue",
+      description =
+          "the workflow's task queue (default: the queue its last run used, if Temporal still"
+              + " knows it, else liandan)")
   String queue;
 
   @Option(names = "--watch", description = "follow the stages' progress until the pipeline ends")
@@ -34,21 +39,27 @@ final class ResumeCommand extends PipelineCommand {
     if (spec == null)
       throw new IllegalArgumentException(
           id + ": no stored spec under " + home.home().resolve("pipelines"));
-    if (running(pipelines)) {
+    WorkflowExecutionInfo last = lastExecution(pipelines);
+    if (last != null
+        && last.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
       out().println("pipeline " + id + " is running; nothing to resume");
       return 0;
     }
-    pipelines.start(id, spec, queue);
+    String q = queue;
+    if (q == null) q = last != null ? last.getTaskQueue() : "liandan";
+    if (q.isEmpty()) q = "liandan";
+    out().println("resuming " + id + " on task queue " + q);
+    pipelines.start(id, spec, q);
     return RunCommand.started(
         pipelines, id, PipelineSpec.parse(spec).project(), watch, null, out());
   }
 
-  private boolean running(Pipelines pipelines) {
+  /** The pipeline's latest execution as Temporal knows it; null after the server lost it. */
+  private WorkflowExecutionInfo lastExecution(Pipelines pipelines) {
     try {
-      return pipelines.stub(id).describe().getWorkflowExecutionInfo().getStatus()
-          == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+      return pipelines.stub(id).describe().getWorkflowExecutionInfo();
     } catch (RuntimeException e) {
-      return false; // unknown to this server: start it
+      return null; // unknown to this server: start it
     }
   }
 }
