@@ -77,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
       StageResult merged = r.stage("merge");
       out()
           .println(
-              "try it:  ./liandan model generate --model " + merged.out() + " --prompt-ids 1,2,3");
+              "try it:  ./liandan model generate --model " + merged.out() + " --prompt '熊猫吃什么？'");
     }
     if (tracker != null)
       out()

@@ -2,6 +2,9 @@ package io.liandan.app;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.data.Message;
+import io.liandan.llm.data.template.ChatTemplate;
+import io.liandan.llm.data.tokenizer.TextTokenizer;
 import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
 import io.liandan.llm.lora.LoraAdapter;
@@ -10,20 +13,27 @@ import io.liandan.llm.model.Qwen2Weights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code liandan model generate}: prints prompt + new ids as a JSON array. */
+/**
+ * {@code liandan model generate}: a reply to a chat message ({@code --prompt}, text out), or a
+ * continuation of token ids ({@code --prompt-ids}, the full id sequence out as JSON).
+ */
 @Command(
     name = "generate",
-    description = "Generate from token ids; prints the full id sequence as JSON.")
+    description =
+        "Generate a reply to --prompt TEXT (printed as text), or continue --prompt-ids (printed as"
+            + " JSON ids).")
 final class ModelGenerate implements Callable<Integer> {
   @Option(names = "--model", required = true)
   Path model;
@@ -31,12 +41,26 @@ final class ModelGenerate implements Callable<Integer> {
   @Option(names = "--adapter")
   Path adapter;
 
-  @Option(
-      names = "--prompt-ids",
-      required = true,
-      split = ",",
-      description = "comma-separated prompt ids")
-  List<String> promptIds;
+  @ArgGroup(multiplicity = "1")
+  Prompt prompt;
+
+  static final class Prompt {
+    @Option(
+        names = "--prompt",
+        description =
+            "a user message, rendered with the model's chat template (ChatML if it has none) and"
+                + " a generation prompt; prints the reply as text")
+    String text;
+
+    @Option(
+        names = "--prompt-ids",
+        split = ",",
+        description = "comma-separated prompt ids; prints the full id sequence as JSON")
+    List<String> ids;
+  }
+
+  @Option(names = "--raw", description = "with --prompt: continue the text as is, no chat template")
+  boolean raw;
 
   @Option(names = "--max-new-tokens", defaultValue = "32")
   int maxNewTokens;
@@ -70,8 +94,9 @@ final class ModelGenerate implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     boolean sampling = doSample || topK > 0 || topP < 1 || temperature != 1.0;
+    if (prompt.text != null) return text(sampling);
     List<long[]> prompts = new ArrayList<>();
-    prompts.add(promptIds.stream().mapToLong(s -> parseId(s.trim())).toArray());
+    prompts.add(prompt.ids.stream().mapToLong(s -> parseId(s.trim())).toArray());
     try (NDManager m = device.manager();
         Qwen2Weights w = Qwen2Weights.load(model, m);
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
@@ -81,6 +106,34 @@ final class ModelGenerate implements Callable<Integer> {
           new SamplingConfig(maxNewTokens, sampling, temperature, topK, topP, seed, eos(w), 0);
       List<long[]> out = new Generator(net).generate(prompts, cfg);
       spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(out.get(0)));
+    }
+    return 0;
+  }
+
+  /**
+   * --prompt: text in, reply text out, with the tokenizer and chat template of the model folder.
+   */
+  private int text(boolean sampling) throws Exception {
+    try (TextTokenizer tok = TextTokenizer.fromModelDir(model);
+        NDManager m = device.manager();
+        Qwen2Weights w = Qwen2Weights.load(model, m);
+        LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
+      String rendered =
+          raw
+              ? prompt.text
+              : ChatTemplate.fromModelDirOrChatMl(model)
+                  .render(List.of(new Message("user", prompt.text, null)), true);
+      long[] ids = tok.encode(rendered);
+      Set<Long> stop = eos(w);
+      if (eosIds == null) tok.tokenId("<|im_end|>").ifPresent(stop::add);
+      Qwen2Model net = new Qwen2Model(w);
+      net.setHook(lora);
+      SamplingConfig cfg =
+          new SamplingConfig(maxNewTokens, sampling, temperature, topK, topP, seed, stop, 0);
+      long[] out = new Generator(net).generate(List.of(ids), cfg).get(0);
+      spec.commandLine()
+          .getOut()
+          .println(tok.decode(Arrays.copyOfRange(out, ids.length, out.length), true));
     }
     return 0;
   }
