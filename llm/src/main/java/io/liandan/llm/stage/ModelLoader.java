@@ -1,6 +1,5 @@
 package io.liandan.llm.stage;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Qwen2Config;
@@ -13,9 +12,12 @@ import java.nio.file.Path;
 public final class ModelLoader {
   private ModelLoader() {}
 
-  /** A manager on {@code device} ("cpu", "cuda", "cuda:N"). */
+  /**
+   * A manager on {@code device} ("cpu", "cuda", "cuda:N"), checked by {@link Devices}: "cuda:1"
+   * used to become DJL's unparseable "gpu:1".
+   */
   public static NDManager manager(String device) {
-    return NDManager.newBaseManager(Device.fromName(device.replace("cuda", "gpu")));
+    return Devices.manager(device);
   }
 
   /**

@@ -40,8 +40,10 @@ public final class TrainStage {
     Optional<TrainResult> done = StageFiles.read(out.resolve(TrainResult.FILE), TrainResult.class);
     if (done.isPresent()) return done.get();
     TrainingArgs args = req.args();
-    List<String> problems = args.problems();
+    List<String> problems = new ArrayList<>(args.problems());
+    problems.addAll(Devices.problems(req.device()));
     if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+    Devices.resolve(req.device()); // no GPU for "cuda": fail before reading data or weights
     Path data = Path.of(req.tokenized());
     TokenizeManifest manifest = TokenizeManifest.read(data);
     if (!manifest.kind().equals(req.stage()))
