@@ -140,7 +140,10 @@ public final class Qwen2Model {
 
   private NDArray linear(NDArray x, String module, boolean training) {
     NDArray y =
-        Linear.linear(x, w.get(module + ".weight"), w.tensors().get(module + ".bias"))
+        Linear.linear(
+                x,
+                w.weight(module + ".weight", DataType.FLOAT32, x.getManager()),
+                w.tensors().get(module + ".bias"))
             .singletonOrThrow();
     return hook == null ? y : hook.apply(module, x, y, training);
   }

@@ -65,6 +65,8 @@ public final class TrainStage {
             args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
         Qwen2Weights frozen =
             dpo && lora == null ? ModelLoader.load(req.model(), m, args.seed()) : null) {
+      // Q-LoRA: the adapters were shaped from the float weights; the base is frozen from here on
+      if (args.quantizationBit() == 4) w.quantizeLinears(args.doubleQuantization());
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
       Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
@@ -245,6 +247,7 @@ public final class TrainStage {
         }
         Map<String, Object> summary = new LinkedHashMap<>(metrics);
         summary.put("trainable_params", trainableCount);
+        if (w.quantized()) summary.put("nf4_weight_bytes", w.quantizedBytes());
         summary.put("total_steps", total);
         summary.put("resumed_from_step", resumedFrom);
         summary.put("train_runtime", loopSeconds); // the step loop, checkpoints included
