@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Scalars;
 import java.util.Collection;
+import java.util.Map;
 
 /**
  * Dynamic loss scaling for fp16 training, as torch.cuda.amp.GradScaler: the loss is multiplied by
@@ -15,6 +16,9 @@ import java.util.Collection;
  * https://pytorch.org/docs/stable/amp.html#gradient-scaling
  */
 public final class GradScaler {
+  /** Prefix of the state's keys; "__" keeps them out of the logged metric window. */
+  public static final String STATE = "__grad_scaler.";
+
   private final double growthFactor, backoffFactor;
   private final int growthInterval;
   private double scale;
@@ -84,6 +88,23 @@ public final class GradScaler {
       scale *= growthFactor;
       goodSteps = 0;
     }
+  }
+
+  /** What a checkpoint keeps, so that a resumed fp16 run scales as the uninterrupted one. */
+  public Map<String, Double> state() {
+    return Map.of(
+        STATE + "scale", scale,
+        STATE + "good_steps", (double) goodSteps,
+        STATE + "skipped_steps", (double) skippedSteps);
+  }
+
+  /**
+   * Restores {@link #state()}; keys that are absent (a checkpoint from before fp16) keep theirs.
+   */
+  public void restore(Map<String, Double> state) {
+    scale = state.getOrDefault(STATE + "scale", scale);
+    goodSteps = state.getOrDefault(STATE + "good_steps", (double) goodSteps).intValue();
+    skippedSteps = state.getOrDefault(STATE + "skipped_steps", (double) skippedSteps).longValue();
   }
 
   public double scale() {

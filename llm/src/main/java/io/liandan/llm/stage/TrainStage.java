@@ -181,7 +181,9 @@ public final class TrainStage {
         Optional<Path> latest = TrainCheckpoint.latest(checkpoints);
         if (latest.isPresent()) {
           batches.seek(TrainCheckpoint.restore(latest.get(), trainable, opt));
-          window.restore(TrainCheckpoint.state(latest.get()).carry());
+          Map<String, Double> carry = TrainCheckpoint.state(latest.get()).carry();
+          window.restore(carry);
+          if (scaler != null) scaler.restore(carry);
           resumedFrom = opt.stepCount();
           lastCheckpoint = latest.get().toString();
         }
@@ -226,7 +228,7 @@ public final class TrainStage {
                         trainable,
                         opt,
                         batches.position(),
-                        window.carry(),
+                        carry(window, scaler),
                         args.saveTotalLimit())
                     .toString();
             checkpointNanos += System.nanoTime() - c0;
@@ -277,6 +279,13 @@ public final class TrainStage {
         return result;
       }
     }
+  }
+
+  /** What a checkpoint carries besides tensors: the log window's sums and the fp16 scaler. */
+  private static Map<String, Double> carry(LogWindow window, GradScaler scaler) {
+    Map<String, Double> c = new LinkedHashMap<>(window.carry());
+    if (scaler != null) c.putAll(scaler.state());
+    return c;
   }
 
   private static long folderBytes(Path dir) {

@@ -71,6 +71,17 @@ class GradScalerTest {
       assertEquals(16, s.scale());
       assertEquals(1, s.skippedSteps());
       assertEquals(Scalars.of(m, 16).getFloat(), s.scaleTensor(m).getFloat());
+
+      // a checkpoint's carry brings back scale, streak and skip count
+      step(m, opt, p, s, 1);
+      GradScaler resumed = new GradScaler(8, 2, 0.5, 3);
+      resumed.restore(s.state());
+      assertEquals(s.state(), resumed.state());
+      step(m, opt, p, resumed, 1);
+      assertEquals(16, resumed.scale(), "two clean steps so far: the streak survived");
+      step(m, opt, p, resumed, 1);
+      assertEquals(32, resumed.scale());
+      assertEquals(1, resumed.skippedSteps());
     }
   }
 }
