@@ -9,9 +9,9 @@ import ai.djl.ndarray.types.Shape;
  * NF4 as QLoRA (Dettmers et al. 2023) and bitsandbytes store frozen base weights: blocks of 64
  * values, each scaled by its absmax and rounded to the nearest of 16 normal-distribution quantiles,
  * two 4-bit codes per byte (the even element in the high nibble, as bitsandbytes packs them).
- * Optionally the float32 absmax scales are quantized again ("double quantization"): their mean is
- * subtracted and they are stored as int8 in blocks of 256, each with a float32 scale. bitsandbytes
- * uses its 8-bit dynamic code there; this uses a linear int8 code, which costs the same bytes.
+ * Optionally the float32 absmax scales are quantized again ("double quantization", as bitsandbytes'
+ * compress_statistics): their mean is subtracted and they are stored as 8-bit indices into
+ * bitsandbytes' dynamic code ({@link DynamicCode}) in blocks of 256, each with a float32 absmax.
  * Quantizing runs once per weight, in Java; dequantizing runs per forward in torch ({@link
  * Nf4Tensor}). Not here: FP4, 8-bit weights, compute on packed codes.
  */
@@ -88,7 +88,7 @@ public final class Nf4Quantizer {
     return doubleQuantize(shape, codes, absmax, manager);
   }
 
-  /** absmax → mean offset + int8 per value + float32 scale per 256 values. */
+  /** absmax → mean offset + an 8-bit dynamic code per value + a float32 absmax per 256 values. */
   private static Nf4Tensor doubleQuantize(
       Shape shape, NDArray codes, float[] absmax, NDManager manager) {
     double sum = 0;
@@ -101,17 +101,16 @@ public final class Nf4Quantizer {
       int from = b * BLOCK2, to = Math.min(absmax.length, from + BLOCK2);
       float max = 0;
       for (int i = from; i < to; i++) max = Math.max(max, Math.abs(absmax[i] - offset));
-      scale[b] = max / 127f;
-      for (int i = from; i < to; i++)
-        q[i] = (byte) (max == 0 ? 0 : Math.round((absmax[i] - offset) / scale[b]));
+      scale[b] = max;
+      float inv = max == 0 ? 0 : 1 / max;
+      for (int i = from; i < to; i++) q[i] = (byte) DynamicCode.nearest((absmax[i] - offset) * inv);
+    }
+    NDArray qAbsmax; // (blocks) uint8 indices into the dynamic code
+    try (NDArray signed = manager.create(q, new Shape(q.length))) {
+      qAbsmax = signed.toType(DataType.UINT8, false);
     }
     return new Nf4Tensor(
-        shape,
-        codes,
-        null,
-        manager.create(q, new Shape(q.length)), // (blocks) int8
-        manager.create(scale),
-        manager.create(offset));
+        shape, codes, null, qAbsmax, manager.create(scale), manager.create(offset));
   }
 
   /** Index of the code nearest to {@code x} in [-1, 1]: midpoints between codes as thresholds. */
@@ -123,7 +122,7 @@ public final class Nf4Quantizer {
 
   /**
    * Bytes NF4 needs for {@code n} values: 4 bits each, plus a float32 absmax per 64 — or, double
-   * quantized, an int8 per 64, a float32 per 256 of those and one offset.
+   * quantized, one byte per 64, a float32 per 256 of those and one offset.
    */
   public static long bytes(long n, boolean doubleQuant) {
     long blocks = (n + BLOCK - 1) / BLOCK;

@@ -15,10 +15,11 @@ public final class Nf4Tensor implements AutoCloseable {
   private final Shape shape; // the weight's, e.g. (out, in)
   private final NDArray codes; // (blocks·32) uint8, two codes per byte, high nibble first
   private final NDArray absmax; // (blocks) float32, or null when double quantized
-  private final NDArray qAbsmax; // (blocks) int8: round((absmax - offset) / scale2)
-  private final NDArray scale2; // (ceil(blocks / 256)) float32
+  private final NDArray qAbsmax; // (blocks) uint8: dynamic code of (absmax - offset) / scale2
+  private final NDArray scale2; // (ceil(blocks / 256)) float32: max |absmax - offset| per 256
   private final NDArray offset; // () float32, the mean absmax
-  private final NDArray codeBook; // (16) float32
+  private final NDArray codeBook; // (16) float32, NF4
+  private final NDArray dynamicCode; // (256) float32, or null when not double quantized
 
   Nf4Tensor(
       Shape shape, NDArray codes, NDArray absmax, NDArray qAbsmax, NDArray scale2, NDArray offset) {
@@ -29,6 +30,7 @@ public final class Nf4Tensor implements AutoCloseable {
     this.scale2 = scale2;
     this.offset = offset;
     this.codeBook = codes.getManager().create(Nf4Quantizer.CODE);
+    this.dynamicCode = qAbsmax == null ? null : codes.getManager().create(DynamicCode.CODE);
   }
 
   public Shape shape() {
@@ -63,8 +65,9 @@ public final class Nf4Tensor implements AutoCloseable {
     if (absmax != null) return absmax;
     long blocks = qAbsmax.getShape().get(0), blocks2 = scale2.getShape().get(0);
     long padded = blocks2 * Nf4Quantizer.BLOCK2;
-    NDArray q = qAbsmax.toType(DataType.FLOAT32, false);
-    if (padded > blocks) q = q.concat(q.getManager().zeros(new Shape(padded - blocks)));
+    NDManager m = qAbsmax.getManager();
+    NDArray q = dynamicCode.take(m, qAbsmax.toType(DataType.INT64, false)); // (blocks) in [-1, 1]
+    if (padded > blocks) q = q.concat(m.zeros(new Shape(padded - blocks)));
     NDArray a = q.reshape(blocks2, Nf4Quantizer.BLOCK2).mul(scale2.reshape(blocks2, 1));
     return a.reshape(-1).get("0:" + blocks).add(offset); // (blocks)
   }
@@ -80,6 +83,7 @@ public final class Nf4Tensor implements AutoCloseable {
   public void close() {
     codes.close();
     codeBook.close();
-    for (NDArray a : new NDArray[] {absmax, qAbsmax, scale2, offset}) if (a != null) a.close();
+    for (NDArray a : new NDArray[] {absmax, qAbsmax, scale2, offset, dynamicCode})
+      if (a != null) a.close();
   }
 }

@@ -41,13 +41,14 @@ class Nf4QuantizerTest {
       int blocks = (v.length + 63) / 64;
       float[] absmax = new float[blocks];
       for (int i = 0; i < v.length; i++) absmax[i / 64] = Math.max(absmax[i / 64], Math.abs(v[i]));
-      // double quantization adds the int8 error of the block's absmax (≤ half a step of 1/127 of
-      // the largest |absmax - mean|), times |code| ≤ 1
+      // double quantization adds the 8-bit error of the block's absmax (≤ half the dynamic code's
+      // largest gap times the largest |absmax - mean|), times |code| ≤ 1
       double dq = 0;
       if (doubleQuant) {
         double mean = 0;
         for (float a : absmax) mean += a / blocks;
-        for (float a : absmax) dq = Math.max(dq, Math.abs(a - mean) / 127 / 2);
+        for (float a : absmax)
+          dq = Math.max(dq, Math.abs(a - mean) * DynamicCode.largestGap() / 2 * (1 + 1e-5));
       }
       double halfGap = Nf4Quantizer.largestGap() / 2, worst = 0;
       for (int i = 0; i < v.length; i++) {
@@ -57,7 +58,8 @@ class Nf4QuantizerTest {
         worst = Math.max(worst, err / absmax[i / 64]);
       }
       System.out.printf(
-          "NF4 round trip (double quant %s): worst error / block absmax = %.4f (bound %.4f)%n",
+          "NF4 round trip (double quant %s): worst error / block absmax = %.4f (NF4's share of the"
+              + " bound %.4f)%n",
           doubleQuant, worst, halfGap);
     }
   }
@@ -81,6 +83,20 @@ class Nf4QuantizerTest {
     assertEquals(7, Nf4Quantizer.nearest(0f));
     assertEquals(15, Nf4Quantizer.nearest(0.9f));
     assertEquals(0.30381, Nf4Quantizer.largestGap(), 1e-5, "between -1 and -0.696");
+  }
+
+  @Test
+  void doubleQuantizationUsesBitsandbytesDynamicCode() {
+    float[] c = DynamicCode.CODE;
+    assertEquals(256, c.length);
+    assertEquals(1f, c[255]);
+    assertEquals(-0.99296875f, c[0], 1e-7, "the most negative: -(0.9859375 + 1) / 2");
+    assertEquals(0f, c[java.util.Arrays.binarySearch(c, 0f)]);
+    assertEquals(5.5e-7f, c[128], 1e-12, "smallest positive: 1e-6 · (0.1 + 1) / 2");
+    for (int i = 1; i < c.length; i++) assertTrue(c[i] > c[i - 1], "sorted, no duplicates");
+    assertEquals(0.9 / 64, DynamicCode.largestGap(), 1e-6);
+    assertEquals(255, DynamicCode.nearest(0.999f));
+    assertEquals(0, DynamicCode.nearest(-1f));
   }
 
   /** Qwen2.5-0.5B: hidden 896, 24 layers, 14 heads / 2 KV heads of 64, intermediate 4864. */
