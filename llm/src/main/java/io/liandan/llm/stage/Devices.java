@@ -13,10 +13,9 @@ import java.util.List;
  */
 public final class Devices {
   static final String CUDA_HELP =
-      "build with the CUDA natives (mvn -Pcuda package: pytorch-native-cu124 instead of"
-          + " pytorch-native-cpu), or drop the CPU natives and let DJL download the ones that"
-          + " match the driver (PYTORCH_FLAVOR=cu124, DJL_OFFLINE unset); see README, GPU: CUDA,"
-          + " fp16, Q-LoRA";
+      "build with CUDA natives instead of pytorch-native-cpu: mvn -Pcuda package"
+          + " (pytorch-native-cu124 2.5.1), or mvn -Dpytorch.native.artifact=pytorch-native-cu128"
+          + " -Dpytorch.native.version=2.7.1 package; see README, GPU: CUDA, fp16, Q-LoRA";
 
   private Devices() {}
 
