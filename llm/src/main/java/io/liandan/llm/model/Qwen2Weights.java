@@ -27,11 +27,13 @@ public final class Qwen2Weights implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> tensors; // HF name -> float32 tensor, in checkpoint order
   private final Map<String, Nf4Tensor> quantized = new LinkedHashMap<>(); // frozen NF4 linears
+  private final List<String> order; // every name, float or NF4, in checkpoint order
 
   private Qwen2Weights(Qwen2Config config, NDManager manager, Map<String, NDArray> tensors) {
     this.config = config;
     this.manager = manager;
     this.tensors = tensors;
+    this.order = List.copyOf(tensors.keySet());
   }
 
   /** Every tensor a Qwen2 checkpoint must hold, with its shape, in Hugging Face's order. */
@@ -213,11 +215,44 @@ public final class Qwen2Weights implements AutoCloseable {
     return Cast.to(get(name), type);
   }
 
-  /** Every tensor name, float and NF4, in checkpoint order of kind (floats first). */
+  /** Every tensor name, float and NF4, in checkpoint order. */
   public List<String> names() {
-    List<String> n = new ArrayList<>(tensors.keySet());
-    n.addAll(quantized.keySet());
-    return n;
+    return order;
+  }
+
+  /**
+   * These weights, float and NF4, moved to {@code target}'s device and owned by it; this object is
+   * left empty. Q-LoRA quantizes on the host first, so the float32 model never sits on the GPU.
+   */
+  public Qwen2Weights moveTo(NDManager target) {
+    Map<String, NDArray> t = new LinkedHashMap<>();
+    for (String name : order) {
+      if (tensors.containsKey(name)) t.put(name, move(tensors.get(name), target));
+    }
+    Qwen2Weights out = new Qwen2Weights(config, target, t, order);
+    quantized.forEach((name, q) -> out.quantized.put(name, q.moveTo(target)));
+    tensors.clear();
+    quantized.clear();
+    return out;
+  }
+
+  private Qwen2Weights(
+      Qwen2Config config, NDManager manager, Map<String, NDArray> tensors, List<String> order) {
+    this.config = config;
+    this.manager = manager;
+    this.tensors = tensors;
+    this.order = order;
+  }
+
+  /** {@code a} on {@code target}'s device, owned by {@code target}; a copy closes the original. */
+  public static NDArray move(NDArray a, NDManager target) {
+    if (a == null) return null;
+    String name = a.getName();
+    NDArray b = a.toDevice(target.getDevice(), false); // a itself when already there
+    if (b != a) a.close();
+    b.attach(target);
+    if (name != null) b.setName(name);
+    return b;
   }
 
   /** The tensor named {@code name}; throws when the model has none. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Weights;
 
 /**
  * A frozen weight in NF4 ({@link Nf4Quantizer}), on the device of its manager, that dequantizes
@@ -70,6 +71,21 @@ public final class Nf4Tensor implements AutoCloseable {
     if (padded > blocks) q = q.concat(m.zeros(new Shape(padded - blocks)));
     NDArray a = q.reshape(blocks2, Nf4Quantizer.BLOCK2).mul(scale2.reshape(blocks2, 1));
     return a.reshape(-1).get("0:" + blocks).add(offset); // (blocks)
+  }
+
+  /** This weight on {@code target}'s device, owned by it (see {@code Qwen2Weights.moveTo}). */
+  public Nf4Tensor moveTo(NDManager target) {
+    Nf4Tensor out =
+        new Nf4Tensor(
+            shape,
+            Qwen2Weights.move(codes, target),
+            Qwen2Weights.move(absmax, target),
+            Qwen2Weights.move(qAbsmax, target),
+            Qwen2Weights.move(scale2, target),
+            Qwen2Weights.move(offset, target));
+    codeBook.close();
+    if (dynamicCode != null) dynamicCode.close();
+    return out;
   }
 
   /** Bytes held on the device for this weight (the code book aside). */

@@ -1,5 +1,6 @@
 package io.liandan.llm.stage;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Qwen2Config;
@@ -18,6 +19,32 @@ public final class ModelLoader {
    */
   public static NDManager manager(String device) {
     return Devices.manager(device);
+  }
+
+  /**
+   * Q-LoRA's base: {@link #load}, the decoder linears quantized to NF4 on the host, then all moved
+   * to {@code manager}'s device — so that a GPU never holds the float32 model (a 7B one would not
+   * fit the cards Q-LoRA is for). On the CPU it quantizes in place.
+   */
+  public static Qwen2Weights loadQuantized(
+      ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
+    if (!manager.getDevice().isGpu()) {
+      Qwen2Weights w = load(source, manager, seed);
+      w.quantizeLinears(doubleQuant);
+      return w;
+    }
+    try (NDManager host = NDManager.newBaseManager(Device.cpu())) {
+      return quantizedOn(host, source, manager, seed, doubleQuant);
+    }
+  }
+
+  /** Loads and quantizes under {@code host}, then moves the result to {@code manager}. */
+  static Qwen2Weights quantizedOn(
+      NDManager host, ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
+    try (Qwen2Weights w = load(source, host, seed)) {
+      w.quantizeLinears(doubleQuant);
+      return w.moveTo(manager);
+    }
   }
 
   /**

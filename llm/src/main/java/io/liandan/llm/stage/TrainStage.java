@@ -62,13 +62,15 @@ public final class TrainStage {
         manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
 
     try (NDManager m = ModelLoader.manager(req.device());
-        Qwen2Weights w = ModelLoader.load(req.model(), m, args.seed());
+        Qwen2Weights w =
+            args.quantizationBit() == 4
+                ? ModelLoader.loadQuantized(
+                    req.model(), m, args.seed(), args.doubleQuantization()) // Q-LoRA: NF4 base
+                : ModelLoader.load(req.model(), m, args.seed());
         LoraAdapter lora =
             args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
         Qwen2Weights frozen =
             dpo && lora == null ? ModelLoader.load(req.model(), m, args.seed()) : null) {
-      // Q-LoRA: the adapters were shaped from the float weights; the base is frozen from here on
-      if (args.quantizationBit() == 4) w.quantizeLinears(args.doubleQuantization());
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
       // fp16: float16 linears over float32 masters, with dynamic loss scaling; with NF4 the
