@@ -1,7 +1,7 @@
 package io.liandan.app;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.liandan.llm.stage.Devices;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,9 +20,9 @@ final class ModelCommand {
         description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
     String device;
 
+    /** The checked device's manager: a bad name or a missing GPU fails here, with the fix. */
     NDManager manager() {
-      String d = device.equals("cuda") ? "gpu0" : device.replace("cuda:", "gpu");
-      return NDManager.newBaseManager(Device.fromName(d));
+      return Devices.manager(device);
     }
   }
 }

@@ -75,6 +75,9 @@ class DockerComposeTest {
     JsonNode gpu = services.get("worker-gpu");
     assertEquals("temporal:7233", gpu.at("/environment/LIANDAN_TEMPORAL").asText());
     assertEquals("artifacts:/data/liandan", gpu.at("/volumes/0").asText());
+    // DJL runs the libtorch bundled in the jar: the GPU worker needs the image built with -Pcuda
+    assertEquals("liandan:cuda", gpu.at("/image").asText());
+    assertTrue(Files.readString(DOCKER.resolve("Dockerfile")).contains("${MAVEN_PROFILES}"));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.liandan.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -56,7 +57,7 @@ public final class TrainBench {
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));
     double gemm = gemmFlops(1024, 20);
     System.out.printf("float32 GEMM 1024^3: %.1f GFLOP/s%n", gemm / 1e9);
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       for (String mode : List.of("full", "lora")) {
         try (NDManager sub = m.newSubManager()) {
           Result r = train(sub, mode, steps, B, T);
@@ -162,7 +163,7 @@ public final class TrainBench {
   }
 
   static double gemmFlops(int n, int reps) {
-    try (NDManager m = NDManager.newBaseManager();
+    try (NDManager m = NDManager.newBaseManager(Device.cpu());
         NoGrad ng = new NoGrad()) {
       NDArray a = m.randomNormal(new Shape(n, n)), b = m.randomNormal(new Shape(n, n));
       for (int i = 0; i < 3; i++) {

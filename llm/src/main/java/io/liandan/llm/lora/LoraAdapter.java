@@ -29,7 +29,8 @@ import java.util.TreeSet;
  * LoRA adapters beside frozen linear layers, as PEFT computes them: y = x·Wᵀ + b + scale ·
  * B(A(dropout(x))), A (r, in) and B (out, r). Loads and saves PEFT's adapter folder, so adapters
  * move both ways; switches off without a second copy of the base (the DPO reference); merges into
- * the base weights. Not here: DoRA, per-module ranks, QLoRA.
+ * the base weights. Beside NF4 base weights (Q-LoRA) the adapters stay float32; merging needs the
+ * float base. Not here: DoRA, per-module ranks.
  */
 public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   private static final String PEFT_PREFIX = "base_model.model.";
@@ -54,8 +55,8 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   /** The linear modules of {@code base} (names without ".weight") that {@code config} targets. */
   public static List<String> targetedModules(LoraConfig config, Qwen2Weights base) {
     List<String> out = new ArrayList<>();
-    for (String name : base.tensors().keySet()) {
-      if (!name.endsWith(".weight") || base.get(name).getShape().dimension() != 2) continue;
+    for (String name : base.names()) {
+      if (!name.endsWith(".weight") || base.shape(name).dimension() != 2) continue;
       String module = name.substring(0, name.length() - ".weight".length());
       if (module.equals("model.embed_tokens")) continue; // an embedding, not a linear layer
       if (config.targets(module)) out.add(module);
@@ -77,7 +78,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
     SplittableRandom rng = new SplittableRandom(seed);
     Map<String, NDArray[]> modules = new LinkedHashMap<>();
     for (String module : targetedModules(config, base)) {
-      Shape w = base.get(module + ".weight").getShape(); // (out, in)
+      Shape w = base.shape(module + ".weight"); // (out, in)
       long out = w.get(0), in = w.get(1);
       float[] a = new float[Math.toIntExact(config.r() * in)];
       double bound = 1.0 / Math.sqrt(in);
@@ -100,7 +101,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
     Map<String, NDArray[]> modules = new LinkedHashMap<>();
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file)) {
       for (String module : targetedModules(config, base)) {
-        Shape w = base.get(module + ".weight").getShape();
+        Shape w = base.shape(module + ".weight");
         NDArray a = read(ckpt, module, "lora_A", new Shape(config.r(), w.get(1)), base.manager());
         NDArray b = read(ckpt, module, "lora_B", new Shape(w.get(0), config.r()), base.manager());
         modules.put(module, new NDArray[] {a, b});
@@ -200,6 +201,10 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
    * infinity (PEFT's safe_merge) before anything is changed.
    */
   public void mergeInto(Qwen2Weights base) {
+    if (base.quantized())
+      throw new IllegalStateException(
+          "cannot merge into NF4 base weights: merge into the float checkpoint the Q-LoRA run"
+              + " started from (the merge stage loads it unquantized)");
     try (NoGrad ng = new NoGrad()) {
       Map<String, NDArray> deltas = new LinkedHashMap<>();
       for (var e : modules.entrySet()) {

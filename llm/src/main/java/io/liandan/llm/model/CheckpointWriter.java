@@ -43,6 +43,9 @@ public final class CheckpointWriter {
    */
   public static void save(Qwen2Weights w, Path dir, String dtype, Path sideFilesFrom) {
     Dtype storage = storageDtype(dtype);
+    if (w.quantized())
+      throw new IllegalArgumentException(
+          "the model's linear weights are NF4 (Q-LoRA): save the adapter, not the base");
     Path parent = dir.toAbsolutePath().getParent();
     Path tmp = parent.resolve("." + dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     try {

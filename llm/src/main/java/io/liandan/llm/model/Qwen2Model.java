@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import io.liandan.llm.amp.Cast;
 
 /**
  * The Qwen2 decoder as transformers' {@code modeling_qwen2.py} computes it (eager attention), in
@@ -32,6 +33,7 @@ public final class Qwen2Model {
   private final NDArray invFreq; // (hd/2)
   private final NDArray minusHalf, attnScale; // torch-owned scalars: see Scalars
   private LinearHook hook;
+  private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
 
   public Qwen2Model(Qwen2Weights weights) {
     this.w = weights;
@@ -58,6 +60,22 @@ public final class Qwen2Model {
 
   public NDManager manager() {
     return w.manager();
+  }
+
+  /**
+   * The dtype of the linear layers' matmuls: FLOAT32, or FLOAT16 for fp16 mixed precision (inputs
+   * and float32 master weights cast per forward, differentiably; outputs back to float32, so
+   * RMSNorm, attention softmax, adapters and the loss stay float32). Never BFLOAT16: bf16 tensors
+   * crash this engine build.
+   */
+  public void setComputeType(DataType type) {
+    if (type != DataType.FLOAT32 && type != DataType.FLOAT16)
+      throw new IllegalArgumentException("compute type must be float32 or float16, not " + type);
+    this.compute = type;
+  }
+
+  public DataType computeType() {
+    return compute;
   }
 
   /** Installs (or with null removes) the adapter hook on the linear layers. */
@@ -99,7 +117,8 @@ public final class Qwen2Model {
     }
     if (cache != null) cache.advance(T);
     x = rmsNorm(x, w.get("model.norm.weight"));
-    return Linear.linear(x, w.lmHead()).singletonOrThrow(); // (B, T, V)
+    NDArray head = Cast.to(w.lmHead(), compute); // (V, C)
+    return matmul(x, head, null); // (B, T, V) float32
   }
 
   private NDArray attention(
@@ -139,10 +158,18 @@ public final class Qwen2Model {
   }
 
   private NDArray linear(NDArray x, String module, boolean training) {
-    NDArray y =
-        Linear.linear(x, w.get(module + ".weight"), w.tensors().get(module + ".bias"))
-            .singletonOrThrow();
+    NDArray weight = w.weight(module + ".weight", compute, x.getManager()); // (out, in)
+    NDArray y = matmul(x, weight, w.tensors().get(module + ".bias"));
     return hook == null ? y : hook.apply(module, x, y, training);
+  }
+
+  /** x·Wᵀ + b in the weight's dtype, returned as float32; (…, in) → (…, out). */
+  private NDArray matmul(NDArray x, NDArray weight, NDArray bias) {
+    DataType t = weight.getDataType();
+    NDArray y =
+        Linear.linear(Cast.to(x, t), weight, bias == null ? null : Cast.to(bias, t))
+            .singletonOrThrow();
+    return Cast.to(y, DataType.FLOAT32);
   }
 
   /** x / sqrt(mean(x²) + eps) · weight, in float32 as transformers does. */

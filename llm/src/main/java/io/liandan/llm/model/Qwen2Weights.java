@@ -4,28 +4,36 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.amp.Cast;
+import io.liandan.llm.quant.Nf4Quantizer;
+import io.liandan.llm.quant.Nf4Tensor;
 import io.liandan.llm.safetensors.SafetensorsCheckpoint;
 import io.liandan.llm.safetensors.TensorInfo;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The tensors of a Qwen2 model under their Hugging Face names, float32, owned by one long-lived
- * manager. Loads from a safetensors checkpoint (checking every name and shape), initialises at
- * random from a config, and nothing else: the forward pass lives in {@link Qwen2Model}, saving in
- * {@link CheckpointWriter}.
+ * The tensors of a Qwen2 model under their Hugging Face names, float32 (the decoder's linears
+ * optionally NF4 for Q-LoRA), owned by one long-lived manager. Loads from a safetensors checkpoint
+ * (checking every name and shape), initialises at random from a config, and nothing else: the
+ * forward pass lives in {@link Qwen2Model}, saving in {@link CheckpointWriter}.
  */
 public final class Qwen2Weights implements AutoCloseable {
   private final Qwen2Config config;
   private final NDManager manager;
   private final Map<String, NDArray> tensors; // HF name -> float32 tensor, in checkpoint order
+  private final Map<String, Nf4Tensor> quantized = new LinkedHashMap<>(); // frozen NF4 linears
+  private final List<String> order; // every name, float or NF4, in checkpoint order
 
   private Qwen2Weights(Qwen2Config config, NDManager manager, Map<String, NDArray> tensors) {
     this.config = config;
     this.manager = manager;
     this.tensors = tensors;
+    this.order = List.copyOf(tensors.keySet());
   }
 
   /** Every tensor a Qwen2 checkpoint must hold, with its shape, in Hugging Face's order. */
@@ -159,9 +167,99 @@ public final class Qwen2Weights implements AutoCloseable {
     return manager;
   }
 
+  /** The decoder's linear weights, the ones Q-LoRA stores in NF4 (QLoRA's choice). */
+  public static boolean isQuantizable(String name) {
+    return name.startsWith("model.layers.")
+        && name.endsWith("_proj.weight")
+        && (name.contains(".self_attn.") || name.contains(".mlp."));
+  }
+
+  /**
+   * Replaces the decoder's linear weights (q/k/v/o/gate/up/down) with NF4 copies, freeing the
+   * float32 ones; embeddings, norms, biases and lm_head stay float32. For Q-LoRA: frozen from here
+   * on (adapters train beside them, nothing merges into them).
+   */
+  public void quantizeLinears(boolean doubleQuant) {
+    for (String name : new ArrayList<>(tensors.keySet())) {
+      if (!isQuantizable(name)) continue;
+      NDArray w = tensors.remove(name);
+      quantized.put(name, Nf4Quantizer.quantize(w, doubleQuant));
+      w.close();
+    }
+  }
+
+  /** Whether {@link #quantizeLinears} ran. */
+  public boolean quantized() {
+    return !quantized.isEmpty();
+  }
+
+  /** Bytes of the NF4 weights on the device (0 when not quantized). */
+  public long quantizedBytes() {
+    return quantized.values().stream().mapToLong(Nf4Tensor::bytes).sum();
+  }
+
+  /** The shape of tensor {@code name}, float or NF4. */
+  public Shape shape(String name) {
+    Nf4Tensor q = quantized.get(name);
+    return q != null ? q.shape() : get(name).getShape();
+  }
+
+  /**
+   * Weight {@code name} for a matmul in {@code type}: the stored tensor (cast when {@code type} is
+   * not float32, differentiably, so a float32 master gets the gradient), or an NF4 weight
+   * dequantized into {@code m} for this forward pass only.
+   */
+  public NDArray weight(String name, DataType type, NDManager m) {
+    Nf4Tensor q = quantized.get(name);
+    if (q != null) return q.dequantize(m, type);
+    return Cast.to(get(name), type);
+  }
+
+  /** Every tensor name, float and NF4, in checkpoint order. */
+  public List<String> names() {
+    return order;
+  }
+
+  /**
+   * These weights, float and NF4, moved to {@code target}'s device and owned by it; this object is
+   * left empty. Q-LoRA quantizes on the host first, so the float32 model never sits on the GPU.
+   */
+  public Qwen2Weights moveTo(NDManager target) {
+    Map<String, NDArray> t = new LinkedHashMap<>();
+    for (String name : order) {
+      if (tensors.containsKey(name)) t.put(name, move(tensors.get(name), target));
+    }
+    Qwen2Weights out = new Qwen2Weights(config, target, t, order);
+    quantized.forEach((name, q) -> out.quantized.put(name, q.moveTo(target)));
+    tensors.clear();
+    quantized.clear();
+    return out;
+  }
+
+  private Qwen2Weights(
+      Qwen2Config config, NDManager manager, Map<String, NDArray> tensors, List<String> order) {
+    this.config = config;
+    this.manager = manager;
+    this.tensors = tensors;
+    this.order = order;
+  }
+
+  /** {@code a} on {@code target}'s device, owned by {@code target}; a copy closes the original. */
+  public static NDArray move(NDArray a, NDManager target) {
+    if (a == null) return null;
+    String name = a.getName();
+    NDArray b = a.toDevice(target.getDevice(), false); // a itself when already there
+    if (b != a) a.close();
+    b.attach(target);
+    if (name != null) b.setName(name);
+    return b;
+  }
+
   /** The tensor named {@code name}; throws when the model has none. */
   public NDArray get(String name) {
     NDArray a = tensors.get(name);
+    if (a == null && quantized.containsKey(name))
+      throw new IllegalStateException("'" + name + "' is NF4-quantized: use weight()");
     if (a == null) throw new IllegalArgumentException("no tensor '" + name + "' in this model");
     return a;
   }
@@ -171,18 +269,20 @@ public final class Qwen2Weights implements AutoCloseable {
     return config.tieWordEmbeddings() ? get("model.embed_tokens.weight") : get("lm_head.weight");
   }
 
-  /** All tensors by name, in checkpoint order (read-only view). */
+  /** The float32 tensors by name, in checkpoint order (read-only view); NF4 ones not included. */
   public Map<String, NDArray> tensors() {
     return Collections.unmodifiableMap(tensors);
   }
 
   /** Total number of parameters. */
   public long parameterCount() {
-    return tensors.values().stream().mapToLong(a -> a.getShape().size()).sum();
+    return tensors.values().stream().mapToLong(a -> a.getShape().size()).sum()
+        + quantized.values().stream().mapToLong(q -> q.shape().size()).sum();
   }
 
   @Override
   public void close() {
     tensors.values().forEach(NDArray::close);
+    quantized.values().forEach(Nf4Tensor::close);
   }
 }

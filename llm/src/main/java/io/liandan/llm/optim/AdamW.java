@@ -79,6 +79,17 @@ public final class AdamW implements AutoCloseable {
     zeroGrad();
   }
 
+  /**
+   * A step that changes nothing (fp16: the gradients overflowed, see {@link GradScaler}): zeroes
+   * the gradients and counts the step, so that schedule, data position and checkpoints move on as
+   * Trainer's global step does. Unlike torch, whose skipped step also leaves AdamW's own counter,
+   * the bias correction then uses this count; the difference fades as 1 - β^t → 1.
+   */
+  public void skip() {
+    step++;
+    zeroGrad();
+  }
+
   /** Zeroes the accumulated gradients (gradients accumulate over backward calls, as in torch). */
   public void zeroGrad() {
     for (NDArray p : params) {

@@ -23,6 +23,7 @@ public final class EvalStage {
     Optional<EvalResult> done = StageFiles.read(out.resolve(EvalResult.FILE), EvalResult.class);
     if (done.isPresent()) return done.get();
     TrainingArgs args = req.args();
+    Devices.resolve(req.device()); // a bad device or a missing GPU fails before any work
     boolean needsReference = false, chat = req.tokenized().isEmpty();
     for (String t : req.tokenized()) {
       String kind = TokenizeManifest.read(Path.of(t)).kind();

@@ -38,7 +38,7 @@ final class LogWindow {
     sums.clear();
     carry.forEach(
         (k, v) -> {
-          if (!k.equals(STEPS)) sums.put(k, v);
+          if (!k.startsWith("__")) sums.put(k, v); // the step count, others' state (GradScaler)
         });
     steps = carry.getOrDefault(STEPS, 0.0).longValue();
   }

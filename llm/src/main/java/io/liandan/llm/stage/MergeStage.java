@@ -25,6 +25,7 @@ public final class MergeStage {
     if (done.isPresent()) return done.get();
     if (req.model().fromScratch())
       throw new IllegalArgumentException(req.model().dir() + ": no weights to merge into");
+    Devices.resolve(req.device()); // a bad device or a missing GPU fails before any work
     Path merged = out.resolve("merged");
     try (NDManager m = ModelLoader.manager(req.device());
         Qwen2Weights w = ModelLoader.load(req.model(), m, 0)) {

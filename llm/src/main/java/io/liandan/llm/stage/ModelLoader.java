@@ -13,9 +13,38 @@ import java.nio.file.Path;
 public final class ModelLoader {
   private ModelLoader() {}
 
-  /** A manager on {@code device} ("cpu", "cuda", "cuda:N"). */
+  /**
+   * A manager on {@code device} ("cpu", "cuda", "cuda:N"), checked by {@link Devices}: "cuda:1"
+   * used to become DJL's unparseable "gpu:1".
+   */
   public static NDManager manager(String device) {
-    return NDManager.newBaseManager(Device.fromName(device.replace("cuda", "gpu")));
+    return Devices.manager(device);
+  }
+
+  /**
+   * Q-LoRA's base: {@link #load}, the decoder linears quantized to NF4 on the host, then all moved
+   * to {@code manager}'s device — so that a GPU never holds the float32 model (a 7B one would not
+   * fit the cards Q-LoRA is for). On the CPU it quantizes in place.
+   */
+  public static Qwen2Weights loadQuantized(
+      ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
+    if (!manager.getDevice().isGpu()) {
+      Qwen2Weights w = load(source, manager, seed);
+      w.quantizeLinears(doubleQuant);
+      return w;
+    }
+    try (NDManager host = NDManager.newBaseManager(Device.cpu())) {
+      return quantizedOn(host, source, manager, seed, doubleQuant);
+    }
+  }
+
+  /** Loads and quantizes under {@code host}, then moves the result to {@code manager}. */
+  static Qwen2Weights quantizedOn(
+      NDManager host, ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
+    try (Qwen2Weights w = load(source, host, seed)) {
+      w.quantizeLinears(doubleQuant);
+      return w.moveTo(manager);
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ package io.liandan.llm.stage;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
 import io.liandan.llm.lora.LoraAdapter;
@@ -9,6 +10,7 @@ import io.liandan.llm.model.CheckpointWriter;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
@@ -40,8 +42,10 @@ public final class TrainStage {
     Optional<TrainResult> done = StageFiles.read(out.resolve(TrainResult.FILE), TrainResult.class);
     if (done.isPresent()) return done.get();
     TrainingArgs args = req.args();
-    List<String> problems = args.problems();
+    List<String> problems = new ArrayList<>(args.problems());
+    problems.addAll(Devices.problems(req.device()));
     if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+    Devices.resolve(req.device()); // no GPU for "cuda": fail before reading data or weights
     Path data = Path.of(req.tokenized());
     TokenizeManifest manifest = TokenizeManifest.read(data);
     if (!manifest.kind().equals(req.stage()))
@@ -58,13 +62,21 @@ public final class TrainStage {
         manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
 
     try (NDManager m = ModelLoader.manager(req.device());
-        Qwen2Weights w = ModelLoader.load(req.model(), m, args.seed());
+        Qwen2Weights w =
+            args.quantizationBit() == 4
+                ? ModelLoader.loadQuantized(
+                    req.model(), m, args.seed(), args.doubleQuantization()) // Q-LoRA: NF4 base
+                : ModelLoader.load(req.model(), m, args.seed());
         LoraAdapter lora =
             args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
         Qwen2Weights frozen =
             dpo && lora == null ? ModelLoader.load(req.model(), m, args.seed()) : null) {
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
+      // fp16: float16 linears over float32 masters, with dynamic loss scaling; with NF4 the
+      // dequantized weights come out as float16 directly
+      GradScaler scaler = args.fp16() ? new GradScaler() : null;
+      if (args.fp16()) model.setComputeType(DataType.FLOAT16);
       Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
       Map<String, NDArray> trainable = lora != null ? lora.parameters() : w.tensors();
       long trainableCount = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
@@ -112,14 +124,15 @@ public final class TrainStage {
                   : (ids, mask) -> frozenModel.forward(ids, mask, false);
           DpoTrainer t =
               new DpoTrainer(
-                  model,
-                  ref,
-                  opt,
-                  schedule,
-                  args.learningRate(),
-                  args.maxGradNorm(),
-                  args.beta(),
-                  args.seed());
+                      model,
+                      ref,
+                      opt,
+                      schedule,
+                      args.learningRate(),
+                      args.maxGradNorm(),
+                      args.beta(),
+                      args.seed())
+                  .withLossScaling(scaler);
           dpoTrainer = t;
           stepper =
               () -> {
@@ -128,7 +141,7 @@ public final class TrainStage {
                   micro.add(batches.nextPairs());
                 DpoTrainer.StepResult r = t.step(micro);
                 Map<String, Double> v = r.metrics("");
-                v.put("train/grad_norm", r.gradNorm());
+                if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
                 v.put("train/learning_rate", r.lr());
                 v.put(
                     "train/pairs", (double) micro.stream().mapToInt(b -> b.chosen().batch()).sum());
@@ -137,7 +150,8 @@ public final class TrainStage {
         } else {
           CausalLmTrainer t =
               new CausalLmTrainer(
-                  model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed());
+                      model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed())
+                  .withLossScaling(scaler);
           stepper =
               () -> {
                 List<MicroBatch> micro = new ArrayList<>();
@@ -146,7 +160,7 @@ public final class TrainStage {
                 CausalLmTrainer.StepResult r = t.step(micro);
                 Map<String, Double> v = new LinkedHashMap<>();
                 v.put("train/loss", r.loss());
-                v.put("train/grad_norm", r.gradNorm());
+                if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
                 v.put("train/learning_rate", r.lr());
                 v.put("train/tokens", (double) r.tokens());
                 return v;
@@ -169,7 +183,9 @@ public final class TrainStage {
         Optional<Path> latest = TrainCheckpoint.latest(checkpoints);
         if (latest.isPresent()) {
           batches.seek(TrainCheckpoint.restore(latest.get(), trainable, opt));
-          window.restore(TrainCheckpoint.state(latest.get()).carry());
+          Map<String, Double> carry = TrainCheckpoint.state(latest.get()).carry();
+          window.restore(carry);
+          if (scaler != null) scaler.restore(carry);
           resumedFrom = opt.stepCount();
           lastCheckpoint = latest.get().toString();
         }
@@ -187,9 +203,12 @@ public final class TrainStage {
           work += v.getOrDefault(dpo ? "train/pairs" : "train/tokens", 0.0);
           if (step % args.loggingSteps() == 0 || step == total) {
             Map<String, Double> line = window.drain();
-            line.put(
-                "train/grad_norm", v.get("train/grad_norm")); // this step's, as Trainer logs it
+            // this step's, as Trainer logs it; none when fp16 skipped the step (NaN: overflow)
+            if (v.containsKey("train/grad_norm"))
+              line.put("train/grad_norm", v.get("train/grad_norm"));
+            else line.remove("train/grad_norm");
             line.put("train/learning_rate", v.get("train/learning_rate"));
+            if (scaler != null) line.put("train/loss_scale", scaler.scale());
             line.remove("train/tokens");
             line.remove("train/pairs");
             line.put("train/epoch", epoch(batches));
@@ -211,7 +230,7 @@ public final class TrainStage {
                         trainable,
                         opt,
                         batches.position(),
-                        window.carry(),
+                        carry(window, scaler),
                         args.saveTotalLimit())
                     .toString();
             checkpointNanos += System.nanoTime() - c0;
@@ -243,6 +262,11 @@ public final class TrainStage {
         }
         Map<String, Object> summary = new LinkedHashMap<>(metrics);
         summary.put("trainable_params", trainableCount);
+        if (w.quantized()) summary.put("nf4_weight_bytes", w.quantizedBytes());
+        if (scaler != null) {
+          summary.put("loss_scale", scaler.scale());
+          summary.put("skipped_steps", scaler.skippedSteps()); // inf/NaN gradients, fp16
+        }
         summary.put("total_steps", total);
         summary.put("resumed_from_step", resumedFrom);
         summary.put("train_runtime", loopSeconds); // the step loop, checkpoints included
@@ -257,6 +281,13 @@ public final class TrainStage {
         return result;
       }
     }
+  }
+
+  /** What a checkpoint carries besides tensors: the log window's sums and the fp16 scaler. */
+  private static Map<String, Double> carry(LogWindow window, GradScaler scaler) {
+    Map<String, Double> c = new LinkedHashMap<>(window.carry());
+    if (scaler != null) c.putAll(scaler.state());
+    return c;
   }
 
   private static long folderBytes(Path dir) {

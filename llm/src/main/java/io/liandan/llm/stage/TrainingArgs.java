@@ -21,6 +21,11 @@ import java.util.List;
  * runs. Parsed from JSON by {@link #parse}, which reports every unknown key and bad value at once,
  * each with its path.
  *
+ * <p>GPU keys: {@code fp16} (TrainingArguments' name) computes the linear layers in float16 with
+ * float32 master weights and dynamic loss scaling; {@code quantization_bit} 4 (LLaMA-Factory's
+ * name; 0 = none) stores the frozen decoder linears in NF4 for Q-LoRA, {@code double_quantization}
+ * (bitsandbytes' bnb_4bit_use_double_quant) also quantizes their scales.
+ *
  * <p>{@code max_length} is the packing block size for {@code pt}, the sequence cap for {@code sft}
  * and the prompt+completion cap for {@code dpo}; the tokenize stage reads it from here.
  */
@@ -56,7 +61,10 @@ public record TrainingArgs(
     int maxLength,
     int maxPromptLength,
     int maxNewTokens,
-    String saveDtype) {
+    String saveDtype,
+    int quantizationBit,
+    boolean doubleQuantization,
+    boolean fp16) {
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
@@ -100,7 +108,10 @@ public record TrainingArgs(
         1024,
         512,
         64,
-        "float32");
+        "float32",
+        0,
+        true,
+        false);
   }
 
   /**
@@ -173,6 +184,15 @@ public record TrainingArgs(
     if (maxLength < 2) p.add("max_length: must be >= 2, got " + maxLength);
     if (maxPromptLength < 1) p.add("max_prompt_length: must be >= 1, got " + maxPromptLength);
     if (maxNewTokens < 0) p.add("max_new_tokens: must be >= 0, got " + maxNewTokens);
+    if (quantizationBit != 0 && quantizationBit != 4)
+      p.add(
+          "quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got "
+              + quantizationBit);
+    else if (quantizationBit == 4 && !lora())
+      p.add(
+          "quantization_bit: 4-bit base weights are frozen, so quantization needs finetuning_type"
+              + " lora (Q-LoRA), not "
+              + finetuningType);
     if (!SAVE_DTYPES.contains(saveDtype))
       p.add("save_dtype: '" + saveDtype + "' is not one of " + SAVE_DTYPES);
     return p;

@@ -10,6 +10,7 @@ import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradClip;
+import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.List;
 
@@ -29,6 +30,7 @@ public final class CausalLmTrainer {
   private final double baseLr;
   private final double maxGradNorm;
   private final long seed;
+  private GradScaler scaler; // fp16: dynamic loss scaling; null = none
 
   public CausalLmTrainer(
       Qwen2Model model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
@@ -53,6 +55,12 @@ public final class CausalLmTrainer {
     this.maxGradNorm = maxGradNorm;
   }
 
+  /** fp16: scale the loss before backward and skip steps whose gradients overflow. */
+  public CausalLmTrainer withLossScaling(GradScaler scaler) {
+    this.scaler = scaler;
+    return this;
+  }
+
   public StepResult step(List<MicroBatch> micro) {
     StepSeed.apply(seed, optimizer.stepCount());
     double lr = schedule.lr(baseLr, optimizer.stepCount());
@@ -70,12 +78,17 @@ public final class CausalLmTrainer {
             TokenLogps.of(model.forward(ids, mask, true), labels)
                 .sumLoss()
                 .div(Scalars.of(m, Math.max(total, 1)));
-        gc.backward(l);
+        gc.backward(scaler == null ? l : l.mul(scaler.scaleTensor(m)));
         loss += l.getFloat();
       }
     }
-    double norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
-    optimizer.step(lr);
+    double norm;
+    if (scaler != null) {
+      norm = scaler.step(optimizer, maxGradNorm, lr); // NaN: overflow, step skipped
+    } else {
+      norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
+      optimizer.step(lr);
+    }
     return new StepResult(loss, norm, lr, tokens);
   }
 }

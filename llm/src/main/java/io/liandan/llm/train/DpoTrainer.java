@@ -11,6 +11,7 @@ import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradClip;
+import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.List;
 
@@ -59,6 +60,7 @@ public final class DpoTrainer {
   private final LrSchedule schedule;
   private final double baseLr, maxGradNorm, beta;
   private final long seed;
+  private GradScaler scaler; // fp16: dynamic loss scaling; null = none
 
   public DpoTrainer(
       Qwen2Model policy,
@@ -77,6 +79,12 @@ public final class DpoTrainer {
     this.maxGradNorm = maxGradNorm;
     this.beta = beta;
     this.seed = seed;
+  }
+
+  /** fp16: scale the loss before backward and skip steps whose gradients overflow. */
+  public DpoTrainer withLossScaling(GradScaler scaler) {
+    this.scaler = scaler;
+    return this;
   }
 
   public StepResult step(List<PreferenceBatch> micro) {
@@ -99,14 +107,20 @@ public final class DpoTrainer {
               TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
                   .perSequence();
           DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
-          gc.backward(d.loss().div(Scalars.of(policy.manager(), micro.size())));
+          NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
+          gc.backward(scaler == null ? l : l.mul(scaler.scaleTensor(policy.manager())));
           double[] v = values(d, pc, pr);
           for (int i = 0; i < v.length; i++) sums[i] += v[i] / micro.size();
         }
       }
     }
-    double norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
-    optimizer.step(lr);
+    double norm;
+    if (scaler != null) {
+      norm = scaler.step(optimizer, maxGradNorm, lr); // NaN: overflow, step skipped
+    } else {
+      norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
+      optimizer.step(lr);
+    }
     return new StepResult(sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], norm, lr);
   }
 

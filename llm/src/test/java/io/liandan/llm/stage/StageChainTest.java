@@ -216,6 +216,39 @@ class StageChainTest {
     assertFalse(r.merged().isEmpty());
   }
 
+  /**
+   * Q-LoRA in fp16 through the whole SFT stage (NF4 base, float16 linears, loss scaling), beside
+   * the same 12 steps of plain LoRA in float32.
+   */
+  @Test
+  @Order(6)
+  void qloraInFp16RunsTheSftStageAndTracksLora() {
+    String args =
+        "{'learning_rate':1e-2,'max_steps':12,'per_device_train_batch_size':8,"
+            + "'logging_steps':4,'max_new_tokens':4";
+    RecordingListener plain = new RecordingListener(), rec = new RecordingListener();
+    new TrainStage().run(request("sft", pt.next(), sftData, args + "}", "sft-12"), plain);
+    TrainResult r =
+        new TrainStage()
+            .run(
+                request(
+                    "sft",
+                    pt.next(),
+                    sftData,
+                    args + ",'quantization_bit':4,'fp16':true}",
+                    "sft-qlora-fp16"),
+                rec);
+    TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plain.series("train/loss");
+    System.out.println("SFT train/loss, LoRA float32: " + ref + ", Q-LoRA fp16: " + loss);
+    assertTrue(loss.lastEntry().getValue() < loss.firstEntry().getValue(), "falls: " + loss);
+    assertEquals(
+        ref.lastEntry().getValue(), loss.lastEntry().getValue(), 0.05 * ref.lastEntry().getValue());
+    assertEquals(65536.0, rec.series("train/loss_scale").lastEntry().getValue());
+    assertTrue(((Number) rec.summary.get("nf4_weight_bytes")).longValue() > 0);
+    assertEquals(0L, ((Number) rec.summary.get("skipped_steps")).longValue());
+    assertTrue(Files.exists(Path.of(r.out(), "adapter", "adapter_model.safetensors")));
+  }
+
   private TrainRequest request(
       String stage, ModelSource model, Path data, String args, String name) {
     return new TrainRequest(

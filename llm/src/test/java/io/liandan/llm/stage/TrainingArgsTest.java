@@ -52,6 +52,42 @@ class TrainingArgsTest {
   }
 
   @Test
+  void gpuKeysParseAndQuantizationNeedsLora() throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs a =
+        TrainingArgs.parse(
+            Json.MAPPER.readTree(
+                "{\"quantization_bit\": 4, \"double_quantization\": false, \"fp16\": true}"),
+            "args",
+            problems);
+    assertTrue(problems.isEmpty(), problems.toString());
+    assertEquals(4, a.quantizationBit());
+    assertEquals(false, a.doubleQuantization());
+    assertTrue(a.fp16());
+    assertTrue(TrainingArgs.defaults().doubleQuantization(), "bitsandbytes' Q-LoRA default");
+    assertEquals(0, TrainingArgs.defaults().quantizationBit(), "0 = not quantized");
+
+    TrainingArgs.parse(
+        Json.MAPPER.readTree("{\"finetuning_type\": \"full\", \"quantization_bit\": 4}"),
+        "args",
+        problems);
+    assertEquals(
+        List.of(
+            "args.quantization_bit: 4-bit base weights are frozen, so quantization needs"
+                + " finetuning_type lora (Q-LoRA), not full"),
+        problems);
+    problems.clear();
+    TrainingArgs.parse(
+        Json.MAPPER.readTree("{\"quantization_bit\": 8, \"fp16\": \"yes\"}"), "args", problems);
+    assertEquals(List.of("args.fp16: must be true or false, got \"yes\""), problems);
+    problems.clear();
+    TrainingArgs.parse(Json.MAPPER.readTree("{\"quantization_bit\": 8}"), "args", problems);
+    assertEquals(
+        List.of("args.quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got 8"),
+        problems);
+  }
+
+  @Test
   void defaultsAndOverridesRoundTripThroughJsonAsTemporalSendsThem() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
@@ -105,7 +141,10 @@ class TrainingArgsTest {
             64,
             32,
             8,
-            "float32");
+            "float32",
+            0,
+            true,
+            false);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

@@ -1,0 +1,105 @@
+package io.liandan.llm.amp;
+
+import static io.liandan.llm.Fixtures.path;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.GradScaler;
+import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.train.CausalLmTrainer;
+import io.liandan.llm.train.MicroBatch;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** fp16 mixed precision on the tiny fixture: its loss curve tracks float32's. */
+class Fp16TrainingTest {
+  static final int STEPS = 30;
+
+  /** A fixed batch of two rows of 12 tokens, learnable in a few steps. */
+  static MicroBatch batch() {
+    long[] ids = new long[24];
+    for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
+    return new MicroBatch(2, 12, ids, ids.clone(), null);
+  }
+
+  /** Losses of STEPS steps; fp16 = float16 linears + loss scaling; quantize = NF4 + LoRA. */
+  static double[] train(boolean fp16, boolean qlora, GradScaler[] scalerOut) {
+    Engine.getInstance().setRandomSeed(5);
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
+      Qwen2Model model = new Qwen2Model(w);
+      Map<String, NDArray> params = w.tensors();
+      LoraAdapter lora = null;
+      if (qlora) {
+        lora = LoraAdapter.init(LoraConfig.of(4, 8, 0, List.of("all-linear")), w, 9);
+        w.quantizeLinears(true);
+        model.setHook(lora);
+        params = lora.parameters();
+      }
+      if (fp16) model.setComputeType(DataType.FLOAT16);
+      AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
+      GradScaler scaler = fp16 ? new GradScaler() : null;
+      CausalLmTrainer t =
+          new CausalLmTrainer(
+                  model, opt, LrSchedule.withWarmupRatio("constant", 0, STEPS), 3e-3, 1.0)
+              .withLossScaling(scaler);
+      double[] losses = new double[STEPS];
+      for (int s = 0; s < STEPS; s++) losses[s] = t.step(List.of(batch())).loss();
+      params.values().forEach(p -> assertEquals(DataType.FLOAT32, p.getDataType(), "masters"));
+      if (scalerOut != null) scalerOut[0] = scaler;
+      if (lora != null) lora.close();
+      return losses;
+    }
+  }
+
+  static double worstRelative(double[] a, double[] b) {
+    double worst = 0;
+    for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / a[i]);
+    return worst;
+  }
+
+  @Test
+  void fullFineTuningInFp16TracksFloat32() {
+    GradScaler[] s = new GradScaler[1];
+    double[] f32 = train(false, false, null), f16 = train(true, false, s);
+    double worst = worstRelative(f32, f16);
+    System.out.printf(
+        "fp16 vs fp32, full: loss %.4f -> %.4f vs %.4f -> %.4f over %d steps; worst relative gap"
+            + " %.2e; loss scale %.0f, %d skipped%n",
+        f32[0],
+        f32[STEPS - 1],
+        f16[0],
+        f16[STEPS - 1],
+        STEPS,
+        worst,
+        s[0].scale(),
+        s[0].skippedSteps());
+    assertTrue(f32[STEPS - 1] < f32[0] - 1, "float32 learns");
+    assertTrue(worst < 0.03, "fp16 within 3 % of fp32 at every step: " + worst);
+    assertTrue(worst > 0, "the fp16 run did compute in float16");
+  }
+
+  @Test
+  void qloraInFp16TracksQloraInFloat32() {
+    GradScaler[] s = new GradScaler[1];
+    double[] f32 = train(false, true, null), f16 = train(true, true, s);
+    double worst = worstRelative(f32, f16);
+    System.out.printf(
+        "fp16 vs fp32, Q-LoRA (NF4 dequantized to float16): loss %.4f -> %.4f vs %.4f -> %.4f;"
+            + " worst relative gap %.2e; loss scale %.0f, %d skipped%n",
+        f32[0], f32[STEPS - 1], f16[0], f16[STEPS - 1], worst, s[0].scale(), s[0].skippedSteps());
+    assertTrue(f32[STEPS - 1] < f32[0] - 0.5, "Q-LoRA learns");
+    assertTrue(worst < 0.03, "fp16 within 3 % of fp32 at every step: " + worst);
+    assertTrue(worst > 0, "the fp16 run did compute in float16");
+  }
+}

@@ -1,0 +1,112 @@
+package io.liandan.llm.quant;
+
+import static io.liandan.llm.Fixtures.path;
+import static io.liandan.llm.Fixtures.read;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.train.CausalLmLoss;
+import io.liandan.llm.train.CausalLmTrainer;
+import io.liandan.llm.train.MicroBatch;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A Qwen2 with NF4 decoder linears: logits close to float32's, and Q-LoRA trains beside it. */
+class QuantizedModelTest {
+  static final String FIXTURE = "qwen2-tiny-untied";
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void quantizedLogitsStayCloseToFloat32(boolean doubleQuant) {
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m);
+        Qwen2Weights q = Qwen2Weights.load(path(FIXTURE), m)) {
+      String f = FIXTURE + "/expected_logits.safetensors";
+      NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
+      // NF4's own error on one of these N(0, 0.02) weights, as rms(Δw) / rms(w)
+      String probe = "model.layers.0.mlp.up_proj.weight";
+      NDArray w0 = w.get(probe);
+      q.quantizeLinears(doubleQuant);
+      NDArray dw = q.weight(probe, ai.djl.ndarray.types.DataType.FLOAT32, m).sub(w0);
+      double weightErr = Math.sqrt(dw.square().mean().getFloat() / w0.square().mean().getFloat());
+      assertTrue(q.quantized());
+      assertEquals(w.parameterCount(), q.parameterCount());
+      NDArray a = new Qwen2Model(w).forward(ids, mask, false);
+      NDArray b = new Qwen2Model(q).forward(ids, mask, false);
+      double scale = a.abs().max().getFloat();
+      double maxDiff = a.sub(b).abs().max().getFloat();
+      double rms = Math.sqrt(a.sub(b).square().mean().getFloat());
+      double rmsA = Math.sqrt(a.square().mean().getFloat());
+      // same next-token choice on most positions
+      float agree =
+          a.argMax(-1)
+              .eq(b.argMax(-1))
+              .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+              .mean()
+              .getFloat();
+      NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100)); // -100 on padding
+      double lossA = CausalLmLoss.mean(a, labels).getFloat();
+      double lossB = CausalLmLoss.mean(b, labels).getFloat();
+      System.out.printf(
+          "NF4 (double quant %s): weight rms error %.3f; logits max |Δ| %.4f of max |logit| %.3f"
+              + " (%.1f %%), rms Δ / rms logits %.3f, argmax agreement %.3f, loss %.4f vs %.4f;"
+              + " quantized linears %d bytes%n",
+          doubleQuant,
+          weightErr,
+          maxDiff,
+          scale,
+          100 * maxDiff / scale,
+          rms / rmsA,
+          agree,
+          lossB,
+          lossA,
+          q.quantizedBytes());
+      // the fixture's weights are random, so its logits are all "signal" of those weights: their
+      // relative error is NF4's per-weight error (~0.1 for Gaussian weights), not compounded
+      assertTrue(weightErr < 0.12, "per-weight relative rms error " + weightErr);
+      assertTrue(rms / rmsA < 1.25 * weightErr, "relative rms diff " + rms / rmsA);
+      assertTrue(maxDiff / scale < 0.15, "relative max diff " + maxDiff / scale);
+      assertEquals(lossA, lossB, 0.01 * lossA, "loss within 1 %");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true})
+  void qloraTrainsAdaptersBesideFrozenNf4Weights(boolean doubleQuant) {
+    Engine.getInstance().setRandomSeed(5);
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m)) {
+      LoraAdapter lora = LoraAdapter.init(LoraConfig.of(4, 8, 0, List.of("all-linear")), w, 9);
+      w.quantizeLinears(doubleQuant);
+      assertThrows(IllegalStateException.class, () -> lora.mergeInto(w));
+      Qwen2Model model = new Qwen2Model(w);
+      model.setHook(lora);
+      AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
+      CausalLmTrainer t =
+          new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-2, 1);
+      long[] ids = new long[24];
+      for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
+      MicroBatch b = new MicroBatch(2, 12, ids, ids.clone(), null);
+      double first = t.step(List.of(b)).loss(), last = first;
+      for (int s = 1; s < 8; s++) last = t.step(List.of(b)).loss();
+      System.out.printf("Q-LoRA on the tiny fixture: loss %.4f -> %.4f in 8 steps%n", first, last);
+      assertTrue(last < first - 0.1, first + " -> " + last);
+      assertFalse(lora.parameters().values().stream().anyMatch(p -> p.isNaN().any().getBoolean()));
+      lora.close();
+    }
+  }
+}
