@@ -118,7 +118,7 @@ public final class StageBench {
                   rec);
       double secs = (System.nanoTime() - s0) / 1e9;
       model = r.next();
-      report(stage, a, config, gemm, rec, secs, tokSecs);
+      report(stage, a, config, gemm, rec, secs, tokSecs, data);
     }
   }
 
@@ -129,18 +129,36 @@ public final class StageBench {
       double gemm,
       Recorder rec,
       double stageSecs,
-      double tokenizeSecs) {
+      double tokenizeSecs,
+      Path tokenized)
+      throws IOException {
     Map<String, Object> s = rec.summary;
     double loop = ((Number) s.get("train_runtime")).doubleValue();
     double ckpt = ((Number) s.get("checkpoint_seconds")).doubleValue();
     boolean dpo = stage.equals("dpo");
     double work = ((Number) s.get(dpo ? "train_pairs" : "train_tokens")).doubleValue();
     double perSec = work / loop;
-    // a DPO pair is four sequences through the model (policy and reference, chosen and rejected),
-    // two of them with a backward pass; count its tokens as two training sequences + two forwards
-    double tokensPerSec = dpo ? perSec * a.maxLength() : perSec;
-    double flops =
-        tokensPerSec * TrainBench.flopsPerToken(c, a.maxLength(), a.lora()) * (dpo ? 4.0 / 3 : 1);
+    double flops;
+    if (dpo) {
+      // a pair is two sequences (prompt + chosen, prompt + rejected) through the policy, forward
+      // and
+      // backward, and through the reference, forward only; their real (unpadded) tokens come from
+      // the tokenize manifest, where a pair's tokens are prompt + chosen + rejected
+      JsonNode train =
+          new ObjectMapper()
+              .readTree(tokenized.resolve("manifest.json").toFile())
+              .path("splits")
+              .path("train");
+      double pairs = train.path("samples").asDouble();
+      double completions = train.path("trainedTokens").asDouble();
+      double prompts = train.path("tokens").asDouble() - completions;
+      double tokensPerPair = (2 * prompts + completions) / pairs;
+      double train1 = TrainBench.flopsPerToken(c, a.maxLength(), a.lora());
+      double forward1 = TrainBench.flopsPerToken(c, a.maxLength(), false) / 3;
+      flops = perSec * tokensPerPair * (train1 + forward1);
+    } else {
+      flops = perSec * TrainBench.flopsPerToken(c, a.maxLength(), a.lora());
+    }
     System.out.printf(
         "%s (%s): tokenize %.1f s, stage %.1f s (steps %.1f s incl. checkpoints %.2f s),"
             + " %.0f %s/s, %.2f GFLOP/s = %.0f %% of GEMM, checkpoint %.1f MB%n",
