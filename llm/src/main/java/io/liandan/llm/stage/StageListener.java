@@ -16,6 +16,13 @@ public interface StageListener {
   /** Rows of a table (e.g. "generations": prompt, stage, decoding, output) at {@code step}. */
   default void samples(String table, long step, List<Map<String, Object>> rows) {}
 
+  /**
+   * Called before a checkpoint of step {@code step} is written: whatever was logged up to it must
+   * be durable by the time this returns, because a run resumed from that checkpoint re-logs only
+   * the steps after it.
+   */
+  default void beforeCheckpoint(long step) {}
+
   /** Called after every optimizer step and after each checkpoint. */
   default void progress(long step, long totalSteps, String lastCheckpoint) {}
 

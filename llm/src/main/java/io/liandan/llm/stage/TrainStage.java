@@ -223,6 +223,7 @@ public final class TrainStage {
           if (args.evalSteps() > 0 && step % args.evalSteps() == 0 && step < total)
             listener.metrics(step, evaluate.run());
           if ((args.saveSteps() > 0 && step % args.saveSteps() == 0) || step == total) {
+            listener.beforeCheckpoint(step);
             long c0 = System.nanoTime();
             lastCheckpoint =
                 TrainCheckpoint.save(

@@ -11,9 +11,26 @@ class RecordingListener implements StageListener {
   final List<Map<String, Object>> samples = new ArrayList<>();
   Map<String, Object> summary;
 
+  /** "metrics N", "before-checkpoint N", "checkpoint N" (the first progress naming a new one). */
+  final List<String> events = new ArrayList<>();
+
+  private String lastCheckpoint;
+
+  @Override
+  public void beforeCheckpoint(long step) {
+    events.add("before-checkpoint " + step);
+  }
+
+  @Override
+  public void progress(long step, long totalSteps, String checkpoint) {
+    if (checkpoint != null && !checkpoint.equals(lastCheckpoint)) events.add("checkpoint " + step);
+    lastCheckpoint = checkpoint;
+  }
+
   @Override
   public void metrics(long step, Map<String, Double> values) {
     lines.computeIfAbsent(step, s -> new TreeMap<>()).putAll(values);
+    events.add("metrics " + step);
   }
 
   @Override

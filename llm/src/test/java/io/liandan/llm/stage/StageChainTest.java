@@ -82,6 +82,13 @@ class StageChainTest {
             "train/tokens_per_second",
             "system/rss_mb",
             "eval/perplexity")) assertTrue(last.containsKey(k), k + " logged");
+    // the listener may make the log durable before a checkpoint exists (a resume re-logs only
+    // the steps after it): step 30's line comes first, then the hook, then the checkpoint
+    List<String> around = rec.events.subList(rec.events.indexOf("metrics 30"), rec.events.size());
+    assertEquals(
+        List.of("metrics 30", "before-checkpoint 30", "checkpoint 30"),
+        around.subList(0, 3),
+        rec.events.toString());
     assertTrue(Files.exists(Path.of(pt.out(), "model", "model.safetensors")));
     assertTrue(Files.exists(Path.of(pt.out(), "model", "tokenizer.json")), "tokenizer copied");
     assertEquals(Path.of(pt.out(), "model").toString(), pt.next().dir());

@@ -10,9 +10,9 @@ import java.util.function.Consumer;
 /**
  * A training stage's listener: each optimizer step becomes a Temporal heartbeat (step, total, last
  * checkpoint; a cancellation thrown from it stops the stage after its last checkpoint), metrics and
- * samples go to the stage's tracker run (flushed at each checkpoint, so the curve up to it survives
- * a killed worker), and every {@code interval} (and at each new checkpoint) a progress signal with
- * the latest metrics and the ETA goes to the workflow.
+ * samples go to the stage's tracker run (flushed before each checkpoint is written, so the curve up
+ * to it survives a killed worker), and every {@code interval} (and at each new checkpoint) a
+ * progress signal with the latest metrics and the ETA goes to the workflow.
  */
 final class ProgressReporter implements StageListener {
   /** The heartbeat's details. */
@@ -53,9 +53,6 @@ final class ProgressReporter implements StageListener {
     }
     boolean newCheckpoint = checkpoint != null && !checkpoint.equals(lastCheckpoint);
     lastCheckpoint = checkpoint;
-    // a resumed attempt re-logs only the steps after its checkpoint: the ones before must be on
-    // the tracker before the checkpoint is announced, or a killed worker could lose them
-    if (newCheckpoint) run.flush();
     last = new Beat(step, total, checkpoint);
     if (ctx != null) ctx.heartbeat(last);
     if (signal != null && (newCheckpoint || step >= total || now - lastSignal >= intervalNanos)) {
@@ -72,6 +69,17 @@ final class ProgressReporter implements StageListener {
               Math.max(0, firstStep - 1),
               attempt));
     }
+    reporting += System.nanoTime() - now;
+  }
+
+  /**
+   * A resumed attempt re-logs only the steps after its checkpoint: the ones before must be on the
+   * tracker before the checkpoint exists, or a worker killed in between would lose them.
+   */
+  @Override
+  public void beforeCheckpoint(long step) {
+    long now = System.nanoTime();
+    run.flush();
     reporting += System.nanoTime() - now;
   }
 

@@ -17,9 +17,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -142,20 +144,39 @@ public final class StageRunner {
   }
 
   /**
-   * Sends progress to the stage's workflow (best effort: a lost signal only delays the display).
+   * Sends progress to the stage's workflow (best effort: a lost signal only delays the display). A
+   * signal is a gRPC round trip; it goes out on a background thread so the training step never
+   * waits for it, and a newer progress replaces one not yet sent. The workflow ignores progress
+   * that arrives after the stage finished.
    */
   public Consumer<StageProgress> signaller(String workflowId) {
     if (client == null) return null;
+    AtomicReference<StageProgress> pending = new AtomicReference<>();
+    Runnable send =
+        () -> {
+          StageProgress p = pending.getAndSet(null);
+          if (p == null) return;
+          try {
+            client
+                .newUntypedWorkflowStub(workflowId, Optional.empty(), Optional.empty())
+                .signal("stageProgress", p);
+          } catch (RuntimeException e) {
+            log.debug("progress signal to {} not sent: {}", workflowId, e.toString());
+          }
+        };
     return p -> {
-      try {
-        client
-            .newUntypedWorkflowStub(workflowId, Optional.empty(), Optional.empty())
-            .signal("stageProgress", p);
-      } catch (RuntimeException e) {
-        log.debug("progress signal to {} not sent: {}", workflowId, e.toString());
-      }
+      if (pending.getAndSet(p) == null) SIGNALS.execute(send);
     };
   }
+
+  /** One sender for every stage of this worker: signals to a workflow leave in order. */
+  private static final ExecutorService SIGNALS =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "progress-signals");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** Runs {@code body} while a background thread heartbeats (for stages without progress hooks). */
   public static <T> T heartbeating(ActivityExecutionContext ctx, Supplier<T> body) {
