@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 /** {@code liandan model}: run the engine on a checkpoint directly, without a pipeline. */
 @Command(
     name = "model",
+    mixinStandardHelpOptions = true,
     description = "Inspect a model: forward pass, generation, LoRA merge.",
     subcommands = {ModelForward.class, ModelGenerate.class, ModelMerge.class})
 final class ModelCommand {

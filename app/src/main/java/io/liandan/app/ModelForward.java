@@ -17,7 +17,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code liandan model forward}: logits for the ids in a safetensors file. */
-@Command(name = "forward", description = "Write float32 logits for input_ids (and attention_mask).")
+@Command(
+    name = "forward",
+    mixinStandardHelpOptions = true,
+    description = "Write float32 logits for input_ids (and attention_mask).")
 final class ModelForward implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Hugging Face model folder")
   Path model;

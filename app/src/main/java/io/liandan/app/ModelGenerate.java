@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "generate",
+    mixinStandardHelpOptions = true,
     description =
         "Generate a reply to --prompt TEXT (printed as text), or continue --prompt-ids (printed as"
             + " JSON ids).")

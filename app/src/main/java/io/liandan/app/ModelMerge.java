@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code liandan model merge}: base + LoRA adapter → a plain Hugging Face checkpoint. */
 @Command(
     name = "merge",
+    mixinStandardHelpOptions = true,
     description = "Merge a PEFT LoRA adapter into its base model (W + alpha/r·B·A).")
 final class ModelMerge implements Callable<Integer> {
   @Option(names = "--model", required = true)

@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 /** {@code liandan server}: the tracker (JSON API, MLflow-compatible endpoints) until Ctrl-C. */
 @Command(
     name = "server",
+    mixinStandardHelpOptions = true,
     description = "Run the tracker server (embedded PostgreSQL unless --db-url).")
 final class ServerCommand implements Callable<Integer> {
   @Mixin TrackerOptions db;

@@ -12,10 +12,14 @@ import picocli.CommandLine.Spec;
 /** {@code liandan token create NAME}: an API token for the tracker's write endpoints. */
 @Command(
     name = "token",
+    mixinStandardHelpOptions = true,
     description = "Manage tracker API tokens.",
     subcommands = TokenCommand.Create.class)
 final class TokenCommand {
-  @Command(name = "create", description = "Create a token; it is printed once and stored hashed.")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Create a token; it is printed once and stored hashed.")
   static final class Create implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "what the token is for, e.g. gpu-worker-1")
     String name;
