@@ -55,6 +55,15 @@ public final class GradScaler {
       opt.skip();
       return Double.NaN;
     }
+    return optimizerStep(null, opt, maxGradNorm, lr);
+  }
+
+  /**
+   * The trainers' optimizer step: through {@code scaler} when training in fp16 (NaN: overflow, step
+   * skipped), else clip to {@code maxGradNorm} and step. Returns the norm before clipping.
+   */
+  public static double optimizerStep(GradScaler scaler, AdamW opt, double maxGradNorm, double lr) {
+    if (scaler != null) return scaler.step(opt, maxGradNorm, lr);
     double norm = GradClip.clipGlobalNorm(opt.parameters(), maxGradNorm);
     opt.step(lr);
     return norm;

@@ -9,7 +9,6 @@ import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.optim.AdamW;
-import io.liandan.llm.optim.GradClip;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.List;
@@ -82,13 +81,7 @@ public final class CausalLmTrainer {
         loss += l.getFloat();
       }
     }
-    double norm;
-    if (scaler != null) {
-      norm = scaler.step(optimizer, maxGradNorm, lr); // NaN: overflow, step skipped
-    } else {
-      norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
-      optimizer.step(lr);
-    }
+    double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
     return new StepResult(loss, norm, lr, tokens);
   }
 }

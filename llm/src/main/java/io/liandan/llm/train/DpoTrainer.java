@@ -10,7 +10,6 @@ import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.optim.AdamW;
-import io.liandan.llm.optim.GradClip;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.List;
@@ -114,13 +113,7 @@ public final class DpoTrainer {
         }
       }
     }
-    double norm;
-    if (scaler != null) {
-      norm = scaler.step(optimizer, maxGradNorm, lr); // NaN: overflow, step skipped
-    } else {
-      norm = GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm);
-      optimizer.step(lr);
-    }
+    double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
     return new StepResult(sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], norm, lr);
   }
 
