@@ -1,7 +1,6 @@
 package io.liandan.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -55,8 +54,9 @@ class LiandanJarIT {
     // --prompt (text in, text out) must equal the same request made by hand with ids
     Result reply = jar("model", "generate", "--model", merged.toString(), "--prompt", PROMPT);
     assertEquals(0, reply.code(), reply.out());
+    // the quick demo's model is barely trained: its reply may be only an end of turn, so no
+    // assertion on the text itself; it must be what the same request by ids decodes to
     String text = reply.out().strip();
-    assertFalse(text.isEmpty(), "an empty reply");
     try (TextTokenizer tok = TextTokenizer.fromModelDir(merged)) {
       String rendered =
           ChatTemplate.fromModelDirOrChatMl(merged)
@@ -71,6 +71,7 @@ class LiandanJarIT {
       Result byIds = jar(args.toArray(String[]::new));
       assertEquals(0, byIds.code(), byIds.out());
       long[] all = new ObjectMapper().readValue(lastLine(byIds.out()), long[].class);
+      assertTrue(all.length > ids.length, "nothing generated: " + byIds.out());
       assertEquals(tok.decode(Arrays.copyOfRange(all, ids.length, all.length), true).strip(), text);
     }
   }
