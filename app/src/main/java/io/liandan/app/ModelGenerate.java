@@ -12,7 +12,6 @@ import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Qwen2Weights;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -95,38 +94,17 @@ final class ModelGenerate implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     boolean sampling = doSample || topK > 0 || topP < 1 || temperature != 1.0;
-    if (prompt.text != null) return text(sampling);
-    List<long[]> prompts = new ArrayList<>();
-    prompts.add(prompt.ids.stream().mapToLong(s -> parseId(s.trim())).toArray());
-    try (NDManager m = device.manager();
-        Qwen2Weights w = Qwen2Weights.load(model, m);
-        LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
-      Qwen2Model net = new Qwen2Model(w);
-      net.setHook(lora);
-      SamplingConfig cfg =
-          new SamplingConfig(maxNewTokens, sampling, temperature, topK, topP, seed, eos(w), 0);
-      List<long[]> out = new Generator(net).generate(prompts, cfg);
-      spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(out.get(0)));
-    }
-    return 0;
-  }
-
-  /**
-   * --prompt: text in, reply text out, with the tokenizer and chat template of the model folder.
-   */
-  private int text(boolean sampling) throws Exception {
-    try (TextTokenizer tok = TextTokenizer.fromModelDir(model);
+    // --prompt goes through the folder's tokenizer and chat template; --prompt-ids does not
+    try (TextTokenizer tok = prompt.text == null ? null : TextTokenizer.fromModelDir(model);
         NDManager m = device.manager();
         Qwen2Weights w = Qwen2Weights.load(model, m);
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
-      String rendered =
-          raw
-              ? prompt.text
-              : ChatTemplate.fromModelDirOrChatMl(model)
-                  .render(List.of(new Message("user", prompt.text, null)), true);
-      long[] ids = tok.encode(rendered);
+      long[] ids =
+          tok == null
+              ? prompt.ids.stream().mapToLong(s -> parseId(s.trim())).toArray()
+              : tok.encode(rendered());
       Set<Long> stop = eos(w);
-      if (eosIds == null) tok.tokenId("<|im_end|>").ifPresent(stop::add);
+      if (tok != null && eosIds == null) tok.tokenId("<|im_end|>").ifPresent(stop::add);
       Qwen2Model net = new Qwen2Model(w);
       net.setHook(lora);
       SamplingConfig cfg =
@@ -134,9 +112,20 @@ final class ModelGenerate implements Callable<Integer> {
       long[] out = new Generator(net).generate(List.of(ids), cfg).get(0);
       spec.commandLine()
           .getOut()
-          .println(tok.decode(Arrays.copyOfRange(out, ids.length, out.length), true));
+          .println(
+              tok == null
+                  ? new ObjectMapper().writeValueAsString(out)
+                  : tok.decode(Arrays.copyOfRange(out, ids.length, out.length), true));
     }
     return 0;
+  }
+
+  /** --prompt as the model sees it: a user turn and a generation prompt, or as is with --raw. */
+  private String rendered() {
+    return raw
+        ? prompt.text
+        : ChatTemplate.fromModelDirOrChatMl(model)
+            .render(List.of(new Message("user", prompt.text, null)), true);
   }
 
   private Set<Long> eos(Qwen2Weights w) throws Exception {

@@ -30,10 +30,15 @@ public final class Qwen2Weights implements AutoCloseable {
   private final List<String> order; // every name, float or NF4, in checkpoint order
 
   private Qwen2Weights(Qwen2Config config, NDManager manager, Map<String, NDArray> tensors) {
+    this(config, manager, tensors, List.copyOf(tensors.keySet()));
+  }
+
+  private Qwen2Weights(
+      Qwen2Config config, NDManager manager, Map<String, NDArray> tensors, List<String> order) {
     this.config = config;
     this.manager = manager;
     this.tensors = tensors;
-    this.order = List.copyOf(tensors.keySet());
+    this.order = order;
   }
 
   /** Every tensor a Qwen2 checkpoint must hold, with its shape, in Hugging Face's order. */
@@ -234,14 +239,6 @@ public final class Qwen2Weights implements AutoCloseable {
     tensors.clear();
     quantized.clear();
     return out;
-  }
-
-  private Qwen2Weights(
-      Qwen2Config config, NDManager manager, Map<String, NDArray> tensors, List<String> order) {
-    this.config = config;
-    this.manager = manager;
-    this.tensors = tensors;
-    this.order = order;
   }
 
   /** {@code a} on {@code target}'s device, owned by {@code target}; a copy closes the original. */

@@ -58,6 +58,11 @@ public final class GradScaler {
     return optimizerStep(null, opt, maxGradNorm, lr);
   }
 
+  /** The loss to call backward on: times the scale when training in fp16, else as it is. */
+  public static NDArray scaled(GradScaler scaler, NDArray loss) {
+    return scaler == null ? loss : loss.mul(scaler.scaleTensor(loss.getManager()));
+  }
+
   /**
    * The trainers' optimizer step: through {@code scaler} when training in fp16 (NaN: overflow, step
    * skipped), else clip to {@code maxGradNorm} and step. Returns the norm before clipping.

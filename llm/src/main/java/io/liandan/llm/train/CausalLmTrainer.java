@@ -77,7 +77,7 @@ public final class CausalLmTrainer {
             TokenLogps.of(model.forward(ids, mask, true), labels)
                 .sumLoss()
                 .div(Scalars.of(m, Math.max(total, 1)));
-        gc.backward(scaler == null ? l : l.mul(scaler.scaleTensor(m)));
+        gc.backward(GradScaler.scaled(scaler, l));
         loss += l.getFloat();
       }
     }

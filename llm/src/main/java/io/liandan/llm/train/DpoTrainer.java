@@ -107,7 +107,7 @@ public final class DpoTrainer {
                   .perSequence();
           DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
-          gc.backward(scaler == null ? l : l.mul(scaler.scaleTensor(policy.manager())));
+          gc.backward(GradScaler.scaled(scaler, l));
           double[] v = values(d, pc, pr);
           for (int i = 0; i < v.length; i++) sums[i] += v[i] / micro.size();
         }
