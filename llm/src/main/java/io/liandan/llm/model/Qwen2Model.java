@@ -98,44 +98,62 @@ public final class Qwen2Model {
    */
   public NDArray forward(
       NDArray ids, NDArray mask, NDArray positions, KvCache cache, boolean training) {
+    long T = ids.getShape().get(1);
+    Positions at = positions(ids, mask, positions, cache == null ? 0 : cache.length());
+    NDArray x = embed(ids); // (B, T, C)
+    for (int i = 0; i < c.numHiddenLayers(); i++) x = layer(i, x, at, cache, training);
+    if (cache != null) cache.advance(T);
+    return head(x); // (B, T, V)
+  }
+
+  /**
+   * What every layer of one forward shares: rotary cos/sin (B|1, 1, T, hd) and the additive
+   * attention bias (B|1, 1, 1, T, Tk).
+   */
+  public record Positions(NDArray cos, NDArray sin, NDArray bias) {}
+
+  /**
+   * @param mask (B, Tk) 1 for real tokens, 0 for padding; null = all real
+   * @param positions (B, T) rotary positions; null = past .. past+T-1
+   */
+  public Positions positions(NDArray ids, NDArray mask, NDArray positions, long past) {
     long B = ids.getShape().get(0), T = ids.getShape().get(1);
-    long past = cache == null ? 0 : cache.length();
     NDManager m = ids.getManager();
     if (positions == null) positions = arange(m, past, past + T).expandDims(0); // (1, T)
-    NDArray bias = attentionBias(m, mask, B, T, past); // (B|1, 1, 1, T, Tk)
-    NDArray[] rope = rope(positions); // cos, sin: (B|1, 1, T, hd)
+    NDArray[] rope = rope(positions);
+    return new Positions(rope[0], rope[1], attentionBias(m, mask, B, T, past));
+  }
 
-    NDArray x =
-        Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
-            .singletonOrThrow(); // (B, T, C)
-    for (int i = 0; i < c.numHiddenLayers(); i++) {
-      String p = "model.layers." + i + ".";
-      NDArray h = rmsNorm(x, w.get(p + "input_layernorm.weight"));
-      x = x.add(attention(h, p + "self_attn.", i, rope, bias, cache, training));
-      h = rmsNorm(x, w.get(p + "post_attention_layernorm.weight"));
-      x = x.add(mlp(h, p + "mlp.", training));
-    }
-    if (cache != null) cache.advance(T);
-    x = rmsNorm(x, w.get("model.norm.weight"));
+  /** (B, T) token ids → (B, T, C) embeddings. */
+  public NDArray embed(NDArray ids) {
+    return Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+        .singletonOrThrow();
+  }
+
+  /** Decoder layer {@code i}: (B, T, C) → (B, T, C). */
+  public NDArray layer(int i, NDArray x, Positions at, KvCache cache, boolean training) {
+    String p = "model.layers." + i + ".";
+    NDArray h = rmsNorm(x, w.get(p + "input_layernorm.weight"));
+    x = x.add(attention(h, p + "self_attn.", i, at, cache, training));
+    h = rmsNorm(x, w.get(p + "post_attention_layernorm.weight"));
+    return x.add(mlp(h, p + "mlp.", training));
+  }
+
+  /** The final RMSNorm and lm_head: (…, C) → (…, V) float32 logits. */
+  public NDArray head(NDArray x) {
     NDArray head = Cast.to(w.lmHead(), compute); // (V, C)
-    return matmul(x, head, null); // (B, T, V) float32
+    return matmul(rmsNorm(x, w.get("model.norm.weight")), head, null);
   }
 
   private NDArray attention(
-      NDArray x,
-      String p,
-      int layer,
-      NDArray[] rope,
-      NDArray bias,
-      KvCache cache,
-      boolean training) {
+      NDArray x, String p, int layer, Positions at, KvCache cache, boolean training) {
     long B = x.getShape().get(0), T = x.getShape().get(1);
     int nH = c.numAttentionHeads(), nKv = c.numKeyValueHeads(), hd = c.headDim();
     NDArray q = linear(x, p + "q_proj", training).reshape(B, T, nH, hd).transpose(0, 2, 1, 3);
     NDArray k = linear(x, p + "k_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
     NDArray v = linear(x, p + "v_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
-    q = applyRope(q, rope); // (B, nH, T, hd)
-    k = applyRope(k, rope); // (B, nKv, T, hd)
+    q = applyRope(q, at); // (B, nH, T, hd)
+    k = applyRope(k, at); // (B, nKv, T, hd)
     if (cache != null) {
       NDArray[] kv = cache.append(layer, k, v);
       k = kv[0];
@@ -145,7 +163,7 @@ public final class Qwen2Model {
     NDArray qg = q.reshape(B, nKv, c.groups(), T, hd); // (B, nKv, g, T, hd)
     NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, nKv, 1, hd, Tk)
     NDArray att = qg.matMul(kT).muli(attnScale); // (B, nKv, g, T, Tk)
-    att = att.addi(bias).softmax(-1);
+    att = att.addi(at.bias()).softmax(-1);
     NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
     y = y.reshape(B, nH, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) nH * hd);
     return linear(y, p + "o_proj", training);
@@ -187,11 +205,11 @@ public final class Qwen2Model {
   }
 
   /** q·cos + rotate_half(q)·sin, rotate_half(x) = (-x₂, x₁). */
-  private static NDArray applyRope(NDArray x, NDArray[] rope) {
+  private static NDArray applyRope(NDArray x, Positions at) {
     long half = x.getShape().get(3) / 2;
     NDList parts = x.split(new long[] {half}, 3);
     NDArray rotated = parts.get(1).neg().concat(parts.get(0), 3);
-    return x.mul(rope[0]).add(rotated.mul(rope[1]));
+    return x.mul(at.cos()).add(rotated.mul(at.sin()));
   }
 
   /**

@@ -132,7 +132,8 @@ public final class TrainStage {
                       args.maxGradNorm(),
                       args.beta(),
                       args.seed())
-                  .withLossScaling(scaler);
+                  .withLossScaling(scaler)
+                  .withGradientCheckpointing(args.gradientCheckpointing());
           dpoTrainer = t;
           stepper =
               () -> {
@@ -151,7 +152,8 @@ public final class TrainStage {
           CausalLmTrainer t =
               new CausalLmTrainer(
                       model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed())
-                  .withLossScaling(scaler);
+                  .withLossScaling(scaler)
+                  .withGradientCheckpointing(args.gradientCheckpointing());
           stepper =
               () -> {
                 List<MicroBatch> micro = new ArrayList<>();

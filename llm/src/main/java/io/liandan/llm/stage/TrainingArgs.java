@@ -24,7 +24,9 @@ import java.util.List;
  * <p>GPU keys: {@code fp16} (TrainingArguments' name) computes the linear layers in float16 with
  * float32 master weights and dynamic loss scaling; {@code quantization_bit} 4 (LLaMA-Factory's
  * name; 0 = none) stores the frozen decoder linears in NF4 for Q-LoRA, {@code double_quantization}
- * (bitsandbytes' bnb_4bit_use_double_quant) also quantizes their scales.
+ * (bitsandbytes' bnb_4bit_use_double_quant) also quantizes their scales. {@code
+ * gradient_checkpointing} (TrainingArguments' name) re-runs each decoder layer in backward instead
+ * of keeping its activations.
  *
  * <p>{@code max_length} is the packing block size for {@code pt}, the sequence cap for {@code sft}
  * and the prompt+completion cap for {@code dpo}; the tokenize stage reads it from here.
@@ -64,7 +66,8 @@ public record TrainingArgs(
     String saveDtype,
     int quantizationBit,
     boolean doubleQuantization,
-    boolean fp16) {
+    boolean fp16,
+    boolean gradientCheckpointing) {
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
@@ -111,6 +114,7 @@ public record TrainingArgs(
         "float32",
         0,
         true,
+        false,
         false);
   }
 

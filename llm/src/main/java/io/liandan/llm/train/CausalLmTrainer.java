@@ -30,6 +30,8 @@ public final class CausalLmTrainer {
   private final double maxGradNorm;
   private final long seed;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
+  private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
+  private long headPieceFloats = 1L << 27; // logits per head piece when checkpointing (512 MiB)
 
   public CausalLmTrainer(
       Qwen2Model model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
@@ -60,6 +62,16 @@ public final class CausalLmTrainer {
     return this;
   }
 
+  /**
+   * gradient_checkpointing: keep only each layer's input and re-run the layer in backward ({@link
+   * LayerCheckpoints}); the head then runs a few sequences at a time, so its (B, T, V) logits and
+   * their gradient never exist whole.
+   */
+  public CausalLmTrainer withGradientCheckpointing(boolean on) {
+    this.checkpointing = on;
+    return this;
+  }
+
   public StepResult step(List<MicroBatch> micro) {
     StepSeed.apply(seed, optimizer.stepCount());
     double lr = schedule.lr(baseLr, optimizer.stepCount());
@@ -67,21 +79,48 @@ public final class CausalLmTrainer {
     long tokens = micro.stream().mapToLong(mb -> (long) mb.batch() * mb.seq()).sum();
     double loss = 0;
     NDManager m = model.manager();
-    for (MicroBatch mb : micro) {
+    for (int k = 0; k < micro.size(); k++) {
+      MicroBatch mb = micro.get(k);
       try (NDScope scope = new NDScope();
           GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         Shape s = new Shape(mb.batch(), mb.seq());
         NDArray ids = m.create(mb.ids(), s), labels = m.create(mb.labels(), s);
         NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
-        NDArray l =
-            TokenLogps.of(model.forward(ids, mask, true), labels)
-                .sumLoss()
-                .div(Scalars.of(m, Math.max(total, 1)));
-        gc.backward(GradScaler.scaled(scaler, l));
-        loss += l.getFloat();
+        NDArray tokenCount = Scalars.of(m, Math.max(total, 1));
+        if (checkpointing) {
+          long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + k;
+          LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
+          int rows = headRows(mb.seq());
+          for (int r = 0; r < mb.batch(); r += rows) {
+            String at = r + ":" + Math.min(r + rows, mb.batch());
+            NDArray l =
+                TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at))
+                    .sumLoss()
+                    .div(tokenCount);
+            gc.backward(GradScaler.scaled(scaler, l));
+            loss += l.getFloat();
+          }
+          ck.backward();
+        } else {
+          NDArray l =
+              TokenLogps.of(model.forward(ids, mask, true), labels).sumLoss().div(tokenCount);
+          gc.backward(GradScaler.scaled(scaler, l));
+          loss += l.getFloat();
+        }
       }
     }
     double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
     return new StepResult(loss, norm, lr, tokens);
+  }
+
+  /** Sequences per head piece: the piece's logits at most headPieceFloats, at least one row. */
+  private int headRows(int seq) {
+    return (int) Math.max(1, headPieceFloats / ((long) seq * model.config().vocabSize()));
+  }
+
+  /** Tests: a smaller head piece, so that a small model's batch is split too. */
+  CausalLmTrainer headPieceFloats(long floats) {
+    this.headPieceFloats = floats;
+    return this;
   }
 }

@@ -60,6 +60,7 @@ public final class DpoTrainer {
   private final double baseLr, maxGradNorm, beta;
   private final long seed;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
+  private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
 
   public DpoTrainer(
       Qwen2Model policy,
@@ -86,11 +87,18 @@ public final class DpoTrainer {
     return this;
   }
 
+  /** gradient_checkpointing: the policy's layers re-run in backward ({@link LayerCheckpoints}). */
+  public DpoTrainer withGradientCheckpointing(boolean on) {
+    this.checkpointing = on;
+    return this;
+  }
+
   public StepResult step(List<PreferenceBatch> micro) {
     StepSeed.apply(seed, optimizer.stepCount());
     double lr = schedule.lr(baseLr, optimizer.stepCount());
     double[] sums = new double[7]; // loss, rc, rr, acc, margin, lc, lr
-    for (PreferenceBatch b : micro) {
+    for (int k = 0; k < micro.size(); k++) {
+      PreferenceBatch b = micro.get(k);
       try (NDScope scope = new NDScope()) {
         NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
         NDArray refC, refR;
@@ -100,14 +108,25 @@ public final class DpoTrainer {
               TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          NDArray pc =
-              TokenLogps.of(policy.forward(chosen[0], chosen[2], true), chosen[1]).perSequence();
-          NDArray pr =
-              TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
-                  .perSequence();
+          long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + 2L * k;
+          LayerCheckpoints ckC =
+              checkpointing
+                  ? LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true)
+                  : null;
+          LayerCheckpoints ckR =
+              checkpointing
+                  ? LayerCheckpoints.forward(
+                      policy, rejected[0], rejected[2], dropoutSeed + 1, true)
+                  : null;
+          NDArray pc = TokenLogps.of(policyLogits(chosen, ckC), chosen[1]).perSequence();
+          NDArray pr = TokenLogps.of(policyLogits(rejected, ckR), rejected[1]).perSequence();
           DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
           gc.backward(GradScaler.scaled(scaler, l));
+          if (checkpointing) {
+            ckC.backward();
+            ckR.backward();
+          }
           double[] v = values(d, pc, pr);
           for (int i = 0; i < v.length; i++) sums[i] += v[i] / micro.size();
         }
@@ -135,6 +154,11 @@ public final class DpoTrainer {
       double[] v = values(DpoLoss.sigmoid(pc, pr, refC, refR, beta), pc, pr);
       return new StepResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Double.NaN, Double.NaN);
     }
+  }
+
+  /** The policy's training logits: in one forward, or from its checkpoints' last hidden state. */
+  private NDArray policyLogits(NDArray[] batch, LayerCheckpoints ck) {
+    return ck == null ? policy.forward(batch[0], batch[2], true) : policy.head(ck.hidden());
   }
 
   private static double[] values(DpoLoss d, NDArray pc, NDArray pr) {

@@ -229,7 +229,7 @@ class StageChainTest {
    */
   @Test
   @Order(6)
-  void qloraInFp16RunsTheSftStageAndTracksLora() {
+  void qloraInFp16WithCheckpointingRunsTheSftStageAndTracksLora() {
     String args =
         "{'learning_rate':1e-2,'max_steps':12,'per_device_train_batch_size':8,"
             + "'logging_steps':4,'max_new_tokens':4";
@@ -242,11 +242,12 @@ class StageChainTest {
                     "sft",
                     pt.next(),
                     sftData,
-                    args + ",'quantization_bit':4,'fp16':true}",
+                    args + ",'quantization_bit':4,'fp16':true,'gradient_checkpointing':true}",
                     "sft-qlora-fp16"),
                 rec);
     TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plain.series("train/loss");
-    System.out.println("SFT train/loss, LoRA float32: " + ref + ", Q-LoRA fp16: " + loss);
+    System.out.println(
+        "SFT train/loss, LoRA float32: " + ref + ", Q-LoRA fp16 checkpointed: " + loss);
     assertTrue(loss.lastEntry().getValue() < loss.firstEntry().getValue(), "falls: " + loss);
     assertEquals(
         ref.lastEntry().getValue(), loss.lastEntry().getValue(), 0.05 * ref.lastEntry().getValue());

@@ -57,13 +57,16 @@ class TrainingArgsTest {
     TrainingArgs a =
         TrainingArgs.parse(
             Json.MAPPER.readTree(
-                "{\"quantization_bit\": 4, \"double_quantization\": false, \"fp16\": true}"),
+                "{\"quantization_bit\": 4, \"double_quantization\": false, \"fp16\": true,"
+                    + " \"gradient_checkpointing\": true}"),
             "args",
             problems);
     assertTrue(problems.isEmpty(), problems.toString());
     assertEquals(4, a.quantizationBit());
     assertEquals(false, a.doubleQuantization());
     assertTrue(a.fp16());
+    assertTrue(a.gradientCheckpointing());
+    assertEquals(false, TrainingArgs.defaults().gradientCheckpointing(), "transformers' default");
     assertTrue(TrainingArgs.defaults().doubleQuantization(), "bitsandbytes' Q-LoRA default");
     assertEquals(0, TrainingArgs.defaults().quantizationBit(), "0 = not quantized");
 
@@ -144,6 +147,7 @@ class TrainingArgsTest {
             "float32",
             0,
             true,
+            false,
             false);
     IllegalArgumentException e =
         assertThrows(

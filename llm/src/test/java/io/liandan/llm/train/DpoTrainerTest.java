@@ -17,7 +17,7 @@ import io.liandan.llm.optim.LrSchedule;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The DPO step against TRL's numbers: policy = base + adapter, reference = the same weights with
@@ -26,10 +26,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DpoTrainerTest {
   static final String F = "qwen2-tiny-untied/lora/expected_dpo.safetensors";
 
-  /** fp16: float16 linears and loss scaling; TRL's float32 numbers then hold to fp16 precision. */
+  /**
+   * fp16: float16 linears and loss scaling; TRL's float32 numbers then hold to fp16 precision.
+   * checkpointing: the policy's layers re-run in backward, the same numbers.
+   */
   @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void firstStepMatchesTrlAndTrainingWidensTheMargin(boolean fp16) {
+  @CsvSource({"false,false", "true,false", "false,true"})
+  void firstStepMatchesTrlAndTrainingWidensTheMargin(boolean fp16, boolean checkpointing) {
     try (NDManager m = NDManager.newBaseManager();
         Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m);
         LoraAdapter lora = LoraAdapter.load(path("qwen2-tiny-untied/lora"), w)) {
@@ -57,12 +60,15 @@ class DpoTrainerTest {
       DpoTrainer t =
           new DpoTrainer(
                   model, reference, opt, new LrSchedule("constant", 0, 20), 2e-3, 1.0, 0.1, 1)
-              .withLossScaling(fp16 ? new GradScaler() : null);
+              .withLossScaling(fp16 ? new GradScaler() : null)
+              .withGradientCheckpointing(checkpointing);
       DpoTrainer.StepResult first = t.step(List.of(batch));
       double tol = fp16 ? 1e-3 : 1e-5;
       System.out.printf(
-          "DPO first step (fp16 %s): loss %.6f vs TRL %.6f, chosen logps %.4f vs %.4f%n",
+          "DPO first step (fp16 %s, checkpointing %s): loss %.6f vs TRL %.6f, chosen logps %.4f vs"
+              + " %.4f%n",
           fp16,
+          checkpointing,
           first.loss(),
           mean(read(m, F, "losses")),
           first.logpsChosen(),

@@ -1,0 +1,217 @@
+package io.liandan.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.util.cuda.CudaUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Config;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.GradScaler;
+import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.stage.Devices;
+import io.liandan.llm.train.CausalLmTrainer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * One training configuration on one device, measured in one process: the device's GEMM FLOP/s
+ * (float32 and float16), then tokens/s, model FLOP/s and peak memory of causal-LM training steps of
+ * a Qwen2.5-0.5B-shaped model at random init — the workload {@code bench/hf/train_bench.py} runs
+ * with transformers + PEFT, so the two print comparable JSON lines. Peak memory: on CUDA the
+ * device's used memory (after the steps, so the caching allocator's high-water mark) less what was
+ * used before the engine started, as nvidia-smi sees it; on the CPU the process's peak resident
+ * memory (VmHWM) less its resident memory before the model existed. Run one configuration per JVM:
+ * peak memory is per process.
+ *
+ * <p>{@code java -cp … io.liandan.bench.DeviceTrainBench device=cuda mode=lora batch=8 seq=512
+ * steps=10 fp16=true checkpointing=false} (keys: device cpu|cuda|cuda:N, shape 0.5b|1.5b|mini, mode
+ * lora|qlora|full, batch, seq, steps, warmup, fp16, checkpointing, lora_r, targets q_proj,v_proj).
+ */
+public final class DeviceTrainBench {
+  static final Map<String, Qwen2Config> SHAPES =
+      Map.of(
+          "0.5b", shape(896, 4864, 24, 14, 2),
+          "1.5b", shape(1536, 8960, 28, 12, 2),
+          "mini", shape(256, 1024, 4, 4, 2));
+
+  static Qwen2Config shape(int hidden, int inter, int layers, int heads, int kv) {
+    return new Qwen2Config(
+        "qwen2",
+        151936,
+        hidden,
+        inter,
+        layers,
+        heads,
+        kv,
+        32768,
+        1e6,
+        1e-6,
+        true,
+        0.02,
+        null,
+        List.of(151645),
+        "float32");
+  }
+
+  public static void main(String[] argv) throws Exception {
+    if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
+    Map<String, String> a = new LinkedHashMap<>();
+    a.putAll(
+        Map.of(
+            "device", "cpu",
+            "shape", "0.5b",
+            "mode", "lora",
+            "batch", "8",
+            "seq", "512",
+            "steps", "10",
+            "warmup", "3",
+            "fp16", "false",
+            "checkpointing", "false",
+            "lora_r", "8"));
+    a.put("targets", "q_proj,v_proj");
+    for (String kv : argv) {
+      int eq = kv.indexOf('=');
+      if (eq < 0 || !a.containsKey(kv.substring(0, eq)))
+        throw new IllegalArgumentException("not a key=value of " + a.keySet() + ": " + kv);
+      a.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    long baselineDeviceMb = a.get("device").startsWith("cuda") ? nvidiaSmiUsedMb() : 0;
+    Device device = Devices.resolve(a.get("device"));
+    Qwen2Config c = SHAPES.get(a.get("shape"));
+    if (c == null) throw new IllegalArgumentException("shape: one of " + SHAPES.keySet());
+    int B = Integer.parseInt(a.get("batch")), T = Integer.parseInt(a.get("seq"));
+    int steps = Integer.parseInt(a.get("steps")), warm = Integer.parseInt(a.get("warmup"));
+    boolean fp16 = Boolean.parseBoolean(a.get("fp16"));
+    String mode = a.get("mode");
+
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("stack", "liandan");
+    out.put(
+        "engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+    out.put("config", a);
+    out.put("gemm_fp32_tflops", gemmFlops(device, DataType.FLOAT32) / 1e12);
+    out.put("gemm_fp16_tflops", gemmFlops(device, DataType.FLOAT16) / 1e12);
+    long rssBefore = status("VmRSS:");
+
+    try (NDManager m = NDManager.newBaseManager(device)) {
+      Qwen2Weights w;
+      if (mode.equals("qlora")) { // as ModelLoader.loadQuantized: NF4 on the host, then moved
+        try (NDManager host = NDManager.newBaseManager(Device.cpu());
+            Qwen2Weights onHost = Qwen2Weights.random(c, 1, host)) {
+          onHost.quantizeLinears(true);
+          w = onHost.moveTo(m);
+        }
+      } else {
+        w = Qwen2Weights.random(c, 1, m);
+      }
+      Qwen2Model model = new Qwen2Model(w);
+      if (fp16) model.setComputeType(DataType.FLOAT16);
+      Map<String, NDArray> params = w.tensors();
+      if (!mode.equals("full")) {
+        LoraConfig lc =
+            LoraConfig.of(
+                Integer.parseInt(a.get("lora_r")),
+                2 * Integer.parseInt(a.get("lora_r")),
+                0.0,
+                List.of(a.get("targets").split(",")));
+        LoraAdapter lora = LoraAdapter.init(lc, w, 1);
+        model.setHook(lora);
+        params = lora.parameters();
+      }
+      long trained = params.values().stream().mapToLong(p -> p.getShape().size()).sum();
+      AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
+      CausalLmTrainer trainer =
+          new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, warm + steps), 1e-4, 1.0)
+              .withLossScaling(fp16 ? new GradScaler() : null)
+              .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
+      SplittableRandom rng = new SplittableRandom(0);
+      double first = 0, last = 0;
+      long t0 = 0;
+      for (int s = 0; s < warm + steps; s++) {
+        if (s == warm) t0 = System.nanoTime();
+        last = trainer.step(List.of(TrainBench.batch(rng, B, T))).loss(); // reading it syncs
+        if (s == 0) first = last;
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      double tps = (double) steps * B * T / secs;
+      double flops = tps * TrainBench.flopsPerToken(c, T, !mode.equals("full"));
+      out.put("trained_params", trained);
+      out.put("tokens_per_s", tps);
+      out.put("model_tflops", flops / 1e12);
+      out.put(
+          "of_gemm",
+          flops / 1e12 / (double) out.get(fp16 ? "gemm_fp16_tflops" : "gemm_fp32_tflops"));
+      out.put("loss_first", first);
+      out.put("loss_last", last);
+      if (device.isGpu()) {
+        out.put("peak_device_mb", nvidiaSmiUsedMb() - baselineDeviceMb);
+        out.put("cuda_used_mb", CudaUtils.getGpuMemory(device).getUsed() / 1048576.0);
+      } else {
+        out.put("peak_rss_mb", (status("VmHWM:") - rssBefore) / 1024.0);
+      }
+      w.close();
+    }
+    System.out.println("RESULT " + new ObjectMapper().writeValueAsString(out));
+  }
+
+  /** n³ matmuls of {@code type} on the device, the result read back (a sync) each time. */
+  static double gemmFlops(Device device, DataType type) {
+    int n = device.isGpu() ? 8192 : 1024, reps = device.isGpu() ? 20 : 10;
+    try (NDManager m = NDManager.newBaseManager(device);
+        NoGrad ng = new NoGrad()) {
+      NDArray x = m.randomNormal(new Shape(n, n)).toType(type, false);
+      NDArray y = m.randomNormal(new Shape(n, n)).toType(type, false);
+      for (int i = 0; i < 3; i++) {
+        try (NDScope s = new NDScope()) {
+          x.matMul(y).get(0, 0).toType(DataType.FLOAT32, false).getFloat();
+        }
+      }
+      long t0 = System.nanoTime();
+      for (int i = 0; i < reps; i++) {
+        try (NDScope s = new NDScope()) {
+          x.matMul(y).get(0, 0).toType(DataType.FLOAT32, false).getFloat();
+        }
+      }
+      return 2.0 * n * n * n * reps / ((System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  /** The GPU's used memory in MiB as nvidia-smi reports it (first GPU listed). */
+  static long nvidiaSmiUsedMb() throws Exception {
+    Process p =
+        new ProcessBuilder("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits")
+            .redirectErrorStream(true)
+            .start();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line = r.readLine();
+      p.waitFor();
+      return Long.parseLong(line.trim());
+    }
+  }
+
+  /** A /proc/self/status field in kB. */
+  static long status(String field) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith(field)) return Long.parseLong(line.replaceAll("\\D", ""));
+    }
+    return -1;
+  }
+}

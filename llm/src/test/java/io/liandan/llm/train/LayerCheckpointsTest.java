@@ -1,0 +1,218 @@
+package io.liandan.llm.train;
+
+import static io.liandan.llm.Fixtures.assertMaxAbs;
+import static io.liandan.llm.Fixtures.assertRel;
+import static io.liandan.llm.Fixtures.path;
+import static io.liandan.llm.Fixtures.read;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.LrSchedule;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * gradient_checkpointing: re-running each layer in backward gives PEFT's gradients and the plain
+ * backward's training, dropout included.
+ */
+class LayerCheckpointsTest {
+  static final String BASE = "qwen2-tiny-untied";
+  static final String STEP = BASE + "/lora/expected_sft_step.safetensors";
+
+  @Test
+  void loraGradientsThroughReRunLayersMatchPeft() {
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(BASE), m);
+        LoraAdapter lora = LoraAdapter.load(path(BASE + "/lora"), w)) {
+      Qwen2Model model = new Qwen2Model(w);
+      model.setHook(lora);
+      Map<String, NDArray> params = lora.parameters();
+      new AdamW(params, AdamW.Hyper.defaults(0.0), m, n -> false); // attaches the gradients
+      NDArray ids = read(m, STEP, "input_ids"), labels = read(m, STEP, "labels");
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, null, 1, true);
+        NDArray loss = CausalLmLoss.mean(model.head(ck.hidden()), labels);
+        assertMaxAbs(read(m, STEP, "loss").reshape(), loss, 1e-5, "loss");
+        gc.backward(loss);
+        ck.backward();
+      }
+      for (var e : params.entrySet()) {
+        assertRel(
+            read(m, STEP, "grad." + peftLiveName(e.getKey())),
+            e.getValue().getGradient(),
+            1e-4,
+            "grad " + e.getKey());
+      }
+    }
+  }
+
+  /** Tied embeddings: the embedding's gradient comes from the head and from the re-run input. */
+  @Test
+  void fullFineTuningGradientsEqualThePlainBackward() {
+    Map<String, float[]> plain = fullGradients(false), checkpointed = fullGradients(true);
+    assertEquals(plain.keySet(), checkpointed.keySet());
+    try (NDManager m = NDManager.newBaseManager()) {
+      for (String k : plain.keySet()) {
+        assertRel(m.create(plain.get(k)), m.create(checkpointed.get(k)), 1e-5, k);
+      }
+    }
+  }
+
+  static Map<String, float[]> fullGradients(boolean checkpointing) {
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m)) {
+      Qwen2Model model = new Qwen2Model(w);
+      new AdamW(w.tensors(), AdamW.Hyper.defaults(0.0), m, n -> false);
+      MicroBatch b =
+          CausalLmTrainerTest.batch(CausalLmTrainerTest.row(1), CausalLmTrainerTest.row(2));
+      NDArray ids = m.create(b.ids(), new ai.djl.ndarray.types.Shape(b.batch(), b.seq()));
+      NDArray labels = m.create(b.labels(), ids.getShape());
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        if (checkpointing) {
+          LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, null, 1, true);
+          gc.backward(CausalLmLoss.mean(model.head(ck.hidden()), labels));
+          ck.backward();
+        } else {
+          gc.backward(CausalLmLoss.mean(model.forward(ids, null, true), labels));
+        }
+      }
+      Map<String, float[]> grads = new LinkedHashMap<>();
+      for (var e : w.tensors().entrySet())
+        grads.put(e.getKey(), e.getValue().getGradient().toFloatArray());
+      assertTrue(
+          grads.get("model.embed_tokens.weight").length > 0, "the tied embedding has a gradient");
+      return grads;
+    }
+  }
+
+  /** The re-run layer draws its first run's dropout masks: every recomputed output is identical. */
+  @Test
+  void dropoutMasksReplayInTheReRun() {
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(BASE), m)) {
+      Qwen2Model model = new Qwen2Model(w);
+      LoraAdapter lora =
+          LoraAdapter.init(LoraConfig.of(4, 8, 0.5, List.of(LoraConfig.ALL_LINEAR)), w, 3);
+      model.setHook(lora);
+      new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, n -> false);
+      NDArray ids = read(m, STEP, "input_ids"), labels = read(m, STEP, "labels");
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, null, 77, true);
+        ck.checkRecompute();
+        gc.backward(CausalLmLoss.mean(model.head(ck.hidden()), labels));
+        ck.backward();
+        assertEquals(0, ck.mismatches(), "layers whose re-run drew other dropout masks");
+      }
+    }
+  }
+
+  /** Three SFT steps, the head split into one sequence per piece: the same curve and weights. */
+  @Test
+  void causalLmTrainingIsTheSameWithCheckpointing() {
+    float[][] plain = trainLora(false), checkpointed = trainLora(true);
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertMaxAbs(m.create(plain[0]), m.create(checkpointed[0]), 1e-6, "losses");
+      assertRel(m.create(plain[1]), m.create(checkpointed[1]), 1e-5, "lora_B after 3 steps");
+    }
+  }
+
+  static float[][] trainLora(boolean checkpointing) {
+    Engine.getInstance().setRandomSeed(5);
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(BASE), m)) {
+      Qwen2Model model = new Qwen2Model(w);
+      LoraAdapter a =
+          LoraAdapter.init(LoraConfig.of(4, 8, 0.0, List.of("q_proj", "up_proj")), w, 9);
+      model.setHook(a);
+      AdamW opt = new AdamW(a.parameters(), AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
+      CausalLmTrainer t =
+          new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0)
+              .withGradientCheckpointing(checkpointing)
+              .headPieceFloats(1); // one sequence per head piece
+      float[] losses = new float[3];
+      for (int s = 0; s < 3; s++) {
+        List<MicroBatch> micro = new ArrayList<>();
+        micro.add(
+            CausalLmTrainerTest.batch(
+                CausalLmTrainerTest.row(s),
+                CausalLmTrainerTest.row(s + 10),
+                CausalLmTrainerTest.row(s + 20)));
+        micro.add(CausalLmTrainerTest.batch(CausalLmTrainerTest.row(s + 30)));
+        losses[s] = (float) t.step(micro).loss();
+      }
+      return new float[][] {
+        losses, a.parameters().get("model.layers.1.mlp.up_proj.lora_B.weight").toFloatArray()
+      };
+    }
+  }
+
+  /** DPO: chosen and rejected both re-run; four steps give the plain backward's curve. */
+  @Test
+  void dpoTrainingIsTheSameWithCheckpointing() {
+    float[][] plain = trainDpo(false), checkpointed = trainDpo(true);
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertMaxAbs(m.create(plain[0]), m.create(checkpointed[0]), 1e-6, "dpo losses");
+      assertRel(m.create(plain[1]), m.create(checkpointed[1]), 1e-5, "lora_B after 4 steps");
+    }
+  }
+
+  static float[][] trainDpo(boolean checkpointing) {
+    String f = BASE + "/lora/expected_dpo.safetensors";
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(BASE), m);
+        LoraAdapter lora = LoraAdapter.load(path(BASE + "/lora"), w)) {
+      Qwen2Model model = new Qwen2Model(w);
+      model.setHook(lora);
+      DpoTrainer.Reference reference =
+          (ids, mask) -> {
+            lora.setEnabled(false);
+            try {
+              return model.forward(ids, mask, false);
+            } finally {
+              lora.setEnabled(true);
+            }
+          };
+      long[] p = read(m, f, "prompt").toLongArray(),
+          c = read(m, f, "chosen").toLongArray(),
+          r = read(m, f, "rejected").toLongArray();
+      List<int[][]> pairs = new ArrayList<>();
+      for (int b = 0; b < 3; b++) {
+        pairs.add(
+            new int[][] {
+              DpoTrainerTest.ints(p, b * 6, 6),
+              DpoTrainerTest.ints(c, b * 5, 5),
+              DpoTrainerTest.ints(r, b * 7, 7)
+            });
+      }
+      PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
+      AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
+      DpoTrainer t =
+          new DpoTrainer(model, reference, opt, new LrSchedule("constant", 0, 4), 2e-3, 1.0, 0.1, 1)
+              .withGradientCheckpointing(checkpointing);
+      float[] losses = new float[4];
+      for (int s = 0; s < 4; s++) losses[s] = (float) t.step(List.of(batch)).loss();
+      return new float[][] {
+        losses,
+        lora.parameters().get("model.layers.1.self_attn.v_proj.lora_B.weight").toFloatArray()
+      };
+    }
+  }
+
+  /** PEFT's live module names carry the adapter's name, "default". */
+  static String peftLiveName(String ours) {
+    return ours.replace(".lora_A.weight", ".lora_A.default.weight")
+        .replace(".lora_B.weight", ".lora_B.default.weight");
+  }
+}
