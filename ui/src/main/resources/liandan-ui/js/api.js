@@ -18,7 +18,42 @@ async function get(path) {
   return body;
 }
 
-const q = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v != null && v !== '')).toString();
+/** A query string; an array value becomes one parameter per element (key=a&key=b). */
+const q = (o) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(o)) {
+    if (v != null && v !== '') [].concat(v).forEach((x) => p.append(k, x));
+  }
+  return p.toString();
+};
+
+// The tracker's limits on one multi-key read (Limits.MAX_SERIES_KEYS, MAX_SERIES_PER_READ), and a
+// URL length every server and proxy takes: longer key lists go in several requests.
+const MAX_KEYS = 100;
+const MAX_SERIES = 1000;
+const MAX_KEYS_CHARS = 6000;
+
+/** keys in the fewest requests within those limits, for a read of `runs` runs. */
+function keyChunks(keys, runs) {
+  const max = Math.max(1, Math.min(MAX_KEYS, Math.floor(MAX_SERIES / runs)));
+  const out = [];
+  let part = [];
+  let chars = 0;
+  for (const k of keys) {
+    const n = encodeURIComponent(k).length + 5; // "&key="
+    if (part.length && (part.length >= max || chars + n > MAX_KEYS_CHARS)) {
+      out.push(part);
+      part = [];
+      chars = 0;
+    }
+    part.push(k);
+    chars += n;
+  }
+  if (part.length) out.push(part);
+  return out;
+}
+
+const inChunks = (keys, runs, read) => Promise.all(keyChunks(keys, runs).map(read)).then((parts) => parts.flat());
 
 export const api = {
   projects: () => get('/projects').then((b) => b.projects),
@@ -29,9 +64,17 @@ export const api = {
   /** One run's series, downsampled by the server to at most maxPoints; range: {from, to} steps. */
   series: (id, key, maxPoints, times, range = {}) =>
     get('/runs/' + encodeURIComponent(id) + '/metrics?' + q({key, maxPoints, times: times ? 'true' : null, ...range})),
-  /** The same key for many runs in one request (the compare view). */
+  /** Several keys of one run in one request (the run page's charts): one series per key, in order. */
+  seriesOfKeys: (id, keys, maxPoints, times) => inChunks(keys, 1, (part) =>
+    get('/runs/' + encodeURIComponent(id) + '/metrics/series?' + q({key: part, maxPoints, times: times ? 'true' : null}))
+      .then((b) => b.series)),
+  /** The same key for many runs in one request (a zoomed compare chart). */
   compare: (ids, key, maxPoints, times, range = {}) =>
     get('/metrics?' + q({runs: ids.join(','), key, maxPoints, times: times ? 'true' : null, ...range})).then((b) => b.runs),
+  /** Several keys for many runs in one request (the compare view's charts): [{key, runs: [series]}], keys in order. */
+  compareKeys: (ids, keys, maxPoints, times) => inChunks(keys, ids.length, (part) =>
+    get('/metrics/series?' + q({runs: ids.join(','), key: part, maxPoints, times: times ? 'true' : null}))
+      .then((b) => b.series)),
   sampleTables: (id) => get('/runs/' + encodeURIComponent(id) + '/samples').then((b) => b.tables),
   samples: (id, table, limit = 500) =>
     get('/runs/' + encodeURIComponent(id) + '/samples?' + q({table, limit})).then((b) => b.rows),

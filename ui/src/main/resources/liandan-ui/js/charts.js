@@ -16,9 +16,31 @@ export function colorOf(i) {
   return PALETTE[i % PALETTE.length];
 }
 
+/**
+ * Resolves once the global `echarts` exists. The pages load ECharts' script with `async`, so that
+ * fetching and compiling it overlaps the API requests instead of holding them back; charts wait
+ * for it here (render), nothing else does.
+ */
+export const echartsReady = window.echarts ? Promise.resolve() : new Promise((resolve, reject) => {
+  const script = document.getElementById('echarts-script');
+  script.addEventListener('load', () => resolve());
+  script.addEventListener('error', () => reject(new Error('ECharts did not load: ' + script.src)));
+});
+
 /** Points to ask the server for: about two per pixel of the chart's width, never raw history. */
 export function maxPointsFor(el) {
   return Math.max(200, Math.min(1500, Math.round((el.clientWidth || 600) * 2)));
+}
+
+/** charts grouped by the points each asks for (one series request per group; usually one). */
+export function byMaxPoints(charts) {
+  const groups = new Map();
+  for (const c of charts) {
+    const n = maxPointsFor(c.el);
+    if (!groups.has(n)) groups.set(n, []);
+    groups.get(n).push(c);
+  }
+  return [...groups];
 }
 
 /** TensorBoard's debiased exponential moving average; non-finite values pass through. */
@@ -98,9 +120,10 @@ export class MetricChart {
     this.drawn = Promise.resolve();
   }
 
-  /** Creates the ECharts instance once the card is in the page (it needs a size). */
+  /** Creates the ECharts instance once the card is in the page (it needs a size) and ECharts has
+   * loaded (until then render() does it). */
   mount() {
-    if (!this.chart) {
+    if (!this.chart && window.echarts) {
       this.chart = echarts.init(this.el, null, {renderer: 'canvas'});
       let pending = 0;
       this.chart.on('datazoom', () => {
@@ -125,8 +148,13 @@ export class MetricChart {
 
   /** Draws with new settings (axes, smoothing, log scale: the zoom resets) or new data. */
   render(settings) {
+    if (!window.echarts) {
+      this.drawn = echartsReady.then(() => this.render(settings));
+      return this.drawn;
+    }
     this.mount();
     const chart = this.chart;
+    const first = !this.settings;
     const sameAxes = this.settings && this.settings.x === settings.x && this.settings.log === settings.log;
     if (!sameAxes) {
       this.zoomedTo = null;
@@ -147,7 +175,8 @@ export class MetricChart {
       chart.on('finished', done);
     });
     chart.setOption(this.option(settings), how);
-    if (!sameAxes) chart.dispatchAction({type: 'dataZoom', start: 0, end: 100});
+    // new axes drop the zoom; a first draw has none to drop (and the action would lay it out twice)
+    if (!sameAxes && !first) chart.dispatchAction({type: 'dataZoom', start: 0, end: 100});
     return this.drawn;
   }
 

@@ -4,7 +4,7 @@
 // compare.html?runs=3,5,8&keys=train/loss,eval/loss&q=loss&x=step&smooth=0.6&log=1 (keys: only
 // those charts; q: the metric search box)
 import {api} from './api.js';
-import {chartControls, chartGroups, colorOf, keySearch, toggleRun, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {byMaxPoints, chartControls, chartGroups, colorOf, keySearch, toggleRun, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, flatten, fmtDuration, fmtValue, h, params, runHref, runName, runSeconds,
   runsHref, section, setParams, stateBadge, summaryValues, topBar} from './dom.js';
@@ -91,14 +91,17 @@ function withRuns(list) {
   return q.toString();
 }
 
-/** One request per key: every run's series of it, downsampled to what the chart can draw. */
+/** One request for every chart (per chart width): each key's series of every run, downsampled to
+ * what the chart can draw. */
 function load(runs, names) {
   const times = settings.x !== 'step';
-  return Promise.all(charts.map(async (chart) => {
-    const series = await api.compare(ids, chart.key, maxPointsFor(chart.el), times);
-    chart.set(series.map((s, i) => ({id: 'r' + runs[i].id, name: names[i], color: colorOf(i), series: s,
-      start: Date.parse(runs[i].createdAt)})));
-    return chart.render(settings);
+  return Promise.all(byMaxPoints(charts).map(async ([maxPoints, group]) => {
+    const all = await api.compareKeys(ids, group.map((c) => c.key), maxPoints, times);
+    await Promise.all(group.map((chart, k) => {
+      chart.set(all[k].runs.map((s, i) => ({id: 'r' + runs[i].id, name: names[i], color: colorOf(i), series: s,
+        start: Date.parse(runs[i].createdAt)})));
+      return chart.render(settings);
+    }));
   }));
 }
 

@@ -2,7 +2,7 @@
 // timeline, config and summary, sample generations (side by side by stage), artifacts with
 // lineage. While the run is running it polls every few seconds and redraws without a reload.
 import {api, quote} from './api.js';
-import {chartControls, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {byMaxPoints, chartControls, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, resumes, flatten, fmtDuration, fmtTime, fmtValue, h, kvTable, params,
   runHref, runName, runSeconds, runsHref, section, setParams, stateBadge, toNumber, topBar} from './dom.js';
@@ -89,11 +89,13 @@ async function refreshCharts(first) {
     summaries[key] = s;
   }
   if (added || first) layoutCharts();
-  await Promise.all(changed.map(async (key) => {
-    const chart = charts.get(key);
-    const series = await api.series(run.id, key, maxPointsFor(chart.el), true);
-    chart.set([{id: 'r' + run.id, name: runName(run), color: colorOf(0), series, start: Date.parse(run.createdAt)}]);
-    await chart.render(settings);
+  // every changed series in one request (per chart width)
+  await Promise.all(byMaxPoints(changed.map((key) => charts.get(key))).map(async ([maxPoints, group]) => {
+    const all = await api.seriesOfKeys(run.id, group.map((c) => c.key), maxPoints, true);
+    await Promise.all(group.map((chart, i) => {
+      chart.set([{id: 'r' + run.id, name: runName(run), color: colorOf(0), series: all[i], start: Date.parse(run.createdAt)}]);
+      return chart.render(settings);
+    }));
   }));
 }
 

@@ -33,6 +33,18 @@ public final class Limits {
   /** Runs in one compare request. */
   public static final int MAX_COMPARE_RUNS = 100;
 
+  /** Keys in one multi-key series read (a page's charts; clients split longer lists). */
+  public static final int MAX_SERIES_KEYS = 100;
+
+  /** Series (runs × keys) in one multi-key compare read. */
+  public static final int MAX_SERIES_PER_READ = 1_000;
+
+  /**
+   * Points one series read may return in all, maxPoints × series: what the compare endpoint's
+   * limits already allowed (100 runs × 100,000 points).
+   */
+  public static final long MAX_READ_POINTS = (long) MAX_COMPARE_RUNS * MAX_SERIES_POINTS;
+
   /** Rows in one samples request and runs in one page of a runs listing. */
   public static final int MAX_SAMPLE_ROWS = 10_000;
 

@@ -110,7 +110,9 @@ public final class TrackerApp {
           config.routes.post("/api/v1/runs/{id}/metrics", metrics::log);
           config.routes.get("/api/v1/runs/{id}/metrics", metrics::series);
           config.routes.get("/api/v1/runs/{id}/metrics/keys", metrics::keys);
+          config.routes.get("/api/v1/runs/{id}/metrics/series", metrics::seriesOfKeys);
           config.routes.get("/api/v1/metrics", metrics::compare);
+          config.routes.get("/api/v1/metrics/series", metrics::compareKeys);
 
           config.routes.post("/api/v1/runs/{id}/samples", samples::append);
           config.routes.get("/api/v1/runs/{id}/samples", samples::read);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.tracker.Api.Response;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.StringJoiner;
 import org.junit.jupiter.api.AfterAll;
@@ -251,5 +252,105 @@ class MetricApiTest {
     Response never = api.get("/api/v1/runs/" + a + "/metrics?key=never-logged");
     assertEquals(200, never.status());
     assertEquals(0, never.json().get("points").size());
+  }
+
+  /**
+   * The multi-key reads (one request for a page's charts) return, key by key, exactly what the
+   * single-key reads return for the same maxPoints, times and step range.
+   */
+  @Test
+  void seriesOfSeveralKeysEqualsTheSingleKeyReads() {
+    long a = api.createRun("{\"project\":\"multi\"}");
+    long b = api.createRun("{\"project\":\"multi\"}");
+    api.post("/api/v1/runs/" + a + "/metrics", batch("train/loss", 0, 5000, 0));
+    api.post("/api/v1/runs/" + a + "/metrics", batch("eval/loss", 0, 40, 0.5));
+    api.post("/api/v1/runs/" + b + "/metrics", batch("train/loss", 0, 300, 2));
+    // "a,b" is one key: keys may hold commas, so each key is its own parameter
+    api.post("/api/v1/runs/" + b + "/metrics", batch("a,b", 0, 3, 0));
+    String k = "&key=train/loss&key=eval/loss&key=never-logged&key=a%2Cb";
+    for (String opts :
+        new String[] {"maxPoints=100", "maxPoints=100&times=true&from=1000&to=1999"}) {
+      Response one = api.get("/api/v1/runs/" + a + "/metrics/series?" + opts + k);
+      assertEquals(200, one.status(), one.body());
+      assertEquals(a, one.json().get("runId").asLong());
+      JsonNode series = one.json().get("series");
+      assertEquals(4, series.size());
+      String[] keys = {"train/loss", "eval/loss", "never-logged", "a,b"};
+      for (int i = 0; i < keys.length; i++) {
+        String single = "/api/v1/runs/" + a + "/metrics?" + opts + "&key=" + enc(keys[i]);
+        assertEquals(api.get(single).json(), series.get(i), keys[i] + " " + opts);
+      }
+      assertTrue(series.get(0).get("points").size() <= 100);
+      assertEquals(0, series.get(2).get("total").asInt());
+
+      Response many = api.get("/api/v1/metrics/series?runs=" + a + "," + b + "&" + opts + k);
+      assertEquals(200, many.status(), many.body());
+      JsonNode byKey = many.json().get("series");
+      assertEquals(4, byKey.size());
+      for (int i = 0; i < keys.length; i++) {
+        assertEquals(keys[i], byKey.get(i).get("key").asText());
+        String single = "/api/v1/metrics?runs=" + a + "," + b + "&" + opts + "&key=" + enc(keys[i]);
+        assertEquals(api.get(single).json().get("runs"), byKey.get(i).get("runs"), keys[i]);
+      }
+      assertEquals(b, byKey.get(3).at("/runs/1/runId").asLong());
+    }
+    // a key asked twice comes back once
+    assertEquals(
+        1,
+        api.get("/api/v1/runs/" + a + "/metrics/series?key=eval/loss&key=eval/loss")
+            .json()
+            .get("series")
+            .size());
+  }
+
+  @Test
+  void badMultiKeyReadsAreRejectedNamingTheField() {
+    long a = api.createRun("{\"project\":\"multi-bad\"}");
+    String run = "/api/v1/runs/" + a + "/metrics/series";
+    assertBad(api.get(run), "key"); // no key
+    assertBad(api.get(run + "?key=%20"), "key"); // a blank one
+    assertBad(api.get(run + "?key=" + "x".repeat(Limits.MAX_KEY_LENGTH + 1)), "key");
+    StringBuilder tooMany = new StringBuilder(run + "?maxPoints=10");
+    for (int i = 0; i <= Limits.MAX_SERIES_KEYS; i++) {
+      tooMany.append("&key=k").append(i);
+    }
+    Response r = api.get(tooMany.toString());
+    assertBad(r, "key");
+    assertTrue(r.error().contains("at most " + Limits.MAX_SERIES_KEYS), r.error());
+    assertBad(api.get(run + "?key=a&maxPoints=1"), "maxPoints");
+    assertBad(api.get(run + "?key=a&from=10&to=5"), "to");
+    assertBad(api.get(run + "?key=a&times=maybe"), "times");
+    assertEquals(404, api.get("/api/v1/runs/999999/metrics/series?key=a").status());
+
+    String cmp = "/api/v1/metrics/series?runs=" + a;
+    assertBad(api.get("/api/v1/metrics/series?key=a"), "runs");
+    assertBad(api.get(cmp), "key");
+    // 100 runs allow 1,000 / 100 = 10 keys (checked before the runs are looked up), and 10 keys
+    // of 100 runs at 20,000 points each would be 20,000,000 points, over MAX_READ_POINTS
+    StringBuilder hundred = new StringBuilder("/api/v1/metrics/series?runs=" + a);
+    for (int i = 1; i < Limits.MAX_COMPARE_RUNS; i++) {
+      hundred.append(",").append(1_000_000 + i);
+    }
+    int allowed = Limits.MAX_SERIES_PER_READ / Limits.MAX_COMPARE_RUNS;
+    for (int i = 0; i < allowed; i++) {
+      hundred.append("&key=k").append(i);
+    }
+    r = api.get(hundred + "&key=one-more&maxPoints=10");
+    assertBad(r, "key");
+    assertTrue(r.error().contains("for " + Limits.MAX_COMPARE_RUNS + " runs"), r.error());
+    assertBad(api.get(hundred + "&maxPoints=20000"), "maxPoints");
+    assertEquals(404, api.get(hundred + "&maxPoints=10").status()); // within limits: 999 unknown
+    Response unknown = api.get(cmp + ",999999&key=a");
+    assertEquals(404, unknown.status());
+    assertEquals("runs", unknown.field());
+  }
+
+  private static void assertBad(Response r, String field) {
+    assertEquals(400, r.status(), r.body());
+    assertEquals(field, r.field(), r.body());
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 }

@@ -19,6 +19,25 @@ public final class PageBudgetBench {
     "train/loss", "train/lr", "train/grad_norm", "eval/loss", "system/gpu_mem_gb"
   };
 
+  /**
+   * Where a load's time went, from the page's resource timing (ms since navigation): the ECharts
+   * script fetched, the document parsed (ECharts compiled and run by then, since its script blocks
+   * the parser), the first API request sent, the last series response in.
+   */
+  private static final String SPLIT =
+      "const r = performance.getEntriesByType('resource');"
+          + " const nav = performance.getEntriesByType('navigation')[0];"
+          + " const ec = r.find(e => e.name.includes('/webjars/echarts/'));"
+          + " const api = r.filter(e => e.name.includes('/api/v1/'));"
+          + " const series = api.filter(e => e.name.includes('/metrics'));"
+          + " const f = x => x == null || !isFinite(x) ? '-' : Math.round(x);"
+          + " return 'echarts ' + (ec ? ec.name.replace(/.*\\//, '') + ' in at ' + f(ec.responseEnd)"
+          + " + ' (' + Math.round(ec.encodedBodySize / 1024) + ' KB)' : '-')"
+          + " + ', DOMContentLoaded ' + f(nav.domContentLoadedEventStart)"
+          + " + ', first API request at ' + f(Math.min(...api.map(e => e.startTime)))"
+          + " + ', ' + series.length + ' series requests from ' + f(Math.min(...series.map(e => e.startTime)))"
+          + " + ' to ' + f(Math.max(...series.map(e => e.responseEnd)))";
+
   private PageBudgetBench() {}
 
   public static void main(String[] args) {
@@ -66,6 +85,7 @@ public final class PageBudgetBench {
         browser.open(url);
         int charts = browser.awaitCharts(60);
         double ms = ((Number) browser.js("return window.__chartsDrawnAt")).doubleValue();
+        String split = (String) browser.js(SPLIT);
         long shown =
             ((Number)
                     browser.js(
@@ -90,7 +110,7 @@ public final class PageBudgetBench {
                 / 1024;
         System.out.printf(
             "load %d%s: %d charts drawn %.0f ms after navigation (last series in at %.0f ms);"
-                + " %,d points drawn of %,d stored; %.0f KB of series%n",
+                + " %,d points drawn of %,d stored; %.0f KB of series%n    %s%n",
             i + 1,
             i == 0 ? " (cold: new browser cache)" : "",
             charts,
@@ -98,10 +118,20 @@ public final class PageBudgetBench {
             seriesAt,
             shown,
             (long) runs * metrics * points,
-            kb);
+            kb,
+            split);
         if (i > 0) {
           drawn.add(ms);
         }
+      }
+      // the browser's share of a cold load apart from the server's: a new browser (empty cache,
+      // no compiled-code cache) against the server the loads above have warmed
+      try (Browser fresh = Browser.start(1280, 900)) {
+        fresh.open(url);
+        fresh.awaitCharts(60);
+        System.out.printf(
+            "new browser, warm server: 5 charts drawn %.0f ms after navigation%n    %s%n",
+            ((Number) fresh.js("return window.__chartsDrawnAt")).doubleValue(), fresh.js(SPLIT));
       }
       double[] d = drawn.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       System.out.printf(

@@ -112,6 +112,15 @@ class UiBrowserTest {
         key);
   }
 
+  /** The paths of the page's series requests so far (the first draw's, without zooms). */
+  @SuppressWarnings("unchecked")
+  private List<String> seriesRequests() {
+    return (List<String>)
+        browser.js(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
+                + ".filter(p => p.startsWith('/api/v1/') && /metrics(\\/series)?$/.test(p))");
+  }
+
   @SuppressWarnings("unchecked")
   private List<List<Number>> seriesData(String key, int index) {
     return (List<List<Number>>) chart(key, "o.series[" + index + "].data");
@@ -175,6 +184,10 @@ class UiBrowserTest {
     assertEquals(99, loss.get(99).get(0).intValue());
     assertEquals(1.01, loss.get(99).get(1).doubleValue(), 1e-12);
     assertEquals(10, seriesData("eval/loss", 0).size());
+    assertEquals(
+        List.of("/api/v1/runs/" + alpha + "/metrics/series"),
+        seriesRequests(),
+        "both charts' series came in one multi-key request");
 
     // smoothing from the URL: the raw line and an EMA that lags above this falling curve
     browser.open(server.url("run.html?id=" + alpha + "&smooth=0.9"));
@@ -218,6 +231,12 @@ class UiBrowserTest {
     assertEquals(100, seriesData("train/loss", 0).size());
     assertEquals(100, seriesData("train/loss", 1).size());
     assertEquals(1.02, seriesData("train/loss", 1).get(99).get(1).doubleValue(), 1e-12);
+    assertEquals(10, seriesData("eval/loss", 0).size());
+    assertEquals(0, seriesData("eval/loss", 1).size(), "beta logged no eval/loss");
+    assertEquals(
+        List.of("/api/v1/metrics/series"),
+        seriesRequests(),
+        "every chart's series of both runs came in one multi-key request");
     // one colour per run, the same on every chart
     Object lossColours = chart("train/loss", "o.series.map(s => s.color)");
     assertEquals(lossColours, chart("eval/loss", "o.series.map(s => s.color)"));

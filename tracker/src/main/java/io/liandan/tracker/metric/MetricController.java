@@ -19,6 +19,12 @@ public final class MetricController {
 
   public record Compare(String key, List<Series> runs) {}
 
+  /** The multi-key read of one run: {@code {"runId":1,"series":[Series…]}}, keys in order. */
+  public record RunSeries(long runId, List<Series> series) {}
+
+  /** The multi-key compare read: {@code {"series":[{"key":K,"runs":[Series…]}…]}}. */
+  public record CompareSeries(List<Compare> series) {}
+
   public MetricController(MetricService metrics) {
     this.metrics = metrics;
   }
@@ -35,6 +41,19 @@ public final class MetricController {
     ctx.json(metrics.series(id, key(ctx), maxPoints(ctx), range(ctx), times(ctx)));
   }
 
+  /**
+   * GET
+   * /api/v1/runs/{id}/metrics/series?key=A&amp;key=B…&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S]:
+   * several keys of one run in one request, each downsampled as the single-key read does.
+   */
+  public void seriesOfKeys(Context ctx) {
+    long id = RunController.id(ctx);
+    List<String> keys = keys(ctx, 1);
+    ctx.json(
+        new RunSeries(
+            id, metrics.series(id, keys, maxPoints(ctx, keys.size()), range(ctx), times(ctx))));
+  }
+
   /** GET /api/v1/runs/{id}/metrics/keys */
   public void keys(Context ctx) {
     long id = RunController.id(ctx);
@@ -46,6 +65,30 @@ public final class MetricController {
    * GET /api/v1/metrics?runs=1,2,3&amp;key=K&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S]
    */
   public void compare(Context ctx) {
+    List<Long> ids = runIds(ctx);
+    String key = key(ctx);
+    ctx.json(new Compare(key, metrics.compare(ids, key, maxPoints(ctx), range(ctx), times(ctx))));
+  }
+
+  /**
+   * GET
+   * /api/v1/metrics/series?runs=1,2,3&amp;key=A&amp;key=B…&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S]:
+   * several keys of many runs in one request (the compare view's charts).
+   */
+  public void compareKeys(Context ctx) {
+    List<Long> ids = runIds(ctx);
+    List<String> keys = keys(ctx, ids.size());
+    List<List<Series>> read =
+        metrics.compare(
+            ids, keys, maxPoints(ctx, ids.size() * keys.size()), range(ctx), times(ctx));
+    List<Compare> out = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      out.add(new Compare(keys.get(i), read.get(i)));
+    }
+    ctx.json(new CompareSeries(out));
+  }
+
+  private static List<Long> runIds(Context ctx) {
     String runs = ctx.queryParam("runs");
     if (runs == null || runs.isBlank()) {
       throw ApiErrors.badRequest("runs", "runs is required: a comma-separated list of run ids");
@@ -57,11 +100,36 @@ public final class MetricController {
     if (ids.size() > Limits.MAX_COMPARE_RUNS) {
       throw ApiErrors.badRequest("runs", "at most " + Limits.MAX_COMPARE_RUNS + " runs at once");
     }
-    String key = key(ctx);
-    ctx.json(
-        new Compare(
-            key,
-            metrics.compare(new ArrayList<>(ids), key, maxPoints(ctx), range(ctx), times(ctx))));
+    return new ArrayList<>(ids);
+  }
+
+  /**
+   * The repeated {@code key} parameter (a key may hold any character but a control character, so a
+   * comma-separated list could not name every key): distinct, in order, at most {@link
+   * Limits#MAX_SERIES_KEYS} and at most {@link Limits#MAX_SERIES_PER_READ} series for {@code runs}
+   * runs.
+   */
+  private static List<String> keys(Context ctx, int runs) {
+    List<String> given = ctx.queryParams("key");
+    if (given.isEmpty()) {
+      throw ApiErrors.badRequest("key", "key is required: one key parameter per metric key");
+    }
+    LinkedHashSet<String> keys = new LinkedHashSet<>();
+    for (String k : given) {
+      keys.add(Check.required("key", k, Limits.MAX_KEY_LENGTH));
+    }
+    int max = Math.min(Limits.MAX_SERIES_KEYS, Limits.MAX_SERIES_PER_READ / runs);
+    if (keys.size() > max) {
+      throw ApiErrors.badRequest(
+          "key",
+          keys.size()
+              + " keys; at most "
+              + max
+              + " per request"
+              + (runs > 1 ? " for " + runs + " runs" : "")
+              + ": split them");
+    }
+    return new ArrayList<>(keys);
   }
 
   private static String key(Context ctx) {
@@ -88,5 +156,22 @@ public final class MetricController {
         Limits.DEFAULT_SERIES_POINTS,
         2,
         Limits.MAX_SERIES_POINTS);
+  }
+
+  /**
+   * maxPoints for a read of {@code series} series: at most {@link Limits#MAX_READ_POINTS} in all.
+   */
+  private static int maxPoints(Context ctx, int series) {
+    int n = maxPoints(ctx);
+    if ((long) n * series > Limits.MAX_READ_POINTS) {
+      throw ApiErrors.badRequest(
+          "maxPoints",
+          "maxPoints × series must not exceed "
+              + Limits.MAX_READ_POINTS
+              + " ("
+              + series
+              + " series): ask for fewer points or fewer series");
+    }
+    return n;
   }
 }

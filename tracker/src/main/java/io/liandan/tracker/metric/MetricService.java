@@ -16,6 +16,8 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -522,34 +524,56 @@ public final class MetricService {
    * stays the series' count.
    */
   public Series series(long runId, String key, int maxPoints, StepRange range) {
-    Record8<Long, Long, Double, Long, Double, Double, Double, Long> s =
-        db.select(
-                RUNS.ID,
-                METRIC_SUMMARIES.FIRST_STEP,
-                METRIC_SUMMARIES.FIRST_VALUE,
-                METRIC_SUMMARIES.LAST_STEP,
-                METRIC_SUMMARIES.LAST_VALUE,
-                METRIC_SUMMARIES.MIN_VALUE,
-                METRIC_SUMMARIES.MAX_VALUE,
-                METRIC_SUMMARIES.COUNT)
-            .from(RUNS)
-            .leftJoin(METRIC_SUMMARIES)
-            .on(METRIC_SUMMARIES.RUN_ID.eq(RUNS.ID).and(METRIC_SUMMARIES.KEY.eq(key)))
-            .where(RUNS.ID.eq(runId))
-            .fetchOne();
-    if (s == null) {
-      throw RunService.notFound(runId);
+    return series(runId, List.of(key), maxPoints, range, false).get(0);
+  }
+
+  /** Which of the asked runs exist, and the summaries of their series of the asked keys. */
+  private record Stored(Set<Long> runs, Map<String, SeriesSummary> series) {
+    SeriesSummary of(long runId, String key) {
+      return series.get(runId + "/" + key);
     }
-    if (s.value8() == null) {
+  }
+
+  /**
+   * One query for the runs of {@code runIds} that exist and the metric_summaries rows of every
+   * (run, key) pair of {@code runIds} × {@code keys} (a pair with no points has none). Both lists
+   * travel as one array bind value each.
+   */
+  private Stored stored(List<Long> runIds, List<String> keys) {
+    var S = METRIC_SUMMARIES;
+    Set<Long> runs = new HashSet<>();
+    Map<String, SeriesSummary> series = new HashMap<>();
+    db.select(RUNS.ID, S.KEY, S.FIRST_STEP, S.FIRST_VALUE, S.LAST_STEP, S.LAST_VALUE, S.COUNT)
+        .from(RUNS)
+        .leftJoin(S)
+        .on(S.RUN_ID.eq(RUNS.ID).and(S.KEY.eq(DSL.any(keys.toArray(String[]::new)))))
+        .where(RUNS.ID.eq(DSL.any(runIds.toArray(Long[]::new))))
+        .forEach(
+            r -> {
+              runs.add(r.value1());
+              if (r.value2() != null) {
+                series.put(
+                    r.value1() + "/" + r.value2(),
+                    new SeriesSummary(
+                        r.value3(), r.value4(), r.value5(), r.value6(), null, null, r.value7()));
+              }
+            });
+    return new Stored(runs, series);
+  }
+
+  /** One series, downsampled as {@link #series(long, String, int)} says, given its summary. */
+  private Series downsample(
+      long runId, String key, SeriesSummary s, int maxPoints, StepRange range) {
+    if (s == null) {
       return new Series(key, runId, 0, List.of());
     }
-    long total = s.value8();
+    long total = s.count();
     var P = METRIC_POINTS;
     var series = P.RUN_ID.eq(runId).and(P.KEY.eq(key));
-    long lo = s.value2();
-    long hi = s.value4();
-    double loValue = s.value3();
-    double hiValue = s.value5();
+    long lo = s.firstStep();
+    long hi = s.lastStep();
+    double loValue = s.first();
+    double hiValue = s.last();
     boolean whole = total <= maxPoints;
     if (range.narrows(lo, hi)) {
       // the first and last stored points inside the range (two index probes), and whether it
@@ -643,14 +667,20 @@ public final class MetricService {
   }
 
   /**
-   * {@link #series(long, String, int, StepRange)} with each kept point's wall time: one lookup of
-   * at most {@code maxPoints} primary-key rows, whichever way the points were chosen.
+   * {@link #series(long, String, int, StepRange)}, with {@code withTimes} each kept point's wall
+   * time too.
    */
   public Series series(long runId, String key, int maxPoints, StepRange range, boolean withTimes) {
-    Series s = series(runId, key, maxPoints, range);
-    if (!withTimes) {
-      return s;
-    }
+    return series(runId, List.of(key), maxPoints, range, withTimes).get(0);
+  }
+
+  /**
+   * The series with each kept point's wall time: one lookup of at most {@code maxPoints}
+   * primary-key rows, whichever way the points were chosen.
+   */
+  private Series withTimes(Series s) {
+    long runId = s.runId();
+    String key = s.key();
     var P = METRIC_POINTS;
     Long[] steps = s.points().stream().map(Series.Point::step).toArray(Long[]::new);
     Map<Long, OffsetDateTime> at =
@@ -688,16 +718,57 @@ public final class MetricService {
   /** The same key for many runs (the compare view); 404 naming the first unknown run. */
   public List<Series> compare(
       List<Long> runIds, String key, int maxPoints, StepRange range, boolean withTimes) {
-    Set<Long> known =
-        Set.copyOf(db.select(RUNS.ID).from(RUNS).where(RUNS.ID.in(runIds)).fetch(RUNS.ID));
+    return compare(runIds, List.of(key), maxPoints, range, withTimes).get(0);
+  }
+
+  /**
+   * Several keys of one run (the run page's charts, in one request): each series as {@link
+   * #series(long, String, int, StepRange, boolean)} returns it, in the order of {@code keys}; one
+   * query finds the run and every key's summary. A key the run never logged comes back empty.
+   */
+  public List<Series> series(
+      long runId, List<String> keys, int maxPoints, StepRange range, boolean withTimes) {
+    Stored stored = stored(List.of(runId), keys);
+    if (stored.runs().isEmpty()) {
+      throw RunService.notFound(runId);
+    }
+    return read(stored, List.of(runId), keys, maxPoints, range, withTimes).stream()
+        .map(runs -> runs.get(0))
+        .toList();
+  }
+
+  /**
+   * Several keys for many runs (the compare view's charts, in one request): for each key, in the
+   * order of {@code keys}, every run's series in the order of {@code runIds}; 404 naming the first
+   * unknown run.
+   */
+  public List<List<Series>> compare(
+      List<Long> runIds, List<String> keys, int maxPoints, StepRange range, boolean withTimes) {
+    Stored stored = stored(runIds, keys);
     for (long id : runIds) {
-      if (!known.contains(id)) {
+      if (!stored.runs().contains(id)) {
         throw ApiErrors.notFound("runs", "no run with id " + id);
       }
     }
-    List<Series> out = new ArrayList<>(runIds.size());
-    for (long id : runIds) {
-      out.add(series(id, key, maxPoints, range, withTimes));
+    return read(stored, runIds, keys, maxPoints, range, withTimes);
+  }
+
+  /** [key][run]: each series downsampled from its summary, with its times if asked. */
+  private List<List<Series>> read(
+      Stored stored,
+      List<Long> runIds,
+      List<String> keys,
+      int maxPoints,
+      StepRange range,
+      boolean withTimes) {
+    List<List<Series>> out = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      List<Series> runs = new ArrayList<>(runIds.size());
+      for (long id : runIds) {
+        Series s = downsample(id, key, stored.of(id, key), maxPoints, range);
+        runs.add(withTimes ? withTimes(s) : s);
+      }
+      out.add(runs);
     }
     return out;
   }
