@@ -98,15 +98,16 @@ public final class DeviceTrainBench {
     if (c == null) throw new IllegalArgumentException("shape: one of " + SHAPES.keySet());
     int B = Integer.parseInt(a.get("batch")), T = Integer.parseInt(a.get("seq"));
     int steps = Integer.parseInt(a.get("steps")), warm = Integer.parseInt(a.get("warmup"));
-    boolean fp16 = Boolean.parseBoolean(a.get("fp16"));
     String mode = a.get("mode");
 
+    boolean fp16 = Boolean.parseBoolean(a.get("fp16"));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("stack", "liandan");
     out.put(
         "engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
     out.put("config", a);
     out.put("gemm_fp32_tflops", gemmFlops(device, DataType.FLOAT32) / 1e12);
+    if (device.isGpu() || fp16) // float16 GEMMs crawl on a CPU: timed only when they are used
     out.put("gemm_fp16_tflops", gemmFlops(device, DataType.FLOAT16) / 1e12);
     long rssBefore = status("VmRSS:");
 

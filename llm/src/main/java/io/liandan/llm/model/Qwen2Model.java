@@ -31,7 +31,9 @@ public final class Qwen2Model {
   private final Qwen2Config c;
   private final Qwen2Weights w;
   private final NDArray invFreq; // (hd/2)
-  private final NDArray minusHalf, attnScale; // torch-owned scalars: see Scalars
+  // torch-owned scalars, made once on the model's device: see Scalars, and AdamW.step for why an
+  // op's Java number would stall a GPU
+  private final NDArray minusHalf, attnScale, eps, one, maskValue;
   private LinearHook hook;
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
 
@@ -47,7 +49,10 @@ public final class Qwen2Model {
     }
     this.minusHalf = Scalars.of(m, -0.5);
     this.attnScale = Scalars.of(m, 1.0 / Math.sqrt(c.headDim()));
-    NDScope.unregister(invFreq, minusHalf, attnScale); // they live as long as the model
+    this.eps = Scalars.of(m, (float) c.rmsNormEps());
+    this.one = Scalars.of(m, 1);
+    this.maskValue = Scalars.of(m, -MASKED);
+    NDScope.unregister(invFreq, minusHalf, attnScale, eps, one, maskValue); // live as the model
   }
 
   public Qwen2Config config() {
@@ -101,7 +106,13 @@ public final class Qwen2Model {
     long T = ids.getShape().get(1);
     Positions at = positions(ids, mask, positions, cache == null ? 0 : cache.length());
     NDArray x = embed(ids); // (B, T, C)
-    for (int i = 0; i < c.numHiddenLayers(); i++) x = layer(i, x, at, cache, training);
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      try (NDScope scope = new NDScope()) {
+        x = layer(i, x, at, cache, training);
+        NDScope.unregister(x);
+      }
+      NDScope.register(x); // back into the caller's scope
+    }
     if (cache != null) cache.advance(T);
     return head(x); // (B, T, V)
   }
@@ -130,7 +141,12 @@ public final class Qwen2Model {
         .singletonOrThrow();
   }
 
-  /** Decoder layer {@code i}: (B, T, C) → (B, T, C). */
+  /**
+   * Decoder layer {@code i}: (B, T, C) → (B, T, C). Call it inside an NDScope that keeps only the
+   * output, as {@link #forward} does: the tensors autograd saves for backward stay alive through
+   * torch's own references, the rest (half of a layer's intermediates) is freed at once rather than
+   * when the batch's scope closes.
+   */
   public NDArray layer(int i, NDArray x, Positions at, KvCache cache, boolean training) {
     String p = "model.layers." + i + ".";
     NDArray h = rmsNorm(x, w.get(p + "input_layernorm.weight"));
@@ -193,7 +209,7 @@ public final class Qwen2Model {
   /** x / sqrt(mean(x²) + eps) · weight, in float32 as transformers does. */
   private NDArray rmsNorm(NDArray x, NDArray weight) {
     NDArray var = x.square().mean(new int[] {-1}, true); // (B, T, 1)
-    return x.mul(var.addi((float) c.rmsNormEps()).pow(minusHalf)).mul(weight);
+    return x.mul(var.addi(eps).pow(minusHalf)).mul(weight);
   }
 
   /** cos and sin of position·inv_freq, duplicated to hd as transformers' cat((f, f), -1). */
@@ -216,7 +232,7 @@ public final class Qwen2Model {
    * Additive mask: 0 where query t (absolute position past+t) may see key j — j ≤ past+t and j not
    * padding — and the float32 minimum elsewhere. (B|1, 1, 1, T, Tk).
    */
-  private static NDArray attentionBias(NDManager m, NDArray mask, long B, long T, long past) {
+  private NDArray attentionBias(NDManager m, NDArray mask, long B, long T, long past) {
     long Tk = past + T;
     NDArray qIdx = arange(m, past, past + T).reshape(T, 1);
     NDArray kIdx = arange(m, 0, Tk).reshape(1, Tk);
@@ -232,7 +248,7 @@ public final class Qwen2Model {
       allowed = allowed.expandDims(0);
     }
     // (allowed - 1) · max: 0 where allowed, -max where not; `where` does not broadcast here
-    NDArray bias = allowed.toType(DataType.FLOAT32, false).subi(1f).muli(-MASKED);
+    NDArray bias = allowed.toType(DataType.FLOAT32, false).subi(one).muli(maskValue);
     return bias.reshape(new Shape(bias.getShape().get(0), 1, 1, T, Tk));
   }
 

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Scalars;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ public final class AdamW implements AutoCloseable {
   private final List<NDArray> v = new ArrayList<>(); // second moments
   private final List<Boolean> decay = new ArrayList<>();
   private final Hyper h;
+  private final NDManager state;
   private long step;
 
   /**
@@ -42,6 +44,7 @@ public final class AdamW implements AutoCloseable {
       NDManager state,
       java.util.function.Predicate<String> noDecay) {
     this.h = h;
+    this.state = state;
     params.forEach(
         (name, p) -> {
           p.setRequiresGradient(true);
@@ -58,21 +61,28 @@ public final class AdamW implements AutoCloseable {
     return name.endsWith(".bias") || name.contains("norm");
   }
 
-  /** One update with learning rate {@code lr}, then zeroed gradients. */
+  /**
+   * One update with learning rate {@code lr}, then zeroed gradients. The step's constants are
+   * tensors made once on the device ({@link Scalars}): a Java number in an op would be copied to
+   * the device, and on CUDA each such copy waits for the GPU — hundreds of stalls a step.
+   */
   public void step(double lr) {
     step++;
     double bc1 = 1 - Math.pow(h.beta1(), step), bc2 = 1 - Math.pow(h.beta2(), step);
-    float stepSize = (float) (lr / bc1);
-    float sqrtBc2 = (float) Math.sqrt(bc2);
     try (NoGrad ng = new NoGrad();
         NDScope scope = new NDScope()) {
+      NDArray keep = Scalars.of(state, 1 - lr * h.weightDecay());
+      NDArray beta1 = Scalars.of(state, h.beta1()), rest1 = Scalars.of(state, 1 - h.beta1());
+      NDArray beta2 = Scalars.of(state, h.beta2()), rest2 = Scalars.of(state, 1 - h.beta2());
+      NDArray sqrtBc2 = Scalars.of(state, (float) Math.sqrt(bc2));
+      NDArray eps = Scalars.of(state, h.eps()), stepSize = Scalars.of(state, lr / bc1);
       for (int i = 0; i < params.size(); i++) {
         NDArray p = params.get(i), g = p.getGradient();
         if (g == null) continue; // not reached by this loss (torch skips it too)
-        if (decay.get(i) && h.weightDecay() != 0) p.muli((float) (1 - lr * h.weightDecay()));
-        m.get(i).muli((float) h.beta1()).addi(g.mul((float) (1 - h.beta1())));
-        v.get(i).muli((float) h.beta2()).addi(g.square().muli((float) (1 - h.beta2())));
-        NDArray denom = v.get(i).sqrt().divi(sqrtBc2).addi((float) h.eps());
+        if (decay.get(i) && h.weightDecay() != 0) p.muli(keep);
+        m.get(i).muli(beta1).addi(g.mul(rest1));
+        v.get(i).muli(beta2).addi(g.square().muli(rest2));
+        NDArray denom = v.get(i).sqrt().divi(sqrtBc2).addi(eps);
         p.subi(m.get(i).div(denom).muli(stepSize));
       }
     }

@@ -3,6 +3,7 @@ package io.liandan.llm.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Scalars;
 import java.util.Collection;
 
 /** torch.nn.utils.clip_grad_norm_: scale all gradients by max_norm / (‖g‖₂ + 1e-6) when above. */
@@ -24,8 +25,9 @@ public final class GradClip {
       double norm = Math.sqrt(total.getFloat());
       double coef = maxNorm / (norm + 1e-6);
       if (maxNorm > 0 && coef < 1) {
+        NDArray c = Scalars.of(total.getManager(), coef); // on the device: see AdamW.step
         for (NDArray p : params) {
-          if (p.hasGradient()) p.getGradient().muli((float) coef);
+          if (p.hasGradient()) p.getGradient().muli(c);
         }
       }
       return norm;

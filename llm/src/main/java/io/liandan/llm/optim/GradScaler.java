@@ -76,12 +76,13 @@ public final class GradScaler {
 
   /** Divides every gradient by the scale; returns whether all of them are finite. */
   boolean unscale(Collection<NDArray> params) {
-    float inv = (float) (1 / scale);
     try (NoGrad ng = new NoGrad();
         NDScope s = new NDScope()) {
       NDArray worst = null; // max |g| over all parameters: inf or NaN if any element is
+      NDArray inv = null; // 1 / scale on the device: see AdamW.step
       for (NDArray p : params) {
         if (!p.hasGradient()) continue;
+        if (inv == null) inv = Scalars.of(p.getManager(), (float) (1 / scale));
         NDArray g = p.getGradient().muli(inv);
         NDArray a = g.abs().max();
         worst = worst == null ? a : worst.maximum(a);

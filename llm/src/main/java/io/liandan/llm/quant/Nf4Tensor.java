@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Scalars;
 
 /**
  * A frozen weight in NF4 ({@link Nf4Quantizer}), on the device of its manager, that dequantizes
@@ -50,8 +51,9 @@ public final class Nf4Tensor implements AutoCloseable {
     try (NoGrad ng = new NoGrad()) {
       long blocks = codes.getShape().get(0) * 2 / Nf4Quantizer.BLOCK;
       NDArray packed = codes.toType(DataType.FLOAT32, false); // (blocks·32) values 0..255
-      NDArray hi = packed.div(16f).floor(); // first of each pair
-      NDArray lo = packed.sub(hi.mul(16f));
+      NDArray sixteen = Scalars.of(packed.getManager(), 16); // on the device: see AdamW.step
+      NDArray hi = packed.div(sixteen).floor(); // first of each pair
+      NDArray lo = packed.sub(hi.mul(sixteen));
       NDArray idx = hi.expandDims(1).concat(lo.expandDims(1), 1).reshape(-1); // (blocks·64)
       NDArray values = codeBook.take(m, idx.toType(DataType.INT64, false)); // (blocks·64)
       NDArray w = values.reshape(blocks, Nf4Quantizer.BLOCK).mul(scales().reshape(blocks, 1));

@@ -91,19 +91,28 @@ public final class CausalLmTrainer {
           long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + k;
           LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
           int rows = headRows(mb.seq());
+          NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
           for (int r = 0; r < mb.batch(); r += rows) {
             String at = r + ":" + Math.min(r + rows, mb.batch());
-            NDArray l =
-                TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at))
-                    .sumLoss()
-                    .div(tokenCount);
-            gc.backward(GradScaler.scaled(scaler, l));
-            loss += l.getFloat();
+            NDArray l;
+            try (NDScope piece = new NDScope()) { // the piece's logits die with its backward
+              l = TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at)).sumLoss();
+              l = l.div(tokenCount);
+              gc.backward(GradScaler.scaled(scaler, l));
+              NDScope.unregister(l);
+            }
+            NDScope.register(l);
+            pieces = pieces == null ? l : pieces.add(l);
           }
           ck.backward();
+          loss += pieces.getFloat();
         } else {
-          NDArray l =
-              TokenLogps.of(model.forward(ids, mask, true), labels).sumLoss().div(tokenCount);
+          NDArray l;
+          try (NDScope head = new NDScope()) { // frees the logits autograd does not keep
+            l = TokenLogps.of(model.forward(ids, mask, true), labels).sumLoss().div(tokenCount);
+            NDScope.unregister(l);
+          }
+          NDScope.register(l);
           gc.backward(GradScaler.scaled(scaler, l));
           loss += l.getFloat();
         }

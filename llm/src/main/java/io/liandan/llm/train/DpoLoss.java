@@ -22,7 +22,9 @@ public record DpoLoss(NDArray losses, NDArray rewardsChosen, NDArray rewardsReje
     NDArray z = chosen.sub(rejected).mul(b);
     // −log σ(z) = max(−z, 0) + log(1 + e^{−|z|}), stable for large |z|
     NDArray losses =
-        z.neg().maximum(Scalars.of(z.getManager(), 0)).add(z.abs().neg().exp().add(1f).log());
+        z.neg()
+            .maximum(Scalars.of(z.getManager(), 0))
+            .add(z.abs().neg().exp().add(Scalars.of(z.getManager(), 1)).log());
     return new DpoLoss(losses, chosen.mul(b), rejected.mul(b));
   }
 

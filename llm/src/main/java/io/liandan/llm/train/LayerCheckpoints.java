@@ -63,7 +63,11 @@ public final class LayerCheckpoints {
       inputs.add(x);
       for (int i = 0; i < layers; i++) {
         reseed(seed, i, training);
-        x = model.layer(i, x, at, null, training);
+        try (NDScope scope = new NDScope()) { // no graph: all but the output is freed here
+          x = model.layer(i, x, at, null, training);
+          NDScope.unregister(x);
+        }
+        NDScope.register(x); // the caller's scope frees it if backward never runs
         inputs.add(x);
       }
     }
