@@ -30,7 +30,7 @@ async function main() {
       h('p', {class: 'muted'}, 'Select runs in a project\'s runs table and press Compare.')));
     return;
   }
-  const runs = await Promise.all(ids.map((id) => api.run(id)));
+  const runs = await api.runsByIds(ids);
   const names = labels(runs);
   const projects = [...new Set(runs.map((r) => r.project))];
   document.title = `Compare ${runs.length} runs · Liandan`;
