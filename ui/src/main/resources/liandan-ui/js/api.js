@@ -32,6 +32,8 @@ const q = (o) => {
 const MAX_KEYS = 100;
 const MAX_SERIES = 1000;
 const MAX_KEYS_CHARS = 6000;
+// Runs in one GET /runs?ids= (Limits.MAX_COMPARE_RUNS).
+const MAX_RUNS = 100;
 
 /** keys in the fewest requests within those limits, for a read of `runs` runs. */
 function keyChunks(keys, runs) {
@@ -60,6 +62,10 @@ export const api = {
   runs: (project, filter, limit = 1000) =>
     get('/projects/' + encodeURIComponent(project) + '/runs?' + q({filter, limit})).then((b) => b.runs),
   run: (id) => get('/runs/' + encodeURIComponent(id)),
+  /** Runs by id, from any projects, in the order asked (the compare view's runs in one request). */
+  runsByIds: (ids) => Promise.all(Array.from({length: Math.ceil(ids.length / MAX_RUNS)}, (_, i) =>
+    get('/runs?' + q({ids: ids.slice(i * MAX_RUNS, (i + 1) * MAX_RUNS).join(',')})).then((b) => b.runs)))
+    .then((parts) => parts.flat()),
   keys: (id) => get('/runs/' + encodeURIComponent(id) + '/metrics/keys'),
   /** One run's series, downsampled by the server to at most maxPoints; range: {from, to} steps. */
   series: (id, key, maxPoints, times, range = {}) =>

@@ -30,7 +30,7 @@ async function main() {
       h('p', {class: 'muted'}, 'Select runs in a project\'s runs table and press Compare.')));
     return;
   }
-  const runs = await Promise.all(ids.map((id) => api.run(id)));
+  const runs = await api.runsByIds(ids);
   const names = labels(runs);
   const projects = [...new Set(runs.map((r) => r.project))];
   document.title = `Compare ${runs.length} runs · Liandan`;
@@ -77,10 +77,13 @@ async function main() {
       section('Config differences', h('div', {id: 'config-diff'}, configDiff(runs, names))),
       section('Summary', h('div', {id: 'summary-compare'}, summaryTable(runs, names))),
       h('div', {id: 'samples'})));
-  charts.forEach((c) => c.mount());
   search.apply();
   resizeWith(() => charts);
-  await load(runs, names);
+  // the series request goes out before the charts are created (echarts.init, five times), so the
+  // server reads while the browser builds them; render() mounts a chart not mounted yet
+  const loaded = load(runs, names);
+  charts.forEach((c) => c.mount());
+  await loaded;
   markDrawn(charts);
   loadSamples(runs, names).catch((e) => fill(document.getElementById('samples'), errorBox(e)));
 }

@@ -40,6 +40,13 @@ public final class Limits {
   public static final int MAX_SERIES_PER_READ = 1_000;
 
   /**
+   * Series of one multi-key read downsampled at once (threads shared by all requests, each with a
+   * pooled connection while it reads): enough to keep PostgreSQL busy on a small machine, well
+   * under the connection pool's 16.
+   */
+  public static final int SERIES_READ_THREADS = 4;
+
+  /**
    * Points one series read may return in all, maxPoints × series: what the compare endpoint's
    * limits already allowed (100 runs × 100,000 points).
    */

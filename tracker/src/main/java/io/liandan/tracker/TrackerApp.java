@@ -104,6 +104,7 @@ public final class TrackerApp {
           config.routes.get("/api/v1/projects/{project}/runs", runs::list);
 
           config.routes.post("/api/v1/runs", runs::create);
+          config.routes.get("/api/v1/runs", runs::byIds);
           config.routes.get("/api/v1/runs/{id}", runs::get);
           config.routes.patch("/api/v1/runs/{id}", runs::patch);
 

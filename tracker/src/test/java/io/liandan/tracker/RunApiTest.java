@@ -100,6 +100,44 @@ class RunApiTest {
     assertTrue(noRoute.error().contains("/api/v1/nothing-here"), noRoute.body());
   }
 
+  /** GET /runs?ids=: the compare view's runs in one request, as GET /runs/{id} returns each. */
+  @Test
+  void runsByIdsComeInTheOrderAskedFromAnyProject() {
+    long a = api.createRun("{\"project\":\"by-ids\",\"config\":{\"lr\":1}}");
+    long b = api.createRun("{\"project\":\"by-ids-other\"}");
+    api.post(
+        "/api/v1/runs/" + a + "/metrics",
+        "{\"points\":[{\"key\":\"loss\",\"step\":0,\"value\":2}]}");
+    Response r = api.get("/api/v1/runs?ids=" + b + "," + a + ",%20" + b);
+    assertEquals(200, r.status(), r.body());
+    var runs = r.json().get("runs");
+    assertEquals(2, runs.size(), "an id asked twice comes back once");
+    assertEquals(api.get("/api/v1/runs/" + b).json(), runs.get(0));
+    assertEquals(api.get("/api/v1/runs/" + a).json(), runs.get(1));
+    assertEquals(1, runs.get(1).at("/metrics/loss/count").asInt());
+  }
+
+  @Test
+  void badRunsByIdsAreRejectedNamingTheField() {
+    long a = api.createRun("{\"project\":\"by-ids-bad\"}");
+    for (String q : new String[] {"", "?ids=", "?ids=%20", "?ids=1,x", "?ids=1,,2", "?ids=1.5"}) {
+      Response r = api.get("/api/v1/runs" + q);
+      assertEquals(400, r.status(), q + " " + r.body());
+      assertEquals("ids", r.field(), q);
+    }
+    StringBuilder tooMany = new StringBuilder("/api/v1/runs?ids=" + a);
+    for (int i = 1; i <= Limits.MAX_COMPARE_RUNS; i++) {
+      tooMany.append(",").append(1_000_000 + i);
+    }
+    Response r = api.get(tooMany.toString());
+    assertEquals(400, r.status(), r.body());
+    assertTrue(r.error().contains("at most " + Limits.MAX_COMPARE_RUNS), r.error());
+    Response unknown = api.get("/api/v1/runs?ids=" + a + ",999999");
+    assertEquals(404, unknown.status());
+    assertEquals("no run with id 999999", unknown.error());
+    assertEquals("ids", unknown.field());
+  }
+
   @Test
   void badRequestsNameTheProblem() {
     Response malformed = api.post("/api/v1/runs", "{\"project\": \"x\",");

@@ -89,18 +89,7 @@ public final class MetricController {
   }
 
   private static List<Long> runIds(Context ctx) {
-    String runs = ctx.queryParam("runs");
-    if (runs == null || runs.isBlank()) {
-      throw ApiErrors.badRequest("runs", "runs is required: a comma-separated list of run ids");
-    }
-    LinkedHashSet<Long> ids = new LinkedHashSet<>();
-    for (String part : runs.split(",")) {
-      ids.add(Check.id("runs", part.strip()));
-    }
-    if (ids.size() > Limits.MAX_COMPARE_RUNS) {
-      throw ApiErrors.badRequest("runs", "at most " + Limits.MAX_COMPARE_RUNS + " runs at once");
-    }
-    return new ArrayList<>(ids);
+    return Check.ids("runs", ctx.queryParam("runs"), Limits.MAX_COMPARE_RUNS);
   }
 
   /**

@@ -32,6 +32,18 @@ public final class RunController {
     ctx.json(runs.patch(id, Json.read(ctx, PatchRunRequest.class)));
   }
 
+  /** The runs of one request by id: {@code {"runs":[Run…]}}, in the order asked. */
+  public record Runs(List<Run> runs) {}
+
+  /**
+   * GET /api/v1/runs?ids=3,5,8: the compare view's runs, from any projects, in one request; 404
+   * naming the first unknown id.
+   */
+  public void byIds(Context ctx) {
+    ctx.json(
+        new Runs(runs.byIds(Check.ids("ids", ctx.queryParam("ids"), Limits.MAX_COMPARE_RUNS))));
+  }
+
   /** GET /api/v1/projects/{project}/runs?filter=…&amp;sort=…&amp;limit=…&amp;offset=… */
   public void list(Context ctx) {
     String project = ctx.pathParam("project");

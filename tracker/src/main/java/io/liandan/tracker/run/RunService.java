@@ -126,6 +126,23 @@ public final class RunService {
     return runs.get(0);
   }
 
+  /** The runs of {@code ids}, in that order (one query for the runs, one for their metrics). */
+  public List<Run> byIds(List<Long> ids) {
+    Map<Long, Run> found = new HashMap<>();
+    for (Run r : fetch(db, List.of(RUNS.ID.eq(DSL.any(ids.toArray(Long[]::new)))))) {
+      found.put(r.id(), r);
+    }
+    List<Run> out = new ArrayList<>(ids.size());
+    for (long id : ids) {
+      Run r = found.get(id);
+      if (r == null) {
+        throw ApiErrors.notFound("ids", "no run with id " + id);
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
   public Run patch(long id, PatchRunRequest req) {
     UpdateSetMoreStep<RunsRecord> u =
         db.update(RUNS)

@@ -62,6 +62,24 @@ public final class Check {
     }
   }
 
+  /**
+   * A required comma-separated list of ids ({@code runs=3,5,8}): distinct, in the order given, at
+   * most {@code max}.
+   */
+  public static List<Long> ids(String field, String value, int max) {
+    if (value == null || value.isBlank()) {
+      throw ApiErrors.badRequest(field, field + " is required: a comma-separated list of run ids");
+    }
+    LinkedHashSet<Long> ids = new LinkedHashSet<>();
+    for (String part : value.split(",")) {
+      ids.add(id(field, part.strip()));
+      if (ids.size() > max) {
+        throw ApiErrors.badRequest(field, "at most " + max + " runs at once");
+      }
+    }
+    return List.copyOf(ids);
+  }
+
   /** An optional integer query parameter within [min, max]. */
   public static int intParam(String field, String value, int dflt, int min, int max) {
     if (value == null || value.isBlank()) {
