@@ -172,6 +172,8 @@ final class RunSender implements Runnable {
     try {
       if (current.isEmpty()) {
         currentSince = System.nanoTime();
+        // an idle thread sleeps until its next heartbeat: wake it to count the linger from now
+        changed.signalAll();
       }
       current.add(p);
       memoryPoints++;
