@@ -26,10 +26,10 @@ import java.util.Map;
  * What the workflow adds to each stage of the demo pipeline: the gap between one stage's end and
  * the next one's scheduling (a workflow task round trip), the activity's time beyond the stage's
  * own work (task dispatch, cache lookup, lock, tracker run, marker, result), and the reporting
- * inside the work (heartbeats, progress signals, tracker flushes); the download stage is all
- * overhead (content hashing of the model and data). Times from the workflow's history (the embedded
- * server's clock) and from the activities' own timers. Args: [tracker] to log to an embedded
- * tracker as a real worker does; [quick] for the short demo.
+ * inside the work (heartbeats, progress signals, the tracker buffer written at checkpoints); the
+ * download stage is all overhead (content hashing of the model and data). Times from the workflow's
+ * history (the embedded server's clock) and from the activities' own timers. Args: [tracker] to log
+ * to an embedded tracker as a real worker does; [quick] for the short demo.
  *
  * <pre>mvn -q -pl bench exec:java -Dbench.main=io.liandan.bench.PipelineOverheadBench
  * -Dexec.args="tracker"</pre>

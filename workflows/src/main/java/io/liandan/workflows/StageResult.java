@@ -10,7 +10,8 @@ import java.util.Map;
  * from, final metrics, and the tracker run that recorded it. {@code cached} is true when the folder
  * already existed and nothing ran; the tracker run is then the one that made it (linked, not
  * duplicated). {@code seconds}: the stage's own work as the activity timed it; {@code
- * listenerSeconds}: the part of it spent reporting (heartbeats, progress signals, tracker flushes).
+ * listenerSeconds}: the part of it spent reporting (heartbeats, progress signals, the tracker
+ * buffer written at checkpoints).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StageResult(

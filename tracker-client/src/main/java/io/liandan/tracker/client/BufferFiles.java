@@ -58,6 +58,15 @@ final class BufferFiles {
 
   /** Writes {@code data} durably: temporary file, fsync, atomic rename, fsync of the folder. */
   static void writeDurably(Path file, byte[]... parts) throws IOException {
+    writeRenamed(file, parts);
+    syncDir(file.getParent());
+  }
+
+  /**
+   * {@link #writeDurably} but for the folder's fsync, which the caller does once after several
+   * files (before it counts on any of them).
+   */
+  static void writeRenamed(Path file, byte[]... parts) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try (FileChannel ch =
         FileChannel.open(
@@ -78,7 +87,6 @@ final class BufferFiles {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
-    syncDir(file.getParent());
   }
 
   static void syncDir(Path dir) {

@@ -94,6 +94,20 @@ public final class RunHandle {
     return sender.flush(System.nanoTime() + timeout.toNanos());
   }
 
+  /**
+   * Makes everything logged so far survive this process being killed, without waiting for the
+   * tracker: what it has not acknowledged yet is written to the buffer folder (fsync'd, one file
+   * per batch, as when the tracker is down) and sent from there as usual. If the process dies, the
+   * next client opened on the same buffer folder, or the next {@link TrackerClient#run} of one
+   * already open there, sends those files before anything newer of the same run; re-sending a batch
+   * the server did store is harmless, metric points being idempotent on (run, key, step). Costs a
+   * file write and fsync per unsent batch (~1 ms), where {@link #flush} waits for a round trip.
+   * False if the disk refused: then only {@link #flush} makes the points safe.
+   */
+  public boolean persist() {
+    return sender.persist();
+  }
+
   /** Points the server has acknowledged so far. */
   public long acknowledgedPoints() {
     return sender.acknowledgedPoints();

@@ -172,6 +172,8 @@ final class RunSender implements Runnable {
     try {
       if (current.isEmpty()) {
         currentSince = System.nanoTime();
+        // an idle thread sleeps until its next heartbeat: wake it to count the linger from now
+        changed.signalAll();
       }
       current.add(p);
       memoryPoints++;
@@ -237,11 +239,11 @@ final class RunSender implements Runnable {
         ensureDir();
         Path f = BufferFiles.itemFile(runDir, item.seq, item.metrics);
         if (item.metrics) {
-          BufferFiles.writeDurably(f, Wire.lines(item.points));
+          BufferFiles.writeRenamed(f, Wire.lines(item.points));
           memoryPoints -= item.size;
           item.points = null;
         } else {
-          BufferFiles.writeDurably(
+          BufferFiles.writeRenamed(
               f, (item.request + "\n").getBytes(StandardCharsets.UTF_8), item.body);
           item.body = null;
         }
@@ -265,6 +267,7 @@ final class RunSender implements Runnable {
       }
     }
     if (files > 0) {
+      BufferFiles.syncDir(runDir); // one fsync of the folder makes every rename above durable
       log.debug("run {}: {} batches spilled to {} ({})", id, files, runDir, why);
     }
   }
@@ -275,6 +278,9 @@ final class RunSender implements Runnable {
     }
     Files.createDirectories(runDir);
     writeRunFile();
+    // the new folders' own entries, so that a power cut, not only a kill, keeps them
+    BufferFiles.syncDir(runDir.getParent());
+    BufferFiles.syncDir(runDir.getParent().getParent());
     dirReady = true;
   }
 
@@ -315,6 +321,31 @@ final class RunSender implements Runnable {
     }
   }
 
+  /**
+   * Writes every item not yet acknowledged that is only in memory (the partial batch too) to the
+   * buffer folder, fsync'd, and returns without waiting for the server: from then on a killed
+   * process loses none of it (the next client on the folder sends it). The thread goes on sending,
+   * from the files, and deletes each once acknowledged; an item in flight is written too, and its
+   * file deleted when its reply comes. True when everything queued is on disk; false if the disk
+   * refused (the items stay in memory).
+   */
+  boolean persist() {
+    lock.lock();
+    try {
+      seal();
+      spill("persisted", false);
+      changed.signalAll();
+      for (Item item : pending) {
+        if (item.file == null) {
+          return false;
+        }
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Stops the thread; what is not acknowledged stays on disk. */
   void stop() {
     lock.lock();
@@ -350,10 +381,25 @@ final class RunSender implements Runnable {
     }
   }
 
+  /** Nothing left to send here, nor in the buffers of the same run this one waits for. */
   boolean drained() {
     lock.lock();
     try {
-      return pending.isEmpty() && current.isEmpty();
+      if (!pending.isEmpty() || !current.isEmpty()) {
+        return false;
+      }
+    } finally {
+      lock.unlock();
+    }
+    RunSender before = predecessor; // always an older buffer: locks are taken newer → older
+    return before == null || before.drained();
+  }
+
+  /** The thread has ended (an adopted buffer ends once sent). */
+  boolean ended() {
+    lock.lock();
+    try {
+      return finished;
     } finally {
       lock.unlock();
     }

@@ -7,7 +7,9 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -15,6 +17,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,16 +41,26 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Guarantees: every point log() accepts is, at any time, acknowledged by the server, queued in
  * memory (at most {@code maxMemoryPoints} per run, a second or so of logging), or in a fsync'd file
- * of the buffer folder; an outage moves the queue to disk, and close() leaves on disk whatever it
- * could not send in time, for the next client on the same buffer folder to send at its start. Only
- * a full disk, or the process being killed with points still in memory, loses points. Network
- * errors, 429 and 5xx are retried with exponential backoff and jitter; other 4xx are logged and the
- * batch is written to {@code rejected/}, never retried. Re-sending is safe because the server is
- * idempotent on (run, key, step). Not here: reading back (use the HTTP API).
+ * of the buffer folder; an outage moves the queue to disk, {@link RunHandle#persist} moves it there
+ * on demand (before a training checkpoint), and close() leaves on disk whatever it could not send
+ * in time, for the next client on the same buffer folder to send at its start (or at its next
+ * {@link #run}, if it was already open). Only a full disk, or the process being killed with points
+ * still in memory (logged after the last persist), loses points. Network errors, 429 and 5xx are
+ * retried with exponential backoff and jitter; other 4xx are logged and the batch is written to
+ * {@code rejected/}, never retried. Re-sending is safe because the server is idempotent on (run,
+ * key, step). Not here: reading back (use the HTTP API).
  */
 public final class TrackerClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrackerClient.class);
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss");
+  private static final String NEW = ".new";
+
+  /**
+   * Client folders whose lock some client of this JVM holds. Adoption never opens their lock file:
+   * on Linux closing any descriptor of a file drops the process's lock on it, which would let
+   * another process adopt a live folder.
+   */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final TrackerClientConfig config;
   private final Transport transport;
@@ -74,15 +87,20 @@ public final class TrackerClient implements AutoCloseable {
             + LocalDateTime.now(ZoneOffset.UTC).format(STAMP)
             + "-"
             + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
-    this.clientDir = root.resolve(name);
-    Files.createDirectories(clientDir);
+    // made under a name adoptLeftovers skips, locked, then renamed: another client never sees
+    // this folder unlocked, so never takes a live client's folder for a dead one's
+    Path fresh = root.resolve(name + NEW);
+    Files.createDirectories(fresh);
     this.lockChannel =
         FileChannel.open(
-            clientDir.resolve(BufferFiles.LOCK_FILE),
+            fresh.resolve(BufferFiles.LOCK_FILE),
             StandardOpenOption.CREATE,
             StandardOpenOption.WRITE);
     this.lock = lockChannel.lock();
-    adoptLeftovers(root);
+    this.clientDir = root.resolve(name);
+    Files.move(fresh, clientDir, StandardCopyOption.ATOMIC_MOVE);
+    HELD.add(clientDir.toAbsolutePath().normalize());
+    adoptLeftovers();
     this.shutdownHook = new Thread(this::spillAll, "tracker-client-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -103,9 +121,13 @@ public final class TrackerClient implements AutoCloseable {
    * Creates the run, or resumes the one with the same project and key ({@code POST /api/v1/runs}).
    * Tries for up to {@code createTimeout}; if the tracker stays unreachable, the handle buffers and
    * the run is created when it answers again (its {@link RunHandle#id()} is empty until then).
+   * Buffers that clients gone since this one opened left in the folder (a worker killed after
+   * {@link RunHandle#persist}, whose stage this process now resumes) are adopted first, and the
+   * run's own are sent before its new writes.
    */
   public synchronized RunHandle run(RunSpec spec) {
     checkOpen();
+    adoptLeftovers();
     byte[] body = Wire.json(spec);
     RunSender s = newSender(body, -1);
     long deadline = System.nanoTime() + config.createTimeout().toNanos();
@@ -142,6 +164,7 @@ public final class TrackerClient implements AutoCloseable {
   /** A handle on a run created elsewhere, by id (no create-or-resume). */
   public synchronized RunHandle attach(long runId) {
     checkOpen();
+    adoptLeftovers();
     RunSender s = newSender(null, runId);
     s.predecessor = adoptedByRun.get("#" + runId);
     s.start("tracker-run-" + runId);
@@ -158,56 +181,100 @@ public final class TrackerClient implements AutoCloseable {
     return config.bufferDir().resolve(BufferFiles.REJECTED);
   }
 
-  /** Folders of clients that are gone (their lock is free): adopt them and send what they left. */
-  private void adoptLeftovers(Path root) throws IOException {
+  /**
+   * Folders of clients that are gone (their lock is free): adopt them and send what they left,
+   * oldest folder first; an adopted buffer of a run waits for an older one of the same run. Also
+   * lets go of adopted folders that are sent. Never throws: a folder it cannot read is left there.
+   */
+  private void adoptLeftovers() {
+    for (var it = adopted.iterator(); it.hasNext(); ) {
+      Adopted a = it.next();
+      if (a.senders().stream().allMatch(RunSender::ended)) {
+        release(a.dir(), a.channel(), a.lock());
+        it.remove();
+      }
+    }
     List<Path> dirs;
-    try (Stream<Path> s = Files.list(root)) {
+    try (Stream<Path> s = Files.list(config.bufferDir())) {
       dirs = s.filter(Files::isDirectory).sorted().toList();
+    } catch (IOException e) {
+      log.warn("cannot list the tracker buffer {}: {}", config.bufferDir(), e.toString());
+      return;
     }
     for (Path dir : dirs) {
-      if (dir.equals(clientDir) || dir.getFileName().toString().equals(BufferFiles.REJECTED)) {
+      String name = dir.getFileName().toString();
+      if (HELD.contains(dir.toAbsolutePath().normalize())
+          || name.equals(BufferFiles.REJECTED)
+          || name.endsWith(NEW)) {
         continue;
       }
-      FileChannel ch =
+      try {
+        adopt(dir);
+      } catch (IOException e) {
+        log.warn("cannot adopt the tracker buffer {}: {}", dir, e.toString());
+      }
+    }
+  }
+
+  private void adopt(Path dir) throws IOException {
+    FileChannel ch;
+    try {
+      ch =
           FileChannel.open(
               dir.resolve(BufferFiles.LOCK_FILE),
               StandardOpenOption.CREATE,
               StandardOpenOption.WRITE);
-      FileLock l;
-      try {
-        l = ch.tryLock();
-      } catch (OverlappingFileLockException e) {
-        l = null; // a live client in this JVM
-      }
-      if (l == null) {
-        ch.close();
-        continue;
-      }
-      List<RunSender> senders = new ArrayList<>();
-      try (Stream<Path> s = Files.list(dir)) {
-        for (Path runDir : s.filter(Files::isDirectory).sorted().toList()) {
-          if (!Files.exists(runDir.resolve(BufferFiles.RUN_FILE))) {
-            BufferFiles.deleteIfOnly(runDir);
-            continue;
-          }
-          try {
-            RunSender sender = RunSender.adopt(config, transport, runDir, rejectedDir());
-            senders.add(sender);
-            String key = sender.runKey();
-            if (key != null) {
-              adoptedByRun.putIfAbsent(key, sender);
-            }
-          } catch (IOException e) {
-            log.error("cannot read the tracker buffer {}: {}", runDir, e.toString());
-          }
+    } catch (NoSuchFileException e) {
+      return; // its client, or another that adopted it, deleted it since the listing
+    }
+    FileLock l;
+    try {
+      l = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      l = null; // a client of this JVM took it since the check above
+    }
+    if (l == null) {
+      ch.close();
+      return;
+    }
+    if (!Files.isDirectory(dir)) { // released (deleted) by its adopter between open and lock
+      l.release();
+      ch.close();
+      return;
+    }
+    List<RunSender> senders = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path runDir : s.filter(Files::isDirectory).sorted().toList()) {
+        if (!Files.exists(runDir.resolve(BufferFiles.RUN_FILE))) {
+          BufferFiles.deleteIfOnly(runDir);
+          continue;
+        }
+        try {
+          senders.add(RunSender.adopt(config, transport, runDir, rejectedDir()));
+        } catch (IOException e) {
+          log.error("cannot read the tracker buffer {}: {}", runDir, e.toString());
         }
       }
-      log.info("sending {} run buffers left by an earlier client in {}", senders.size(), dir);
-      for (RunSender s : senders) {
-        s.start("tracker-recover-" + dir.getFileName() + "-" + s.runKey());
-      }
-      adopted.add(new Adopted(dir, ch, l, senders));
+    } catch (IOException | RuntimeException e) {
+      l.release();
+      ch.close();
+      throw e;
     }
+    for (RunSender sender : senders) {
+      String key = sender.runKey();
+      if (key != null) {
+        RunSender older = adoptedByRun.put(key, sender);
+        if (older != null && !older.drained()) {
+          sender.predecessor = older; // the same run killed twice: the older buffer goes first
+        }
+      }
+    }
+    log.info("sending {} run buffers left by an earlier client in {}", senders.size(), dir);
+    for (RunSender sender : senders) {
+      sender.start("tracker-recover-" + dir.getFileName() + "-" + sender.runKey());
+    }
+    HELD.add(dir.toAbsolutePath().normalize());
+    adopted.add(new Adopted(dir, ch, l, senders));
   }
 
   /**
@@ -265,6 +332,7 @@ public final class TrackerClient implements AutoCloseable {
     } catch (IOException e) {
       // closing a lock file cannot lose data
     }
+    HELD.remove(dir.toAbsolutePath().normalize());
   }
 
   private void spillAll() {

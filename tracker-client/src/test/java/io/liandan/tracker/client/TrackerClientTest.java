@@ -85,6 +85,20 @@ class TrackerClientTest {
   }
 
   @Test
+  void aPointAfterAnIdleSpellGoesOutAfterTheLingerNotTheHeartbeat() {
+    try (TrackerClient client = TrackerClient.open(tracker.clientConfig(buffer))) {
+      RunHandle run = client.run(RunSpec.of("client", "idle"));
+      Points.sleep(300); // the sender thread now sleeps until its heartbeat, 60 s away
+      run.log("loss", 1, 0.5);
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos(); // linger: 1 s
+      while (run.acknowledgedPoints() < 1 && System.nanoTime() < until) {
+        Points.sleep(20);
+      }
+      assertEquals(1, run.acknowledgedPoints(), "sent within the linger, without a flush");
+    }
+  }
+
+  @Test
   void rejectedBatchesGoToRejectedAndAreNotRetried() throws Exception {
     try (TrackerClient client = TrackerClient.open(tracker.clientConfig(buffer))) {
       RunHandle unknown = client.attach(987_654_321L);

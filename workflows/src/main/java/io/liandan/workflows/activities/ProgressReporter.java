@@ -10,9 +10,9 @@ import java.util.function.Consumer;
 /**
  * A training stage's listener: each optimizer step becomes a Temporal heartbeat (step, total, last
  * checkpoint; a cancellation thrown from it stops the stage after its last checkpoint), metrics and
- * samples go to the stage's tracker run (flushed before each checkpoint is written, so the curve up
- * to it survives a killed worker), and every {@code interval} (and at each new checkpoint) a
- * progress signal with the latest metrics and the ETA goes to the workflow.
+ * samples go to the stage's tracker run (made durable before each checkpoint is written, so the
+ * curve up to it survives a killed worker), and every {@code interval} (and at each new checkpoint)
+ * a progress signal with the latest metrics and the ETA goes to the workflow.
  */
 final class ProgressReporter implements StageListener {
   /** The heartbeat's details. */
@@ -73,13 +73,17 @@ final class ProgressReporter implements StageListener {
   }
 
   /**
-   * A resumed attempt re-logs only the steps after its checkpoint: the ones before must be on the
-   * tracker before the checkpoint exists, or a worker killed in between would lose them.
+   * A resumed attempt re-logs only the steps after its checkpoint: the ones before must be safe
+   * before the checkpoint exists, or a worker killed in between would lose them. Safe means on disk
+   * in the tracker client's fsync'd buffer, not acknowledged by the tracker (a round trip of 30–100
+   * ms per checkpoint on the training thread): the worker that resumes the stage opens a client on
+   * the same home's buffer folder, or creates the stage's run again on one already open there, and
+   * either sends a killed worker's buffer before the resumed steps.
    */
   @Override
   public void beforeCheckpoint(long step) {
     long now = System.nanoTime();
-    run.flush();
+    run.persist();
     reporting += System.nanoTime() - now;
   }
 

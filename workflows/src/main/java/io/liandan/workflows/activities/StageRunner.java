@@ -45,7 +45,7 @@ public final class StageRunner {
   /**
    * What a stage's work produced: its main output ({@code null}: the stage folder), the model the
    * next stage starts from, steps, the step it resumed from, final metrics, and the seconds it
-   * spent reporting progress (heartbeats, signals, tracker flushes).
+   * spent reporting progress (heartbeats, signals, the tracker buffer written at checkpoints).
    */
   public record Output(
       String out,

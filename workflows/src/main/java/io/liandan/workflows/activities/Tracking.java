@@ -43,6 +43,16 @@ public final class Tracking {
       if (handle != null) handle.flush(Duration.ofSeconds(30));
     }
 
+    /**
+     * Makes everything logged so far survive this worker being killed, without waiting for the
+     * tracker: the unacknowledged points go to the client's fsync'd disk buffer, which the next
+     * client on the same buffer folder sends (see {@link RunHandle#persist}); if the disk refuses,
+     * waits for the tracker instead ({@link #flush}).
+     */
+    public void persist() {
+      if (handle != null && !handle.persist()) handle.flush(Duration.ofSeconds(30));
+    }
+
     public void finish() {
       if (handle != null) {
         handle.finish();
