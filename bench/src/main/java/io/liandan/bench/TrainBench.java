@@ -28,23 +28,7 @@ import java.util.SplittableRandom;
  * bench exec:java -Dexec.args="steps batch seq memory-steps"} (defaults 10 4 256 1000).
  */
 public final class TrainBench {
-  static final Qwen2Config MINI =
-      new Qwen2Config(
-          "qwen2",
-          151936,
-          256,
-          1024,
-          4,
-          4,
-          2,
-          4096,
-          1e6,
-          1e-6,
-          true,
-          0.02,
-          null,
-          List.of(151645),
-          "float32");
+  static final Qwen2Config MINI = DeviceTrainBench.SHAPES.get("mini");
 
   public static void main(String[] args) throws Exception {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");

@@ -39,15 +39,7 @@ class DpoTrainerTest {
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
       if (fp16) model.setComputeType(DataType.FLOAT16);
-      DpoTrainer.Reference reference =
-          (ids, mask) -> {
-            lora.setEnabled(false); // the reference is the policy's base: no second copy
-            try {
-              return model.forward(ids, mask, false);
-            } finally {
-              lora.setEnabled(true);
-            }
-          };
+      DpoTrainer.Reference reference = adapterOff(model, lora);
       long[] p = read(m, F, "prompt").toLongArray(),
           c = read(m, F, "chosen").toLongArray(),
           r = read(m, F, "rejected").toLongArray();
@@ -85,6 +77,18 @@ class DpoTrainerTest {
       assertTrue(last.loss() < first.loss(), first + " -> " + last);
       assertEquals(1.0, last.rewardsAccuracies());
     }
+  }
+
+  /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
+  static DpoTrainer.Reference adapterOff(Qwen2Model model, LoraAdapter lora) {
+    return (ids, mask) -> {
+      lora.setEnabled(false);
+      try {
+        return model.forward(ids, mask, false);
+      } finally {
+        lora.setEnabled(true);
+      }
+    };
   }
 
   static int[] ints(long[] a, int from, int n) {

@@ -175,15 +175,7 @@ class LayerCheckpointsTest {
         LoraAdapter lora = LoraAdapter.load(path(BASE + "/lora"), w)) {
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
-      DpoTrainer.Reference reference =
-          (ids, mask) -> {
-            lora.setEnabled(false);
-            try {
-              return model.forward(ids, mask, false);
-            } finally {
-              lora.setEnabled(true);
-            }
-          };
+      DpoTrainer.Reference reference = DpoTrainerTest.adapterOff(model, lora);
       long[] p = read(m, f, "prompt").toLongArray(),
           c = read(m, f, "chosen").toLongArray(),
           r = read(m, f, "rejected").toLongArray();
