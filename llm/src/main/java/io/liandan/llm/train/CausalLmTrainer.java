@@ -31,7 +31,7 @@ public final class CausalLmTrainer {
   private final long seed;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
-  private long headPieceFloats = 1L << 27; // logits per head piece when checkpointing (512 MiB)
+  private long headPieceFloats = LayerCheckpoints.HEAD_PIECE_FLOATS; // logits a head piece
 
   public CausalLmTrainer(
       Qwen2Model model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
@@ -90,10 +90,8 @@ public final class CausalLmTrainer {
         if (checkpointing) {
           long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + k;
           LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
-          int rows = headRows(mb.seq());
           NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
-          for (int r = 0; r < mb.batch(); r += rows) {
-            String at = r + ":" + Math.min(r + rows, mb.batch());
+          for (String at : LayerCheckpoints.pieces(ck.hidden(), model.config(), headPieceFloats)) {
             NDArray l;
             try (NDScope piece = new NDScope()) { // the piece's logits die with its backward
               l = TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at)).sumLoss();
@@ -120,11 +118,6 @@ public final class CausalLmTrainer {
     }
     double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
     return new StepResult(loss, norm, lr, tokens);
-  }
-
-  /** Sequences per head piece: the piece's logits at most headPieceFloats, at least one row. */
-  private int headRows(int seq) {
-    return (int) Math.max(1, headPieceFloats / ((long) seq * model.config().vocabSize()));
   }
 
   /** Tests: a smaller head piece, so that a small model's batch is split too. */

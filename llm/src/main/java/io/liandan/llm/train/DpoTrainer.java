@@ -2,9 +2,13 @@ package io.liandan.llm.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Model;
@@ -61,6 +65,7 @@ public final class DpoTrainer {
   private final long seed;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
+  private long headPieceFloats = LayerCheckpoints.HEAD_PIECE_FLOATS;
 
   public DpoTrainer(
       Qwen2Model policy,
@@ -101,12 +106,7 @@ public final class DpoTrainer {
       PreferenceBatch b = micro.get(k);
       try (NDScope scope = new NDScope()) {
         NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
-        NDArray refC, refR;
-        try (NoGrad ng = new NoGrad()) {
-          refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
-          refR =
-              TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
-        }
+        NDArray refC = referenceLogps(chosen), refR = referenceLogps(rejected);
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
           long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + 2L * k;
           LayerCheckpoints ckC =
@@ -118,12 +118,22 @@ public final class DpoTrainer {
                   ? LayerCheckpoints.forward(
                       policy, rejected[0], rejected[2], dropoutSeed + 1, true)
                   : null;
-          NDArray pc = TokenLogps.of(policyLogits(chosen, ckC), chosen[1]).perSequence();
-          NDArray pr = TokenLogps.of(policyLogits(rejected, ckR), rejected[1]).perSequence();
+          NDArray pc, pr; // (B) the policy's sequence log-probs
+          if (checkpointing) { // from the last hidden state, a few sequences at a time
+            pc = headLogps(ckC.hidden(), chosen[1]);
+            pr = headLogps(ckR.hidden(), rejected[1]);
+          } else {
+            pc = TokenLogps.of(policy.forward(chosen[0], chosen[2], true), chosen[1]).perSequence();
+            pr =
+                TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
+                    .perSequence();
+          }
           DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
           gc.backward(GradScaler.scaled(scaler, l));
           if (checkpointing) {
+            headBackward(ckC.hidden(), chosen[1], pc.getGradient());
+            headBackward(ckR.hidden(), rejected[1], pr.getGradient());
             ckC.backward();
             ckR.backward();
           }
@@ -156,9 +166,55 @@ public final class DpoTrainer {
     }
   }
 
-  /** The policy's training logits: in one forward, or from its checkpoints' last hidden state. */
-  private NDArray policyLogits(NDArray[] batch, LayerCheckpoints ck) {
-    return ck == null ? policy.forward(batch[0], batch[2], true) : policy.head(ck.hidden());
+  /** (B) the reference's sequence log-probs, its (B, T, V) logits freed before returning. */
+  private NDArray referenceLogps(NDArray[] batch) {
+    NDArray lp;
+    try (NoGrad ng = new NoGrad();
+        NDScope scope = new NDScope()) {
+      lp = TokenLogps.of(reference.logits(batch[0], batch[2]), batch[1]).perSequence();
+      NDScope.unregister(lp);
+    }
+    NDScope.register(lp);
+    return lp;
+  }
+
+  /**
+   * (B) sequence log-probs from the last hidden state (B, T, C), a piece of sequences at a time
+   * without a graph: a leaf that gathers the loss's gradient for {@link #headBackward}. The DPO
+   * loss needs every sequence's log-prob before any gradient exists, so the head runs twice.
+   */
+  private NDArray headLogps(NDArray hidden, NDArray labels) {
+    NDList pieces = new NDList();
+    try (NoGrad ng = new NoGrad()) {
+      for (String at : LayerCheckpoints.pieces(hidden, policy.config(), headPieceFloats)) {
+        try (NDScope scope = new NDScope()) {
+          NDArray lp = TokenLogps.of(policy.head(hidden.get(at)), labels.get(at)).perSequence();
+          NDScope.unregister(lp);
+          pieces.add(lp);
+        }
+      }
+    }
+    NDArray all = pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces);
+    if (all != pieces.get(0)) pieces.close();
+    NDScope.register(all);
+    all.setRequiresGradient(true);
+    return all;
+  }
+
+  /** Re-runs the head piece by piece with autograd on and backpropagates {@code grad} (B). */
+  private void headBackward(NDArray hidden, NDArray labels, NDArray grad) {
+    for (String at : LayerCheckpoints.pieces(hidden, policy.config(), headPieceFloats)) {
+      try (NDScope scope = new NDScope()) {
+        NDArray lp = TokenLogps.of(policy.head(hidden.get(at)), labels.get(at)).perSequence();
+        JniUtils.backward((PtNDArray) lp, (PtNDArray) grad.get(at), false, false);
+      }
+    }
+  }
+
+  /** Tests: a smaller head piece, so that a small model's batch is split too. */
+  DpoTrainer headPieceFloats(long floats) {
+    this.headPieceFloats = floats;
+    return this;
   }
 
   private static double[] values(DpoLoss d, NDArray pc, NDArray pr) {

@@ -125,6 +125,7 @@ class LayerCheckpointsTest {
     try (NDManager m = NDManager.newBaseManager()) {
       assertMaxAbs(m.create(plain[0]), m.create(checkpointed[0]), 1e-6, "losses");
       assertRel(m.create(plain[1]), m.create(checkpointed[1]), 1e-5, "lora_B after 3 steps");
+      assertRel(m.create(plain[2]), m.create(checkpointed[2]), 1e-5, "grad norms");
     }
   }
 
@@ -141,7 +142,7 @@ class LayerCheckpointsTest {
           new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0)
               .withGradientCheckpointing(checkpointing)
               .headPieceFloats(1); // one sequence per head piece
-      float[] losses = new float[3];
+      float[] losses = new float[3], norms = new float[3];
       for (int s = 0; s < 3; s++) {
         List<MicroBatch> micro = new ArrayList<>();
         micro.add(
@@ -150,21 +151,27 @@ class LayerCheckpointsTest {
                 CausalLmTrainerTest.row(s + 10),
                 CausalLmTrainerTest.row(s + 20)));
         micro.add(CausalLmTrainerTest.batch(CausalLmTrainerTest.row(s + 30)));
-        losses[s] = (float) t.step(micro).loss();
+        CausalLmTrainer.StepResult r = t.step(micro);
+        losses[s] = (float) r.loss();
+        norms[s] = (float) r.gradNorm(); // before clipping: AdamW alone would hide a scale error
       }
       return new float[][] {
-        losses, a.parameters().get("model.layers.1.mlp.up_proj.lora_B.weight").toFloatArray()
+        losses, a.parameters().get("model.layers.1.mlp.up_proj.lora_B.weight").toFloatArray(), norms
       };
     }
   }
 
-  /** DPO: chosen and rejected both re-run; four steps give the plain backward's curve. */
+  /**
+   * DPO: chosen and rejected both re-run, their head a sequence at a time (log-probs first, then
+   * their gradient); four steps give the plain backward's curve.
+   */
   @Test
   void dpoTrainingIsTheSameWithCheckpointing() {
     float[][] plain = trainDpo(false), checkpointed = trainDpo(true);
     try (NDManager m = NDManager.newBaseManager()) {
       assertMaxAbs(m.create(plain[0]), m.create(checkpointed[0]), 1e-6, "dpo losses");
       assertRel(m.create(plain[1]), m.create(checkpointed[1]), 1e-5, "lora_B after 4 steps");
+      assertRel(m.create(plain[2]), m.create(checkpointed[2]), 1e-5, "grad norms");
     }
   }
 
@@ -192,12 +199,18 @@ class LayerCheckpointsTest {
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
           new DpoTrainer(model, reference, opt, new LrSchedule("constant", 0, 4), 2e-3, 1.0, 0.1, 1)
-              .withGradientCheckpointing(checkpointing);
-      float[] losses = new float[4];
-      for (int s = 0; s < 4; s++) losses[s] = (float) t.step(List.of(batch)).loss();
+              .withGradientCheckpointing(checkpointing)
+              .headPieceFloats(1); // with checkpointing: the head one sequence at a time
+      float[] losses = new float[4], norms = new float[4];
+      for (int s = 0; s < 4; s++) {
+        DpoTrainer.StepResult step = t.step(List.of(batch));
+        losses[s] = (float) step.loss();
+        norms[s] = (float) step.gradNorm();
+      }
       return new float[][] {
         losses,
-        lora.parameters().get("model.layers.1.self_attn.v_proj.lora_B.weight").toFloatArray()
+        lora.parameters().get("model.layers.1.self_attn.v_proj.lora_B.weight").toFloatArray(),
+        norms
       };
     }
   }
