@@ -106,9 +106,9 @@ def main():
     config = Qwen2Config(vocab_size=151936, hidden_size=hidden, intermediate_size=inter,
                          num_hidden_layers=layers, num_attention_heads=heads,
                          num_key_value_heads=kv, max_position_embeddings=32768,
-                         rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                         rms_norm_eps=1e-6, tie_word_embeddings=True,
                          initializer_range=0.02, attn_implementation=a["attn"])
-    model = Qwen2ForCausalLM(config)
+    model = Qwen2ForCausalLM(config)  # rope theta left at its default: it does not change speed
     if mode == "qlora":  # bitsandbytes NF4 + double quantization, as LLaMA-Factory's Q-LoRA
         import bitsandbytes  # noqa: F401  (fails loudly when absent)
         from transformers import BitsAndBytesConfig
@@ -116,7 +116,7 @@ def main():
         tmp = tempfile.mkdtemp()
         model.save_pretrained(tmp)
         model = Qwen2ForCausalLM.from_pretrained(
-            tmp, attn_implementation=a["attn"], torch_dtype=torch.float32,
+            tmp, attn_implementation=a["attn"],
             quantization_config=BitsAndBytesConfig(
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                 bnb_4bit_compute_dtype=torch.float16 if precision == "fp16" else
@@ -134,6 +134,7 @@ def main():
         r = int(a["lora_r"])
         model = get_peft_model(model, LoraConfig(
             r=r, lora_alpha=2 * r, lora_dropout=0.0, target_modules=a["targets"].split(",")))
+    out["attn_implementation"] = getattr(config, "_attn_implementation", None)  # what ran
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     out["trained_params"] = sum(p.numel() for p in params)
