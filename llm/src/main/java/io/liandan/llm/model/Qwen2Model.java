@@ -107,11 +107,9 @@ public final class Qwen2Model {
     Positions at = positions(ids, mask, positions, cache == null ? 0 : cache.length());
     NDArray x = embed(ids); // (B, T, C)
     for (int i = 0; i < c.numHiddenLayers(); i++) {
-      try (NDScope scope = new NDScope()) {
-        x = layer(i, x, at, cache, training);
-        NDScope.unregister(x);
-      }
-      NDScope.register(x); // back into the caller's scope
+      int n = i;
+      NDArray in = x;
+      x = Scoped.keep(() -> layer(n, in, at, cache, training));
     }
     if (cache != null) cache.advance(T);
     return head(x); // (B, T, V)
@@ -142,10 +140,9 @@ public final class Qwen2Model {
   }
 
   /**
-   * Decoder layer {@code i}: (B, T, C) → (B, T, C). Call it inside an NDScope that keeps only the
-   * output, as {@link #forward} does: the tensors autograd saves for backward stay alive through
-   * torch's own references, the rest (half of a layer's intermediates) is freed at once rather than
-   * when the batch's scope closes.
+   * Decoder layer {@code i}: (B, T, C) → (B, T, C). Run it through {@link Scoped#keep}, as {@link
+   * #forward} does, so that the intermediates autograd does not keep (half of a layer's) are freed
+   * at once rather than when the batch's scope closes.
    */
   public NDArray layer(int i, NDArray x, Positions at, KvCache cache, boolean training) {
     String p = "model.layers." + i + ".";

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
+import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -88,29 +89,31 @@ public final class CausalLmTrainer {
         NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
         NDArray tokenCount = Scalars.of(m, Math.max(total, 1));
         if (checkpointing) {
-          long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + k;
+          long dropoutSeed = StepSeed.microBatch(seed, optimizer.stepCount(), k);
           LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
           NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
           for (String at : LayerCheckpoints.pieces(ck.hidden(), model.config(), headPieceFloats)) {
-            NDArray l;
-            try (NDScope piece = new NDScope()) { // the piece's logits die with its backward
-              l = TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at)).sumLoss();
-              l = l.div(tokenCount);
-              gc.backward(GradScaler.scaled(scaler, l));
-              NDScope.unregister(l);
-            }
-            NDScope.register(l);
+            NDArray l =
+                Scoped.keep( // the piece's logits die with its backward
+                    () -> {
+                      NDArray pl =
+                          TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at))
+                              .sumLoss()
+                              .div(tokenCount);
+                      gc.backward(GradScaler.scaled(scaler, pl));
+                      return pl;
+                    });
             pieces = pieces == null ? l : pieces.add(l);
           }
           ck.backward();
           loss += pieces.getFloat();
         } else {
-          NDArray l;
-          try (NDScope head = new NDScope()) { // frees the logits autograd does not keep
-            l = TokenLogps.of(model.forward(ids, mask, true), labels).sumLoss().div(tokenCount);
-            NDScope.unregister(l);
-          }
-          NDScope.register(l);
+          NDArray l = // the logits autograd does not keep are freed before backward
+              Scoped.keep(
+                  () ->
+                      TokenLogps.of(model.forward(ids, mask, true), labels)
+                          .sumLoss()
+                          .div(tokenCount));
           gc.backward(GradScaler.scaled(scaler, l));
           loss += l.getFloat();
         }

@@ -13,6 +13,7 @@ import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
+import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -108,7 +109,7 @@ public final class DpoTrainer {
         NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
         NDArray refC = referenceLogps(chosen), refR = referenceLogps(rejected);
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          long dropoutSeed = (seed * 1_000_003L + optimizer.stepCount()) * 1_009L + 2L * k;
+          long dropoutSeed = StepSeed.microBatch(seed, optimizer.stepCount(), 2L * k);
           LayerCheckpoints ckC =
               checkpointing
                   ? LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true)
@@ -168,14 +169,10 @@ public final class DpoTrainer {
 
   /** (B) the reference's sequence log-probs, its (B, T, V) logits freed before returning. */
   private NDArray referenceLogps(NDArray[] batch) {
-    NDArray lp;
-    try (NoGrad ng = new NoGrad();
-        NDScope scope = new NDScope()) {
-      lp = TokenLogps.of(reference.logits(batch[0], batch[2]), batch[1]).perSequence();
-      NDScope.unregister(lp);
+    try (NoGrad ng = new NoGrad()) {
+      return Scoped.keep(
+          () -> TokenLogps.of(reference.logits(batch[0], batch[2]), batch[1]).perSequence());
     }
-    NDScope.register(lp);
-    return lp;
   }
 
   /**
@@ -187,16 +184,12 @@ public final class DpoTrainer {
     NDList pieces = new NDList();
     try (NoGrad ng = new NoGrad()) {
       for (String at : LayerCheckpoints.pieces(hidden, policy.config(), headPieceFloats)) {
-        try (NDScope scope = new NDScope()) {
-          NDArray lp = TokenLogps.of(policy.head(hidden.get(at)), labels.get(at)).perSequence();
-          NDScope.unregister(lp);
-          pieces.add(lp);
-        }
+        pieces.add(
+            Scoped.keep(
+                () -> TokenLogps.of(policy.head(hidden.get(at)), labels.get(at)).perSequence()));
       }
     }
-    NDArray all = pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces);
-    if (all != pieces.get(0)) pieces.close();
-    NDScope.register(all);
+    NDArray all = NDArrays.concat(pieces);
     all.setRequiresGradient(true);
     return all;
   }

@@ -7,6 +7,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Config;
 import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Scoped;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -67,12 +68,10 @@ public final class LayerCheckpoints {
       inputs.add(x);
       for (int i = 0; i < layers; i++) {
         reseed(seed, i, training);
-        try (NDScope scope = new NDScope()) { // no graph: all but the output is freed here
-          x = model.layer(i, x, at, null, training);
-          NDScope.unregister(x);
-        }
-        NDScope.register(x); // the caller's scope frees it if backward never runs
-        inputs.add(x);
+        int n = i;
+        NDArray in = x; // no graph: all but the output is freed at once
+        x = Scoped.keep(() -> model.layer(n, in, at, null, training));
+        inputs.add(x); // the caller's scope frees it if backward never runs
       }
     }
     inputs.get(layers).setRequiresGradient(true);
