@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.safetensors.SafetensorsFile;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The Hugging Face reference fixtures (test resources, copied from shared/fixtures/hf-reference)
@@ -54,6 +55,27 @@ public final class Fixtures {
     double rel = maxAbs(expected, actual) / Math.max(scale, 1e-30);
     assertTrue(rel <= tol, what + ": relative diff " + rel + " > " + tol);
     return rel;
+  }
+
+  /**
+   * PEFT's name of an adapter tensor as a live model holds it: with the adapter's name, "default"
+   * (its saved files leave it out).
+   */
+  public static String peftLiveName(String ours) {
+    return ours.replace(".lora_A.weight", ".lora_A.default.weight")
+        .replace(".lora_B.weight", ".lora_B.default.weight");
+  }
+
+  /** Every adapter parameter's gradient against {@code file}'s "grad.NAME" (≤ tol relative). */
+  public static void assertPeftGradients(
+      NDManager m, String file, Map<String, NDArray> params, double tol) {
+    for (var e : params.entrySet()) {
+      assertRel(
+          read(m, file, "grad." + peftLiveName(e.getKey())),
+          e.getValue().getGradient(),
+          tol,
+          "grad " + e.getKey());
+    }
   }
 
   public static double maxAbs(NDArray a, NDArray b) {

@@ -1,8 +1,10 @@
 package io.liandan.llm.lora;
 
 import static io.liandan.llm.Fixtures.assertMaxAbs;
+import static io.liandan.llm.Fixtures.assertPeftGradients;
 import static io.liandan.llm.Fixtures.assertRel;
 import static io.liandan.llm.Fixtures.path;
+import static io.liandan.llm.Fixtures.peftLiveName;
 import static io.liandan.llm.Fixtures.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,13 +54,7 @@ class LoraAdapterTest {
         assertMaxAbs(read(m, STEP, "loss").reshape(), loss, 1e-5, "loss");
         gc.backward(loss);
       }
-      for (var e : params.entrySet()) {
-        assertRel(
-            read(m, STEP, "grad." + peftLiveName(e.getKey())),
-            e.getValue().getGradient(),
-            1e-4,
-            "grad " + e.getKey());
-      }
+      assertPeftGradients(m, STEP, params, 1e-4);
       opt.step(1e-3);
       for (var e : params.entrySet()) {
         assertRel(
@@ -157,11 +153,5 @@ class LoraAdapterTest {
     assertTrue(
         e.getMessage().contains("adapter_config.json") && e.getMessage().contains("use_dora"),
         e.getMessage());
-  }
-
-  /** PEFT names live parameters with the adapter name: q_proj.lora_A.default.weight. */
-  static String peftLiveName(String ours) {
-    return ours.replace(".lora_A.weight", ".lora_A.default.weight")
-        .replace(".lora_B.weight", ".lora_B.default.weight");
   }
 }
