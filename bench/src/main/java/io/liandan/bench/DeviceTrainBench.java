@@ -4,14 +4,11 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.util.cuda.CudaUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Config;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Qwen2Weights;
@@ -23,8 +20,6 @@ import io.liandan.llm.train.CausalLmTrainer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,10 +101,11 @@ public final class DeviceTrainBench {
     out.put(
         "engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
     out.put("config", a);
-    out.put("gemm_fp32_tflops", gemmFlops(device, DataType.FLOAT32) / 1e12);
+    int n = device.isGpu() ? 8192 : 1024, reps = device.isGpu() ? 20 : 10; // GEMM n³, repeats
+    out.put("gemm_fp32_tflops", TrainBench.gemmFlops(device, DataType.FLOAT32, n, reps) / 1e12);
     if (device.isGpu() || fp16) // float16 GEMMs crawl on a CPU: timed only when they are used
-    out.put("gemm_fp16_tflops", gemmFlops(device, DataType.FLOAT16) / 1e12);
-    long rssBefore = status("VmRSS:");
+    out.put("gemm_fp16_tflops", TrainBench.gemmFlops(device, DataType.FLOAT16, n, reps) / 1e12);
+    long rssBefore = TrainBench.status("VmRSS:");
 
     try (NDManager m = NDManager.newBaseManager(device)) {
       Qwen2Weights w;
@@ -165,33 +161,11 @@ public final class DeviceTrainBench {
         out.put("peak_device_mb", nvidiaSmiUsedMb() - baselineDeviceMb);
         out.put("cuda_used_mb", CudaUtils.getGpuMemory(device).getUsed() / 1048576.0);
       } else {
-        out.put("peak_rss_mb", (status("VmHWM:") - rssBefore) / 1024.0);
+        out.put("peak_rss_mb", (TrainBench.status("VmHWM:") - rssBefore) / 1024.0);
       }
       w.close();
     }
     System.out.println("RESULT " + new ObjectMapper().writeValueAsString(out));
-  }
-
-  /** n³ matmuls of {@code type} on the device, the result read back (a sync) each time. */
-  static double gemmFlops(Device device, DataType type) {
-    int n = device.isGpu() ? 8192 : 1024, reps = device.isGpu() ? 20 : 10;
-    try (NDManager m = NDManager.newBaseManager(device);
-        NoGrad ng = new NoGrad()) {
-      NDArray x = m.randomNormal(new Shape(n, n)).toType(type, false);
-      NDArray y = m.randomNormal(new Shape(n, n)).toType(type, false);
-      for (int i = 0; i < 3; i++) {
-        try (NDScope s = new NDScope()) {
-          x.matMul(y).get(0, 0).toType(DataType.FLOAT32, false).getFloat();
-        }
-      }
-      long t0 = System.nanoTime();
-      for (int i = 0; i < reps; i++) {
-        try (NDScope s = new NDScope()) {
-          x.matMul(y).get(0, 0).toType(DataType.FLOAT32, false).getFloat();
-        }
-      }
-      return 2.0 * n * n * n * reps / ((System.nanoTime() - t0) / 1e9);
-    }
   }
 
   /** The GPU's used memory in MiB as nvidia-smi reports it (first GPU listed). */
@@ -206,13 +180,5 @@ public final class DeviceTrainBench {
       p.waitFor();
       return Long.parseLong(line.trim());
     }
-  }
-
-  /** A /proc/self/status field in kB. */
-  static long status(String field) throws Exception {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith(field)) return Long.parseLong(line.replaceAll("\\D", ""));
-    }
-    return -1;
   }
 }

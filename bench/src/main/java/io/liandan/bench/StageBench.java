@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.data.Sample;
@@ -51,7 +53,7 @@ public final class StageBench {
         Runtime.getRuntime().availableProcessors(),
         TrainBench.cpuModel(),
         System.getProperty("java.version"));
-    double gemm = TrainBench.gemmFlops(1024, 20);
+    double gemm = TrainBench.gemmFlops(Device.cpu(), DataType.FLOAT32, 1024, 20);
     System.out.printf("float32 GEMM 1024^3: %.1f GFLOP/s%n", gemm / 1e9);
 
     long t0 = System.nanoTime();

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
@@ -39,7 +40,7 @@ public final class TrainBench {
     System.out.printf(
         "machine: %d cores, %s, java %s%n",
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));
-    double gemm = gemmFlops(1024, 20);
+    double gemm = gemmFlops(Device.cpu(), DataType.FLOAT32, 1024, 20);
     System.out.printf("float32 GEMM 1024^3: %.1f GFLOP/s%n", gemm / 1e9);
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       for (String mode : List.of("full", "lora")) {
@@ -146,19 +147,21 @@ public final class TrainBench {
         (System.nanoTime() - t0) / 1e9);
   }
 
-  static double gemmFlops(int n, int reps) {
-    try (NDManager m = NDManager.newBaseManager(Device.cpu());
+  /** n³ matmuls of {@code type} on the device, the result read back (a sync) each time. */
+  static double gemmFlops(Device device, DataType type, int n, int reps) {
+    try (NDManager m = NDManager.newBaseManager(device);
         NoGrad ng = new NoGrad()) {
-      NDArray a = m.randomNormal(new Shape(n, n)), b = m.randomNormal(new Shape(n, n));
+      NDArray x = m.randomNormal(new Shape(n, n)).toType(type, false);
+      NDArray y = m.randomNormal(new Shape(n, n)).toType(type, false);
       for (int i = 0; i < 3; i++) {
         try (NDScope s = new NDScope()) {
-          a.matMul(b).getFloat(0, 0);
+          x.matMul(y).get(0, 0).toType(DataType.FLOAT32, false).getFloat();
         }
       }
       long t0 = System.nanoTime();
       for (int i = 0; i < reps; i++) {
         try (NDScope s = new NDScope()) {
-          a.matMul(b).getFloat(0, 0);
+          x.matMul(y).get(0, 0).toType(DataType.FLOAT32, false).getFloat();
         }
       }
       return 2.0 * n * n * n * reps / ((System.nanoTime() - t0) / 1e9);
@@ -166,8 +169,13 @@ public final class TrainBench {
   }
 
   static long rssKb() throws Exception {
+    return status("VmRSS:");
+  }
+
+  /** A /proc/self/status field in kB. */
+  static long status(String field) throws Exception {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", ""));
+      if (line.startsWith(field)) return Long.parseLong(line.replaceAll("\\D", ""));
     }
     return -1;
   }
