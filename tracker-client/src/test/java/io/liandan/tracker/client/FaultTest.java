@@ -70,12 +70,8 @@ class FaultTest {
     try (TestTracker tracker = TestTracker.start()) {
       tracker.stop();
       Process child =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-                  ExitingProducer.class.getName(),
+          ChildJvm.of(
+                  ExitingProducer.class,
                   tracker.url(),
                   tracker.token(),
                   buffer.toString(),

@@ -70,12 +70,8 @@ class PersistTest {
   private void killAfterPersist(TestTracker tracker, StallingProxy proxy, RunSpec spec)
       throws Exception {
     Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-                CheckpointingProducer.class.getName(),
+        ChildJvm.of(
+                CheckpointingProducer.class,
                 proxy.url(),
                 tracker.token(),
                 buffer.toString(),
