@@ -2,7 +2,7 @@
 // number of lines (one per run), x axis by step, wall time or time since the run started, EMA
 // smoothing as TensorBoard and wandb do it, log scale, zoom. Names reach ECharts only as series
 // names (its legend is hidden) and through the escaping tooltip formatter below.
-import {escapeHtml, fmtDuration, fmtValue, groupKeys, h, params, setParams, toNumber} from './dom.js';
+import {errorBox, escapeHtml, fill, fmtDuration, fmtValue, groupKeys, h, params, setParams, toNumber} from './dom.js';
 
 /** One colour per run, by its position in the selection: the same run has the same colour on every
  * chart of a page, and in the same URL. */
@@ -17,15 +17,22 @@ export function colorOf(i) {
 }
 
 /**
- * Resolves once the global `echarts` exists. The pages load ECharts' script with `async`, so that
- * fetching and compiling it overlaps the API requests instead of holding them back; charts wait
- * for it here (render), nothing else does.
+ * Resolves once the global `echarts` exists; rejects, with the script's address, when it cannot
+ * load. The pages preload ECharts' script (<link id="echarts-src">) so that fetching it overlaps the
+ * API requests; the script element is made here, its listeners attached before it starts, so a
+ * failed load can never go unnoticed (a listener added to an async <script> after its error fired
+ * waits forever: the charts once stayed empty without a word). Charts wait for it in render().
  */
 export const echartsReady = window.echarts ? Promise.resolve() : new Promise((resolve, reject) => {
-  const script = document.getElementById('echarts-script');
-  script.addEventListener('load', () => resolve());
-  script.addEventListener('error', () => reject(new Error('ECharts did not load: ' + script.src)));
+  const src = document.getElementById('echarts-src').href;
+  const failed = () => reject(new Error(`The charts cannot be drawn: ECharts did not load from ${src}`));
+  const script = document.createElement('script');
+  script.addEventListener('load', () => (window.echarts ? resolve() : failed()));
+  script.addEventListener('error', failed);
+  script.src = src;
+  document.head.append(script);
 });
+echartsReady.catch(() => {}); // reported where the charts are, not as an unhandled rejection
 
 /** Points to ask the server for: about two per pixel of the chart's width, never raw history. */
 export function maxPointsFor(el) {
@@ -320,6 +327,13 @@ export function markDrawn(charts) {
     window.__chartsDrawnAt = performance.now();
     document.body.dataset.chartsDrawn = String(charts.length);
   });
+}
+
+/** The charts could not be drawn (ECharts did not load, or their data did not come): the reason
+ * where the charts would be, and on the body for the browser tests; the rest of the page goes on. */
+export function chartsFailed(box, e) {
+  fill(box, errorBox(e));
+  document.body.dataset.chartsFailed = String(e.message || e);
 }
 
 /** Resizes every chart with the window. */

@@ -4,7 +4,7 @@
 // compare.html?runs=3,5,8&keys=train/loss,eval/loss&q=loss&x=step&smooth=0.6&log=1 (keys: only
 // those charts; q: the metric search box)
 import {api} from './api.js';
-import {byMaxPoints, chartControls, chartGroups, colorOf, keySearch, toggleRun, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {byMaxPoints, chartControls, chartGroups, chartsFailed, colorOf, keySearch, toggleRun, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, flatten, fmtDuration, fmtValue, h, params, runHref, runName, runSeconds,
   runsHref, section, setParams, stateBadge, summaryValues, topBar} from './dom.js';
@@ -83,8 +83,12 @@ async function main() {
   // server reads while the browser builds them; render() mounts a chart not mounted yet
   const loaded = load(runs, names);
   charts.forEach((c) => c.mount());
-  await loaded;
-  markDrawn(charts);
+  try {
+    await loaded;
+    markDrawn(charts);
+  } catch (e) {
+    chartsFailed(document.getElementById('charts'), e);
+  }
   loadSamples(runs, names).catch((e) => fill(document.getElementById('samples'), errorBox(e)));
 }
 

@@ -2,7 +2,7 @@
 // timeline, config and summary, sample generations (side by side by stage), artifacts with
 // lineage. While the run is running it polls every few seconds and redraws without a reload.
 import {api, quote} from './api.js';
-import {byMaxPoints, chartControls, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
+import {byMaxPoints, chartControls, chartsFailed, chartGroups, colorOf, keySearch, markDrawn, maxPointsFor, MetricChart, resizeWith, settingsFrom,
   settingsParams} from './charts.js';
 import {errorBox, fill, resumes, flatten, fmtDuration, fmtTime, fmtValue, h, kvTable, params,
   runHref, runName, runSeconds, runsHref, section, setParams, stateBadge, toNumber, topBar} from './dom.js';
@@ -41,8 +41,12 @@ async function main() {
       h('div', {id: 'samples'}),
       h('div', {id: 'artifacts'})));
   resizeWith(() => [...charts.values()]);
-  await refreshCharts(true);
-  markDrawn([...charts.values()]);
+  try {
+    await refreshCharts(true);
+    markDrawn([...charts.values()]);
+  } catch (e) {
+    chartsFailed(chartsBox, e);
+  }
   renderConfig();
   loadPipeline().catch(showIn('pipeline'));
   loadSamples().catch(showIn('samples'));

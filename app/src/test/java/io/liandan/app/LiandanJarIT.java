@@ -27,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  * passes every unit test and fails here. Runs after {@code package} (failsafe).
  */
 class LiandanJarIT {
-  static final Path JAR = Path.of("target/liandan.jar");
   static final String PROMPT = "熊猫吃什么？";
 
   @TempDir Path dir;
@@ -36,7 +35,6 @@ class LiandanJarIT {
 
   @Test
   void quickDemoRunsEndToEndFromTheJarAndItsModelAnswersAChatPrompt() throws Exception {
-    assertTrue(Files.exists(JAR), JAR + " missing: failsafe runs after package");
     Path home = dir.resolve("home");
     Result demo =
         jar("demo", "--quick", "--home", home.toString(), "--out", dir.resolve("demo").toString());
@@ -97,10 +95,7 @@ class LiandanJarIT {
   }
 
   Result jar(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("-Xmx2g", "-jar", JAR.toString()));
-    cmd.addAll(List.of(args));
+    List<String> cmd = ShippedJar.command("2g", args);
     Path log = Files.createTempFile(dir, "jar", ".log");
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -24,6 +26,19 @@ public final class Browser implements AutoCloseable {
   public static final String CHROMIUM = System.getProperty("liandan.chromium", "/usr/bin/chromium");
   public static final String CHROMEDRIVER =
       System.getProperty("liandan.chromedriver", "/usr/bin/chromedriver");
+
+  /**
+   * Runs first in every page: collects what a user would only see in the console (a script or
+   * stylesheet that failed to load, an uncaught error or rejection, a Content-Security-Policy
+   * violation) into {@code window.__problems}, which {@link #problems()} reads.
+   */
+  private static final String PROBE =
+      "window.__problems = [];"
+          + "addEventListener('error', (e) => window.__problems.push(e.target && e.target !== window"
+          + "  ? 'failed to load ' + (e.target.src || e.target.href) : 'error: ' + e.message), true);"
+          + "addEventListener('unhandledrejection', (e) => window.__problems.push('unhandled: ' + e.reason));"
+          + "document.addEventListener('securitypolicyviolation', (e) =>"
+          + "  window.__problems.push('csp: ' + e.violatedDirective + ' ' + e.blockedURI));";
 
   public final ChromeDriver driver;
   private final Path profile;
@@ -64,6 +79,7 @@ public final class Browser implements AutoCloseable {
           new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).build();
       ChromeDriver driver = new ChromeDriver(service, options);
       driver.manage().window().setSize(new Dimension(width, height));
+      driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", PROBE));
       return new Browser(driver, profile);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -81,6 +97,20 @@ public final class Browser implements AutoCloseable {
   /** Waits up to {@code seconds} for {@code condition} to return non-null and non-false. */
   public <T> T await(int seconds, Function<WebDriver, T> condition) {
     return new WebDriverWait(driver, Duration.ofSeconds(seconds)).until(condition);
+  }
+
+  /** What went wrong in the page so far (see {@link #PROBE}). */
+  @SuppressWarnings("unchecked")
+  public List<String> problems() {
+    return (List<String>) js("return window.__problems || []");
+  }
+
+  /**
+   * Requests whose URL matches one of {@code patterns} ("*echarts*") fail, until called with none.
+   */
+  public void block(String... patterns) {
+    driver.executeCdpCommand("Network.enable", Map.of());
+    driver.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of(patterns)));
   }
 
   /** Waits until every chart of the page has drawn (the page's own signal) and returns how many. */

@@ -5,22 +5,35 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 
 /**
- * The UI in a real headless Chromium against a real tracker (embedded PostgreSQL): one server and
- * one browser for the class. Chart assertions read ECharts' own option (the data it draws), not the
- * canvas.
+ * The UI in a real headless Chromium against the tracker started from the shaded jar (a real
+ * embedded PostgreSQL behind it): one server and one browser for the class. Chart assertions read
+ * ECharts' own option (the data it draws), not the canvas. After each test the page it ended on
+ * must have loaded every script and stylesheet, thrown nothing and broken no CSP rule.
  */
-class UiBrowserTest {
+class UiBrowserIT {
   static final String XSS_NAME = "gamma <img src=x onerror=\"window.__xss='name'\">";
   static final String XSS_TAG = "<script>window.__xss='tag'</script>";
   static final String XSS_GEN =
@@ -89,6 +102,11 @@ class UiBrowserTest {
     if (server != null) {
       server.close();
     }
+  }
+
+  @AfterEach
+  void thePageHadNoProblems() {
+    assertEquals(List.of(), browser.problems(), browser.driver.getCurrentUrl());
   }
 
   /** Read in one script: the table re-renders as a whole, so element handles can go stale. */
@@ -221,6 +239,82 @@ class UiBrowserTest {
         browser.driver.findElement(By.id("config-table")).getText().contains("learning_rate"));
     assertTrue(
         browser.driver.findElement(By.id("summary-table")).getText().contains("best/eval_loss"));
+  }
+
+  /**
+   * Every page, script, module and stylesheet the UI names (src, href, import … from) is served by
+   * the jar: a file the shade plugin leaves out fails here, before any browser is involved.
+   */
+  @Test
+  void everyFileThePagesNameIsInTheJar() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    Pattern ref = Pattern.compile("(?:src|href)=\"([^\"]+)\"|from '([^']+)'|import\\('([^']+)'\\)");
+    Deque<URI> todo = new ArrayDeque<>();
+    Set<URI> seen = new LinkedHashSet<>();
+    for (String page : List.of("index.html", "runs.html", "run.html", "compare.html")) {
+      todo.add(URI.create(server.url(page)));
+    }
+    while (!todo.isEmpty()) {
+      URI uri = todo.poll();
+      if (!seen.add(uri)) continue;
+      HttpResponse<String> r =
+          http.send(HttpRequest.newBuilder(uri).build(), BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), uri + " is named by a page but not served by the jar");
+      assertTrue(r.body().length() > 0, uri + " is empty");
+      if (!uri.getPath().matches(".*\\.(html|js|css)$") || uri.getPath().contains("/webjars/"))
+        continue;
+      Matcher m = ref.matcher(r.body());
+      while (m.find()) {
+        String target =
+            m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+        if (target.startsWith("data:") || target.startsWith("#") || target.contains("${")) continue;
+        URI next = uri.resolve(target);
+        if (next.getPort() == uri.getPort() && !next.getPath().endsWith("/")) {
+          todo.add(URI.create(next.getScheme() + "://" + next.getAuthority() + next.getPath()));
+        }
+      }
+    }
+    assertTrue(
+        seen.stream().anyMatch(u -> u.getPath().endsWith("echarts.common.min.js")),
+        "the chart script is among them: " + seen);
+    assertTrue(seen.size() >= 14, "pages, modules, stylesheet and ECharts: " + seen);
+  }
+
+  @Test
+  void aPageWhoseChartScriptCannotLoadSaysSoAndShowsTheRest() {
+    browser.block("*echarts*");
+    try {
+      browser.open(server.url("run.html?id=" + alpha));
+      String failed =
+          browser
+              .await(15, d -> browser.js("return document.body.dataset.chartsFailed || null"))
+              .toString();
+      assertTrue(failed.contains("ECharts did not load from"), failed);
+      assertTrue(
+          browser
+              .driver
+              .findElement(By.cssSelector("#charts .error"))
+              .getText()
+              .contains("echarts"),
+          "the reason is shown where the charts would be");
+      browser.await(
+          10, d -> d.findElements(By.cssSelector("#timeline .tl-row")).size() == 2 ? true : null);
+      assertTrue(
+          browser.driver.findElement(By.id("config-table")).getText().contains("learning_rate"));
+      browser.await(
+          10, d -> d.findElements(By.cssSelector("#samples .gen")).size() > 0 ? true : null);
+
+      browser.open(server.url("compare.html?runs=" + alpha + "," + beta));
+      browser.await(10, d -> browser.js("return document.body.dataset.chartsFailed || null"));
+      assertTrue(
+          browser.driver.findElement(By.id("config-diff")).getText().contains("learning_rate"));
+      assertTrue(
+          browser.problems().stream().anyMatch(p -> p.contains("echarts")),
+          browser.problems().toString());
+      browser.js("window.__problems = []");
+    } finally {
+      browser.block();
+    }
   }
 
   @Test
