@@ -169,7 +169,7 @@ async function loadPipeline() {
         const left = ((Date.parse(r.createdAt) - start) / span) * 100;
         const width = Math.max(0.6, ((runSeconds(r) * 1000) / span) * 100);
         return h('div', {class: 'tl-row' + (r.id === run.id ? ' current' : ''), dataset: {runId: r.id}},
-          h('a', {class: 'tl-label', href: runHref(r.id)}, r.jobType || runName(r)),
+          h('a', {class: 'tl-label', href: runHref(r.id), title: r.jobType || runName(r)}, r.jobType || runName(r)),
           h('div', {class: 'tl-track'},
             h('div', {class: 'tl-bar state-' + r.state,
               style: {left: left + '%', width: Math.min(width, 100 - left) + '%'},

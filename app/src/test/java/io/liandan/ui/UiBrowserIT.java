@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -174,7 +175,13 @@ class UiBrowserIT {
     browser.driver.findElement(By.cssSelector("#runs th[data-col='config.batch_size']")).click();
     browser.await(10, d -> runRowNames().get(0).equals(XSS_NAME) ? true : null); // 16 first
     assertTrue(browser.driver.getCurrentUrl().contains("sort=-config.batch_size"));
-    browser.driver.findElement(By.id("columns")).click();
+    browser.driver.findElement(By.cssSelector("#columns summary")).click();
+    browser.await(
+        10,
+        d ->
+            d.findElements(By.cssSelector("#columns input[data-col='config.model']")).size() == 1
+                ? true
+                : null);
     browser.js("document.querySelector('#columns input[data-col=\"config.model\"]').click()");
     browser.await(10, d -> texts("#runs td[data-col='config.model']").size() == 3 ? true : null);
     assertTrue(texts("#runs td[data-col='config.model']").contains("<b>qwen</b>"));
@@ -185,6 +192,107 @@ class UiBrowserIT {
     assertEquals(List.of("pipe-1"), texts("tr.group-row .group-name"));
     assertEquals(
         List.of("sft", "dpo↻1"), texts("tr.group-row .stage-chip"), "the resumed stage says so");
+  }
+
+  /** The dynamic columns of the runs table, in order ("summary.train/loss", "config.beta"). */
+  @SuppressWarnings("unchecked")
+  private List<String> dynamicColumns() {
+    return (List<String>)
+        browser.js(
+            "return [...document.querySelectorAll('#runs thead th')].map(t => t.dataset.col)"
+                + ".filter(c => c && c.includes('.'))");
+  }
+
+  @Test
+  void theRunsTableShowsLossesAndTheHyperparametersThatDifferByDefault() {
+    Seed seed = server.seed;
+    long sft =
+        seed.run("ui-cols", "a", "p", "sft", Map.of("learning_rate", 1e-4, "seed", 1), List.of());
+    long dpo =
+        seed.run(
+            "ui-cols",
+            "b",
+            "p",
+            "dpo",
+            Map.of("learning_rate", 2e-4, "seed", 1, "beta", 0.1),
+            List.of());
+    String longStage = "evaluation-after-preference-tuning-with-a-long-name";
+    long eval =
+        seed.run("ui-cols", "e", "p", longStage, Map.of("eval_only", true, "seed", 2), List.of());
+    seed.curve(sft, "train/loss", 10, s -> 2.0 - s / 10.0, T0, 1000);
+    seed.curve(sft, "eval/loss", 2, s -> 1.5, T0, 1000);
+    seed.curve(dpo, "train/loss", 10, s -> 0.69 - s / 100.0, T0.plusSeconds(20), 1000);
+    seed.curve(dpo, "rewards/accuracies", 10, s -> 0.5 + s / 20.0, T0.plusSeconds(20), 1000);
+    seed.curve(eval, "eval/loss", 1, s -> 1.2, T0.plusSeconds(40), 1000);
+    seed.times(sft, T0, T0.plusSeconds(10), T0.plusSeconds(10));
+    seed.times(dpo, T0.plusSeconds(20), T0.plusSeconds(30), T0.plusSeconds(30));
+    seed.times(eval, T0.plusSeconds(40), T0.plusSeconds(45), T0.plusSeconds(45));
+
+    browser.open(server.url("runs.html?project=ui-cols&group=0"));
+    browser.await(10, d -> runRowNames().size() == 3 ? true : null);
+    // the losses every stage logs, then what differs among the training runs (not the eval run's
+    // keys, nor "seed", which is the same in both training runs)
+    assertEquals(
+        List.of(
+            "summary.train/loss",
+            "summary.eval/loss",
+            "summary.rewards/accuracies",
+            "config.learning_rate",
+            "config.beta"),
+        dynamicColumns());
+    assertEquals(
+        List.of("", "0.6", "1.1"),
+        texts("#runs td[data-col='summary.train/loss']"),
+        "newest first: the eval run logged no train/loss, the DPO and SFT runs did");
+
+    // the timeline: a long stage name is cut at its column, never drawn over the bars
+    browser.open(server.url("run.html?id=" + eval));
+    browser.await(
+        10, d -> d.findElements(By.cssSelector("#timeline .tl-row")).size() == 3 ? true : null);
+    assertEquals(
+        List.of(),
+        browser.js(
+            "return [...document.querySelectorAll('#timeline .tl-row')].filter(r =>"
+                + " r.querySelector('.tl-label').getBoundingClientRect().right >"
+                + " r.querySelector('.tl-track').getBoundingClientRect().left)"
+                + ".map(r => r.querySelector('.tl-label').textContent)"));
+    assertEquals(
+        longStage,
+        browser.js(
+            "return document.querySelector('#timeline .tl-row[data-run-id=\"' + arguments[0]"
+                + " + '\"] .tl-label').title",
+            eval));
+  }
+
+  /**
+   * 100 runs × 5,000 config keys: the table's work is linear in the keys (once, per load), so it
+   * draws in well under a second here; computed per cell, 2 runs × 5,000 keys took 23 s.
+   */
+  @Test
+  void aProjectOfManyRunsWithThousandsOfConfigKeysDrawsItsTableAtOnce() {
+    for (int r = 0; r < 100; r++) {
+      Map<String, Object> config = new HashMap<>();
+      for (int k = 0; k < 5000; k++) config.put("layer" + k + ".rank", k % 7);
+      config.put("learning_rate", 1e-4 * (1 + r % 3));
+      server.seed.run("ui-wide", "wide-" + r, null, "sft", config, List.of());
+    }
+    browser.open(server.url("runs.html?project=ui-wide&group=0"));
+    browser.await(10, d -> runRowNames().size() == 100 ? true : null);
+    assertEquals(List.of("config.learning_rate"), dynamicColumns());
+    System.out.printf(
+        "runs table, 100 runs x 5,001 config keys: drawn %.0f ms after navigation, render %.0f ms%n",
+        Double.parseDouble(browser.js("return document.body.dataset.runsRendered").toString()),
+        Double.parseDouble(browser.js("return document.body.dataset.runsRenderMs").toString()));
+    // the picker lists every key once it is opened
+    browser.driver.findElement(By.cssSelector("#columns summary")).click();
+    browser.await(
+        10,
+        d ->
+            ((Number) browser.js("return document.querySelectorAll('#columns input').length"))
+                        .intValue()
+                    == 5001
+                ? true
+                : null);
   }
 
   @Test
@@ -453,6 +561,10 @@ class UiBrowserIT {
     try (UiServer locked = UiServer.start(true)) {
       locked.seed.run("secret", "hidden", null, null, Map.of(), List.of());
       String token = locked.tracker.tokens().create("browser").token();
+      // a runs table behind a token asks for one, and claims no "0 runs" beside the prompt
+      browser.open(locked.url("runs.html?project=secret"));
+      browser.await(15, d -> d.findElement(By.id("token")));
+      assertEquals(0, browser.driver.findElements(By.id("run-count")).size());
       browser.open(locked.url(""));
       WebElement input = browser.await(15, d -> d.findElement(By.id("token")));
       assertEquals(List.of(), texts("table.projects"), "nothing shown without a token");
