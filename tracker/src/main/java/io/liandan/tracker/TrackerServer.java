@@ -145,8 +145,8 @@ public final class TrackerServer implements AutoCloseable {
     System.setProperty("org.jooq.no-tips", "true");
     TrackerConfig config = TrackerConfig.fromEnvironment(System.getenv());
     if (args.length == 3 && args[0].equals("token") && args[1].equals("create")) {
-      try (TrackerServer server = start(config.withPort(0))) {
-        TokenService.CreatedToken t = server.tokens().create(args[2]);
+      try (AdminDatabase admin = AdminDatabase.open(config)) {
+        TokenService.CreatedToken t = new TokenService(admin.db()).create(args[2]);
         System.out.println(t.token());
         System.err.println(
             "token '" + t.name() + "' (id " + t.id() + "): shown once, stored hashed");
