@@ -1,7 +1,8 @@
 package io.liandan.app;
 
-import io.liandan.tracker.TrackerServer;
+import io.liandan.tracker.AdminDatabase;
 import io.liandan.tracker.auth.TokenService;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -9,12 +10,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code liandan token create NAME}: an API token for the tracker's write endpoints. */
+/**
+ * {@code liandan token create|list|revoke}: the tracker's API tokens. Each works while the server
+ * runs: it reaches the server's embedded PostgreSQL with the home's password ({@link
+ * AdminDatabase}), or starts the embedded database for itself when no server runs.
+ */
 @Command(
     name = "token",
     mixinStandardHelpOptions = true,
-    description = "Manage tracker API tokens.",
-    subcommands = TokenCommand.Create.class)
+    description = "Manage tracker API tokens (works while the server runs).",
+    subcommands = {
+      TokenCommand.Create.class,
+      TokenCommand.ListTokens.class,
+      TokenCommand.Revoke.class
+    })
 final class TokenCommand {
   @Command(
       name = "create",
@@ -30,10 +39,8 @@ final class TokenCommand {
 
     @Override
     public Integer call() throws Exception {
-      // the embedded database's folder is locked while a server runs: stop it first, or use
-      // --db-url
-      try (TrackerServer server = TrackerServer.start(db.config().withPort(0))) {
-        TokenService.CreatedToken t = server.tokens().create(name);
+      try (AdminDatabase admin = AdminDatabase.open(db.config())) {
+        TokenService.CreatedToken t = new TokenService(admin.db()).create(name);
         spec.commandLine().getOut().println(t.token());
         spec.commandLine()
             .getErr()
@@ -43,6 +50,63 @@ final class TokenCommand {
                     + "' (id "
                     + t.id()
                     + "): shown once, stored hashed; send it as Authorization: Bearer <token>");
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List tokens: id, name, created, revoked (never the secret).")
+  static final class ListTokens implements Callable<Integer> {
+    @Mixin TrackerOptions db;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      try (AdminDatabase admin = AdminDatabase.open(db.config())) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-6s %-24s %-26s %s%n", "ID", "NAME", "CREATED", "REVOKED");
+        for (TokenService.TokenInfo t : new TokenService(admin.db()).list()) {
+          out.printf(
+              "%-6d %-24s %-26s %s%n",
+              t.id(),
+              t.name(),
+              t.createdAt(),
+              t.revokedAt() == null ? "-" : t.revokedAt().toString());
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description =
+          "Revoke every active token named NAME; running servers refuse it within " + "1 second.")
+  static final class Revoke implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME", description = "the name the token was created with")
+    String name;
+
+    @Mixin TrackerOptions db;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      try (AdminDatabase admin = AdminDatabase.open(db.config())) {
+        int n = new TokenService(admin.db()).revoke(name);
+        if (n == 0) {
+          spec.commandLine().getErr().println("no active token named '" + name + "'");
+          return 1;
+        }
+        spec.commandLine()
+            .getOut()
+            .println("revoked " + n + " token" + (n == 1 ? "" : "s") + " named '" + name + "'");
       }
       return 0;
     }

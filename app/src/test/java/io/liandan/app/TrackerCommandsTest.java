@@ -39,6 +39,55 @@ class TrackerCommandsTest {
     }
   }
 
+  /**
+   * While a server runs on the home: {@code token create} reaches its PostgreSQL (no second one),
+   * {@code token list} shows the token without its secret, and {@code token revoke} makes the
+   * running server refuse it within the stated bound (1 s cache, so well under 2 s).
+   */
+  @Test
+  void tokensAreCreatedListedAndRevokedWhileTheServerRuns(@TempDir Path home) throws Exception {
+    TrackerConfig config =
+        TrackerConfig.defaults().withDataDir(home.resolve("postgres")).withPort(0);
+    try (TrackerServer server = TrackerServer.start(config)) {
+      String h = home.toString();
+      ModelCommandsTest.Run created = ModelCommandsTest.run("token", "create", "ci-1", "--home", h);
+      assertEquals(0, created.code(), created.err());
+      String token = created.out().strip();
+      HttpClient http = HttpClient.newHttpClient();
+      HttpRequest post =
+          HttpRequest.newBuilder(URI.create(server.url() + "/api/v1/runs"))
+              .header("Content-Type", "application/json")
+              .header("Authorization", "Bearer " + token)
+              .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"p\", \"name\": \"n\"}"))
+              .build();
+      assertEquals(201, http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode());
+
+      ModelCommandsTest.Run listed = ModelCommandsTest.run("token", "list", "--home", h);
+      assertEquals(0, listed.code(), listed.err());
+      assertTrue(listed.out().contains("ci-1"), listed.out());
+      assertTrue(!listed.out().contains(token), "never the secret: " + listed.out());
+
+      ModelCommandsTest.Run revoked = ModelCommandsTest.run("token", "revoke", "ci-1", "--home", h);
+      assertEquals(0, revoked.code(), revoked.err());
+      long start = System.nanoTime();
+      int status;
+      do {
+        status = http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode();
+      } while (status != 401 && System.nanoTime() - start < 5_000_000_000L);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(401, status, "the revoked token still works after " + millis + " ms");
+      assertTrue(millis <= 2_000, "revocation took " + millis + " ms to reach the server");
+      assertTrue(
+          ModelCommandsTest.run("token", "list", "--home", h)
+              .out()
+              .matches("(?s).*ci-1\\s+\\S+\\s+\\d{4}-.*"),
+          "listed with its revocation time");
+      ModelCommandsTest.Run again = ModelCommandsTest.run("token", "revoke", "ci-1", "--home", h);
+      assertEquals(1, again.code(), "nothing left to revoke");
+      assertTrue(again.err().contains("no active token named 'ci-1'"), again.err());
+    }
+  }
+
   /** The main job: the demo pipeline through the embedded stack, every stage a tracked run. */
   @Test
   void demoRunsThePipelineAndTracksEveryStage(@TempDir Path dir) throws Exception {

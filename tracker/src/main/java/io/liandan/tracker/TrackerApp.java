@@ -20,6 +20,8 @@ import io.liandan.tracker.run.RunService;
 import io.liandan.tracker.sample.SampleController;
 import io.liandan.tracker.sample.SampleService;
 import io.liandan.tracker.web.ApiErrors;
+import io.liandan.tracker.web.DatabaseDown;
+import io.liandan.tracker.web.Health;
 import io.liandan.tracker.web.Json;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -43,7 +45,8 @@ public final class TrackerApp {
       ArtifactService artifacts,
       ProjectService projects,
       TokenService tokens,
-      MlflowService mlflow) {
+      MlflowService mlflow,
+      Health health) {
 
     public static Deps of(DSLContext db, Duration crashAfter) {
       RunService runs = new RunService(db, crashAfter);
@@ -55,7 +58,8 @@ public final class TrackerApp {
           new ArtifactService(db),
           new ProjectService(db),
           new TokenService(db),
-          new MlflowService(db, runs, metrics));
+          new MlflowService(db, runs, metrics),
+          new Health(db));
     }
   }
 
@@ -99,6 +103,9 @@ public final class TrackerApp {
 
           config.routes.beforeMatched("/api/*", auth::check);
           config.routes.beforeMatched("/ajax-api/*", auth::check);
+
+          config.routes.get("/healthz", deps.health()::alive);
+          config.routes.get("/readyz", deps.health()::ready);
 
           config.routes.get("/api/v1/projects", projects::list);
           config.routes.get("/api/v1/projects/{project}/runs", runs::list);
@@ -175,6 +182,16 @@ public final class TrackerApp {
   }
 
   private static void failure(Exception e, Context ctx) {
+    if (DatabaseDown.is(e)) {
+      // the watchdog restarts the embedded PostgreSQL, the pool reconnects: come back soon
+      log.warn("{} {}: database unreachable ({})", ctx.method(), ctx.path(), e.toString());
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("error", "database unreachable, retry later");
+      body.put("field", null);
+      ctx.header("Retry-After", String.valueOf(DatabaseDown.RETRY_AFTER_SECONDS));
+      ctx.status(503).json(body);
+      return;
+    }
     log.error("{} {} failed", ctx.method(), ctx.path(), e);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", "internal error: " + e.getClass().getSimpleName());

@@ -4,9 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.javalin.Javalin;
 import io.liandan.tracker.auth.TokenService;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.liandan.tracker.embedded.EmbeddedDatabase;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.Arrays;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -29,14 +28,15 @@ import org.slf4j.LoggerFactory;
 public final class TrackerServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrackerServer.class);
 
-  private final EmbeddedPostgres embedded;
+  static final long CONNECTION_TIMEOUT_MILLIS = 2_000;
+  private final EmbeddedDatabase embedded;
   private final HikariDataSource dataSource;
   private final DSLContext db;
   private final TrackerApp.Deps deps;
   private final Javalin app;
 
   private TrackerServer(
-      EmbeddedPostgres embedded,
+      EmbeddedDatabase embedded,
       HikariDataSource dataSource,
       DSLContext db,
       TrackerApp.Deps deps,
@@ -50,16 +50,17 @@ public final class TrackerServer implements AutoCloseable {
 
   /** Database up, schema migrated, HTTP listening. */
   public static TrackerServer start(TrackerConfig config) throws IOException {
-    EmbeddedPostgres embedded = null;
+    EmbeddedDatabase embedded = null;
     HikariDataSource ds = null;
     try {
       String url = config.jdbcUrl();
       String user = config.dbUser();
       String password = config.dbPassword();
       if (url == null) {
-        embedded = startEmbedded(config);
-        url = embedded.getJdbcUrl("postgres", "postgres");
-        user = "postgres";
+        embedded = EmbeddedDatabase.start(config.dataDir());
+        url = embedded.jdbcUrl();
+        user = embedded.user();
+        password = embedded.password();
       }
       ds = pool(url, user, password, config.poolSize());
       migrate(ds);
@@ -89,14 +90,6 @@ public final class TrackerServer implements AutoCloseable {
     return DSL.using(ds, SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
   }
 
-  private static EmbeddedPostgres startEmbedded(TrackerConfig config) throws IOException {
-    Files.createDirectories(config.dataDir());
-    return EmbeddedPostgres.builder()
-        .setDataDirectory(config.dataDir())
-        .setCleanDataDirectory(false)
-        .start();
-  }
-
   private static HikariDataSource pool(String url, String user, String password, int size) {
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(url);
@@ -107,6 +100,9 @@ public final class TrackerServer implements AutoCloseable {
       hc.setPassword(password);
     }
     hc.setMaximumPoolSize(size);
+    // while the database is unreachable a request waits at most this long for a connection and
+    // then answers 503 (TrackerApp), instead of Hikari's default 30 s and a 500
+    hc.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
     hc.setPoolName("liandan-tracker");
     return new HikariDataSource(hc);
   }
@@ -149,8 +145,8 @@ public final class TrackerServer implements AutoCloseable {
     System.setProperty("org.jooq.no-tips", "true");
     TrackerConfig config = TrackerConfig.fromEnvironment(System.getenv());
     if (args.length == 3 && args[0].equals("token") && args[1].equals("create")) {
-      try (TrackerServer server = start(config.withPort(0))) {
-        TokenService.CreatedToken t = server.tokens().create(args[2]);
+      try (AdminDatabase admin = AdminDatabase.open(config)) {
+        TokenService.CreatedToken t = new TokenService(admin.db()).create(args[2]);
         System.out.println(t.token());
         System.err.println(
             "token '" + t.name() + "' (id " + t.id() + "): shown once, stored hashed");

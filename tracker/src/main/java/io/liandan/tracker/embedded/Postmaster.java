@@ -1,0 +1,98 @@
+package io.liandan.tracker.embedded;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A PostgreSQL postmaster as its data folder's {@code postmaster.pid} names it (line 1 the PID,
+ * line 2 the data folder, line 4 the port). A PID is only trusted while that process is alive and
+ * its command line names this data folder, so a recycled PID is never signalled.
+ */
+public record Postmaster(long pid, Path dataDir, int port) {
+
+  /** The postmaster running on {@code dataDir}, if one is alive. */
+  public static Optional<Postmaster> running(Path dataDir) {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    if (lines.size() < 4) {
+      return Optional.empty(); // being written by a postmaster that is starting
+    }
+    try {
+      Postmaster p =
+          new Postmaster(
+              Long.parseLong(lines.get(0).strip()),
+              dataDir,
+              Integer.parseInt(lines.get(3).strip()));
+      return p.alive() ? Optional.of(p) : Optional.empty();
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  public boolean alive() {
+    Optional<ProcessHandle> h = ProcessHandle.of(pid);
+    if (h.isEmpty() || !h.get().isAlive()) {
+      return false;
+    }
+    try {
+      // /proc/PID/cmdline: NUL-separated arguments, e.g. postgres -D <dataDir> -p <port> …
+      String cmd =
+          new String(
+              Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+              StandardCharsets.UTF_8);
+      return cmd.contains(dataDir.toAbsolutePath().toString()) || cmd.contains(dataDir.toString());
+    } catch (IOException e) {
+      return false; // gone meanwhile, or not ours to read
+    }
+  }
+
+  /**
+   * Stops it: fast shutdown (SIGINT: open sessions end, a clean checkpoint is written), then
+   * SIGKILL if it has not exited in {@code seconds}. PostgreSQL recovers from its WAL either way.
+   */
+  public void stop(long seconds) throws IOException {
+    signal("INT");
+    if (!waitForExit(seconds)) {
+      signal("KILL");
+      waitForExit(10);
+    }
+  }
+
+  private void signal(String name) throws IOException {
+    try {
+      new ProcessBuilder("kill", "-" + name, Long.toString(pid))
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping PostgreSQL " + pid, e);
+    }
+  }
+
+  private boolean waitForExit(long seconds) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      if (System.nanoTime() > until) {
+        return false;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+}
