@@ -152,6 +152,10 @@ public final class TrackerApp {
    * {"error_code": "...", "message": "..."}.
    */
   private static void error(HttpResponseException e, Context ctx) {
+    String retryAfter = e.getDetails().get(ApiErrors.RETRY_AFTER);
+    if (retryAfter != null) {
+      ctx.header("Retry-After", retryAfter);
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     if (ctx.path().contains("/2.0/mlflow/")) {
       String code = e.getDetails().get("error_code");

@@ -213,6 +213,15 @@ public final class Json {
             + ")";
   }
 
+  /** A response body, serialized now (see MetricController's read gate). */
+  public static byte[] bytes(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** jsonb column → tree, never null. */
   public static JsonNode tree(JSONB value) {
     if (value == null) {
