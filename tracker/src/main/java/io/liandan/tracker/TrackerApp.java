@@ -20,6 +20,7 @@ import io.liandan.tracker.run.RunService;
 import io.liandan.tracker.sample.SampleController;
 import io.liandan.tracker.sample.SampleService;
 import io.liandan.tracker.web.ApiErrors;
+import io.liandan.tracker.web.HttpSafety;
 import io.liandan.tracker.web.Json;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -72,7 +73,12 @@ public final class TrackerApp {
     return TrackerApp.class.getClassLoader().getResource(UI_RESOURCES + "/index.html") != null;
   }
 
+  /** The app as a loopback server runs it (Host checked against localhost, 127.0.0.1, [::1]). */
   public static Javalin create(Deps deps, boolean readsNeedToken) {
+    return create(deps, readsNeedToken, HttpSafety.forServer("127.0.0.1", null));
+  }
+
+  public static Javalin create(Deps deps, boolean readsNeedToken, HttpSafety safety) {
     var auth = new BearerAuth(deps.tokens(), readsNeedToken);
     var runs = new RunController(deps.runs());
     var metrics = new MetricController(deps.metrics());
@@ -97,6 +103,7 @@ public final class TrackerApp {
             config.staticFiles.enableWebjars();
           }
 
+          config.routes.before(safety::check);
           config.routes.beforeMatched("/api/*", auth::check);
           config.routes.beforeMatched("/ajax-api/*", auth::check);
 

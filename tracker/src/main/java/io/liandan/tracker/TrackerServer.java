@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.javalin.Javalin;
 import io.liandan.tracker.auth.TokenService;
+import io.liandan.tracker.web.HttpSafety;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,7 +67,11 @@ public final class TrackerServer implements AutoCloseable {
       DSLContext db = dsl(ds);
       TrackerApp.Deps deps = TrackerApp.Deps.of(db, config.crashAfter());
       Javalin app =
-          TrackerApp.create(deps, config.readsNeedToken()).start(config.host(), config.port());
+          TrackerApp.create(
+                  deps,
+                  config.readsNeedToken(),
+                  HttpSafety.forServer(config.host(), config.allowedHosts()))
+              .start(config.host(), config.port());
       log.info("tracker on http://{}:{} (database {})", config.host(), app.port(), url);
       return new TrackerServer(embedded, ds, db, deps, app);
     } catch (RuntimeException | IOException e) {
