@@ -27,17 +27,20 @@ const q = (o) => {
   return p.toString();
 };
 
-// The tracker's limits on one multi-key read (Limits.MAX_SERIES_KEYS, MAX_SERIES_PER_READ), and a
-// URL length every server and proxy takes: longer key lists go in several requests.
+// The tracker's limits on one multi-key read (Limits.MAX_SERIES_KEYS, MAX_SERIES_PER_READ,
+// MAX_READ_POINTS = maxPoints × series), and a URL length every server and proxy takes: longer key
+// lists go in several requests.
 const MAX_KEYS = 100;
 const MAX_SERIES = 1000;
+const MAX_READ_POINTS = 250000;
 const MAX_KEYS_CHARS = 6000;
 // Runs in one GET /runs?ids= (Limits.MAX_COMPARE_RUNS).
 const MAX_RUNS = 100;
 
-/** keys in the fewest requests within those limits, for a read of `runs` runs. */
-function keyChunks(keys, runs) {
-  const max = Math.max(1, Math.min(MAX_KEYS, Math.floor(MAX_SERIES / runs)));
+/** keys in the fewest requests within those limits, for a read of `runs` runs at `maxPoints`. */
+function keyChunks(keys, runs, maxPoints) {
+  const max = Math.max(1, Math.min(MAX_KEYS, Math.floor(MAX_SERIES / runs),
+    Math.floor(MAX_READ_POINTS / (runs * (maxPoints || 1)))));
   const out = [];
   let part = [];
   let chars = 0;
@@ -55,7 +58,8 @@ function keyChunks(keys, runs) {
   return out;
 }
 
-const inChunks = (keys, runs, read) => Promise.all(keyChunks(keys, runs).map(read)).then((parts) => parts.flat());
+const inChunks = (keys, runs, maxPoints, read) =>
+  Promise.all(keyChunks(keys, runs, maxPoints).map(read)).then((parts) => parts.flat());
 
 export const api = {
   projects: () => get('/projects').then((b) => b.projects),
@@ -71,14 +75,14 @@ export const api = {
   series: (id, key, maxPoints, times, range = {}) =>
     get('/runs/' + encodeURIComponent(id) + '/metrics?' + q({key, maxPoints, times: times ? 'true' : null, ...range})),
   /** Several keys of one run in one request (the run page's charts): one series per key, in order. */
-  seriesOfKeys: (id, keys, maxPoints, times) => inChunks(keys, 1, (part) =>
+  seriesOfKeys: (id, keys, maxPoints, times) => inChunks(keys, 1, maxPoints, (part) =>
     get('/runs/' + encodeURIComponent(id) + '/metrics/series?' + q({key: part, maxPoints, times: times ? 'true' : null}))
       .then((b) => b.series)),
   /** The same key for many runs in one request (a zoomed compare chart). */
   compare: (ids, key, maxPoints, times, range = {}) =>
     get('/metrics?' + q({runs: ids.join(','), key, maxPoints, times: times ? 'true' : null, ...range})).then((b) => b.runs),
   /** Several keys for many runs in one request (the compare view's charts): [{key, runs: [series]}], keys in order. */
-  compareKeys: (ids, keys, maxPoints, times) => inChunks(keys, ids.length, (part) =>
+  compareKeys: (ids, keys, maxPoints, times) => inChunks(keys, ids.length, maxPoints, (part) =>
     get('/metrics/series?' + q({runs: ids.join(','), key: part, maxPoints, times: times ? 'true' : null}))
       .then((b) => b.series)),
   sampleTables: (id) => get('/runs/' + encodeURIComponent(id) + '/samples').then((b) => b.tables),

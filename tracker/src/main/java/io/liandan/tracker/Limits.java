@@ -47,10 +47,24 @@ public final class Limits {
   public static final int SERIES_READ_THREADS = 4;
 
   /**
-   * Points one series read may return in all, maxPoints × series: what the compare endpoint's
-   * limits already allowed (100 runs × 100,000 points).
+   * Points one series read may return in all, maxPoints × series: about 8 MB of JSON (≈31 bytes a
+   * point). A run page asks for ≤ 1,500 points a chart, so 100 runs × one key fits; four keys ×
+   * 100,000 points (12.3 MB, 8 s) does not.
    */
-  public static final long MAX_READ_POINTS = (long) MAX_COMPARE_RUNS * MAX_SERIES_POINTS;
+  public static final long MAX_READ_POINTS = 250_000;
+
+  /**
+   * Points all series reads in progress may ask for together (each read reserves maxPoints × series
+   * before it starts and keeps them until its response is serialized): four reads of {@link
+   * #MAX_READ_POINTS}, ~0.3 GB of heap at the ~300 bytes a point a read holds.
+   */
+  public static final long MAX_READ_POINTS_IN_FLIGHT = 4 * MAX_READ_POINTS;
+
+  /**
+   * How long a read waits for points in flight to free up before it is answered 503 with
+   * Retry-After (a page's parallel chart requests queue briefly instead of failing).
+   */
+  public static final int READ_WAIT_SECONDS = 10;
 
   /** Rows in one samples request and runs in one page of a runs listing. */
   public static final int MAX_SAMPLE_ROWS = 10_000;
@@ -66,6 +80,25 @@ public final class Limits {
 
   /** Filter expressions (characters). */
   public static final int MAX_FILTER_LENGTH = 4_096;
+
+  /**
+   * Parentheses and {@code not}s a filter may nest: deep nesting recurses in the parser, the SQL
+   * renderer and PostgreSQL (1,200 levels overflowed the stack), and no one writes 400 by hand.
+   */
+  public static final int MAX_FILTER_DEPTH = 400;
+
+  /** Nesting of arrays and objects in any request body (configs nest a few levels). */
+  public static final int MAX_JSON_DEPTH = 100;
+
+  /**
+   * A run's config, summary or labels object as sent in one request: its size as JSON and its keys
+   * at every depth. Every runs listing returns these objects whole, so they stay small (a
+   * 70,000-key config made each project listing 7.8 MB); a flattened Hugging Face config has a few
+   * hundred.
+   */
+  public static final int MAX_OBJECT_BYTES = 1 << 20;
+
+  public static final int MAX_OBJECT_KEYS = 10_000;
 
   private Limits() {}
 }

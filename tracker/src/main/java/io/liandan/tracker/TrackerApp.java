@@ -22,6 +22,7 @@ import io.liandan.tracker.sample.SampleService;
 import io.liandan.tracker.web.ApiErrors;
 import io.liandan.tracker.web.DatabaseDown;
 import io.liandan.tracker.web.Health;
+import io.liandan.tracker.web.HttpSafety;
 import io.liandan.tracker.web.Json;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -76,7 +77,12 @@ public final class TrackerApp {
     return TrackerApp.class.getClassLoader().getResource(UI_RESOURCES + "/index.html") != null;
   }
 
+  /** The app as a loopback server runs it (Host checked against localhost, 127.0.0.1, [::1]). */
   public static Javalin create(Deps deps, boolean readsNeedToken) {
+    return create(deps, readsNeedToken, HttpSafety.forServer("127.0.0.1", null));
+  }
+
+  public static Javalin create(Deps deps, boolean readsNeedToken, HttpSafety safety) {
     var auth = new BearerAuth(deps.tokens(), readsNeedToken);
     var runs = new RunController(deps.runs());
     var metrics = new MetricController(deps.metrics());
@@ -101,6 +107,7 @@ public final class TrackerApp {
             config.staticFiles.enableWebjars();
           }
 
+          config.routes.before(safety::check);
           config.routes.beforeMatched("/api/*", auth::check);
           config.routes.beforeMatched("/ajax-api/*", auth::check);
 
@@ -159,6 +166,10 @@ public final class TrackerApp {
    * {"error_code": "...", "message": "..."}.
    */
   private static void error(HttpResponseException e, Context ctx) {
+    String retryAfter = e.getDetails().get(ApiErrors.RETRY_AFTER);
+    if (retryAfter != null) {
+      ctx.header("Retry-After", retryAfter);
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     if (ctx.path().contains("/2.0/mlflow/")) {
       String code = e.getDetails().get("error_code");

@@ -2,6 +2,8 @@ package io.liandan.tracker;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +14,8 @@ import java.util.Map;
  * @param port HTTP port; 0 picks a free one
  * @param readsNeedToken whether GET requests need a token too (writes always do)
  * @param crashAfter a running run without a heartbeat for this long shows as crashed
+ * @param allowedHosts names the Host header may carry (any port); null or empty: localhost,
+ *     127.0.0.1 and [::1] when bound to loopback, any otherwise; "*": any
  */
 public record TrackerConfig(
     String host,
@@ -22,7 +26,8 @@ public record TrackerConfig(
     Path dataDir,
     boolean readsNeedToken,
     Duration crashAfter,
-    int poolSize) {
+    int poolSize,
+    List<String> allowedHosts) {
 
   public static final int DEFAULT_PORT = 7878;
 
@@ -36,13 +41,15 @@ public record TrackerConfig(
         Path.of(System.getProperty("user.home"), ".liandan", "postgres"),
         false,
         Duration.ofMinutes(5),
-        16);
+        16,
+        null);
   }
 
   /**
    * Defaults overridden by LIANDAN_TRACKER_HOST, LIANDAN_TRACKER_PORT, LIANDAN_DB_URL,
    * LIANDAN_DB_USER, LIANDAN_DB_PASSWORD, LIANDAN_HOME (data in $LIANDAN_HOME/postgres),
-   * LIANDAN_READS_NEED_TOKEN (true/false), LIANDAN_CRASH_AFTER_SECONDS.
+   * LIANDAN_READS_NEED_TOKEN (true/false), LIANDAN_CRASH_AFTER_SECONDS, LIANDAN_ALLOWED_HOSTS
+   * (comma-separated host names; "*" for any).
    */
   public static TrackerConfig fromEnvironment(Map<String, String> env) {
     TrackerConfig d = defaults();
@@ -58,31 +65,87 @@ public record TrackerConfig(
         env.containsKey("LIANDAN_CRASH_AFTER_SECONDS")
             ? Duration.ofSeconds(Long.parseLong(env.get("LIANDAN_CRASH_AFTER_SECONDS")))
             : d.crashAfter(),
-        d.poolSize());
+        d.poolSize(),
+        env.containsKey("LIANDAN_ALLOWED_HOSTS")
+            ? Arrays.stream(env.get("LIANDAN_ALLOWED_HOSTS").split(","))
+                .map(String::strip)
+                .filter(h -> !h.isEmpty())
+                .toList()
+            : null);
   }
 
   public TrackerConfig withPort(int port) {
     return new TrackerConfig(
-        host, port, jdbcUrl, dbUser, dbPassword, dataDir, readsNeedToken, crashAfter, poolSize);
+        host,
+        port,
+        jdbcUrl,
+        dbUser,
+        dbPassword,
+        dataDir,
+        readsNeedToken,
+        crashAfter,
+        poolSize,
+        allowedHosts);
   }
 
   public TrackerConfig withDatabase(String url, String user, String password) {
     return new TrackerConfig(
-        host, port, url, user, password, dataDir, readsNeedToken, crashAfter, poolSize);
+        host,
+        port,
+        url,
+        user,
+        password,
+        dataDir,
+        readsNeedToken,
+        crashAfter,
+        poolSize,
+        allowedHosts);
   }
 
   public TrackerConfig withDataDir(Path dir) {
     return new TrackerConfig(
-        host, port, jdbcUrl, dbUser, dbPassword, dir, readsNeedToken, crashAfter, poolSize);
+        host,
+        port,
+        jdbcUrl,
+        dbUser,
+        dbPassword,
+        dir,
+        readsNeedToken,
+        crashAfter,
+        poolSize,
+        allowedHosts);
   }
 
   public TrackerConfig withReadsNeedToken(boolean need) {
     return new TrackerConfig(
-        host, port, jdbcUrl, dbUser, dbPassword, dataDir, need, crashAfter, poolSize);
+        host, port, jdbcUrl, dbUser, dbPassword, dataDir, need, crashAfter, poolSize, allowedHosts);
+  }
+
+  public TrackerConfig withAllowedHosts(List<String> hosts) {
+    return new TrackerConfig(
+        host,
+        port,
+        jdbcUrl,
+        dbUser,
+        dbPassword,
+        dataDir,
+        readsNeedToken,
+        crashAfter,
+        poolSize,
+        hosts);
   }
 
   public TrackerConfig withCrashAfter(Duration d) {
     return new TrackerConfig(
-        host, port, jdbcUrl, dbUser, dbPassword, dataDir, readsNeedToken, d, poolSize);
+        host,
+        port,
+        jdbcUrl,
+        dbUser,
+        dbPassword,
+        dataDir,
+        readsNeedToken,
+        d,
+        poolSize,
+        allowedHosts);
   }
 }

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.javalin.Javalin;
 import io.liandan.tracker.auth.TokenService;
 import io.liandan.tracker.embedded.EmbeddedDatabase;
+import io.liandan.tracker.web.HttpSafety;
 import java.io.IOException;
 import java.util.Arrays;
 import javax.sql.DataSource;
@@ -67,7 +68,11 @@ public final class TrackerServer implements AutoCloseable {
       DSLContext db = dsl(ds);
       TrackerApp.Deps deps = TrackerApp.Deps.of(db, config.crashAfter());
       Javalin app =
-          TrackerApp.create(deps, config.readsNeedToken()).start(config.host(), config.port());
+          TrackerApp.create(
+                  deps,
+                  config.readsNeedToken(),
+                  HttpSafety.forServer(config.host(), config.allowedHosts()))
+              .start(config.host(), config.port());
       log.info("tracker on http://{}:{} (database {})", config.host(), app.port(), url);
       return new TrackerServer(embedded, ds, db, deps, app);
     } catch (RuntimeException | IOException e) {

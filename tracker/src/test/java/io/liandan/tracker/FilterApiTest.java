@@ -55,7 +55,10 @@ class FilterApiTest {
   static Response query(String filter, String sort) {
     StringBuilder q = new StringBuilder("/api/v1/projects/f/runs?");
     if (filter != null) {
-      q.append("filter=").append(URLEncoder.encode(filter, StandardCharsets.UTF_8)).append('&');
+      // parentheses are legal in a query string: kept as they are, a deep filter fits in the URL
+      String encoded =
+          URLEncoder.encode(filter, StandardCharsets.UTF_8).replace("%28", "(").replace("%29", ")");
+      q.append("filter=").append(encoded).append('&');
     }
     if (sort != null) {
       q.append("sort=").append(URLEncoder.encode(sort, StandardCharsets.UTF_8));
@@ -146,5 +149,31 @@ class FilterApiTest {
     r = query("id > abc", null);
     assertEquals(400, r.status());
     assertEquals(404, api.get("/api/v1/projects/nope/runs").status());
+  }
+
+  @Test
+  void nestingIsBoundedAt400Levels() {
+    String atom = "config.model = qwen";
+    // at the limit the whole path (parser, SQL, PostgreSQL) answers
+    String deepest =
+        "(".repeat(Limits.MAX_FILTER_DEPTH) + atom + ")".repeat(Limits.MAX_FILTER_DEPTH);
+    assertEquals(ids(atom), ids(deepest));
+    String nots = "not not ".repeat(Limits.MAX_FILTER_DEPTH / 2) + atom;
+    assertEquals(ids(atom), ids(nots));
+    // past it (and far past: 2,000 levels overflowed the stack, a 500 with no body): a 400
+    for (int depth : new int[] {Limits.MAX_FILTER_DEPTH + 1, 2_000}) {
+      Response r = query("(".repeat(depth) + atom + ")".repeat(depth), null);
+      assertEquals(400, r.status(), r.body());
+      assertEquals("filter", r.field());
+      assertTrue(r.error().contains("deeper than " + Limits.MAX_FILTER_DEPTH), r.error());
+    }
+    Response r = query("not ".repeat(1_000) + atom, null);
+    assertEquals(400, r.status(), r.body());
+    // a long flat chain is not nesting: the longest filter allowed still runs
+    StringBuilder chain = new StringBuilder(atom);
+    while (chain.length() + atom.length() + 5 <= Limits.MAX_FILTER_LENGTH) {
+      chain.append(" and ").append(atom);
+    }
+    assertEquals(ids(atom), ids(chain.toString()));
   }
 }

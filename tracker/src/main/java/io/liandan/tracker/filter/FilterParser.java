@@ -1,5 +1,6 @@
 package io.liandan.tracker.filter;
 
+import io.liandan.tracker.Limits;
 import io.liandan.tracker.filter.FilterExpr.Attr;
 import io.liandan.tracker.filter.FilterExpr.FieldRef;
 import io.liandan.tracker.filter.FilterExpr.Literal;
@@ -31,6 +32,9 @@ import java.util.Locale;
  * Keywords are case-insensitive; strings take backslash escapes.
  */
 public final class FilterParser extends Scanner {
+
+  /** Open parentheses and nots around the current position (each is a level of recursion). */
+  private int depth;
 
   private FilterParser(String src) {
     super(src);
@@ -79,17 +83,32 @@ public final class FilterParser extends Scanner {
 
   private FilterExpr not() {
     if (keyword("not")) {
-      return new FilterExpr.Not(not());
+      enter();
+      FilterExpr e = new FilterExpr.Not(not());
+      depth--;
+      return e;
     }
     return atom();
+  }
+
+  /**
+   * One level deeper: past {@link Limits#MAX_FILTER_DEPTH} the filter is refused before the
+   * recursion (here, in the SQL renderer and in PostgreSQL) can overflow a stack.
+   */
+  private void enter() {
+    if (++depth > Limits.MAX_FILTER_DEPTH) {
+      throw error("parentheses and 'not' nest deeper than " + Limits.MAX_FILTER_DEPTH + " levels");
+    }
   }
 
   private FilterExpr atom() {
     skipSpace();
     if (peek() == '(') {
+      enter();
       pos++;
       FilterExpr e = or();
       expect(')');
+      depth--;
       return e;
     }
     FieldRef field = field();

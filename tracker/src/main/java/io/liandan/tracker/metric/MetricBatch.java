@@ -1,5 +1,11 @@
 package io.liandan.tracker.metric;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -9,5 +15,21 @@ import java.util.List;
  * the server's clock.
  */
 public record MetricBatch(List<Point> points) {
-  public record Point(String key, Long step, Double value, String time) {}
+  public record Point(
+      String key, Long step, Double value, @JsonDeserialize(using = TimeText.class) String time) {}
+
+  /**
+   * {@code time} as written: a JSON string, or a number of epoch seconds taken as its exact text
+   * (strings are otherwise never coerced from numbers).
+   */
+  static final class TimeText extends JsonDeserializer<String> {
+    @Override
+    public String deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_STRING || t.isNumeric()) {
+        return p.getText();
+      }
+      return (String) ctx.handleUnexpectedToken(String.class, p);
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package io.liandan.tracker.metric;
 
+import io.javalin.http.ContentType;
 import io.javalin.http.Context;
 import io.liandan.tracker.Limits;
 import io.liandan.tracker.run.RunController;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** HTTP for metric history; the rules live in {@link MetricService}. */
 public final class MetricController {
@@ -29,6 +31,16 @@ public final class MetricController {
     this.metrics = metrics;
   }
 
+  /**
+   * Reads within the {@link ReadGate}: {@code points} (the most the read may return) stay reserved
+   * until the response is serialized, so the heap a read needs is held only while it has them.
+   */
+  private void gated(Context ctx, long points, Supplier<Object> read) {
+    try (ReadGate.Permit p = metrics.gate().enter(points)) {
+      ctx.contentType(ContentType.APPLICATION_JSON).result(Json.bytes(read.get()));
+    }
+  }
+
   /** POST /api/v1/runs/{id}/metrics */
   public void log(Context ctx) {
     long id = RunController.id(ctx);
@@ -38,7 +50,11 @@ public final class MetricController {
   /** GET /api/v1/runs/{id}/metrics?key=K&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S] */
   public void series(Context ctx) {
     long id = RunController.id(ctx);
-    ctx.json(metrics.series(id, key(ctx), maxPoints(ctx), range(ctx), times(ctx)));
+    String key = key(ctx);
+    int n = maxPoints(ctx);
+    StepRange range = range(ctx);
+    boolean times = times(ctx);
+    gated(ctx, n, () -> metrics.series(id, key, n, range, times));
   }
 
   /**
@@ -49,9 +65,13 @@ public final class MetricController {
   public void seriesOfKeys(Context ctx) {
     long id = RunController.id(ctx);
     List<String> keys = keys(ctx, 1);
-    ctx.json(
-        new RunSeries(
-            id, metrics.series(id, keys, maxPoints(ctx, keys.size()), range(ctx), times(ctx))));
+    int n = maxPoints(ctx, keys.size());
+    StepRange range = range(ctx);
+    boolean times = times(ctx);
+    gated(
+        ctx,
+        (long) n * keys.size(),
+        () -> new RunSeries(id, metrics.series(id, keys, n, range, times)));
   }
 
   /** GET /api/v1/runs/{id}/metrics/keys */
@@ -67,7 +87,13 @@ public final class MetricController {
   public void compare(Context ctx) {
     List<Long> ids = runIds(ctx);
     String key = key(ctx);
-    ctx.json(new Compare(key, metrics.compare(ids, key, maxPoints(ctx), range(ctx), times(ctx))));
+    int n = maxPoints(ctx, ids.size());
+    StepRange range = range(ctx);
+    boolean times = times(ctx);
+    gated(
+        ctx,
+        (long) n * ids.size(),
+        () -> new Compare(key, metrics.compare(ids, key, n, range, times)));
   }
 
   /**
@@ -78,14 +104,20 @@ public final class MetricController {
   public void compareKeys(Context ctx) {
     List<Long> ids = runIds(ctx);
     List<String> keys = keys(ctx, ids.size());
-    List<List<Series>> read =
-        metrics.compare(
-            ids, keys, maxPoints(ctx, ids.size() * keys.size()), range(ctx), times(ctx));
-    List<Compare> out = new ArrayList<>(keys.size());
-    for (int i = 0; i < keys.size(); i++) {
-      out.add(new Compare(keys.get(i), read.get(i)));
-    }
-    ctx.json(new CompareSeries(out));
+    int n = maxPoints(ctx, ids.size() * keys.size());
+    StepRange range = range(ctx);
+    boolean times = times(ctx);
+    gated(
+        ctx,
+        (long) n * ids.size() * keys.size(),
+        () -> {
+          List<List<Series>> read = metrics.compare(ids, keys, n, range, times);
+          List<Compare> out = new ArrayList<>(keys.size());
+          for (int i = 0; i < keys.size(); i++) {
+            out.add(new Compare(keys.get(i), read.get(i)));
+          }
+          return new CompareSeries(out);
+        });
   }
 
   private static List<Long> runIds(Context ctx) {

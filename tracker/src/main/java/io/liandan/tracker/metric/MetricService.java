@@ -11,6 +11,7 @@ import io.liandan.tracker.run.RunService;
 import io.liandan.tracker.web.ApiErrors;
 import io.liandan.tracker.web.Check;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -73,11 +74,25 @@ public final class MetricService {
 
   private final DSLContext db;
   private final ExecutorService readers = readers();
+  private final ReadGate gate;
 
   public record Logged(int received, long inserted, long updated) {}
 
   public MetricService(DSLContext db) {
+    this(
+        db,
+        new ReadGate(
+            Limits.MAX_READ_POINTS_IN_FLIGHT, Duration.ofSeconds(Limits.READ_WAIT_SECONDS)));
+  }
+
+  public MetricService(DSLContext db, ReadGate gate) {
     this.db = db;
+    this.gate = gate;
+  }
+
+  /** What bounds the points all series reads of this service hold at once. */
+  public ReadGate gate() {
+    return gate;
   }
 
   public Logged log(long runId, MetricBatch batch) {

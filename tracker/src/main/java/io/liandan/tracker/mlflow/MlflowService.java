@@ -67,22 +67,34 @@ public final class MlflowService {
 
   public Experiment experimentByName(String name) {
     require("experiment_name", name);
-    if (name.equals(DEFAULT_EXPERIMENT)) {
-      ensureProject(DEFAULT_EXPERIMENT);
-    }
     Record r =
         db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
             .from(PROJECTS)
             .where(PROJECTS.NAME.eq(name))
             .fetchOne();
+    if (r == null && name.equals(DEFAULT_EXPERIMENT)) {
+      return unsavedDefault();
+    }
     if (r == null) {
       throw notFound("Could not find experiment with name '" + name + "'");
     }
     return experiment(r);
   }
 
+  /**
+   * Experiment "0" as MLflow clients expect it to exist, before its project does: reads never
+   * create anything (an anonymous search used to create the project); the first run logged to it
+   * does.
+   */
+  private static Experiment unsavedDefault() {
+    return new Experiment("0", DEFAULT_EXPERIMENT, "", "active", 0L, 0L, List.of());
+  }
+
   public Experiment experiment(String experimentId) {
     long id = projectId(experimentId);
+    if (id == NO_PROJECT) {
+      return unsavedDefault();
+    }
     return experiment(
         db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
             .from(PROJECTS)
@@ -108,17 +120,24 @@ public final class MlflowService {
   }
 
   public List<Experiment> experiments() {
-    ensureProject(DEFAULT_EXPERIMENT);
-    return db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
-        .from(PROJECTS)
-        .orderBy(PROJECTS.ID)
-        .fetch(MlflowService::experiment);
+    List<Experiment> all =
+        new ArrayList<>(
+            db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
+                .from(PROJECTS)
+                .orderBy(PROJECTS.ID)
+                .fetch(MlflowService::experiment));
+    if (all.stream().noneMatch(e -> e.experimentId().equals("0"))) {
+      all.add(0, unsavedDefault());
+    }
+    return all;
   }
 
   // ---- runs ----
 
   public Run createRun(MlflowJson.CreateRun req) {
-    long projectId = projectId(req.experimentId() == null ? "0" : req.experimentId());
+    String experimentId = req.experimentId() == null ? "0" : req.experimentId();
+    long projectId =
+        "0".equals(experimentId) ? ensureProject(DEFAULT_EXPERIMENT) : projectId(experimentId);
     String name = req.runName();
     String notes = null;
     ObjectNode labels = Json.MAPPER.createObjectNode();
@@ -499,9 +518,18 @@ public final class MlflowService {
     return DEFAULT_EXPERIMENT.equals(name) ? "0" : String.valueOf(projectId);
   }
 
+  /** Experiment "0" before its project exists (matches no run). */
+  private static final long NO_PROJECT = -1;
+
+  /** The project of an experiment, for reads: "0" is "Default", {@link #NO_PROJECT} if unsaved. */
   private long projectId(String experimentId) {
     if ("0".equals(experimentId)) {
-      return ensureProject(DEFAULT_EXPERIMENT);
+      Long id =
+          db.select(PROJECTS.ID)
+              .from(PROJECTS)
+              .where(PROJECTS.NAME.eq(DEFAULT_EXPERIMENT))
+              .fetchOne(PROJECTS.ID);
+      return id == null ? NO_PROJECT : id;
     }
     long id;
     try {

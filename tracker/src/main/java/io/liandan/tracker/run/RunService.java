@@ -68,11 +68,11 @@ public final class RunService {
     String name = Check.optional("name", req.name(), Limits.MAX_NAME_LENGTH);
     String group = Check.optional("group", req.group(), Limits.MAX_NAME_LENGTH);
     String jobType = Check.optional("jobType", req.jobType(), Limits.MAX_NAME_LENGTH);
-    String notes = Check.optional("notes", req.notes(), Limits.MAX_NOTES_LENGTH);
+    String notes = Check.text("notes", req.notes(), Limits.MAX_NOTES_LENGTH);
     String workflowId = Check.optional("workflowId", req.workflowId(), Limits.MAX_NAME_LENGTH);
     String activityId = Check.optional("activityId", req.activityId(), Limits.MAX_NAME_LENGTH);
-    var config = Check.object("config", req.config());
-    var labels = Check.object("labels", req.labels());
+    var config = Check.boundedObject("config", req.config());
+    var labels = Check.boundedObject("labels", req.labels());
     String[] tags = Check.tags("tags", req.tags());
     return db.transactionResult(
         cfg -> {
@@ -160,20 +160,20 @@ public final class RunService {
               ? u.set(RUNS.FINISHED_AT, DSL.coalesce(RUNS.FINISHED_AT, DSL.currentOffsetDateTime()))
               : u.setNull(RUNS.FINISHED_AT);
     }
-    var summary = Check.object("summary", req.summary());
+    var summary = Check.boundedObject("summary", req.summary());
     if (summary != null) {
       u = u.set(RUNS.SUMMARY, merged(RUNS.SUMMARY, summary));
     }
-    var config = Check.object("config", req.config());
+    var config = Check.boundedObject("config", req.config());
     if (config != null) {
       u = u.set(RUNS.CONFIG, merged(RUNS.CONFIG, config));
     }
-    var labels = Check.object("labels", req.labels());
+    var labels = Check.boundedObject("labels", req.labels());
     if (labels != null) {
       u = u.set(RUNS.LABELS, merged(RUNS.LABELS, labels));
     }
     if (req.notes() != null) {
-      u = u.set(RUNS.NOTES, Check.optional("notes", req.notes(), Limits.MAX_NOTES_LENGTH));
+      u = u.set(RUNS.NOTES, Check.text("notes", req.notes(), Limits.MAX_NOTES_LENGTH));
     }
     if (req.name() != null) {
       u = u.set(RUNS.NAME, Check.optional("name", req.name(), Limits.MAX_NAME_LENGTH));
@@ -181,8 +181,28 @@ public final class RunService {
     if (req.tags() != null) {
       u = u.set(RUNS.TAGS, Check.tags("tags", req.tags()));
     }
-    if (u.where(RUNS.ID.eq(id)).execute() == 0) {
-      throw notFound(id);
+    Condition fits = DSL.noCondition();
+    if (summary != null) {
+      fits = fits.and(mergedFits(RUNS.SUMMARY, summary));
+    }
+    if (config != null) {
+      fits = fits.and(mergedFits(RUNS.CONFIG, config));
+    }
+    if (labels != null) {
+      fits = fits.and(mergedFits(RUNS.LABELS, labels));
+    }
+    if (u.where(RUNS.ID.eq(id)).and(fits).execute() == 0) {
+      if (!exists(id)) {
+        throw notFound(id);
+      }
+      String field = summary != null ? "summary" : config != null ? "config" : "labels";
+      throw ApiErrors.badRequest(
+          field,
+          "the merged "
+              + field
+              + " would be over "
+              + Limits.MAX_OBJECT_BYTES
+              + " bytes as JSON; nothing was changed");
     }
     return get(id);
   }
@@ -252,6 +272,12 @@ public final class RunService {
   /** {@code doc || patch}: the patch's keys replace the stored ones (a shallow merge). */
   public static Field<JSONB> merged(Field<JSONB> doc, JsonNode patch) {
     return DSL.field("{0} || {1}", doc.getDataType(), doc, DSL.val(Json.jsonb(patch)));
+  }
+
+  /** The stored object merged with {@code patch} stays within {@link Limits#MAX_OBJECT_BYTES}. */
+  private static Condition mergedFits(Field<JSONB> doc, JsonNode patch) {
+    return DSL.condition(
+        "octet_length(({0})::text) <= {1}", merged(doc, patch), DSL.val(Limits.MAX_OBJECT_BYTES));
   }
 
   public boolean exists(long id) {

@@ -4,6 +4,7 @@ import io.javalin.http.BadRequestResponse;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.NotFoundResponse;
+import io.javalin.http.ServiceUnavailableResponse;
 import java.util.Map;
 
 /**
@@ -12,6 +13,7 @@ import java.util.Map;
  */
 public final class ApiErrors {
   public static final String FIELD = "field";
+  public static final String RETRY_AFTER = "retryAfter";
 
   private ApiErrors() {}
 
@@ -25,6 +27,15 @@ public final class ApiErrors {
 
   public static HttpResponseException tooLarge(String field, String message) {
     return new ContentTooLargeResponse(message, details(field));
+  }
+
+  /**
+   * 503: the server cannot take the request now; {@code retryAfterSeconds} travels in the details
+   * and {@code TrackerApp} sends it as the Retry-After header.
+   */
+  public static HttpResponseException unavailable(long retryAfterSeconds, String message) {
+    return new ServiceUnavailableResponse(
+        message, Map.of(RETRY_AFTER, String.valueOf(retryAfterSeconds)));
   }
 
   private static Map<String, String> details(String field) {

@@ -1,7 +1,9 @@
 package io.liandan.tracker.web;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.tracker.Limits;
+import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -16,19 +18,39 @@ public final class Check {
     return optional(field, value, maxLength);
   }
 
-  /** Null stays null; otherwise stripped, at most maxLength, no control characters. */
+  /**
+   * A name, key or id: null stays null; otherwise returned exactly as sent, or rejected: at most
+   * maxLength, no control characters, no leading or trailing whitespace (" lead" and "lead" would
+   * look the same in every table while being different keys, and silently trimming changed what the
+   * client sent).
+   */
   public static String optional(String field, String value, int maxLength) {
     if (value == null) {
       return null;
     }
-    String v = value.strip();
-    if (v.length() > maxLength) {
+    if (value.length() > maxLength) {
       throw ApiErrors.badRequest(field, field + " is longer than " + maxLength + " characters");
     }
-    if (maxLength < Limits.MAX_NOTES_LENGTH && v.chars().anyMatch(Character::isISOControl)) {
+    if (value.chars().anyMatch(Character::isISOControl)) {
       throw ApiErrors.badRequest(field, field + " contains control characters");
     }
-    return v;
+    if (!value.isEmpty()
+        && (Character.isWhitespace(value.charAt(0))
+            || Character.isWhitespace(value.charAt(value.length() - 1))
+            || Character.isSpaceChar(value.charAt(0))
+            || Character.isSpaceChar(value.charAt(value.length() - 1)))) {
+      throw ApiErrors.badRequest(
+          field, field + " starts or ends with whitespace; send it without (nothing is trimmed)");
+    }
+    return value;
+  }
+
+  /** Free text (notes): null stays null; otherwise stored exactly as sent, at most maxLength. */
+  public static String text(String field, String value, int maxLength) {
+    if (value != null && value.length() > maxLength) {
+      throw ApiErrors.badRequest(field, field + " is longer than " + maxLength + " characters");
+    }
+    return value;
   }
 
   /** A JSON object or null. */
@@ -37,6 +59,51 @@ public final class Check {
       throw ApiErrors.badRequest(field, field + " must be a JSON object");
     }
     return value == null || value.isNull() ? null : value;
+  }
+
+  /**
+   * A run's config, summary or labels: a JSON object or null, within {@link Limits#MAX_OBJECT_KEYS}
+   * keys at every depth and {@link Limits#MAX_OBJECT_BYTES} as JSON.
+   */
+  public static JsonNode boundedObject(String field, JsonNode value) {
+    JsonNode v = object(field, value);
+    if (v == null) {
+      return null;
+    }
+    long keys = keys(v, Limits.MAX_OBJECT_KEYS + 1L);
+    if (keys > Limits.MAX_OBJECT_KEYS) {
+      throw ApiErrors.badRequest(
+          field,
+          field + " has more than " + Limits.MAX_OBJECT_KEYS + " keys (counted at every depth)");
+    }
+    int bytes;
+    try {
+      bytes = Json.MAPPER.writeValueAsBytes(v).length;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    if (bytes > Limits.MAX_OBJECT_BYTES) {
+      throw ApiErrors.badRequest(
+          field, field + " is " + bytes + " bytes as JSON; at most " + Limits.MAX_OBJECT_BYTES);
+    }
+    return v;
+  }
+
+  /** Keys of {@code node} at every depth, counting stops past {@code stop}. */
+  private static long keys(JsonNode node, long stop) {
+    long n = 0;
+    ArrayDeque<JsonNode> todo = new ArrayDeque<>();
+    todo.push(node);
+    while (!todo.isEmpty() && n < stop) {
+      JsonNode x = todo.pop();
+      if (x.isObject()) {
+        n += x.size();
+      }
+      if (x.isContainerNode()) {
+        x.elements().forEachRemaining(todo::push);
+      }
+    }
+    return n;
   }
 
   /** Tags: distinct, non-blank, in the given order. */
