@@ -32,9 +32,11 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.SortField;
 import org.jooq.impl.DSL;
 
 /**
@@ -53,6 +55,13 @@ public final class MlflowService {
   static final String NOTE_TAG = "mlflow.note.content";
   static final String USER_TAG = "mlflow.user";
 
+  // MLflow's own limits for one log-batch request (mlflow/utils/validation.py), stricter than the
+  // tracker's MAX_POINTS_PER_BATCH: a client that stays within them works against MLflow too
+  static final int MAX_BATCH_METRICS = 1000;
+  static final int MAX_BATCH_PARAMS = 100;
+  static final int MAX_BATCH_TAGS = 100;
+  static final int MAX_BATCH_ENTITIES = 1000;
+
   private final DSLContext db;
   private final RunService runs;
   private final MetricService metrics;
@@ -67,27 +76,38 @@ public final class MlflowService {
 
   public Experiment experimentByName(String name) {
     require("experiment_name", name);
-    if (name.equals(DEFAULT_EXPERIMENT)) {
-      ensureProject(DEFAULT_EXPERIMENT);
-    }
     Record r =
         db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
             .from(PROJECTS)
             .where(PROJECTS.NAME.eq(name))
             .fetchOne();
     if (r == null) {
+      if (name.equals(DEFAULT_EXPERIMENT)) {
+        return unsavedDefault();
+      }
       throw notFound("Could not find experiment with name '" + name + "'");
     }
     return experiment(r);
   }
 
   public Experiment experiment(String experimentId) {
-    long id = projectId(experimentId);
+    Long id = existingProjectId(experimentId);
+    if (id == null) {
+      return unsavedDefault();
+    }
     return experiment(
         db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
             .from(PROJECTS)
             .where(PROJECTS.ID.eq(id))
             .fetchSingle());
+  }
+
+  /**
+   * Experiment "0" before anything was logged to it: MLflow always has it, but a read must not
+   * create the project (it appears, and in searches, with the first run logged to it).
+   */
+  private static Experiment unsavedDefault() {
+    return new Experiment("0", DEFAULT_EXPERIMENT, "", "active", null, null, List.of());
   }
 
   public String createExperiment(MlflowJson.CreateExperiment req) {
@@ -107,12 +127,39 @@ public final class MlflowService {
     return experimentId(id, name);
   }
 
-  public List<Experiment> experiments() {
-    ensureProject(DEFAULT_EXPERIMENT);
-    return db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
-        .from(PROJECTS)
-        .orderBy(PROJECTS.ID)
-        .fetch(MlflowService::experiment);
+  /**
+   * search_experiments: MLflow's filter, order_by (default creation_time DESC), view_type and
+   * offset paging. Experiments here are never deleted, so DELETED_ONLY finds none.
+   */
+  public MlflowJson.ExperimentsPage searchExperiments(MlflowJson.SearchExperiments req) {
+    int max = maxResults(req.maxResults());
+    int offset = pageOffset(req.pageToken());
+    boolean deletedOnly = deletedOnly("view_type", req.viewType());
+    Condition where;
+    List<SortField<?>> order;
+    try {
+      where = MlflowExperimentFilter.parse(req.filter());
+    } catch (FilterException e) {
+      throw invalid("filter: " + e.getMessage());
+    }
+    try {
+      order = MlflowExperimentFilter.orderBy(req.orderBy());
+    } catch (FilterException e) {
+      throw invalid("order_by: " + e.getMessage());
+    }
+    if (deletedOnly) {
+      return new MlflowJson.ExperimentsPage(List.of(), null);
+    }
+    List<Experiment> found =
+        db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
+            .from(PROJECTS)
+            .where(where)
+            .orderBy(order)
+            .limit(max + 1)
+            .offset(offset)
+            .fetch(MlflowService::experiment);
+    String next = found.size() > max ? String.valueOf(offset + max) : null;
+    return new MlflowJson.ExperimentsPage(found.subList(0, Math.min(max, found.size())), next);
   }
 
   // ---- runs ----
@@ -202,35 +249,86 @@ public final class MlflowService {
       throw invalid("experiment_ids must name at least one experiment");
     }
     for (String e : req.experimentIds()) {
-      projects.add(projectId(e));
-    }
-    int max = req.maxResults() == null ? 1000 : req.maxResults();
-    if (max < 1 || max > Limits.MAX_PAGE_SIZE) {
-      throw invalid("max_results must be between 1 and " + Limits.MAX_PAGE_SIZE);
-    }
-    int offset = 0;
-    if (req.pageToken() != null && !req.pageToken().isBlank()) {
-      try {
-        offset = Integer.parseInt(req.pageToken());
-      } catch (NumberFormatException e) {
-        throw invalid("invalid page_token");
+      Long id = existingProjectId(e);
+      if (id != null) {
+        projects.add(id);
       }
     }
+    int max = maxResults(req.maxResults());
+    int offset = pageOffset(req.pageToken());
+    boolean deletedOnly = deletedOnly("run_view_type", req.runViewType());
     FilterExpr filter;
     List<SortKey> order = new ArrayList<>();
     try {
       filter = MlflowFilter.parse(req.filter());
-      if (req.orderBy() != null) {
-        for (String o : req.orderBy()) {
-          order.add(MlflowFilter.orderBy(o));
-        }
-      }
-      List<Long> ids = runs.searchIds(projects, filter, order, max + 1, offset);
-      String next = ids.size() > max ? String.valueOf(offset + max) : null;
-      return new MlflowJson.RunsPage(runs(ids.subList(0, Math.min(max, ids.size()))), next);
     } catch (FilterException e) {
       throw invalid("filter: " + e.getMessage());
     }
+    if (req.orderBy() != null) {
+      for (String o : req.orderBy()) {
+        try {
+          order.add(MlflowFilter.orderBy(o == null ? "" : o));
+        } catch (FilterException e) {
+          throw invalid("order_by: " + e.getMessage());
+        }
+      }
+    }
+    if (projects.isEmpty() || deletedOnly) {
+      return new MlflowJson.RunsPage(List.of(), null);
+    }
+    List<Long> ids;
+    try {
+      ids = runs.searchIds(projects, filter, order, max + 1, offset);
+    } catch (FilterException e) {
+      throw invalid("filter: " + e.getMessage());
+    }
+    String next = ids.size() > max ? String.valueOf(offset + max) : null;
+    return new MlflowJson.RunsPage(runs(ids.subList(0, Math.min(max, ids.size()))), next);
+  }
+
+  private static int maxResults(Integer requested) {
+    int max = requested == null ? Limits.MAX_PAGE_SIZE : requested;
+    if (max < 1 || max > Limits.MAX_PAGE_SIZE) {
+      throw invalid("max_results must be between 1 and " + Limits.MAX_PAGE_SIZE);
+    }
+    return max;
+  }
+
+  /** Page tokens are the offset of the next page, opaque to clients. */
+  private static int pageOffset(String token) {
+    if (token == null || token.isBlank()) {
+      return 0;
+    }
+    try {
+      int offset = Integer.parseInt(token.strip());
+      if (offset >= 0) {
+        return offset;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw invalid("invalid page_token");
+  }
+
+  /**
+   * MLflow's ViewType by name or protobuf number. Nothing here is ever deleted, so ACTIVE_ONLY and
+   * ALL are the same; true for DELETED_ONLY.
+   */
+  private static boolean deletedOnly(String field, String viewType) {
+    if (viewType == null || viewType.isBlank()) {
+      return false;
+    }
+    return switch (viewType.strip().toUpperCase(java.util.Locale.ROOT)) {
+      case "ACTIVE_ONLY", "1", "ALL", "3" -> false;
+      case "DELETED_ONLY", "2" -> true;
+      default ->
+          throw invalid(
+              "Invalid value '"
+                  + viewType
+                  + "' for "
+                  + field
+                  + "; one of ACTIVE_ONLY, DELETED_ONLY, ALL");
+    };
   }
 
   // ---- logging ----
@@ -244,22 +342,23 @@ public final class MlflowService {
     List<KeyValue> params = req.params() == null ? List.of() : req.params();
     List<KeyValue> tags = req.tags() == null ? List.of() : req.tags();
     List<Metric> points = req.metrics() == null ? List.of() : req.metrics();
+    checkBatchLimits(points.size(), params.size(), tags.size());
+    List<MetricBatch.Point> batch = new ArrayList<>(points.size());
+    for (int i = 0; i < points.size(); i++) {
+      Metric m = points.get(i);
+      if (m == null || m.key() == null || m.value() == null) {
+        throw invalid("every metric needs a key and a value (metrics[" + i + "])");
+      }
+      if (m.timestamp() == null) {
+        throw invalid("Missing value for required parameter 'metrics[" + i + "].timestamp'");
+      }
+      String time = BigDecimal.valueOf(m.timestamp()).movePointLeft(3).toPlainString();
+      batch.add(new MetricBatch.Point(m.key(), m.step() == null ? 0L : m.step(), m.value(), time));
+    }
     if (!params.isEmpty() || !tags.isEmpty()) {
       db.transaction(cfg -> writeParamsAndTags(cfg.dsl(), id, params, tags));
     }
-    if (!points.isEmpty()) {
-      List<MetricBatch.Point> batch = new ArrayList<>(points.size());
-      for (Metric m : points) {
-        if (m == null || m.key() == null || m.value() == null) {
-          throw invalid("every metric needs a key and a value");
-        }
-        String time =
-            m.timestamp() == null
-                ? null
-                : BigDecimal.valueOf(m.timestamp()).movePointLeft(3).toPlainString();
-        batch.add(
-            new MetricBatch.Point(m.key(), m.step() == null ? 0L : m.step(), m.value(), time));
-      }
+    if (!batch.isEmpty()) {
       try {
         metrics.log(id, new MetricBatch(batch));
       } catch (HttpResponseException e) {
@@ -267,6 +366,50 @@ public final class MlflowService {
       }
     } else if (params.isEmpty() && tags.isEmpty() && !runs.exists(id)) {
       throw runNotFound(String.valueOf(id));
+    }
+  }
+
+  /**
+   * MLflow's per-request limits of log-batch (mlflow/utils/validation.py), checked before writing.
+   */
+  private static void checkBatchLimits(int metrics, int params, int tags) {
+    String split = " Please split up %s across multiple requests and try again.";
+    if (metrics > MAX_BATCH_METRICS) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_METRICS
+              + " metrics. Got "
+              + metrics
+              + " metrics."
+              + split.formatted("metrics"));
+    }
+    if (params > MAX_BATCH_PARAMS) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_PARAMS
+              + " params. Got "
+              + params
+              + " params."
+              + split.formatted("params"));
+    }
+    if (tags > MAX_BATCH_TAGS) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_TAGS
+              + " tags. Got "
+              + tags
+              + " tags."
+              + split.formatted("tags"));
+    }
+    int total = metrics + params + tags;
+    if (total > MAX_BATCH_ENTITIES) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_ENTITIES
+              + " metrics, params, and tags in total. Got "
+              + total
+              + " in total."
+              + split.formatted("them"));
     }
   }
 
@@ -499,9 +642,24 @@ public final class MlflowService {
     return DEFAULT_EXPERIMENT.equals(name) ? "0" : String.valueOf(projectId);
   }
 
+  /** The project a write goes to; experiment "0" (Default) is created on first use. */
   private long projectId(String experimentId) {
     if ("0".equals(experimentId)) {
       return ensureProject(DEFAULT_EXPERIMENT);
+    }
+    return existingProjectId(experimentId);
+  }
+
+  /**
+   * The project of an experiment id, for reads: null for experiment "0" while the Default project
+   * does not exist yet; 404 for any other unknown id.
+   */
+  private Long existingProjectId(String experimentId) {
+    if ("0".equals(experimentId)) {
+      return db.select(PROJECTS.ID)
+          .from(PROJECTS)
+          .where(PROJECTS.NAME.eq(DEFAULT_EXPERIMENT))
+          .fetchOne(PROJECTS.ID);
     }
     long id;
     try {
