@@ -1,9 +1,13 @@
 package io.liandan.tracker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.tracker.web.Json;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,21 +31,22 @@ class MlflowClientTest {
     t.close();
   }
 
-  static Map<String, String> mlflowEnv() {
-    return Map.of(
-        "MLFLOW_TRACKING_URI",
-        t.server.url(),
-        "MLFLOW_TRACKING_TOKEN",
-        t.token,
-        // no retries with back-off: a deviation must fail fast, not after minutes
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
-        "0",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT",
-        "30");
+  static Map<String, String> mlflowEnv(Map<String, String> more) {
+    Map<String, String> env = new HashMap<>(more);
+    env.put("MLFLOW_TRACKING_URI", t.server.url());
+    env.put("MLFLOW_TRACKING_TOKEN", t.token);
+    // no retries with back-off: a deviation must fail fast, not after minutes
+    env.put("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0");
+    env.put("MLFLOW_HTTP_REQUEST_TIMEOUT", "30");
+    // nothing from the Hub (unreachable here), and the CPU the build shares
+    env.put("HF_HUB_OFFLINE", "1");
+    env.put("TRANSFORMERS_OFFLINE", "1");
+    env.put("OMP_NUM_THREADS", "2");
+    return env;
   }
 
-  static JsonNode runScript(String script, long timeoutSeconds) {
-    Python.Result r = Python.run(Python.script(script), mlflowEnv(), timeoutSeconds);
+  static JsonNode runScript(String script, long timeoutSeconds, Map<String, String> env) {
+    Python.Result r = Python.run(Python.script(script), mlflowEnv(env), timeoutSeconds);
     assertEquals(0, r.exitCode(), script + " failed:\n" + r.output());
     try {
       return Json.MAPPER.readTree(r.lastLine());
@@ -52,7 +57,7 @@ class MlflowClientTest {
 
   @Test
   void theMlflowClientLogsAndReadsBack() {
-    JsonNode out = runScript("mlflow_client_check.py", 180);
+    JsonNode out = runScript("mlflow_client_check.py", 180, Map.of());
 
     String a = out.at("/runs/sft-a").asText();
     JsonNode run = t.api.get("/api/v1/runs/" + a).json();
@@ -71,5 +76,39 @@ class MlflowClientTest {
     assertEquals(
         "failed",
         t.api.get("/api/v1/runs/" + out.get("failed").asText()).json().get("state").asText());
+  }
+
+  @Test
+  void aTrainerReportingToMlflowShowsItsCurvesInLiandan() {
+    JsonNode out =
+        runScript("mlflow_trainer_check.py", 600, Map.of("MLFLOW_EXPERIMENT_NAME", "hf-trainer"));
+    System.out.println("Trainer run as the MLflow client read it: " + out);
+    String id = out.get("run_id").asText();
+
+    JsonNode run = t.api.get("/api/v1/runs/" + id).json();
+    assertEquals("hf-trainer", run.get("project").asText(), run.toString());
+    assertEquals("tiny-qwen", run.get("name").asText());
+    assertEquals("finished", run.get("state").asText());
+    assertEquals("0.001", run.at("/config/learning_rate").asText());
+    assertEquals(out.get("params").asInt(), run.get("config").size(), run.toString());
+
+    // the UI's chart read: every key the Trainer logged, with its points
+    JsonNode keys = t.api.get("/api/v1/runs/" + id + "/metrics/keys").json().get("keys");
+    List<String> logged = new ArrayList<>();
+    keys.forEach(k -> logged.add(k.asText()));
+    List<String> expected = new ArrayList<>();
+    out.get("metrics").forEach(k -> expected.add(k.asText()));
+    assertEquals(expected, logged.stream().sorted().toList());
+    assertTrue(
+        logged.containsAll(List.of("loss", "grad_norm", "learning_rate")), logged.toString());
+    JsonNode series =
+        t.api.get("/api/v1/runs/" + id + "/metrics/series?key=loss&key=learning_rate").json();
+    JsonNode loss = series.at("/series/0");
+    assertEquals("loss", loss.get("key").asText(), series.toString());
+    assertEquals(out.get("loss").size(), loss.get("points").size(), series.toString());
+    for (int i = 0; i < out.get("loss").size(); i++) {
+      assertEquals(i + 1, loss.at("/points/" + i + "/0").asLong(), series.toString());
+      assertEquals(out.at("/loss/" + i).asDouble(), loss.at("/points/" + i + "/1").asDouble());
+    }
   }
 }
