@@ -45,8 +45,9 @@ class MlflowClientTest {
     return env;
   }
 
-  static JsonNode runScript(String script, long timeoutSeconds, Map<String, String> env) {
-    Python.Result r = Python.run(Python.script(script), mlflowEnv(env), timeoutSeconds);
+  static JsonNode runScript(
+      String script, long timeoutSeconds, Map<String, String> env, String... args) {
+    Python.Result r = Python.run(Python.script(script), mlflowEnv(env), timeoutSeconds, args);
     assertEquals(0, r.exitCode(), script + " failed:\n" + r.output());
     try {
       return Json.MAPPER.readTree(r.lastLine());
@@ -110,5 +111,49 @@ class MlflowClientTest {
       assertEquals(i + 1, loss.at("/points/" + i + "/0").asLong(), series.toString());
       assertEquals(out.at("/loss/" + i).asDouble(), loss.at("/points/" + i + "/1").asDouble());
     }
+  }
+
+  /** A stage's run as the pipeline's Tracking.open makes it (create-or-resume by key). */
+  static long stageRun(String stage, String kind) {
+    return t.api.createRun(
+        "{\"project\":\"pipelines\",\"key\":\"wf-7/"
+            + stage
+            + "\",\"name\":\"wf-7-"
+            + stage
+            + "\",\"group\":\"wf-7\",\"jobType\":\""
+            + kind
+            + "\",\"tags\":[\"pipeline:wf-7\",\"stage:"
+            + stage
+            + "\"],\"config\":{\"model\":\"qwen-tiny\",\"epochs\":2,\"lora\":{\"r\":16,\"alpha\":32}},"
+            + "\"workflowId\":\"wf-7\",\"activityId\":\"3\"}");
+  }
+
+  @Test
+  void pipelineRunsReadThroughTheMlflowClient() {
+    long sft = stageRun("sft", "sft");
+    long dpo = stageRun("dpo", "dpo");
+    Api.Response logged =
+        t.api.post(
+            "/api/v1/runs/" + sft + "/metrics",
+            "{\"points\":[{\"key\":\"train/loss\",\"step\":1,\"value\":2.0},"
+                + "{\"key\":\"train/loss\",\"step\":2,\"value\":1.75},"
+                + "{\"key\":\"train/loss\",\"step\":3,\"value\":1.5},"
+                + "{\"key\":\"train/loss\",\"step\":4,\"value\":1.25},"
+                + "{\"key\":\"eval/loss\",\"step\":4,\"value\":1.5}]}");
+    assertEquals(200, logged.status(), logged.body());
+    Api.Response done =
+        t.api.patch(
+            "/api/v1/runs/" + sft,
+            "{\"state\":\"finished\",\"summary\":{\"steps\":4,\"resumed_from_step\":0}}");
+    assertEquals(200, done.status(), done.body());
+
+    JsonNode out =
+        runScript(
+            "mlflow_pipeline_check.py", 180, Map.of(), String.valueOf(sft), String.valueOf(dpo));
+    assertEquals("wf-7", out.at("/tags/liandan.group").asText(), out.toString());
+    // what the tracker shows is unchanged by the read, and the refused tag left no label
+    JsonNode run = t.api.get("/api/v1/runs/" + sft).json();
+    assertEquals("wf-7", run.get("group").asText());
+    assertEquals(0, run.get("labels").size(), run.toString());
   }
 }

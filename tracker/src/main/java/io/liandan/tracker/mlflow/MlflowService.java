@@ -55,6 +55,20 @@ public final class MlflowService {
   static final String NOTE_TAG = "mlflow.note.content";
   static final String USER_TAG = "mlflow.user";
 
+  /**
+   * Liandan's own run fields shown as read-only MLflow tags, so that pipeline runs read (and
+   * filter) through an MLflow client: the pipeline (group), the stage's kind (job type), the
+   * create-or-resume key, the run's tag list (as a JSON array) and Temporal's ids.
+   */
+  static final String LIANDAN_PREFIX = "liandan.";
+
+  static final String GROUP_TAG = "liandan.group";
+  static final String JOB_TYPE_TAG = "liandan.job_type";
+  static final String KEY_TAG = "liandan.key";
+  static final String TAGS_TAG = "liandan.tags";
+  static final String WORKFLOW_TAG = "liandan.workflow_id";
+  static final String ACTIVITY_TAG = "liandan.activity_id";
+
   // MLflow's own limits for one log-batch request (mlflow/utils/validation.py), stricter than the
   // tracker's MAX_POINTS_PER_BATCH: a client that stays within them works against MLflow too
   static final int MAX_BATCH_METRICS = 1000;
@@ -538,7 +552,13 @@ public final class MlflowService {
             RUNS.FINISHED_AT,
             RUNS.CONFIG,
             RUNS.LABELS,
-            RUNS.NOTES)
+            RUNS.NOTES,
+            RUNS.GROUP_NAME,
+            RUNS.JOB_TYPE,
+            RUNS.RUN_KEY,
+            RUNS.TAGS,
+            RUNS.WORKFLOW_ID,
+            RUNS.ACTIVITY_ID)
         .from(RUNS)
         .join(PROJECTS)
         .on(PROJECTS.ID.eq(RUNS.PROJECT_ID))
@@ -599,7 +619,22 @@ public final class MlflowService {
     if (r.get(RUNS.NOTES) != null) {
       tags.add(new KeyValue(NOTE_TAG, r.get(RUNS.NOTES)));
     }
+    addTag(tags, GROUP_TAG, r.get(RUNS.GROUP_NAME));
+    addTag(tags, JOB_TYPE_TAG, r.get(RUNS.JOB_TYPE));
+    addTag(tags, KEY_TAG, r.get(RUNS.RUN_KEY));
+    String[] own = r.get(RUNS.TAGS);
+    if (own != null && own.length > 0) {
+      tags.add(new KeyValue(TAGS_TAG, Json.MAPPER.valueToTree(own).toString()));
+    }
+    addTag(tags, WORKFLOW_TAG, r.get(RUNS.WORKFLOW_ID));
+    addTag(tags, ACTIVITY_TAG, r.get(RUNS.ACTIVITY_ID));
     return new Run(info, new RunData(metrics, params, tags));
+  }
+
+  private static void addTag(List<KeyValue> tags, String key, String value) {
+    if (value != null) {
+      tags.add(new KeyValue(key, value));
+    }
   }
 
   private static Experiment experiment(Record r) {
@@ -695,6 +730,14 @@ public final class MlflowService {
   private static void checkTag(KeyValue t) {
     if (t == null || t.key() == null || t.key().isBlank() || t.value() == null) {
       throw invalid("every tag needs a key and a value");
+    }
+    if (t.key().startsWith(LIANDAN_PREFIX)) {
+      throw invalid(
+          "tag '"
+              + t.key()
+              + "': tags starting with '"
+              + LIANDAN_PREFIX
+              + "' are the run's own fields, read-only through MLflow");
     }
     if (t.key().length() > Limits.MAX_KEY_LENGTH
         || t.value().length() > Limits.MAX_TAG_VALUE_LENGTH) {
