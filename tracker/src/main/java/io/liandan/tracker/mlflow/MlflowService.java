@@ -43,11 +43,13 @@ import org.jooq.impl.DSL;
  * MLflow's tracking API mapped onto the tracker's tables, so that a script using the mlflow client
  * (or transformers' Trainer with report_to="mlflow") logs here by setting MLFLOW_TRACKING_URI.
  *
- * <p>Mapping: experiment = project (experiment "0" is the project "Default"); run = run (run_id is
- * the run's id); params = top-level config entries, as strings, immutable once logged as MLflow
- * requires; tags = labels, except mlflow.runName (the run's name) and mlflow.note.content (its
- * notes); metrics = metric history. One difference: history here is idempotent on (run, key, step),
- * so two values logged at the same step keep only the later one (MLflow keeps both).
+ * <p>Mapping: experiment = project (experiment "0" is the project "Default", created by the first
+ * write to it, never by a read); run = run (run_id is the run's id); params = top-level config
+ * entries, as strings, immutable once logged as MLflow requires; tags = labels, except
+ * mlflow.runName (the run's name) and mlflow.note.content (its notes), plus the run's own fields as
+ * read-only liandan.* tags; metrics = metric history. One difference: history here is idempotent on
+ * (run, key, step), so two values logged at the same step keep only the later one (MLflow keeps
+ * both).
  */
 public final class MlflowService {
   static final String DEFAULT_EXPERIMENT = "Default";
