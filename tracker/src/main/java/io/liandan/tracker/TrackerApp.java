@@ -153,6 +153,9 @@ public final class TrackerApp {
             config.routes.post(base + "/runs/log-parameter", mlflow::logParam);
             config.routes.post(base + "/runs/set-tag", mlflow::setTag);
             config.routes.get(base + "/metrics/get-history", mlflow::getHistory);
+            // registered last, so only what no route above takes: ENDPOINT_NOT_FOUND
+            config.routes.get(base + "/*", mlflow::unknownEndpoint);
+            config.routes.post(base + "/*", mlflow::unknownEndpoint);
           }
 
           config.routes.exception(HttpResponseException.class, TrackerApp::error);

@@ -333,4 +333,238 @@ class MlflowApiTest {
     assertEquals(200, defaultRun.status(), defaultRun.body());
     assertEquals("0", defaultRun.json().at("/run/info/experiment_id").asText());
   }
+
+  static String newRun(String experimentName) {
+    String exp =
+        api.post(M + "/experiments/create", "{\"name\":\"" + experimentName + "\"}")
+            .json()
+            .get("experiment_id")
+            .asText();
+    return api.post(M + "/runs/create", "{\"experiment_id\":\"" + exp + "\"}")
+        .json()
+        .at("/run/info/run_id")
+        .asText();
+  }
+
+  static String metrics(int n, boolean timestamps) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ",")
+          .append("{\"key\":\"m\",\"value\":")
+          .append(i)
+          .append(timestamps ? ",\"timestamp\":1767225600000" : "")
+          .append(",\"step\":")
+          .append(i)
+          .append("}");
+    }
+    return sb.append("]").toString();
+  }
+
+  static String keyValues(String prefix, int n) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"key\":\"" + prefix + i + "\",\"value\":\"v\"}");
+    }
+    return sb.append("]").toString();
+  }
+
+  static void assertInvalid(Response r, String messagePart) {
+    assertEquals(400, r.status(), r.body());
+    assertEquals("INVALID_PARAMETER_VALUE", r.json().get("error_code").asText(), r.body());
+    assertTrue(r.json().get("message").asText().contains(messagePart), r.body());
+  }
+
+  @Test
+  void searchingNeverCreatesAnything() {
+    try (TestServer fresh = TestServer.start()) {
+      Api anonymous = fresh.api.withToken(null);
+      Response r = anonymous.post(M + "/experiments/search", "{}");
+      assertEquals(200, r.status(), r.body());
+      assertEquals(0, r.json().path("experiments").size(), r.body());
+      assertEquals(200, anonymous.get(M + "/experiments/search").status());
+      r = anonymous.post(M + "/runs/search", "{\"experiment_ids\":[\"0\"]}");
+      assertEquals(200, r.status(), r.body());
+      assertEquals(0, r.json().path("runs").size());
+      // experiment 0 is there to read, as in MLflow, but only as a view
+      assertEquals(
+          "Default",
+          anonymous
+              .get(M + "/experiments/get-by-name?experiment_name=Default")
+              .json()
+              .at("/experiment/name")
+              .asText());
+      assertEquals(
+          "0",
+          anonymous
+              .get(M + "/experiments/get?experiment_id=0")
+              .json()
+              .at("/experiment/experiment_id")
+              .asText());
+      assertEquals(0, fresh.api.get("/api/v1/projects").json().path("projects").size());
+      // the first run logged to it makes it
+      assertEquals(200, fresh.api.post(M + "/runs/create", "{\"experiment_id\":\"0\"}").status());
+      r = anonymous.post(M + "/experiments/search", "{}");
+      assertEquals("Default", r.json().at("/experiments/0/name").asText(), r.body());
+    }
+  }
+
+  @Test
+  void experimentSearchFiltersOrdersAndPages() {
+    for (String n : new String[] {"es-b", "es-a", "es-c", "ES-D"}) {
+      assertEquals(200, api.post(M + "/experiments/create", "{\"name\":\"" + n + "\"}").status());
+    }
+    String byName = "\"order_by\":[\"name DESC\"]";
+    Response r =
+        api.post(
+            M + "/experiments/search",
+            "{\"filter\":\"name LIKE 'es-%'\"," + byName + ",\"max_results\":2}");
+    assertEquals(200, r.status(), r.body());
+    assertEquals("es-c", r.json().at("/experiments/0/name").asText(), r.body());
+    assertEquals("es-b", r.json().at("/experiments/1/name").asText(), r.body());
+    assertEquals(2, r.json().get("experiments").size());
+    String token = r.json().get("next_page_token").asText();
+    r =
+        api.post(
+            M + "/experiments/search",
+            "{\"filter\":\"name LIKE 'es-%'\","
+                + byName
+                + ",\"max_results\":2,\"page_token\":\""
+                + token
+                + "\"}");
+    assertEquals(1, r.json().get("experiments").size(), r.body());
+    assertEquals("es-a", r.json().at("/experiments/0/name").asText());
+    assertFalse(r.json().has("next_page_token"), r.body());
+
+    r = api.post(M + "/experiments/search", "{\"filter\":\"attribute.name ILIKE 'es-%'\"}");
+    assertEquals(4, r.json().get("experiments").size(), r.body());
+    // the default order is newest first
+    assertEquals("ES-D", r.json().at("/experiments/0/name").asText(), r.body());
+    r =
+        api.post(
+            M + "/experiments/search",
+            "{\"filter\":\"name = 'es-a' and creation_time > 0\",\"view_type\":\"ALL\"}");
+    assertEquals(1, r.json().get("experiments").size(), r.body());
+    r =
+        api.get(
+            M
+                + "/experiments/search?max_results=1&order_by="
+                + q("name ASC")
+                + "&filter="
+                + q("name LIKE 'es-%'"));
+    assertEquals(200, r.status(), r.body());
+    assertEquals("es-a", r.json().at("/experiments/0/name").asText(), r.body());
+    assertTrue(r.json().has("next_page_token"), r.body());
+    r = api.post(M + "/experiments/search", "{\"view_type\":\"DELETED_ONLY\"}");
+    assertEquals(0, r.json().path("experiments").size(), r.body());
+
+    assertInvalid(api.post(M + "/experiments/search", "{\"view_type\":\"SOME\"}"), "view_type");
+    assertInvalid(api.post(M + "/experiments/search", "{\"max_results\":0}"), "max_results");
+    assertInvalid(api.post(M + "/experiments/search", "{\"filter\":\"name > 'a'\"}"), "filter");
+    assertInvalid(api.post(M + "/experiments/search", "{\"filter\":\"owner = 'a'\"}"), "filter");
+    assertInvalid(
+        api.post(M + "/experiments/search", "{\"order_by\":[\"name sideways\"]}"), "order_by");
+    // a quote inside a value is data, never SQL
+    r =
+        api.post(
+            M + "/experiments/search",
+            "{\"filter\":\"name = \\\"x'; drop table projects; --\\\"\"}");
+    assertEquals(200, r.status(), r.body());
+    assertEquals(0, r.json().path("experiments").size());
+  }
+
+  @Test
+  void badOrderByIsNotAFilterError() {
+    Response r =
+        api.post(
+            M + "/runs/search",
+            "{\"experiment_ids\":[\"0\"],\"order_by\":[\"metrics.loss sideways\"]}");
+    assertInvalid(r, "order_by");
+    assertFalse(r.json().get("message").asText().contains("filter"), r.body());
+    assertInvalid(
+        api.post(M + "/runs/search", "{\"experiment_ids\":[\"0\"],\"run_view_type\":\"X\"}"),
+        "run_view_type");
+  }
+
+  @Test
+  void logBatchKeepsMlflowLimits() {
+    String run = newRun("limits");
+    String pre = "{\"run_id\":\"" + run + "\",";
+    assertInvalid(
+        api.post(M + "/runs/log-batch", pre + "\"metrics\":" + metrics(1001, true) + "}"),
+        "at most 1000 metrics");
+    assertInvalid(
+        api.post(M + "/runs/log-batch", pre + "\"params\":" + keyValues("p", 101) + "}"),
+        "at most 100 params");
+    assertInvalid(
+        api.post(M + "/runs/log-batch", pre + "\"tags\":" + keyValues("t", 101) + "}"),
+        "at most 100 tags");
+    assertInvalid(
+        api.post(
+            M + "/runs/log-batch",
+            pre + "\"metrics\":" + metrics(950, true) + ",\"params\":" + keyValues("p", 51) + "}"),
+        "in total");
+    // MLflow requires each metric's timestamp; the rejected batch writes nothing, params included
+    assertInvalid(
+        api.post(
+            M + "/runs/log-batch",
+            pre + "\"metrics\":" + metrics(2, false) + ",\"params\":" + keyValues("q", 1) + "}"),
+        "timestamp");
+    assertInvalid(
+        api.post(M + "/runs/log-metric", pre + "\"key\":\"m\",\"value\":1,\"step\":0}"),
+        "timestamp");
+    JsonNode data = api.get(M + "/runs/get?run_id=" + run).json().at("/run/data");
+    assertEquals(0, data.get("params").size(), data.toString());
+    assertEquals(0, data.get("metrics").size(), data.toString());
+
+    Response atLimits =
+        api.post(
+            M + "/runs/log-batch",
+            pre
+                + "\"metrics\":"
+                + metrics(800, true)
+                + ",\"params\":"
+                + keyValues("p", 100)
+                + ",\"tags\":"
+                + keyValues("t", 100)
+                + "}");
+    assertEquals(200, atLimits.status(), atLimits.body());
+    assertEquals(
+        800,
+        api.get(M + "/metrics/get-history?run_id=" + run + "&metric_key=m")
+            .json()
+            .get("metrics")
+            .size());
+  }
+
+  @Test
+  void paramAndTagValuesMustBeStrings() {
+    String run = newRun("strings");
+    String pre = "{\"run_id\":\"" + run + "\",";
+    assertInvalid(
+        api.post(M + "/runs/log-parameter", pre + "\"key\":\"lr\",\"value\":0.001}"), "value");
+    assertInvalid(api.post(M + "/runs/set-tag", pre + "\"key\":\"ok\",\"value\":true}"), "value");
+    assertInvalid(
+        api.post(M + "/runs/log-batch", pre + "\"params\":[{\"key\":\"n\",\"value\":3}]}"),
+        "value");
+    assertEquals(
+        200,
+        api.post(M + "/runs/log-parameter", pre + "\"key\":\"lr\",\"value\":\"0.001\"}").status());
+  }
+
+  @Test
+  void unknownRoutesAreEndpointNotFound() {
+    for (Response r :
+        new Response[] {
+          api.get(M + "/runs/no-such-thing?run_id=1"),
+          api.post(M + "/experiments/rename", "{}"),
+          api.get(M + "/runs/create"),
+          api.get("/ajax-api/2.0/mlflow/nothing")
+        }) {
+      assertEquals(404, r.status(), r.body());
+      assertEquals("ENDPOINT_NOT_FOUND", r.json().get("error_code").asText(), r.body());
+    }
+    // a missing resource stays RESOURCE_DOES_NOT_EXIST
+    Response missing = api.get(M + "/runs/get?run_id=999999");
+    assertEquals("RESOURCE_DOES_NOT_EXIST", missing.json().get("error_code").asText());
+  }
 }

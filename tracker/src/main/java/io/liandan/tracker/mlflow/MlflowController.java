@@ -1,6 +1,7 @@
 package io.liandan.tracker.mlflow;
 
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.liandan.tracker.web.Json;
 import java.util.List;
 import java.util.Map;
@@ -29,11 +30,39 @@ public final class MlflowController {
     ctx.json(Map.of("experiment_id", id));
   }
 
+  /** POST with a JSON body, or GET with the same fields as query parameters (MLflow takes both). */
   public void searchExperiments(Context ctx) {
-    if (ctx.contentLength() > 0) {
-      Json.read(ctx, MlflowJson.SearchExperiments.class);
+    MlflowJson.SearchExperiments req;
+    if (ctx.method() == HandlerType.POST) {
+      req =
+          ctx.contentLength() != 0
+              ? Json.read(ctx, MlflowJson.SearchExperiments.class)
+              : new MlflowJson.SearchExperiments(null, null, null, null, null);
+    } else {
+      String max = ctx.queryParam("max_results");
+      Integer maxResults;
+      try {
+        maxResults = max == null || max.isBlank() ? null : Integer.valueOf(max.strip());
+      } catch (NumberFormatException e) {
+        throw MlflowService.invalid("max_results must be an integer");
+      }
+      req =
+          new MlflowJson.SearchExperiments(
+              maxResults,
+              ctx.queryParam("page_token"),
+              ctx.queryParam("filter"),
+              ctx.queryParams("order_by"),
+              ctx.queryParam("view_type"));
     }
-    ctx.json(Map.of("experiments", mlflow.experiments()));
+    ctx.json(mlflow.searchExperiments(req));
+  }
+
+  /** Anything else under MLflow's prefix: MLflow's ENDPOINT_NOT_FOUND, not a missing resource. */
+  public void unknownEndpoint(Context ctx) {
+    throw MlflowService.error(
+        404,
+        "ENDPOINT_NOT_FOUND",
+        "No API endpoint " + ctx.method() + " " + ctx.path() + " in this server's MLflow API");
   }
 
   public void createRun(Context ctx) {

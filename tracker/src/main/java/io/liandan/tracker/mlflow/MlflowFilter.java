@@ -15,9 +15,10 @@ import java.util.Locale;
 /**
  * MLflow's search syntax onto the tracker's filter tree: {@code metrics.K} is summary.K (the last
  * value), {@code params.K} is config.K, {@code tags.K} is labels.K (mlflow.runName and
- * mlflow.note.content are the run's name and notes), {@code attributes.status|run_name|run_id|
- * start_time}. Clauses join with AND; keys may be quoted with backticks or double quotes. LIKE and
- * ILIKE are not supported (400).
+ * mlflow.note.content are the run's name and notes; liandan.group, liandan.job_type and liandan.key
+ * are the run's fields, and {@code tags.liandan.tags = 'x'} tests membership in its tag list),
+ * {@code attributes.status|run_name|run_id| start_time}. Clauses join with AND; keys may be quoted
+ * with backticks or double quotes. LIKE and ILIKE are not supported (400).
  */
 final class MlflowFilter extends Scanner {
 
@@ -87,7 +88,8 @@ final class MlflowFilter extends Scanner {
     if (peek() == '.') {
       pos++;
       char c = peek();
-      key = (c == '`' || c == '"') ? quoted() : word();
+      // a key may contain dots (tags.mlflow.runName), as in MLflow: only the first one splits
+      key = (c == '`' || c == '"') ? quoted() : dottedWord();
     } else {
       key = entity;
       entity = "attributes";
@@ -102,6 +104,10 @@ final class MlflowFilter extends Scanner {
           switch (key) {
             case MlflowService.RUN_NAME_TAG -> new FieldRef(Attr.NAME, List.of());
             case MlflowService.NOTE_TAG -> new FieldRef(Attr.NOTES, List.of());
+            case MlflowService.GROUP_TAG -> new FieldRef(Attr.GROUP, List.of());
+            case MlflowService.JOB_TYPE_TAG -> new FieldRef(Attr.JOB_TYPE, List.of());
+            case MlflowService.KEY_TAG -> new FieldRef(Attr.KEY, List.of());
+            case MlflowService.TAGS_TAG -> new FieldRef(Attr.TAGS, List.of());
             default -> new FieldRef(Attr.LABELS, List.of(key));
           };
       case "attribute", "attributes", "attr", "run" ->
@@ -193,6 +199,15 @@ final class MlflowFilter extends Scanner {
       pos++;
     }
     return src.substring(start, pos);
+  }
+
+  private String dottedWord() {
+    StringBuilder sb = new StringBuilder(word());
+    while (peek() == '.' && !sb.isEmpty()) {
+      pos++;
+      sb.append('.').append(word());
+    }
+    return sb.toString();
   }
 
   private String quoted() {

@@ -2,8 +2,15 @@ package io.liandan.tracker.mlflow;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -16,7 +23,28 @@ public final class MlflowJson {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record KeyValue(String key, String value) {}
+  public record KeyValue(
+      @JsonDeserialize(using = Text.class) String key,
+      @JsonDeserialize(using = Text.class) String value) {}
+
+  /**
+   * MLflow's string fields take JSON strings only, as protobuf's JSON parser does: a number sent as
+   * a param value is a client bug (400), not something to coerce silently.
+   */
+  static final class Text extends StdDeserializer<String> {
+    Text() {
+      super(String.class);
+    }
+
+    @Override
+    public String deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      if (p.currentToken() != JsonToken.VALUE_STRING) {
+        throw MismatchedInputException.from(
+            p, String.class, "expected a JSON string, got " + p.currentToken());
+      }
+      return p.getText();
+    }
+  }
 
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -90,7 +118,11 @@ public final class MlflowJson {
   /** log-parameter and set-tag. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record LogKeyValue(String runId, String runUuid, String key, String value) {}
+  public record LogKeyValue(
+      String runId,
+      String runUuid,
+      @JsonDeserialize(using = Text.class) String key,
+      @JsonDeserialize(using = Text.class) String value) {}
 
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -101,6 +133,10 @@ public final class MlflowJson {
       Integer maxResults,
       List<String> orderBy,
       String pageToken) {}
+
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record ExperimentsPage(List<Experiment> experiments, String nextPageToken) {}
 
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -32,26 +32,51 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.SortField;
 import org.jooq.impl.DSL;
 
 /**
  * MLflow's tracking API mapped onto the tracker's tables, so that a script using the mlflow client
  * (or transformers' Trainer with report_to="mlflow") logs here by setting MLFLOW_TRACKING_URI.
  *
- * <p>Mapping: experiment = project (experiment "0" is the project "Default"); run = run (run_id is
- * the run's id); params = top-level config entries, as strings, immutable once logged as MLflow
- * requires; tags = labels, except mlflow.runName (the run's name) and mlflow.note.content (its
- * notes); metrics = metric history. One difference: history here is idempotent on (run, key, step),
- * so two values logged at the same step keep only the later one (MLflow keeps both).
+ * <p>Mapping: experiment = project (experiment "0" is the project "Default", created by the first
+ * write to it, never by a read); run = run (run_id is the run's id); params = top-level config
+ * entries, as strings, immutable once logged as MLflow requires; tags = labels, except
+ * mlflow.runName (the run's name) and mlflow.note.content (its notes), plus the run's own fields as
+ * read-only liandan.* tags; metrics = metric history. One difference: history here is idempotent on
+ * (run, key, step), so two values logged at the same step keep only the later one (MLflow keeps
+ * both).
  */
 public final class MlflowService {
   static final String DEFAULT_EXPERIMENT = "Default";
   static final String RUN_NAME_TAG = "mlflow.runName";
   static final String NOTE_TAG = "mlflow.note.content";
   static final String USER_TAG = "mlflow.user";
+
+  /**
+   * Liandan's own run fields shown as read-only MLflow tags, so that pipeline runs read (and
+   * filter) through an MLflow client: the pipeline (group), the stage's kind (job type), the
+   * create-or-resume key, the run's tag list (as a JSON array) and Temporal's ids.
+   */
+  static final String LIANDAN_PREFIX = "liandan.";
+
+  static final String GROUP_TAG = "liandan.group";
+  static final String JOB_TYPE_TAG = "liandan.job_type";
+  static final String KEY_TAG = "liandan.key";
+  static final String TAGS_TAG = "liandan.tags";
+  static final String WORKFLOW_TAG = "liandan.workflow_id";
+  static final String ACTIVITY_TAG = "liandan.activity_id";
+
+  // MLflow's own limits for one log-batch request (mlflow/utils/validation.py), stricter than the
+  // tracker's MAX_POINTS_PER_BATCH: a client that stays within them works against MLflow too
+  static final int MAX_BATCH_METRICS = 1000;
+  static final int MAX_BATCH_PARAMS = 100;
+  static final int MAX_BATCH_TAGS = 100;
+  static final int MAX_BATCH_ENTITIES = 1000;
 
   private final DSLContext db;
   private final RunService runs;
@@ -72,27 +97,18 @@ public final class MlflowService {
             .from(PROJECTS)
             .where(PROJECTS.NAME.eq(name))
             .fetchOne();
-    if (r == null && name.equals(DEFAULT_EXPERIMENT)) {
-      return unsavedDefault();
-    }
     if (r == null) {
+      if (name.equals(DEFAULT_EXPERIMENT)) {
+        return unsavedDefault();
+      }
       throw notFound("Could not find experiment with name '" + name + "'");
     }
     return experiment(r);
   }
 
-  /**
-   * Experiment "0" as MLflow clients expect it to exist, before its project does: reads never
-   * create anything (an anonymous search used to create the project); the first run logged to it
-   * does.
-   */
-  private static Experiment unsavedDefault() {
-    return new Experiment("0", DEFAULT_EXPERIMENT, "", "active", 0L, 0L, List.of());
-  }
-
   public Experiment experiment(String experimentId) {
-    long id = projectId(experimentId);
-    if (id == NO_PROJECT) {
+    Long id = existingProjectId(experimentId);
+    if (id == null) {
       return unsavedDefault();
     }
     return experiment(
@@ -100,6 +116,14 @@ public final class MlflowService {
             .from(PROJECTS)
             .where(PROJECTS.ID.eq(id))
             .fetchSingle());
+  }
+
+  /**
+   * Experiment "0" before anything was logged to it: MLflow always has it, but a read must not
+   * create the project (it appears, and in searches, with the first run logged to it).
+   */
+  private static Experiment unsavedDefault() {
+    return new Experiment("0", DEFAULT_EXPERIMENT, "", "active", null, null, List.of());
   }
 
   public String createExperiment(MlflowJson.CreateExperiment req) {
@@ -119,25 +143,45 @@ public final class MlflowService {
     return experimentId(id, name);
   }
 
-  public List<Experiment> experiments() {
-    List<Experiment> all =
-        new ArrayList<>(
-            db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
-                .from(PROJECTS)
-                .orderBy(PROJECTS.ID)
-                .fetch(MlflowService::experiment));
-    if (all.stream().noneMatch(e -> e.experimentId().equals("0"))) {
-      all.add(0, unsavedDefault());
+  /**
+   * search_experiments: MLflow's filter, order_by (default creation_time DESC), view_type and
+   * offset paging. Experiments here are never deleted, so DELETED_ONLY finds none.
+   */
+  public MlflowJson.ExperimentsPage searchExperiments(MlflowJson.SearchExperiments req) {
+    int max = maxResults(req.maxResults());
+    int offset = pageOffset(req.pageToken());
+    boolean deletedOnly = deletedOnly("view_type", req.viewType());
+    Condition where;
+    List<SortField<?>> order;
+    try {
+      where = MlflowExperimentFilter.parse(req.filter());
+    } catch (FilterException e) {
+      throw invalid("filter: " + e.getMessage());
     }
-    return all;
+    try {
+      order = MlflowExperimentFilter.orderBy(req.orderBy());
+    } catch (FilterException e) {
+      throw invalid("order_by: " + e.getMessage());
+    }
+    if (deletedOnly) {
+      return new MlflowJson.ExperimentsPage(List.of(), null);
+    }
+    List<Experiment> found =
+        db.select(PROJECTS.ID, PROJECTS.NAME, PROJECTS.CREATED_AT)
+            .from(PROJECTS)
+            .where(where)
+            .orderBy(order)
+            .limit(max + 1)
+            .offset(offset)
+            .fetch(MlflowService::experiment);
+    String next = found.size() > max ? String.valueOf(offset + max) : null;
+    return new MlflowJson.ExperimentsPage(found.subList(0, Math.min(max, found.size())), next);
   }
 
   // ---- runs ----
 
   public Run createRun(MlflowJson.CreateRun req) {
-    String experimentId = req.experimentId() == null ? "0" : req.experimentId();
-    long projectId =
-        "0".equals(experimentId) ? ensureProject(DEFAULT_EXPERIMENT) : projectId(experimentId);
+    long projectId = projectId(req.experimentId() == null ? "0" : req.experimentId());
     String name = req.runName();
     String notes = null;
     ObjectNode labels = Json.MAPPER.createObjectNode();
@@ -221,35 +265,86 @@ public final class MlflowService {
       throw invalid("experiment_ids must name at least one experiment");
     }
     for (String e : req.experimentIds()) {
-      projects.add(projectId(e));
-    }
-    int max = req.maxResults() == null ? 1000 : req.maxResults();
-    if (max < 1 || max > Limits.MAX_PAGE_SIZE) {
-      throw invalid("max_results must be between 1 and " + Limits.MAX_PAGE_SIZE);
-    }
-    int offset = 0;
-    if (req.pageToken() != null && !req.pageToken().isBlank()) {
-      try {
-        offset = Integer.parseInt(req.pageToken());
-      } catch (NumberFormatException e) {
-        throw invalid("invalid page_token");
+      Long id = existingProjectId(e);
+      if (id != null) {
+        projects.add(id);
       }
     }
+    int max = maxResults(req.maxResults());
+    int offset = pageOffset(req.pageToken());
+    boolean deletedOnly = deletedOnly("run_view_type", req.runViewType());
     FilterExpr filter;
     List<SortKey> order = new ArrayList<>();
     try {
       filter = MlflowFilter.parse(req.filter());
-      if (req.orderBy() != null) {
-        for (String o : req.orderBy()) {
-          order.add(MlflowFilter.orderBy(o));
-        }
-      }
-      List<Long> ids = runs.searchIds(projects, filter, order, max + 1, offset);
-      String next = ids.size() > max ? String.valueOf(offset + max) : null;
-      return new MlflowJson.RunsPage(runs(ids.subList(0, Math.min(max, ids.size()))), next);
     } catch (FilterException e) {
       throw invalid("filter: " + e.getMessage());
     }
+    if (req.orderBy() != null) {
+      for (String o : req.orderBy()) {
+        try {
+          order.add(MlflowFilter.orderBy(o == null ? "" : o));
+        } catch (FilterException e) {
+          throw invalid("order_by: " + e.getMessage());
+        }
+      }
+    }
+    if (projects.isEmpty() || deletedOnly) {
+      return new MlflowJson.RunsPage(List.of(), null);
+    }
+    List<Long> ids;
+    try {
+      ids = runs.searchIds(projects, filter, order, max + 1, offset);
+    } catch (FilterException e) {
+      throw invalid("filter: " + e.getMessage());
+    }
+    String next = ids.size() > max ? String.valueOf(offset + max) : null;
+    return new MlflowJson.RunsPage(runs(ids.subList(0, Math.min(max, ids.size()))), next);
+  }
+
+  private static int maxResults(Integer requested) {
+    int max = requested == null ? Limits.MAX_PAGE_SIZE : requested;
+    if (max < 1 || max > Limits.MAX_PAGE_SIZE) {
+      throw invalid("max_results must be between 1 and " + Limits.MAX_PAGE_SIZE);
+    }
+    return max;
+  }
+
+  /** Page tokens are the offset of the next page, opaque to clients. */
+  private static int pageOffset(String token) {
+    if (token == null || token.isBlank()) {
+      return 0;
+    }
+    try {
+      int offset = Integer.parseInt(token.strip());
+      if (offset >= 0) {
+        return offset;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw invalid("invalid page_token");
+  }
+
+  /**
+   * MLflow's ViewType by name or protobuf number. Nothing here is ever deleted, so ACTIVE_ONLY and
+   * ALL are the same; true for DELETED_ONLY.
+   */
+  private static boolean deletedOnly(String field, String viewType) {
+    if (viewType == null || viewType.isBlank()) {
+      return false;
+    }
+    return switch (viewType.strip().toUpperCase(java.util.Locale.ROOT)) {
+      case "ACTIVE_ONLY", "1", "ALL", "3" -> false;
+      case "DELETED_ONLY", "2" -> true;
+      default ->
+          throw invalid(
+              "Invalid value '"
+                  + viewType
+                  + "' for "
+                  + field
+                  + "; one of ACTIVE_ONLY, DELETED_ONLY, ALL");
+    };
   }
 
   // ---- logging ----
@@ -263,22 +358,23 @@ public final class MlflowService {
     List<KeyValue> params = req.params() == null ? List.of() : req.params();
     List<KeyValue> tags = req.tags() == null ? List.of() : req.tags();
     List<Metric> points = req.metrics() == null ? List.of() : req.metrics();
+    checkBatchLimits(points.size(), params.size(), tags.size());
+    List<MetricBatch.Point> batch = new ArrayList<>(points.size());
+    for (int i = 0; i < points.size(); i++) {
+      Metric m = points.get(i);
+      if (m == null || m.key() == null || m.value() == null) {
+        throw invalid("every metric needs a key and a value (metrics[" + i + "])");
+      }
+      if (m.timestamp() == null) {
+        throw invalid("Missing value for required parameter 'metrics[" + i + "].timestamp'");
+      }
+      String time = BigDecimal.valueOf(m.timestamp()).movePointLeft(3).toPlainString();
+      batch.add(new MetricBatch.Point(m.key(), m.step() == null ? 0L : m.step(), m.value(), time));
+    }
     if (!params.isEmpty() || !tags.isEmpty()) {
       db.transaction(cfg -> writeParamsAndTags(cfg.dsl(), id, params, tags));
     }
-    if (!points.isEmpty()) {
-      List<MetricBatch.Point> batch = new ArrayList<>(points.size());
-      for (Metric m : points) {
-        if (m == null || m.key() == null || m.value() == null) {
-          throw invalid("every metric needs a key and a value");
-        }
-        String time =
-            m.timestamp() == null
-                ? null
-                : BigDecimal.valueOf(m.timestamp()).movePointLeft(3).toPlainString();
-        batch.add(
-            new MetricBatch.Point(m.key(), m.step() == null ? 0L : m.step(), m.value(), time));
-      }
+    if (!batch.isEmpty()) {
       try {
         metrics.log(id, new MetricBatch(batch));
       } catch (HttpResponseException e) {
@@ -286,6 +382,50 @@ public final class MlflowService {
       }
     } else if (params.isEmpty() && tags.isEmpty() && !runs.exists(id)) {
       throw runNotFound(String.valueOf(id));
+    }
+  }
+
+  /**
+   * MLflow's per-request limits of log-batch (mlflow/utils/validation.py), checked before writing.
+   */
+  private static void checkBatchLimits(int metrics, int params, int tags) {
+    String split = " Please split up %s across multiple requests and try again.";
+    if (metrics > MAX_BATCH_METRICS) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_METRICS
+              + " metrics. Got "
+              + metrics
+              + " metrics."
+              + split.formatted("metrics"));
+    }
+    if (params > MAX_BATCH_PARAMS) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_PARAMS
+              + " params. Got "
+              + params
+              + " params."
+              + split.formatted("params"));
+    }
+    if (tags > MAX_BATCH_TAGS) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_TAGS
+              + " tags. Got "
+              + tags
+              + " tags."
+              + split.formatted("tags"));
+    }
+    int total = metrics + params + tags;
+    if (total > MAX_BATCH_ENTITIES) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + MAX_BATCH_ENTITIES
+              + " metrics, params, and tags in total. Got "
+              + total
+              + " in total."
+              + split.formatted("them"));
     }
   }
 
@@ -414,7 +554,13 @@ public final class MlflowService {
             RUNS.FINISHED_AT,
             RUNS.CONFIG,
             RUNS.LABELS,
-            RUNS.NOTES)
+            RUNS.NOTES,
+            RUNS.GROUP_NAME,
+            RUNS.JOB_TYPE,
+            RUNS.RUN_KEY,
+            RUNS.TAGS,
+            RUNS.WORKFLOW_ID,
+            RUNS.ACTIVITY_ID)
         .from(RUNS)
         .join(PROJECTS)
         .on(PROJECTS.ID.eq(RUNS.PROJECT_ID))
@@ -475,7 +621,22 @@ public final class MlflowService {
     if (r.get(RUNS.NOTES) != null) {
       tags.add(new KeyValue(NOTE_TAG, r.get(RUNS.NOTES)));
     }
+    addTag(tags, GROUP_TAG, r.get(RUNS.GROUP_NAME));
+    addTag(tags, JOB_TYPE_TAG, r.get(RUNS.JOB_TYPE));
+    addTag(tags, KEY_TAG, r.get(RUNS.RUN_KEY));
+    String[] own = r.get(RUNS.TAGS);
+    if (own != null && own.length > 0) {
+      tags.add(new KeyValue(TAGS_TAG, Json.MAPPER.valueToTree(own).toString()));
+    }
+    addTag(tags, WORKFLOW_TAG, r.get(RUNS.WORKFLOW_ID));
+    addTag(tags, ACTIVITY_TAG, r.get(RUNS.ACTIVITY_ID));
     return new Run(info, new RunData(metrics, params, tags));
+  }
+
+  private static void addTag(List<KeyValue> tags, String key, String value) {
+    if (value != null) {
+      tags.add(new KeyValue(key, value));
+    }
   }
 
   private static Experiment experiment(Record r) {
@@ -518,18 +679,24 @@ public final class MlflowService {
     return DEFAULT_EXPERIMENT.equals(name) ? "0" : String.valueOf(projectId);
   }
 
-  /** Experiment "0" before its project exists (matches no run). */
-  private static final long NO_PROJECT = -1;
-
-  /** The project of an experiment, for reads: "0" is "Default", {@link #NO_PROJECT} if unsaved. */
+  /** The project a write goes to; experiment "0" (Default) is created on first use. */
   private long projectId(String experimentId) {
     if ("0".equals(experimentId)) {
-      Long id =
-          db.select(PROJECTS.ID)
-              .from(PROJECTS)
-              .where(PROJECTS.NAME.eq(DEFAULT_EXPERIMENT))
-              .fetchOne(PROJECTS.ID);
-      return id == null ? NO_PROJECT : id;
+      return ensureProject(DEFAULT_EXPERIMENT);
+    }
+    return existingProjectId(experimentId);
+  }
+
+  /**
+   * The project of an experiment id, for reads: null for experiment "0" while the Default project
+   * does not exist yet; 404 for any other unknown id.
+   */
+  private Long existingProjectId(String experimentId) {
+    if ("0".equals(experimentId)) {
+      return db.select(PROJECTS.ID)
+          .from(PROJECTS)
+          .where(PROJECTS.NAME.eq(DEFAULT_EXPERIMENT))
+          .fetchOne(PROJECTS.ID);
     }
     long id;
     try {
@@ -565,6 +732,14 @@ public final class MlflowService {
   private static void checkTag(KeyValue t) {
     if (t == null || t.key() == null || t.key().isBlank() || t.value() == null) {
       throw invalid("every tag needs a key and a value");
+    }
+    if (t.key().startsWith(LIANDAN_PREFIX)) {
+      throw invalid(
+          "tag '"
+              + t.key()
+              + "': tags starting with '"
+              + LIANDAN_PREFIX
+              + "' are the run's own fields, read-only through MLflow");
     }
     if (t.key().length() > Limits.MAX_KEY_LENGTH
         || t.value().length() > Limits.MAX_TAG_VALUE_LENGTH) {
