@@ -18,7 +18,7 @@ import java.nio.file.Path;
  * adapter)} gives the stage's model. Naming the untouched PT model, as stages once did, gave a
  * model that never existed: the DPO adapter on a base without the SFT adapter.
  */
-final class AdapterBase {
+public final class AdapterBase {
   static final String FOLDER = "base";
   static final String NOTE = "BASE_MODEL.md";
 
@@ -30,7 +30,7 @@ final class AdapterBase {
    * adapter was trained beside: reused unless NF4 (Q-LoRA), in which case the float base is rebuilt
    * on the host from {@code source}.
    */
-  static String resolve(
+  public static String resolve(
       ModelSource source, Qwen2Weights trained, Path stageOut, String dtype, long seed) {
     if (source.adapters().isEmpty()) return source.dir();
     Path base = stageOut.resolve(FOLDER).toAbsolutePath();
@@ -47,7 +47,7 @@ final class AdapterBase {
   }
 
   /** A note in the adapter folder saying what its base is and how it was made. */
-  static void writeNote(Path adapter, ModelSource source, String base) {
+  public static void writeNote(Path adapter, ModelSource source, String base) {
     StringBuilder s = new StringBuilder("# The base model of this adapter\n\n");
     s.append("`adapter_config.json` names `").append(base).append("`");
     if (source.adapters().isEmpty()) {

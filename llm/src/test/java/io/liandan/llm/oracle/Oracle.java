@@ -47,6 +47,7 @@ final class Oracle {
       // printed before anything can fail, so that any failure of this run can be replayed
       System.out.println("oracle: " + SEED + "=" + seed);
       Path dir = Path.of("target", "oracle-" + seed).toAbsolutePath();
+      io.liandan.llm.model.CheckpointWriter.deleteRecursively(dir); // a replay starts clean
       Oracle o = new Oracle(seed, dir);
       o.python(
           "reference",
