@@ -10,7 +10,7 @@
 
 Everything runs in float32 with eager attention on the CPU, so differences are float rounding only.
 """
-import argparse, copy, json, os, random, sys
+import argparse, copy, json, os, random
 from collections import defaultdict
 from types import SimpleNamespace
 
