@@ -29,7 +29,12 @@ public final class Fixtures {
 
   /** Reads tensor {@code name} of a fixture safetensors file onto {@code m} (float32 or int64). */
   public static NDArray read(NDManager m, String file, String name) {
-    try (SafetensorsFile f = SafetensorsFile.open(path(file))) {
+    return read(m, path(file), name);
+  }
+
+  /** Reads tensor {@code name} of any safetensors file onto {@code m} (float32 or int64). */
+  public static NDArray read(NDManager m, Path file, String name) {
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
       Shape shape = new Shape(f.tensors().get(name).shape());
       return switch (f.tensors().get(name).dtype()) {
         case I64, I32 -> m.create(f.readInt64(name), shape);

@@ -35,7 +35,8 @@ public record Qwen2Config(
     @JsonProperty("initializer_range") double initializerRange,
     @JsonProperty("bos_token_id") Integer bosTokenId,
     @JsonProperty("eos_token_id") List<Integer> eosTokenIds,
-    @JsonProperty("torch_dtype") String torchDtype) {
+    @JsonProperty("torch_dtype") String torchDtype,
+    @JsonProperty("head_dim") Integer explicitHeadDim) {
 
   static final ObjectMapper JSON =
       new ObjectMapper()
@@ -46,9 +47,48 @@ public record Qwen2Config(
     eosTokenIds = eosTokenIds == null ? List.of() : List.copyOf(eosTokenIds);
   }
 
-  /** Per-head width; Qwen2 has no separate head_dim key. */
+  /** A config whose head width is hidden_size / num_attention_heads (no head_dim key). */
+  public Qwen2Config(
+      String modelType,
+      int vocabSize,
+      int hiddenSize,
+      int intermediateSize,
+      int numHiddenLayers,
+      int numAttentionHeads,
+      int numKeyValueHeads,
+      int maxPositionEmbeddings,
+      double ropeTheta,
+      double rmsNormEps,
+      boolean tieWordEmbeddings,
+      double initializerRange,
+      Integer bosTokenId,
+      List<Integer> eosTokenIds,
+      String torchDtype) {
+    this(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        maxPositionEmbeddings,
+        ropeTheta,
+        rmsNormEps,
+        tieWordEmbeddings,
+        initializerRange,
+        bosTokenId,
+        eosTokenIds,
+        torchDtype,
+        null);
+  }
+
+  /**
+   * Per-head width: config.json's head_dim when given (transformers' Qwen2 honours it, and an odd
+   * hidden_size needs it, since rotary heads are even), else hidden_size / num_attention_heads.
+   */
   public int headDim() {
-    return hiddenSize / numAttentionHeads;
+    return explicitHeadDim != null ? explicitHeadDim : hiddenSize / numAttentionHeads;
   }
 
   /** Query heads per key/value head (grouped-query attention). */
@@ -138,7 +178,8 @@ public record Qwen2Config(
             n.path("initializer_range").asDouble(0.02),
             n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null,
             eos,
-            dtype);
+            dtype,
+            n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : null);
     if (problems.isEmpty()) problems.addAll(c.problems());
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
@@ -154,7 +195,8 @@ public record Qwen2Config(
     if (hiddenSize <= 0) p.add("hidden_size must be positive");
     if (numAttentionHeads <= 0) p.add("num_attention_heads must be positive");
     if (numKeyValueHeads <= 0) p.add("num_key_value_heads must be positive");
-    if (numAttentionHeads > 0 && hiddenSize % numAttentionHeads != 0)
+    if (explicitHeadDim != null && explicitHeadDim <= 0) p.add("head_dim must be positive");
+    if (explicitHeadDim == null && numAttentionHeads > 0 && hiddenSize % numAttentionHeads != 0)
       p.add(
           "hidden_size "
               + hiddenSize
@@ -166,7 +208,7 @@ public record Qwen2Config(
               + numAttentionHeads
               + " is not divisible by num_key_value_heads "
               + numKeyValueHeads);
-    if (numAttentionHeads > 0 && (hiddenSize / numAttentionHeads) % 2 != 0)
+    if (numAttentionHeads > 0 && headDim() % 2 != 0)
       p.add("head_dim must be even for rotary embeddings");
     if (vocabSize <= 0) p.add("vocab_size must be positive");
     if (intermediateSize <= 0) p.add("intermediate_size must be positive");
@@ -212,6 +254,7 @@ public record Qwen2Config(
         initializerRange,
         bosTokenId,
         eosTokenIds,
-        dtype);
+        dtype,
+        explicitHeadDim);
   }
 }

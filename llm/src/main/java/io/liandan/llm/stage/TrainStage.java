@@ -254,7 +254,9 @@ public final class TrainStage {
         ModelSource next;
         if (lora != null) {
           Path adapter = out.resolve("adapter");
-          lora.save(adapter, req.model().dir());
+          String base = AdapterBase.resolve(req.model(), w, out, args.saveDtype(), args.seed());
+          lora.save(adapter, base);
+          AdapterBase.writeNote(adapter, req.model(), base);
           next = req.model().withAdapter(adapter);
         } else {
           Path saved = out.resolve("model");

@@ -138,7 +138,7 @@ class StageChainTest {
 
   @Test
   @Order(3)
-  void dpoReferenceIsTheSftModelAndRewardAccuracyRises() {
+  void dpoReferenceIsTheSftModelAndRewardAccuracyRises() throws Exception {
     dpoData = fx.tokenized("dpo", TokenizeSpec.dpo(96, 48, 0.2, 1));
     RecordingListener rec = new RecordingListener();
     dpo =
@@ -165,6 +165,43 @@ class StageChainTest {
     assertTrue(end.get("eval/rewards/accuracies") >= 0.8, "held-out accuracy " + end);
     assertTrue(end.get("eval/rewards/margins") > 0, "held-out margin " + end);
     assertEquals(2, dpo.next().adapters().size(), "SFT adapter, then the DPO adapter");
+    assertAdapterNamesTheModelItWasTrainedOn();
+  }
+
+  /**
+   * PEFT loads an adapter onto base_model_name_or_path: the SFT adapter's is the PT model, the DPO
+   * adapter's must be the SFT-merged model it trained on (it used to name the PT model).
+   */
+  void assertAdapterNamesTheModelItWasTrainedOn() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Path sftAdapter = Path.of(sft.next().adapters().get(0));
+    Path dpoAdapter = Path.of(dpo.next().adapters().get(1));
+    assertEquals(
+        pt.next().dir(),
+        json.readTree(sftAdapter.resolve("adapter_config.json").toFile())
+            .get("base_model_name_or_path")
+            .asText());
+    String base =
+        json.readTree(dpoAdapter.resolve("adapter_config.json").toFile())
+            .get("base_model_name_or_path")
+            .asText();
+    assertEquals(Path.of(dpo.out(), "base").toAbsolutePath().toString(), base);
+    String note = Files.readString(dpoAdapter.resolve("BASE_MODEL.md"));
+    assertTrue(note.contains(sftAdapter.toString()) && note.contains(pt.next().dir()), note);
+    long[] ids = {5, 77, 300, 400, 12, 240, 3};
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        Qwen2Weights named = Qwen2Weights.load(Path.of(base), m);
+        Qwen2Weights trainedOn = ModelLoader.load(sft.next(), m, 0);
+        Qwen2Weights pretrained = Qwen2Weights.load(Path.of(pt.next().dir()), m)) {
+      NDArray in = m.create(ids, new Shape(1, ids.length));
+      NDArray want = new Qwen2Model(trainedOn).forward(in, null, false);
+      Fixtures.assertMaxAbs(
+          want, new Qwen2Model(named).forward(in, null, false), 0, "named base = PT + SFT");
+      assertTrue(
+          Fixtures.maxAbs(want, new Qwen2Model(pretrained).forward(in, null, false)) > 1e-3,
+          "the SFT adapter changed the model");
+    }
   }
 
   @Test

@@ -1,0 +1,188 @@
+package io.liandan.llm.oracle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.llm.data.QwenFixture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * One run of the live oracle ({@code src/test/python/oracle.py}): Hugging Face transformers, PEFT
+ * and TRL build random tiny Qwen2 models from a seed drawn per JVM (or {@code LIANDAN_ORACLE_SEED},
+ * as a system property or environment variable, to replay one) and dump what they compute; the
+ * tests load the same checkpoints and compare. Made once per JVM, under target/oracle-SEED, which
+ * is kept so a failure can be inspected.
+ */
+final class Oracle {
+  static final String SEED = "LIANDAN_ORACLE_SEED";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static Oracle instance;
+
+  final long seed;
+  final Path dir;
+  final List<JsonNode> cases = new ArrayList<>();
+
+  private Oracle(long seed, Path dir) {
+    this.seed = seed;
+    this.dir = dir;
+  }
+
+  static synchronized Oracle get() {
+    if (instance == null) {
+      String given = System.getProperty(SEED, System.getenv(SEED));
+      long seed =
+          given == null || given.isBlank()
+              ? new SecureRandom().nextInt(1 << 30)
+              : Long.parseLong(given.trim());
+      // printed before anything can fail, so that any failure of this run can be replayed
+      System.out.println("oracle: " + SEED + "=" + seed);
+      Path dir = Path.of("target", "oracle-" + seed).toAbsolutePath();
+      io.liandan.llm.model.CheckpointWriter.deleteRecursively(dir); // a replay starts clean
+      Oracle o = new Oracle(seed, dir);
+      o.python(
+          "reference",
+          "--seed",
+          Long.toString(seed),
+          "--out",
+          dir.toString(),
+          "--tokenizer",
+          QwenFixture.modelDir().toString());
+      o.readJson("cases.json").get("cases").forEach(o.cases::add);
+      instance = o;
+    }
+    return instance;
+  }
+
+  /** Case folder: model/, lora/, peft_trained/, *.safetensors, *.json as oracle.py wrote them. */
+  Path dir(JsonNode c) {
+    return dir.resolve(c.get("name").asText());
+  }
+
+  JsonNode readJson(String rel) {
+    try {
+      return JSON.readTree(dir.resolve(rel).toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** How to replay this run. */
+  String replay() {
+    return "oracle seed "
+        + seed
+        + " (replay: mvn -o -pl llm test -Dtest='Oracle*' -D"
+        + SEED
+        + "="
+        + seed
+        + ")";
+  }
+
+  /** One dynamic test per case, named by the case and its config; failures name the seed. */
+  static Stream<DynamicTest> perCase(String what, CaseBody body) {
+    Oracle o = get();
+    return o.cases.stream()
+        .map(
+            c ->
+                DynamicTest.dynamicTest(
+                    c.get("name").asText() + " " + summary(c),
+                    () -> o.inCase(c, what, () -> body.run(o, c))));
+  }
+
+  @FunctionalInterface
+  interface CaseBody {
+    void run(Oracle o, JsonNode c) throws Exception;
+  }
+
+  /** The config's shape in a few words: the test's display name. */
+  static String summary(JsonNode c) {
+    return String.format(
+        "(hidden %d, heads %d/%d kv, %s, %s, %s%s padding)",
+        c.get("hidden_size").asInt(),
+        c.get("num_attention_heads").asInt(),
+        c.get("num_key_value_heads").asInt(),
+        c.get("tie").asBoolean() ? "tied" : "untied",
+        c.get("dtype").asText(),
+        c.get("sharded").asBoolean() ? "sharded, " : "",
+        c.get("padding").asText());
+  }
+
+  /** Runs {@code body}; a failure is rethrown naming the seed and the case's config. */
+  void inCase(JsonNode c, String what, Executable body) {
+    try {
+      body.execute();
+    } catch (Throwable t) {
+      throw new AssertionError(replay() + ", " + what + ", config " + c + ": " + t.getMessage(), t);
+    }
+  }
+
+  /** Runs oracle.py with {@link #interpreter}; its output goes to a log beside its files. */
+  void python(String... args) {
+    Path root = repositoryRoot();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(interpreter(root).toString());
+    cmd.add(root.resolve("llm/src/test/python/oracle.py").toString());
+    cmd.addAll(List.of(args));
+    try {
+      Files.createDirectories(dir);
+      Path log = dir.resolve("oracle-" + args[0] + ".log");
+      Process p =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      if (!p.waitFor(10, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        throw new AssertionError(replay() + ": oracle.py " + args[0] + " took over 10 minutes");
+      }
+      if (p.exitValue() != 0) {
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        throw new AssertionError(
+            replay()
+                + ": oracle.py "
+                + args[0]
+                + " failed (exit "
+                + p.exitValue()
+                + "):\n"
+                + out.substring(Math.max(0, out.length() - 4000)));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /**
+   * The Python with torch, transformers, PEFT and TRL: {@code LIANDAN_PYTHON} when set, else the
+   * repository's .venv made by tools/pyenv. Missing, the oracle tests fail (they never skip).
+   */
+  static Path interpreter(Path root) {
+    String env = System.getenv("LIANDAN_PYTHON");
+    Path py =
+        env != null && !env.isBlank() ? Path.of(env) : root.resolve(".venv").resolve("bin/python");
+    if (!Files.isExecutable(py)) {
+      throw new AssertionError(
+          "no Python for the oracle tests at "
+              + py
+              + ": run tools/pyenv (it makes .venv with torch, transformers, peft and trl), or set"
+              + " LIANDAN_PYTHON to such an interpreter");
+    }
+    return py;
+  }
+
+  /** The folder holding tools/pyenv, found upwards from the working directory (llm/ in Maven). */
+  static Path repositoryRoot() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve("tools/pyenv"))) return p;
+    }
+    throw new IllegalStateException("no tools/pyenv above " + Path.of("").toAbsolutePath());
+  }
+}

@@ -1,0 +1,78 @@
+package io.liandan.llm.oracle;
+
+import static io.liandan.llm.Fixtures.assertMaxAbs;
+import static io.liandan.llm.Fixtures.read;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.llm.generate.Generator;
+import io.liandan.llm.generate.SamplingConfig;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.train.CausalLmLoss;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The forward pass against live transformers on random configs: logits and loss of a padded batch
+ * (right or left, with generate()'s position ids), and greedy generation of a left-padded batch.
+ */
+class OracleModelTest {
+
+  @TestFactory
+  Stream<DynamicTest> logitsAndLossMatchTransformers() {
+    return Oracle.perCase(
+        "logits and loss",
+        (o, c) -> {
+          try (NDManager m = NDManager.newBaseManager();
+              NoGrad ng = new NoGrad();
+              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m)) {
+            assertEquals(c.get("dtype").asText(), w.config().torchDtype(), "checkpoint dtype");
+            Path f = o.dir(c).resolve("logits.safetensors");
+            NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
+            NDArray logits =
+                new Qwen2Model(w).forward(ids, mask, read(m, f, "position_ids"), null, false);
+            assertMaxAbs(read(m, f, "logits"), logits, 1e-4, "logits");
+            NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100)); // -100 on padding
+            assertMaxAbs(
+                read(m, f, "loss").reshape(), CausalLmLoss.mean(logits, labels), 1e-4, "loss");
+          }
+        });
+  }
+
+  @TestFactory
+  Stream<DynamicTest> greedyIdsEqualTransformers() {
+    return Oracle.perCase(
+        "greedy generation",
+        (o, c) -> {
+          JsonNode g = o.readJson(c.get("name").asText() + "/generate.json");
+          try (NDManager m = NDManager.newBaseManager();
+              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m)) {
+            List<long[]> out =
+                new Generator(new Qwen2Model(w))
+                    .generate(ids(g.get("prompts")), SamplingConfig.greedy(12));
+            List<long[]> expected = ids(g.get("generated"));
+            for (int b = 0; b < expected.size(); b++)
+              assertArrayEquals(expected.get(b), out.get(b), "row " + b);
+          }
+        });
+  }
+
+  static List<long[]> ids(JsonNode rows) {
+    List<long[]> out = new ArrayList<>();
+    for (JsonNode r : rows) {
+      long[] a = new long[r.size()];
+      for (int i = 0; i < a.length; i++) a[i] = r.get(i).asLong();
+      out.add(a);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,347 @@
+"""Hugging Face transformers / PEFT / TRL as a live oracle for Liandan's engine (tests only).
+
+  oracle.py reference --seed S --out DIR --tokenizer TOKDIR
+      draws a handful of tiny random Qwen2 configs from S, saves each with save_pretrained under
+      DIR/<case>/model and dumps what transformers, PEFT and TRL compute on it (safetensors + JSON);
+      DIR/cases.json lists the cases and their configs.
+  oracle.py check --out DIR
+      loads what Liandan wrote under DIR/<case>/liandan (a PEFT adapter, merged checkpoints) with
+      PEFT / transformers and dumps their logits to DIR/<case>/liandan/hf_logits.safetensors.
+
+Everything runs in float32 with eager attention on the CPU, so differences are float rounding only.
+"""
+import argparse, copy, json, os, random
+from collections import defaultdict
+from types import SimpleNamespace
+
+import torch
+from safetensors.torch import save_file, load_file
+
+torch.set_num_threads(1)  # two shared cores: one each for this and the JVM
+import transformers
+from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+VOCAB = 512
+PAD = 0
+
+
+def versions():
+    import peft, trl
+    return {"torch": torch.__version__, "transformers": transformers.__version__,
+            "peft": peft.__version__, "trl": trl.__version__}
+
+
+def draw_cases(seed):
+    """Four configs per run; together each run has a tied and an untied model, a bf16 and a sharded
+    checkpoint, right and left padding, an odd hidden size, and four different GQA ratios."""
+    rng = random.Random(seed)
+    ratios = rng.sample(range(1, 8), 4)
+    fixed = [dict(tie=False, dtype="float32", sharded=True, padding="right", odd=False),
+             dict(tie=True, dtype="bfloat16", sharded=False, padding="left", odd=False),
+             dict(tie=rng.random() < 0.5, dtype=rng.choice(["float32", "bfloat16"]),
+                  sharded=rng.random() < 0.5, padding=rng.choice(["right", "left"]), odd=True),
+             dict(tie=rng.random() < 0.5, dtype=rng.choice(["float32", "bfloat16"]),
+                  sharded=rng.random() < 0.5, padding=rng.choice(["right", "left"]),
+                  odd=rng.random() < 0.5)]
+    cases = []
+    for i, f in enumerate(fixed):
+        groups = ratios[i]
+        kv = rng.choice([1, 2]) if groups <= 4 else 1
+        heads = groups * kv
+        head_dim = rng.choice([4, 6, 8, 10, 12])
+        # an odd hidden size needs an explicit head_dim: hidden = heads * head_dim is even
+        hidden = rng.randrange(17, 64, 2) if f["odd"] else heads * head_dim
+        targets = rng.choice([["q_proj", "v_proj"], ["k_proj", "o_proj", "down_proj"],
+                              ["gate_proj", "up_proj"], "all-linear"])
+        cases.append(dict(
+            name=f"case{i}", seed=rng.randrange(1 << 30), tie=f["tie"], dtype=f["dtype"],
+            sharded=f["sharded"], padding=f["padding"],
+            hidden_size=hidden, head_dim=head_dim if f["odd"] else None, num_attention_heads=heads,
+            num_key_value_heads=kv, intermediate_size=rng.randrange(16, 96) | 1,
+            num_hidden_layers=rng.choice([1, 2, 3]), rope_theta=rng.choice([10000.0, 1000000.0]),
+            rms_norm_eps=rng.choice([1e-6, 1e-5]),
+            lora=dict(r=rng.choice([2, 4, 8]), alpha=rng.choice([4, 8, 16, 32]), targets=targets,
+                      lr=1e-2, weight_decay=0.3),
+            dpo_beta=rng.choice([0.1, 0.5])))
+    return cases
+
+
+def build(case, out):
+    kw = dict(vocab_size=VOCAB, hidden_size=case["hidden_size"],
+              intermediate_size=case["intermediate_size"], num_hidden_layers=case["num_hidden_layers"],
+              num_attention_heads=case["num_attention_heads"],
+              num_key_value_heads=case["num_key_value_heads"], max_position_embeddings=256,
+              rope_theta=case["rope_theta"], rms_norm_eps=case["rms_norm_eps"],
+              tie_word_embeddings=case["tie"], bos_token_id=1, eos_token_id=2, pad_token_id=PAD)
+    if case["head_dim"]:
+        kw["head_dim"] = case["head_dim"]
+    cfg = Qwen2Config(**kw)
+    cfg._attn_implementation = "eager"
+    torch.manual_seed(case["seed"])
+    m = Qwen2ForCausalLM(cfg).float().eval()
+    with torch.no_grad():  # non-trivial norms and biases, so that a loading bug shows
+        for n, p in m.named_parameters():
+            if "norm" in n:
+                p.add_(0.1 * torch.randn_like(p))
+            if n.endswith("bias"):
+                p.copy_(0.05 * torch.randn_like(p))
+            if case["dtype"] == "bfloat16":  # the float32 model computes with the stored values
+                p.copy_(p.bfloat16().float())
+    d = os.path.join(out, case["name"], "model")
+    shard = {"max_shard_size": "24KB"} if case["sharded"] else {}
+    saved = copy.deepcopy(m).to(torch.bfloat16) if case["dtype"] == "bfloat16" else m
+    saved.save_pretrained(d, **shard)
+    return m, d
+
+
+def padded_batch(g, rows, padding):
+    """(B, T) ids, mask and position ids for rows of the given lengths, padded on one side."""
+    lens = [int(x) for x in rows]
+    T = max(lens)
+    ids = torch.full((len(lens), T), PAD, dtype=torch.int64)
+    mask = torch.zeros_like(ids)
+    for b, n in enumerate(lens):
+        toks = torch.randint(3, VOCAB, (n,), generator=g)
+        sl = slice(0, n) if padding == "right" else slice(T - n, T)
+        ids[b, sl] = toks
+        mask[b, sl] = 1
+    # what generate() passes: positions count real tokens only; padding gets 1
+    pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
+    return ids, mask, pos
+
+
+def logits_case(m, case, d):
+    g = torch.Generator().manual_seed(case["seed"] + 1)
+    ids, mask, pos = padded_batch(g, [13, 9, 5], case["padding"])
+    labels = ids.masked_fill(mask == 0, -100)
+    with torch.no_grad():
+        out = m(input_ids=ids, attention_mask=mask, position_ids=pos, labels=labels)
+    save_file({"input_ids": ids, "attention_mask": mask, "position_ids": pos,
+               "logits": out.logits.contiguous(), "loss": out.loss.reshape(1)},
+              os.path.join(d, "logits.safetensors"))
+
+
+def generate_case(m, case, d):
+    """Greedy ids for a left-padded batch of two prompts; prompts are redrawn until every step's
+    top-1 logit leads the runner-up by 1e-3, so float rounding cannot flip a token."""
+    g = torch.Generator().manual_seed(case["seed"] + 2)
+    for attempt in range(50):
+        prompts = [torch.randint(3, VOCAB, (n,), generator=g).tolist() for n in (7, 3)]
+        ids = torch.tensor([prompts[0], [PAD] * 4 + prompts[1]])
+        mask = (torch.arange(7) >= torch.tensor([[0], [4]])).long()  # left padding
+        with torch.no_grad():
+            res = m.generate(input_ids=ids, attention_mask=mask, max_new_tokens=12, do_sample=False,
+                             eos_token_id=None, pad_token_id=PAD, output_scores=True,
+                             return_dict_in_generate=True)
+        scores = torch.stack(res.scores, 1)  # (B, steps, V)
+        top2 = scores.topk(2, -1).values
+        margin = (top2[..., 0] - top2[..., 1]).min().item()
+        if margin > 1e-3:
+            break
+    else:
+        raise RuntimeError("no prompt pair with a greedy margin above 1e-3")
+    new = res.sequences[:, ids.shape[1]:].tolist()
+    json.dump({"prompts": prompts, "generated": [p + n for p, n in zip(prompts, new)],
+               "min_margin": margin}, open(os.path.join(d, "generate.json"), "w"))
+
+
+def lora_case(m, case, d):
+    """PEFT adapter with random B; one SFT step's loss and gradients, then one torch AdamW step
+    (with and without weight decay, so the test can see that the decay is applied)."""
+    from peft import LoraConfig, get_peft_model
+    L = case["lora"]
+    torch.manual_seed(case["seed"] + 3)
+    cfg = LoraConfig(r=L["r"], lora_alpha=L["alpha"], target_modules=L["targets"], lora_dropout=0.0,
+                     bias="none", task_type="CAUSAL_LM", init_lora_weights=False)
+    pm = get_peft_model(copy.deepcopy(m), cfg)
+    pm.save_pretrained(os.path.join(d, "lora"))
+    g = torch.Generator().manual_seed(case["seed"] + 4)
+    ids, mask, _ = padded_batch(g, [11, 8], "right")
+    labels = ids.masked_fill(mask == 0, -100)
+    labels[:, :3] = -100  # the prompt, as completion-only SFT masks it
+    pm.train()
+    out = pm(input_ids=ids, attention_mask=mask, labels=labels)
+    out.loss.backward()
+    live = {n.replace("base_model.model.", "").replace(".default", ""): p
+            for n, p in pm.named_parameters() if p.requires_grad}
+    t = {"input_ids": ids, "attention_mask": mask, "labels": labels, "loss": out.loss.detach().reshape(1)}
+    for n, p in live.items():
+        t["before." + n] = p.detach().clone()
+        t["grad." + n] = p.grad.detach().clone()
+    for wd, key in ((L["weight_decay"], "after."), (0.0, "after_no_decay.")):
+        params = {n: p.detach().clone().requires_grad_(True) for n, p in live.items()}
+        for n, p in params.items():
+            p.grad = live[n].grad.detach().clone()
+        opt = torch.optim.AdamW(list(params.values()), lr=L["lr"], betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=wd)
+        opt.step()
+        for n, p in params.items():
+            t[key + n] = p.detach().clone()
+    save_file({k: v.contiguous() for k, v in t.items()}, os.path.join(d, "lora_step.safetensors"))
+
+
+def peft_trained_case(m, case, d):
+    """An adapter PEFT trains (three AdamW steps) and saves: Liandan must load it to PEFT's logits."""
+    from peft import LoraConfig, get_peft_model
+    torch.manual_seed(case["seed"] + 5)
+    pm = get_peft_model(copy.deepcopy(m), LoraConfig(r=4, lora_alpha=8, target_modules="all-linear",
+                                                     lora_dropout=0.0, task_type="CAUSAL_LM"))
+    opt = torch.optim.AdamW([p for p in pm.parameters() if p.requires_grad], lr=5e-2, weight_decay=0.01)
+    g = torch.Generator().manual_seed(case["seed"] + 6)
+    ids = torch.randint(3, VOCAB, (2, 10), generator=g)
+    pm.train()
+    for _ in range(3):
+        pm(input_ids=ids, labels=ids).loss.backward()
+        opt.step()
+        opt.zero_grad()
+    pm.eval()
+    pm.save_pretrained(os.path.join(d, "peft_trained"))
+    with torch.no_grad():
+        logits = pm(input_ids=ids).logits
+    save_file({"input_ids": ids, "logits": logits.contiguous()},
+              os.path.join(d, "peft_trained_logits.safetensors"))
+
+
+def dpo_case(m, case, d):
+    """TRL's own DPOTrainer._compute_loss, called on a stand-in trainer (its loss code needs a few
+    attributes only), for policy = base + the case's PEFT adapter, reference = adapter disabled.
+    Per-pair log-probs by the documented formula, checked here against TRL's means."""
+    from peft import PeftModel
+    from trl.trainer.dpo_trainer import DPOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+    beta = case["dpo_beta"]
+    base = copy.deepcopy(m)
+    add_fused_lm_head(base, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+    pol = PeftModel.from_pretrained(base, os.path.join(d, "lora")).eval()
+    g = torch.Generator().manual_seed(case["seed"] + 7)
+    n = 3
+    lens = [(int(torch.randint(2, 7, (1,), generator=g)), int(torch.randint(1, 6, (1,), generator=g)),
+             int(torch.randint(1, 6, (1,), generator=g))) for _ in range(n)]
+    pairs = [[torch.randint(3, VOCAB, (k,), generator=g).tolist() for k in l] for l in lens]
+    rows = [p + c for p, c, _ in pairs] + [p + r for p, _, r in pairs]
+    T = max(len(r) for r in rows)
+    ids = torch.full((2 * n, T), PAD, dtype=torch.int64)
+    mask, comp = torch.zeros_like(ids), torch.zeros_like(ids)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r)
+        mask[b, :len(r)] = 1
+        comp[b, len(pairs[b % n][0]):len(r)] = 1
+    metrics = {"train": defaultdict(list), "eval": defaultdict(list)}
+    acc = SimpleNamespace(device="cpu", gather_for_metrics=lambda x: x, gather=lambda x: x,
+                          unwrap_model=lambda x: x)
+    fake = SimpleNamespace(model=pol, ref_model=None, accelerator=acc, aux_loss_enabled=False,
+                           ld_alpha=None, precompute_ref_logps=False, f_divergence_type="reverse_kl",
+                           loss_types=["sigmoid"], loss_weights=[1.0], beta=beta, label_smoothing=0.0,
+                           use_weighting=False, _metrics=metrics, _total_train_tokens=0, _tp_size=1,
+                           args=SimpleNamespace(gradient_checkpointing_kwargs=None))
+    with torch.no_grad():
+        loss = DPOTrainer._compute_loss(fake, pol, {"input_ids": ids, "attention_mask": mask,
+                                                    "completion_mask": comp}, False)
+    trl_metrics = {k: v[-1] for k, v in metrics["eval"].items()}
+    trl_metrics["loss"] = float(loss)
+
+    def seq_logps(model):
+        with torch.no_grad():
+            lg = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+        lp = torch.log_softmax(lg, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        return (lp * comp[:, 1:]).sum(-1)
+
+    p = seq_logps(pol)
+    with pol.disable_adapter():
+        r = seq_logps(pol)
+    pc, pr, rc, rr = p[:n], p[n:], r[:n], r[n:]
+    losses = -torch.nn.functional.logsigmoid(beta * ((pc - rc) - (pr - rr)))
+    if abs(losses.mean().item() - trl_metrics["loss"]) > 1e-5 or \
+            abs(pc.mean().item() - trl_metrics["logps/chosen"]) > 1e-4:
+        raise RuntimeError(f"documented DPO formula disagrees with TRL: {losses.mean()} {trl_metrics}")
+    save_file({"policy_chosen_logps": pc, "policy_rejected_logps": pr, "ref_chosen_logps": rc,
+               "ref_rejected_logps": rr, "losses": losses, "rewards_chosen": beta * (pc - rc),
+               "rewards_rejected": beta * (pr - rr)}, os.path.join(d, "dpo.safetensors"))
+    json.dump({"pairs": pairs, "beta": beta, "trl": trl_metrics}, open(os.path.join(d, "dpo.json"), "w"))
+
+
+def chat_cases(seed, tokenizer_dir, out):
+    """Random conversations rendered by the real tokenizer's own chat template."""
+    rng = random.Random(seed + 11)
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    pieces = ["你好", "李白是谁?", "The birch canoe", " slid", "\n", "\n\n", "  ", "\t", "🤖", "ünïcödé",
+              "{{ 1 + 1 }}", "{% raw %}", "<think>", "</think>", "<tool_call>", "\"quoted\"", "a\\b",
+              "<|im_end|>", "end.", "  trailing  "]
+    text = lambda: "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8)))
+    res = []
+    for _ in range(4):
+        msgs = [{"role": "system", "content": text()}] if rng.random() < 0.5 else []
+        for turn in range(rng.randrange(1, 4)):
+            msgs.append({"role": "user", "content": text()})
+            reply = text()
+            if rng.random() < 0.3:
+                reply = "<think>\n" + text() + "\n</think>\n\n" + reply
+            msgs.append({"role": "assistant", "content": reply})
+        if rng.random() < 0.5:
+            msgs.pop()  # ends with the user: the usual prompt
+        agp = rng.random() < 0.5
+        kwargs = {"enable_thinking": rng.random() < 0.5} if rng.random() < 0.5 else {}
+        s = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=agp, **kwargs)
+        ids = tok(s, add_special_tokens=False)["input_ids"]
+        res.append({"messages": msgs, "add_generation_prompt": agp, "kwargs": kwargs, "text": s,
+                    "ids": ids})
+    json.dump(res, open(os.path.join(out, "chat.json"), "w"), ensure_ascii=False, indent=1)
+
+
+def reference(a):
+    cases = draw_cases(a.seed)
+    for case in cases:
+        m, md = build(case, a.out)
+        d = os.path.dirname(md)
+        logits_case(m, case, d)
+        generate_case(m, case, d)
+        lora_case(m, case, d)
+        peft_trained_case(m, case, d)
+        dpo_case(m, case, d)
+    chat_cases(a.seed, a.tokenizer, a.out)
+    json.dump({"seed": a.seed, "versions": versions(), "cases": cases},
+              open(os.path.join(a.out, "cases.json"), "w"), indent=1)
+
+
+def check(a):
+    """Loads what Liandan wrote with PEFT and transformers; their logits on Liandan's inputs."""
+    from peft import PeftModel
+    for case in json.load(open(os.path.join(a.out, "cases.json")))["cases"]:
+        d = os.path.join(a.out, case["name"], "liandan")
+        if not os.path.isdir(d):
+            continue
+        ids = load_file(os.path.join(d, "inputs.safetensors"))["input_ids"]
+        out = {}
+        with torch.no_grad():
+            base = Qwen2ForCausalLM.from_pretrained(os.path.join(a.out, case["name"], "model"),
+                                                    dtype=torch.float32, attn_implementation="eager")
+            peft = PeftModel.from_pretrained(base, os.path.join(d, "adapter")).eval()
+            out["peft"] = peft(input_ids=ids).logits
+            for dt in ("float32", "bfloat16"):
+                mm = Qwen2ForCausalLM.from_pretrained(os.path.join(d, "merged-" + dt),
+                                                      dtype=torch.float32,
+                                                      attn_implementation="eager").eval()
+                out["merged-" + dt] = mm(input_ids=ids).logits
+            dpo_dir = os.path.join(d, "dpo-adapter")
+            if os.path.isdir(dpo_dir):  # base_model_name_or_path must lead to the right base
+                cfg = json.load(open(os.path.join(dpo_dir, "adapter_config.json")))
+                b = Qwen2ForCausalLM.from_pretrained(cfg["base_model_name_or_path"],
+                                                     dtype=torch.float32, attn_implementation="eager")
+                out["dpo"] = PeftModel.from_pretrained(b, dpo_dir).eval()(input_ids=ids).logits
+        save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(d, "hf_logits.safetensors"))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["reference", "check"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--tokenizer")
+    a = p.parse_args()
+    print("oracle", a.mode, "seed", a.seed, json.dumps(versions()), flush=True)
+    reference(a) if a.mode == "reference" else check(a)
+    print("oracle done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
