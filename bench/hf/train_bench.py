@@ -60,11 +60,15 @@ def chosen_token(i):
     return 1000 + i % 17 * 7
 
 
+def rows(step, B, T):
+    """BenchData.batch's ids: period-17 rows."""
+    return [[chosen_token(offset(step, B, b) + t) for t in range(T)] for b in range(B)]
+
+
 def batch(step, B, T, device):
-    """BenchData.batch: period-17 rows (labels = ids)."""
+    """rows() as tensors (labels = ids)."""
     import torch
-    rows = [[chosen_token(offset(step, B, b) + t) for t in range(T)] for b in range(B)]
-    ids = torch.tensor(rows, dtype=torch.long, device=device)
+    ids = torch.tensor(rows(step, B, T), dtype=torch.long, device=device)
     return ids, ids.clone()
 
 
