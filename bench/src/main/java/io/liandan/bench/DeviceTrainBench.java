@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.cuda.CudaUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.lora.LoraAdapter;
@@ -17,27 +18,35 @@ import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.stage.Devices;
 import io.liandan.llm.train.CausalLmTrainer;
+import io.liandan.llm.train.DpoTrainer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * One training configuration on one device, measured in one process: the device's GEMM FLOP/s
  * (float32 and float16), then tokens/s, model FLOP/s and peak memory of causal-LM training steps of
  * a Qwen2.5-0.5B-shaped model at random init — the workload {@code bench/hf/train_bench.py} runs
- * with transformers + PEFT, so the two print comparable JSON lines. Peak memory: on CUDA the
- * device's used memory (after the steps, so the caching allocator's high-water mark) less what was
- * used before the engine started, as nvidia-smi sees it; on the CPU the process's peak resident
- * memory (VmHWM) less its resident memory before the model existed. Run one configuration per JVM:
- * peak memory is per process.
+ * with transformers + PEFT (and TRL's DPOTrainer for {@code mode=dpo}) on the same {@link
+ * BenchData}, so the two print comparable JSON lines ({@code bench/side-by-side} runs both).
+ * Tokens: every token of every sequence the policy trains on, B × T a step (DPO: chosen and
+ * rejected, 2 × B × T; the reference's forward passes are part of the step's cost, not tokens).
+ * Peak memory: on CUDA the device's used memory (after the steps, so the caching allocator's
+ * high-water mark) less what was used before the engine started, as nvidia-smi sees it; on the CPU
+ * the process's peak resident memory (VmHWM) less its resident memory before the model existed, and
+ * VmHWM itself ({@code rss_hwm_mb}: the whole process, as {@code train_bench.py} reports its own).
+ * Run one configuration per JVM: peak memory is per process. Threads: DJL's {@code
+ * -Dai.djl.pytorch.num_threads}.
  *
  * <p>{@code java -cp … io.liandan.bench.DeviceTrainBench device=cuda mode=lora batch=8 seq=512
- * steps=10 fp16=true checkpointing=false} (keys: device cpu|cuda|cuda:N, shape 0.5b|1.5b|mini, mode
- * lora|qlora|full, batch, seq, steps, warmup, fp16, checkpointing, lora_r, targets q_proj,v_proj).
+ * steps=10 fp16=true checkpointing=false} (keys: device cpu|cuda|cuda:N, shape 0.5b|1.5b|mini,
+ * layers (0 = the shape's), mode lora|qlora|full|dpo (dpo: LoRA policy, the adapter switched off as
+ * reference, β 0.1), batch, seq, steps, warmup, lr, fp16, checkpointing, lora_r, targets
+ * q_proj,v_proj or all-linear).
  */
 public final class DeviceTrainBench {
   static final Map<String, Qwen2Config> SHAPES =
@@ -68,19 +77,23 @@ public final class DeviceTrainBench {
   public static void main(String[] argv) throws Exception {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
     Map<String, String> a = new LinkedHashMap<>();
-    a.putAll(
-        Map.of(
-            "device", "cpu",
-            "shape", "0.5b",
-            "mode", "lora",
-            "batch", "8",
-            "seq", "512",
-            "steps", "10",
-            "warmup", "3",
-            "fp16", "false",
-            "checkpointing", "false",
-            "lora_r", "8"));
-    a.put("targets", "q_proj,v_proj");
+    for (String kv :
+        List.of(
+            "device=cpu",
+            "shape=0.5b",
+            "layers=0",
+            "mode=lora",
+            "batch=8",
+            "seq=512",
+            "steps=10",
+            "warmup=3",
+            "lr=1e-4",
+            "fp16=false",
+            "checkpointing=false",
+            "lora_r=8",
+            "targets=q_proj,v_proj")) {
+      a.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+    }
     for (String kv : argv) {
       int eq = kv.indexOf('=');
       if (eq < 0 || !a.containsKey(kv.substring(0, eq)))
@@ -91,9 +104,21 @@ public final class DeviceTrainBench {
     Device device = Devices.resolve(a.get("device"));
     Qwen2Config c = SHAPES.get(a.get("shape"));
     if (c == null) throw new IllegalArgumentException("shape: one of " + SHAPES.keySet());
+    int layers = Integer.parseInt(a.get("layers"));
+    if (layers > 0) { // fewer layers: a quicker run of the same layer shape
+      c =
+          shape(
+              c.hiddenSize(),
+              c.intermediateSize(),
+              layers,
+              c.numAttentionHeads(),
+              c.numKeyValueHeads());
+    }
     int B = Integer.parseInt(a.get("batch")), T = Integer.parseInt(a.get("seq"));
     int steps = Integer.parseInt(a.get("steps")), warm = Integer.parseInt(a.get("warmup"));
     String mode = a.get("mode");
+    double lr = Double.parseDouble(a.get("lr"));
+    boolean dpo = mode.equals("dpo");
 
     boolean fp16 = Boolean.parseBoolean(a.get("fp16"));
     Map<String, Object> out = new LinkedHashMap<>();
@@ -101,6 +126,7 @@ public final class DeviceTrainBench {
     out.put(
         "engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
     out.put("config", a);
+    out.put("threads", JniUtils.getNumThreads());
     int n = device.isGpu() ? 8192 : 1024, reps = device.isGpu() ? 20 : 10; // GEMM n³, repeats
     out.put("gemm_fp32_tflops", TrainBench.gemmFlops(device, DataType.FLOAT32, n, reps) / 1e12);
     if (device.isGpu() || fp16) // float16 GEMMs crawl on a CPU: timed only when they are used
@@ -121,6 +147,7 @@ public final class DeviceTrainBench {
       Qwen2Model model = new Qwen2Model(w);
       if (fp16) model.setComputeType(DataType.FLOAT16);
       Map<String, NDArray> params = w.tensors();
+      LoraAdapter lora = null;
       if (!mode.equals("full")) {
         LoraConfig lc =
             LoraConfig.of(
@@ -128,26 +155,26 @@ public final class DeviceTrainBench {
                 2 * Integer.parseInt(a.get("lora_r")),
                 0.0,
                 List.of(a.get("targets").split(",")));
-        LoraAdapter lora = LoraAdapter.init(lc, w, 1);
+        lora = LoraAdapter.init(lc, w, 1);
         model.setHook(lora);
         params = lora.parameters();
       }
       long trained = params.values().stream().mapToLong(p -> p.getShape().size()).sum();
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
-      CausalLmTrainer trainer =
-          new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, warm + steps), 1e-4, 1.0)
-              .withLossScaling(fp16 ? new GradScaler() : null)
-              .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
-      SplittableRandom rng = new SplittableRandom(0);
+      IntToDoubleFunction step =
+          dpo
+              ? dpoSteps(model, lora, opt, warm + steps, lr, fp16, a, B, T)
+              : causalLmSteps(model, opt, warm + steps, lr, fp16, a, B, T);
       double first = 0, last = 0;
       long t0 = 0;
       for (int s = 0; s < warm + steps; s++) {
         if (s == warm) t0 = System.nanoTime();
-        last = trainer.step(List.of(TrainBench.batch(rng, B, T))).loss(); // reading it syncs
+        last = step.applyAsDouble(s); // reading the loss syncs
         if (s == 0) first = last;
       }
       double secs = (System.nanoTime() - t0) / 1e9;
-      double tps = (double) steps * B * T / secs;
+      double tps = (dpo ? 2.0 : 1.0) * steps * B * T / secs;
+      // model FLOPs of the trained tokens; DPO's reference forward is extra work not counted here
       double flops = tps * TrainBench.flopsPerToken(c, T, !mode.equals("full"));
       out.put("trained_params", trained);
       out.put("tokens_per_s", tps);
@@ -162,10 +189,59 @@ public final class DeviceTrainBench {
         out.put("cuda_used_mb", CudaUtils.getGpuMemory(device).getUsed() / 1048576.0);
       } else {
         out.put("peak_rss_mb", (TrainBench.status("VmHWM:") - rssBefore) / 1024.0);
+        out.put("rss_hwm_mb", TrainBench.status("VmHWM:") / 1024.0);
       }
       w.close();
     }
     System.out.println("RESULT " + new ObjectMapper().writeValueAsString(out));
+  }
+
+  /** Causal-LM steps on {@link BenchData#batch}: a step's index to its loss. */
+  static IntToDoubleFunction causalLmSteps(
+      Qwen2Model model,
+      AdamW opt,
+      int total,
+      double lr,
+      boolean fp16,
+      Map<String, String> a,
+      int B,
+      int T) {
+    CausalLmTrainer trainer =
+        new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, total), lr, 1.0)
+            .withLossScaling(fp16 ? new GradScaler() : null)
+            .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
+    return s -> trainer.step(List.of(BenchData.batch(s, B, T))).loss();
+  }
+
+  /**
+   * DPO steps on {@link BenchData#pairs}, as TrainStage runs a LoRA DPO stage: the reference is the
+   * same weights with the adapter switched off.
+   */
+  static IntToDoubleFunction dpoSteps(
+      Qwen2Model model,
+      LoraAdapter lora,
+      AdamW opt,
+      int total,
+      double lr,
+      boolean fp16,
+      Map<String, String> a,
+      int B,
+      int T) {
+    if (lora == null) throw new IllegalArgumentException("mode=dpo trains a LoRA policy");
+    DpoTrainer.Reference ref =
+        (ids, mask) -> {
+          lora.setEnabled(false);
+          try {
+            return model.forward(ids, mask, false);
+          } finally {
+            lora.setEnabled(true);
+          }
+        };
+    DpoTrainer trainer =
+        new DpoTrainer(model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1)
+            .withLossScaling(fp16 ? new GradScaler() : null)
+            .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
+    return s -> trainer.step(List.of(BenchData.pairs(s, B, T))).loss();
   }
 
   /** The GPU's used memory in MiB as nvidia-smi reports it (first GPU listed). */
