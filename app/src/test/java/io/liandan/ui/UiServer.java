@@ -3,6 +3,7 @@ package io.liandan.ui;
 import io.liandan.app.ShippedJar;
 import io.liandan.tracker.TrackerConfig;
 import io.liandan.tracker.TrackerServer;
+import io.liandan.tracker.embedded.DbPassword;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -63,10 +64,20 @@ public final class UiServer implements AutoCloseable {
       tracker =
           TrackerServer.start(TrackerConfig.defaults().withPort(0).withDataDir(dir.resolve("pg")));
       String url = tracker.db().connectionResult(c -> c.getMetaData().getURL());
+      String password = DbPassword.read(DbPassword.fileFor(dir.resolve("pg")));
       ProcessBuilder pb =
           new ProcessBuilder(
                   ShippedJar.command(
-                      "1g", "server", "--db-url", url, "--db-user", "postgres", "--port", "0"))
+                      "1g",
+                      "server",
+                      "--db-url",
+                      url,
+                      "--db-user",
+                      "postgres",
+                      "--db-password",
+                      password,
+                      "--port",
+                      "0"))
               .redirectErrorStream(true);
       pb.environment().put("LIANDAN_READS_NEED_TOKEN", String.valueOf(readsNeedToken));
       pb.environment().put("LIANDAN_HOME", dir.resolve("home").toString());

@@ -66,7 +66,8 @@ class ReadLimitsTest {
             d.artifacts(),
             d.projects(),
             d.tokens(),
-            d.mlflow());
+            d.mlflow(),
+            d.health());
     Javalin app = TrackerApp.create(deps, false).start("127.0.0.1", 0);
     try {
       long run = api.createRun("{\"project\":\"limits\"}");
