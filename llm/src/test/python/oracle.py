@@ -168,6 +168,14 @@ def lora_case(m, case, d):
     for n, p in live.items():
         t["before." + n] = p.detach().clone()
         t["grad." + n] = p.grad.detach().clone()
+    # the same step in float64: how far float32 itself strays on this random case (some draws are
+    # ill-conditioned enough that transformers' own float32 gradient is 3e-4 off the exact one)
+    pm64 = copy.deepcopy(pm).double()
+    pm64.zero_grad()
+    pm64(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+    for n, p in pm64.named_parameters():
+        if p.requires_grad:
+            t["grad64." + n.replace("base_model.model.", "").replace(".default", "")] = p.grad.detach().float()
     for wd, key in ((L["weight_decay"], "after."), (0.0, "after_no_decay.")):
         params = {n: p.detach().clone().requires_grad_(True) for n, p in live.items()}
         for n, p in params.items():

@@ -56,10 +56,15 @@ public final class Fixtures {
   public static double assertRel(NDArray expected, NDArray actual, double tol, String what) {
     assertArrayEquals(
         expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
-    double scale = expected.abs().max().getFloat();
-    double rel = maxAbs(expected, actual) / Math.max(scale, 1e-30);
+    double rel = relDiff(expected, actual);
     assertTrue(rel <= tol, what + ": relative diff " + rel + " > " + tol);
     return rel;
+  }
+
+  /** max |actual - expected| / max |expected|: the measure {@link #assertRel} bounds. */
+  public static double relDiff(NDArray expected, NDArray actual) {
+    double scale = expected.abs().max().getFloat();
+    return maxAbs(expected, actual) / Math.max(scale, 1e-30);
   }
 
   /**
