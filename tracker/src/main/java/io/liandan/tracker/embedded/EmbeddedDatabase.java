@@ -13,7 +13,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
@@ -185,9 +184,6 @@ public final class EmbeddedDatabase implements AutoCloseable {
             .setDataDirectory(dir)
             .setCleanDataDirectory(false)
             .setRegisterShutdownHook(false) // the tracker stops it; restarts would pile up hooks
-            // after a SIGKILL the start replays WAL (fsync on): zonky's 10 s ran out under load in
-            // CI
-            .setPGStartupWait(Duration.ofSeconds(60))
             .setConnectConfig("password", password)
             // zonky passes -F (fsync off) before these -c options: the later setting wins
             .setServerConfig("fsync", "on")
