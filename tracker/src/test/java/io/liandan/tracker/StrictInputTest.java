@@ -145,6 +145,31 @@ class StrictInputTest {
         200, api.patch("/api/v1/runs/" + run, "{\"config\":{\"a\":" + half + "}}").status());
     assertBad(api.patch("/api/v1/runs/" + run, "{\"config\":{\"b\":" + half + "}}"), "config");
     assertTrue(api.get("/api/v1/runs/" + run).json().at("/config/b").isMissingNode());
+
+    // nor may many small patches build more keys than one request may carry (nested keys count)
+    long keyed = api.createRun("{\"project\":\"strict\"}");
+    int perPatch = Limits.MAX_OBJECT_KEYS / 4;
+    for (int p = 0; p < 4; p++) {
+      assertEquals(
+          200,
+          api.patch("/api/v1/runs/" + keyed, "{\"summary\":" + keys("p" + p, perPatch) + "}")
+              .status());
+    }
+    Response over = api.patch("/api/v1/runs/" + keyed, "{\"summary\":{\"deep\":[{\"x\":1}]}}");
+    assertBad(over, "summary");
+    assertTrue(over.error().contains("keys"), over.error());
+    assertTrue(api.get("/api/v1/runs/" + keyed).json().at("/summary/deep").isMissingNode());
+    // replacing a key adds none: still accepted at the bound
+    assertEquals(200, api.patch("/api/v1/runs/" + keyed, "{\"summary\":{\"p0k0\":2}}").status());
+  }
+
+  /** One object of {@code n} keys {prefix}k0 … at the top level, each {@code 1}. */
+  private static String keys(String prefix, int n) {
+    StringBuilder b = new StringBuilder("{");
+    for (int i = 0; i < n; i++) {
+      b.append(i == 0 ? "" : ",").append('"').append(prefix).append('k').append(i).append("\":1");
+    }
+    return b.append('}').toString();
   }
 
   @Test

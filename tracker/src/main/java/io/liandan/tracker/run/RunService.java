@@ -202,7 +202,9 @@ public final class RunService {
               + field
               + " would be over "
               + Limits.MAX_OBJECT_BYTES
-              + " bytes as JSON; nothing was changed");
+              + " bytes as JSON or "
+              + Limits.MAX_OBJECT_KEYS
+              + " keys (counted at every depth); nothing was changed");
     }
     return get(id);
   }
@@ -274,10 +276,18 @@ public final class RunService {
     return DSL.field("{0} || {1}", doc.getDataType(), doc, DSL.val(Json.jsonb(patch)));
   }
 
-  /** The stored object merged with {@code patch} stays within {@link Limits#MAX_OBJECT_BYTES}. */
+  /**
+   * The stored object merged with {@code patch} stays within {@link Limits#MAX_OBJECT_BYTES} and
+   * {@link Limits#MAX_OBJECT_KEYS} keys counted at every depth, as a single request is: many small
+   * patches must not build what one large one may not. (In strict mode {@code $.**} visits every
+   * item once, arrays' elements included, and {@code keyvalue()} yields an object's pairs.)
+   */
   private static Condition mergedFits(Field<JSONB> doc, JsonNode patch) {
+    Field<JSONB> m = merged(doc, patch);
     return DSL.condition(
-        "octet_length(({0})::text) <= {1}", merged(doc, patch), DSL.val(Limits.MAX_OBJECT_BYTES));
+        "octet_length(({0})::text) <= {1} and (select count(*) from jsonb_path_query({0},"
+            + " 'strict $.** ? (@.type() == \"object\").keyvalue()')) <= {2}",
+        m, DSL.val(Limits.MAX_OBJECT_BYTES), DSL.val(Limits.MAX_OBJECT_KEYS));
   }
 
   public boolean exists(long id) {
