@@ -23,7 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,10 +49,6 @@ class DurabilityTest {
   }
 
   @Test
-  @Disabled(
-      "fails on main after the merges of 2026-12-05: after a SIGKILL of both tracker and postmaster"
-          + " the next start never comes up (zonky gives up waiting, also with 60 s); issue 13 stays"
-          + " open for it")
   void pointsAcknowledgedBeforeBothAreKilledAreStored() throws Exception {
     survives(true, true);
   }

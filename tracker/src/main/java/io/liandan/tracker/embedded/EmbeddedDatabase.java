@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
@@ -39,6 +40,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public static final String USER = "postgres";
   private static final String LOCK_FILE = "epg-lock"; // zonky's lock on the data folder
   private static final long WATCH_MILLIS = 500;
+  // backends of a SIGKILLed postmaster exit when they next look up (a checkpoint's fsyncs may be
+  // in the way); far longer than that means something else is wrong
+  private static final Duration ORPHANS_EXIT = Duration.ofSeconds(30);
   static final String HBA =
       """
       # Written by Liandan: every connection needs the password in the home's db-password file.
@@ -72,6 +76,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
     Files.createDirectories(dir);
     String password = DbPassword.readOrCreate(DbPassword.fileFor(dir));
     stopOrphan(dir);
+    if (!Postmaster.awaitSharedMemoryReleased(dir, ORPHANS_EXIT)) {
+      log.warn(
+          "processes of a killed PostgreSQL still hold the shared memory of {}; starting anyway",
+          dir);
+    }
     boolean fresh = !Files.exists(dir.resolve("postgresql.conf"));
     EmbeddedPostgres pg = launch(dir, password, 0, fresh);
     try {
@@ -260,6 +269,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.debug("closing the dead PostgreSQL", e);
     }
+    Postmaster.awaitSharedMemoryReleased(dataDir, ORPHANS_EXIT);
     while (!closed) {
       try {
         pg = launch(dataDir, password, port, false);

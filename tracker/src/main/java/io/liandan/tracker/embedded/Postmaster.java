@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,64 @@ public record Postmaster(long pid, Path dataDir, int port) {
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Waits until no process is attached to the shared memory segment the last postmaster of {@code
+   * dataDir} created (line 7 of its {@code postmaster.pid}: key and id). After a SIGKILL of the
+   * postmaster its backends and helper processes live on for a moment, still attached; a new
+   * postmaster refuses to start while they are ("pre-existing shared memory block is still in use")
+   * and zonky then waits out its whole start timeout without trying again. Returns whether the
+   * segment is free (or gone) within {@code timeout}.
+   */
+  public static boolean awaitSharedMemoryReleased(Path dataDir, Duration timeout) {
+    long until = System.nanoTime() + timeout.toNanos();
+    Optional<Long> shmid = sharedMemoryId(dataDir);
+    while (shmid.isPresent() && attachments(shmid.get()) > 0) {
+      if (System.nanoTime() > until) {
+        return false;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The SysV shared memory id in a (possibly stale) postmaster.pid, if it names one. */
+  static Optional<Long> sharedMemoryId(Path dataDir) {
+    try {
+      List<String> lines =
+          Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+      if (lines.size() < 7) {
+        return Optional.empty();
+      }
+      String[] keyAndId = lines.get(6).strip().split("\\s+");
+      return keyAndId.length == 2 ? Optional.of(Long.parseLong(keyAndId[1])) : Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * nattch of a segment in /proc/sysvipc/shm (key shmid perms size cpid lpid nattch …); 0 when
+   * gone.
+   */
+  static int attachments(long shmid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/sysvipc/shm"))) {
+        String[] f = line.strip().split("\\s+");
+        if (f.length > 6 && f[1].equals(Long.toString(shmid))) {
+          return Integer.parseInt(f[6]);
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return 0; // not Linux, or unreadable: PostgreSQL's own check still guards the start
+    }
+    return 0;
   }
 
   public boolean alive() {

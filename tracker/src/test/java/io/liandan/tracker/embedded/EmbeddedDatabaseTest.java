@@ -64,6 +64,45 @@ class EmbeddedDatabaseTest {
     }
   }
 
+  /**
+   * After a SIGKILL of the postmaster and of the process that owned it, a backend busy with a query
+   * lives on, attached to the old shared memory, until the query ends; a new start in that window
+   * must wait for it instead of failing ("pre-existing shared memory block is still in use", then
+   * zonky's "Gave up waiting for server to start").
+   */
+  @Test
+  void aStartAfterBothWereKilledWaitsForTheOldBackends() throws Exception {
+    Path data = home.resolve("postgres");
+    EmbeddedDatabase first = EmbeddedDatabase.start(data);
+    Postmaster pm = first.postmaster().orElseThrow();
+    Connection busy = connect(first.port(), first.password());
+    Thread query =
+        new Thread(
+            () -> {
+              try (Statement s = busy.createStatement()) {
+                // CPU-bound: a backend notices its postmaster's death only when it waits
+                s.execute("SELECT count(*) FROM generate_series(1, 25000000)");
+              } catch (SQLException endsEitherWay) {
+                // the backend may be gone by the time it would answer
+              }
+            });
+    query.start();
+    Thread.sleep(500); // the query is running
+    ProcessHandle.of(pm.pid()).orElseThrow().destroyForcibly();
+    first.close(); // what the owner's death does: zonky's lock released, nothing stopped
+    long attached = Postmaster.sharedMemoryId(data).map(Postmaster::attachments).orElse(0);
+    assertTrue(attached > 0, "the busy backend still holds the old shared memory");
+
+    try (EmbeddedDatabase second = EmbeddedDatabase.start(data);
+        Connection c = connect(second.port(), second.password());
+        Statement s = c.createStatement()) {
+      assertEquals("on", show(s, "fsync"));
+    } finally {
+      query.join(60_000);
+      busy.close();
+    }
+  }
+
   private static void assertRefusedWithoutPassword(EmbeddedDatabase db) {
     SQLException none = assertThrows(SQLException.class, () -> connect(db.port(), null).close());
     assertTrue(none.getMessage().contains("password"), "refused for want of a password: " + none);
