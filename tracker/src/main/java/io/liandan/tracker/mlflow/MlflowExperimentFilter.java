@@ -2,7 +2,6 @@ package io.liandan.tracker.mlflow;
 
 import static io.liandan.tracker.db.Tables.PROJECTS;
 
-import io.liandan.tracker.filter.Scanner;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -22,7 +21,9 @@ import org.jooq.impl.DSL;
  * tag clause matches nothing); clauses join with AND. Order keys: name, experiment_id,
  * creation_time, last_update_time; MLflow's default is {@code creation_time DESC}, ties by id.
  */
-final class MlflowExperimentFilter extends Scanner {
+final class MlflowExperimentFilter extends MlflowScanner {
+  private static final String WORD_CHARS = "_"; // besides letters and digits
+
   /** Experiment ids as the API shows them: the Default project is "0". */
   static final Field<Long> EXPERIMENT_ID =
       DSL.when(PROJECTS.NAME.eq(MlflowService.DEFAULT_EXPERIMENT), DSL.inline(0L))
@@ -86,7 +87,7 @@ final class MlflowExperimentFilter extends Scanner {
   private Condition clause() {
     skipSpace();
     if (peekWord("tags") || peekWord("tag")) {
-      word();
+      word(WORD_CHARS);
       expect('.');
       key();
       op(true);
@@ -136,7 +137,7 @@ final class MlflowExperimentFilter extends Scanner {
   /** "name", "attribute.name", "attributes.`name`" → "name". */
   private String attribute() {
     skipSpace();
-    String w = word().toLowerCase(Locale.ROOT);
+    String w = word(WORD_CHARS).toLowerCase(Locale.ROOT);
     if ((w.equals("attribute") || w.equals("attributes")) && peek() == '.') {
       pos++;
       w = key().toLowerCase(Locale.ROOT);
@@ -149,7 +150,7 @@ final class MlflowExperimentFilter extends Scanner {
 
   private String key() {
     char c = peek();
-    String k = (c == '`' || c == '"') ? quoted() : word();
+    String k = (c == '`' || c == '"') ? quoted() : word(WORD_CHARS);
     if (k.isEmpty()) {
       throw error("expected a key");
     }
@@ -197,26 +198,5 @@ final class MlflowExperimentFilter extends Scanner {
       pos = start;
       throw error("expected a time in epoch milliseconds");
     }
-  }
-
-  private String word() {
-    int start = pos;
-    while (pos < src.length() && (Character.isLetterOrDigit(peek()) || peek() == '_')) {
-      pos++;
-    }
-    return src.substring(start, pos);
-  }
-
-  private String quoted() {
-    char q = src.charAt(pos);
-    int start = pos++;
-    int end = src.indexOf(q, pos);
-    if (end < 0) {
-      pos = start;
-      throw error("unterminated " + (q == '`' ? "identifier" : "string"));
-    }
-    String s = src.substring(pos, end);
-    pos = end + 1;
-    return s;
   }
 }

@@ -6,7 +6,6 @@ import io.liandan.tracker.filter.FilterExpr.Attr;
 import io.liandan.tracker.filter.FilterExpr.FieldRef;
 import io.liandan.tracker.filter.FilterExpr.Literal;
 import io.liandan.tracker.filter.FilterExpr.Op;
-import io.liandan.tracker.filter.Scanner;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,8 @@ import java.util.Locale;
  * {@code attributes.status|run_name|run_id| start_time}. Clauses join with AND; keys may be quoted
  * with backticks or double quotes. LIKE and ILIKE are not supported (400).
  */
-final class MlflowFilter extends Scanner {
+final class MlflowFilter extends MlflowScanner {
+  private static final String WORD_CHARS = "_-/:"; // besides letters and digits
 
   private MlflowFilter(String src) {
     super(src);
@@ -83,7 +83,7 @@ final class MlflowFilter extends Scanner {
 
   private FieldRef identifier() {
     skipSpace();
-    String entity = word().toLowerCase(Locale.ROOT);
+    String entity = word(WORD_CHARS).toLowerCase(Locale.ROOT);
     String key;
     if (peek() == '.') {
       pos++;
@@ -192,34 +192,12 @@ final class MlflowFilter extends Scanner {
     throw error("expected a comparison operator");
   }
 
-  private String word() {
-    int start = pos;
-    while (pos < src.length()
-        && (Character.isLetterOrDigit(peek()) || "_-/:".indexOf(peek()) >= 0)) {
-      pos++;
-    }
-    return src.substring(start, pos);
-  }
-
   private String dottedWord() {
-    StringBuilder sb = new StringBuilder(word());
+    StringBuilder sb = new StringBuilder(word(WORD_CHARS));
     while (peek() == '.' && !sb.isEmpty()) {
       pos++;
-      sb.append('.').append(word());
+      sb.append('.').append(word(WORD_CHARS));
     }
     return sb.toString();
-  }
-
-  private String quoted() {
-    char q = src.charAt(pos);
-    int start = pos++;
-    int end = src.indexOf(q, pos);
-    if (end < 0) {
-      pos = start;
-      throw error("unterminated " + (q == '`' ? "identifier" : "string"));
-    }
-    String s = src.substring(pos, end);
-    pos = end + 1;
-    return s;
   }
 }
