@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * How a tracker server runs. With no {@code jdbcUrl} it starts an embedded PostgreSQL whose data
@@ -75,77 +76,79 @@ public record TrackerConfig(
   }
 
   public TrackerConfig withPort(int port) {
-    return new TrackerConfig(
-        host,
-        port,
-        jdbcUrl,
-        dbUser,
-        dbPassword,
-        dataDir,
-        readsNeedToken,
-        crashAfter,
-        poolSize,
-        allowedHosts);
+    return with(b -> b.port = port);
   }
 
   public TrackerConfig withDatabase(String url, String user, String password) {
-    return new TrackerConfig(
-        host,
-        port,
-        url,
-        user,
-        password,
-        dataDir,
-        readsNeedToken,
-        crashAfter,
-        poolSize,
-        allowedHosts);
+    return with(
+        b -> {
+          b.jdbcUrl = url;
+          b.dbUser = user;
+          b.dbPassword = password;
+        });
   }
 
   public TrackerConfig withDataDir(Path dir) {
-    return new TrackerConfig(
-        host,
-        port,
-        jdbcUrl,
-        dbUser,
-        dbPassword,
-        dir,
-        readsNeedToken,
-        crashAfter,
-        poolSize,
-        allowedHosts);
+    return with(b -> b.dataDir = dir);
   }
 
   public TrackerConfig withReadsNeedToken(boolean need) {
-    return new TrackerConfig(
-        host, port, jdbcUrl, dbUser, dbPassword, dataDir, need, crashAfter, poolSize, allowedHosts);
+    return with(b -> b.readsNeedToken = need);
   }
 
   public TrackerConfig withAllowedHosts(List<String> hosts) {
-    return new TrackerConfig(
-        host,
-        port,
-        jdbcUrl,
-        dbUser,
-        dbPassword,
-        dataDir,
-        readsNeedToken,
-        crashAfter,
-        poolSize,
-        hosts);
+    return with(b -> b.allowedHosts = hosts);
   }
 
   public TrackerConfig withCrashAfter(Duration d) {
-    return new TrackerConfig(
-        host,
-        port,
-        jdbcUrl,
-        dbUser,
-        dbPassword,
-        dataDir,
-        readsNeedToken,
-        d,
-        poolSize,
-        allowedHosts);
+    return with(b -> b.crashAfter = d);
+  }
+
+  /** A copy with {@code change} applied: each wither names only what it changes. */
+  private TrackerConfig with(Consumer<Draft> change) {
+    Draft d = new Draft(this);
+    change.accept(d);
+    return d.build();
+  }
+
+  /** The record's components, mutable for the moment a wither edits them. */
+  private static final class Draft {
+    String host;
+    int port;
+    String jdbcUrl;
+    String dbUser;
+    String dbPassword;
+    Path dataDir;
+    boolean readsNeedToken;
+    Duration crashAfter;
+    int poolSize;
+    List<String> allowedHosts;
+
+    Draft(TrackerConfig c) {
+      host = c.host;
+      port = c.port;
+      jdbcUrl = c.jdbcUrl;
+      dbUser = c.dbUser;
+      dbPassword = c.dbPassword;
+      dataDir = c.dataDir;
+      readsNeedToken = c.readsNeedToken;
+      crashAfter = c.crashAfter;
+      poolSize = c.poolSize;
+      allowedHosts = c.allowedHosts;
+    }
+
+    TrackerConfig build() {
+      return new TrackerConfig(
+          host,
+          port,
+          jdbcUrl,
+          dbUser,
+          dbPassword,
+          dataDir,
+          readsNeedToken,
+          crashAfter,
+          poolSize,
+          allowedHosts);
+    }
   }
 }
