@@ -1,5 +1,7 @@
 package io.liandan.app;
 
+import io.liandan.llm.demo.DemoData;
+import io.liandan.llm.demo.DemoQuiz;
 import io.liandan.tracker.TrackerServer;
 import io.liandan.workflows.DemoPipeline;
 import io.liandan.workflows.PipelineResult;
@@ -73,8 +75,29 @@ final class DemoCommand implements Callable<Integer> {
       }
       PipelineResult r = pipelines.result(id);
       out().println("artifacts (content-addressed, under " + db.home().resolve("artifacts") + "):");
-      for (StageResult st : r.stages()) out().printf("  %-13s %s%n", st.name(), st.out());
+      for (StageResult st : r.stages()) {
+        out().printf("  %-13s %s%s%n", st.name(), st.out(), heldOut(st));
+      }
       StageResult merged = r.stage("merge");
+      // what the demo set out to teach, measured: every question of its world, asked greedily
+      DemoQuiz.Score quiz =
+          DemoQuiz.ask(
+              Path.of(merged.out()), new DemoData(quick ? DemoPipeline.SHORT_SEED : DemoData.SEED));
+      out().println("asked every question of the demo world: " + quiz.summary());
+      quiz.answers().stream()
+          .filter(a -> !a.exact())
+          .limit(3)
+          .forEach(
+              a ->
+                  out()
+                      .println(
+                          "  missed: "
+                              + a.question().question()
+                              + " → "
+                              + a.reply()
+                              + "  (true: "
+                              + a.question().answer()
+                              + ")"));
       out()
           .println(
               "try it:  ./liandan model generate --model " + merged.out() + " --prompt '熊猫吃什么？'");
@@ -87,6 +110,16 @@ final class DemoCommand implements Callable<Integer> {
                   + " — see it with ./liandan server, then "
                   + "http://127.0.0.1:7878/runs.html?project=demo");
     return 0;
+  }
+
+  /** A training stage's final held-out numbers, as the README's table states them. */
+  static String heldOut(StageResult st) {
+    StringBuilder b = new StringBuilder();
+    for (String k : List.of("eval/loss", "eval/rewards/accuracies", "eval/rewards/margins")) {
+      Double v = st.metrics().get(k);
+      if (v != null) b.append(String.format("  %s %.4f", k, v));
+    }
+    return b.toString();
   }
 
   /** The embedded tracker, or null when it cannot start (the demo then runs untracked). */

@@ -25,6 +25,9 @@ public final class DemoPipeline {
     public static final Size QUICK = new Size(12, 24, 6, 4);
   }
 
+  /** The seed of the short demo's world (the full demo's is {@link DemoData#SEED}). */
+  public static final long SHORT_SEED = 7;
+
   private DemoPipeline() {}
 
   /** The demo at full size: its folder's {@code pipeline.json}. */
@@ -38,7 +41,7 @@ public final class DemoPipeline {
    * logged every step, checkpointed every {@code saveSteps}, evaluated only at the end.
    */
   public static Path writeShort(Path dir, Size size) {
-    new DemoData(7).write(dir, 240, 320, 160);
+    new DemoData(SHORT_SEED).write(dir, 240, 320, 160);
     Path spec = dir.resolve(DemoData.SPEC);
     try (var in = DemoData.class.getResourceAsStream(DemoData.SPEC)) {
       ObjectNode s = (ObjectNode) JSON.readTree(in);

@@ -124,34 +124,65 @@ public final class DemoData {
     return out;
   }
 
+  /**
+   * Every question the world can ask, each with its true answer: each animal's colour and food and
+   * every sum {@code 0…9 + 0…9}, in English and in Chinese (248 with the demo's 12 animals).
+   */
+  public List<Qa> everyQuestion() {
+    List<Qa> out = new ArrayList<>();
+    for (boolean zh : new boolean[] {false, true}) {
+      for (int a = 0; a < ANIMALS.length; a++) {
+        out.add(colourFact(a, zh));
+        out.add(foodFact(a, zh));
+      }
+      for (int x = 0; x < 10; x++) {
+        for (int y = 0; y < 10; y++) {
+          out.add(sum(x, y, zh));
+        }
+      }
+    }
+    return out;
+  }
+
   private Qa fact(SplittableRandom rng, boolean zh) {
     int kind = rng.nextInt(3), a = rng.nextInt(ANIMALS.length);
-    String[] an = ANIMALS[a], co = COLOURS[colour[a]], fo = FOODS[food[a]];
     return switch (kind) {
-      case 0 ->
-          qa(
-              zh,
-              "What colour is the " + an[0] + "?",
-              "The " + an[0] + " is " + co[0] + ".",
-              an[1] + "是什么颜色的？",
-              an[1] + "是" + co[1] + "的。");
-      case 1 ->
-          qa(
-              zh,
-              "What does the " + an[0] + " eat?",
-              "The " + an[0] + " eats " + fo[0] + ".",
-              an[1] + "吃什么？",
-              an[1] + "吃" + fo[1] + "。");
+      case 0 -> colourFact(a, zh);
+      case 1 -> foodFact(a, zh);
       default -> {
         int x = rng.nextInt(10), y = rng.nextInt(10);
-        yield qa(
-            zh,
-            "What is " + x + " plus " + y + "?",
-            x + " plus " + y + " is " + (x + y) + ".",
-            x + "加" + y + "等于多少？",
-            x + "加" + y + "等于" + (x + y) + "。");
+        yield sum(x, y, zh);
       }
     };
+  }
+
+  private Qa colourFact(int a, boolean zh) {
+    String[] an = ANIMALS[a], co = COLOURS[colour[a]];
+    return qa(
+        zh,
+        "What colour is the " + an[0] + "?",
+        "The " + an[0] + " is " + co[0] + ".",
+        an[1] + "是什么颜色的？",
+        an[1] + "是" + co[1] + "的。");
+  }
+
+  private Qa foodFact(int a, boolean zh) {
+    String[] an = ANIMALS[a], fo = FOODS[food[a]];
+    return qa(
+        zh,
+        "What does the " + an[0] + " eat?",
+        "The " + an[0] + " eats " + fo[0] + ".",
+        an[1] + "吃什么？",
+        an[1] + "吃" + fo[1] + "。");
+  }
+
+  private static Qa sum(int x, int y, boolean zh) {
+    return qa(
+        zh,
+        "What is " + x + " plus " + y + "?",
+        x + " plus " + y + " is " + (x + y) + ".",
+        x + "加" + y + "等于多少？",
+        x + "加" + y + "等于" + (x + y) + "。");
   }
 
   private static Qa qa(boolean zh, String qEn, String aEn, String qZh, String aZh) {
@@ -192,9 +223,15 @@ public final class DemoData {
   /** The demo pipeline spec (examples/demo/pipeline.json), with paths relative to its folder. */
   public static final String SPEC = "pipeline.json";
 
-  /** The demo at its default size with seed 0, plus its pipeline spec: what `liandan demo` runs. */
+  /** The seed of the world `liandan demo` generates. */
+  public static final long SEED = 0;
+
+  /**
+   * The demo at its default size with {@link #SEED}, plus its pipeline spec: what `liandan demo`
+   * runs.
+   */
   public static void writeDemo(Path dir) {
-    new DemoData(0).write(dir, DOCUMENTS, INSTRUCTIONS, PAIRS);
+    new DemoData(SEED).write(dir, DOCUMENTS, INSTRUCTIONS, PAIRS);
     try (var in = DemoData.class.getResourceAsStream(SPEC)) {
       if (in == null) throw new IllegalStateException("the demo spec is missing from the jar");
       write(

@@ -20,6 +20,24 @@ class DemoDataTest {
   @TempDir Path tmp;
 
   @Test
+  void everyQuestionOfTheWorldIsAskedOnceWithTheAnswersTheDataTeaches() {
+    DemoData world = new DemoData(0);
+    List<DemoData.Qa> all = world.everyQuestion();
+    assertEquals(248, all.size());
+    assertEquals(248, all.stream().map(DemoData.Qa::question).distinct().count());
+    assertTrue(
+        all.contains(new DemoData.Qa("What is 3 plus 4?", "3 plus 4 is 7.", "3加4等于7。", false)));
+    assertTrue(all.contains(new DemoData.Qa("9加9等于多少？", "9加9等于18。", "9 plus 9 is 18.", true)));
+    // the facts asked are the ones the instruction set teaches, answer for answer
+    java.util.Map<String, String> taught = new java.util.HashMap<>();
+    for (DemoData.Qa q : world.instructions(2000)) taught.put(q.question(), q.answer());
+    for (DemoData.Qa q : all) {
+      if (taught.containsKey(q.question())) assertEquals(taught.get(q.question()), q.answer());
+    }
+    assertTrue(taught.size() > 200, "the instructions cover most questions: " + taught.size());
+  }
+
+  @Test
   void theSameSeedWritesTheSameFiles() throws Exception {
     new DemoData(3).write(tmp.resolve("a"), 50, 40, 30);
     new DemoData(3).write(tmp.resolve("b"), 50, 40, 30);
