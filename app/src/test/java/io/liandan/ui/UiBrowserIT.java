@@ -279,10 +279,15 @@ class UiBrowserIT {
     browser.open(server.url("runs.html?project=ui-wide&group=0"));
     browser.await(10, d -> runRowNames().size() == 100 ? true : null);
     assertEquals(List.of("config.learning_rate"), dynamicColumns());
+    double drawn =
+        Double.parseDouble(browser.js("return document.body.dataset.runsRendered").toString());
+    double render =
+        Double.parseDouble(browser.js("return document.body.dataset.runsRenderMs").toString());
     System.out.printf(
         "runs table, 100 runs x 5,001 config keys: drawn %.0f ms after navigation, render %.0f ms%n",
-        Double.parseDouble(browser.js("return document.body.dataset.runsRendered").toString()),
-        Double.parseDouble(browser.js("return document.body.dataset.runsRenderMs").toString()));
+        drawn, render);
+    // the budget for the table itself (measured 350-530 ms on the shared 2-core VM)
+    assertTrue(render < 1000, "rendering 100 runs x 5,001 keys took " + render + " ms");
     // the picker lists every key once it is opened
     browser.driver.findElement(By.cssSelector("#columns summary")).click();
     browser.await(
@@ -429,6 +434,10 @@ class UiBrowserIT {
   void compareOverlaysRunsAndItsConfigDiffListsExactlyTheDifferingKeys() {
     browser.open(server.url("compare.html?runs=" + alpha + "," + beta));
     assertEquals(2, browser.awaitCharts(15));
+    // a regression alarm, not the budget (PageBudgetBench measures 10 runs x 5 x 100,000 points
+    // against 1.5 s): two small runs drawn well within it even on a busy machine
+    double drawnAt = ((Number) browser.js("return window.__chartsDrawnAt")).doubleValue();
+    assertTrue(drawnAt < 3000, "compare view drawn " + drawnAt + " ms after navigation");
     assertEquals(List.of("alpha", "beta"), chart("train/loss", "o.series.map(s => s.name)"));
     assertEquals(100, seriesData("train/loss", 0).size());
     assertEquals(100, seriesData("train/loss", 1).size());

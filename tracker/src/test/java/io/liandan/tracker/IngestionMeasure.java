@@ -34,24 +34,33 @@ public final class IngestionMeasure {
     Path dir = Files.createTempDirectory("liandan-ingest");
     TrackerConfig config = TrackerConfig.defaults().withPort(0).withDataDir(dir.resolve("pg"));
     try (TrackerServer server = TrackerServer.start(config)) {
-      String token = server.tokens().create("measure").token();
-      Api api = new Api(server.url(), token);
-      HttpClient http = HttpClient.newHttpClient();
-      List<Long> ids = new ArrayList<>();
-      for (int r = 0; r < runs; r++) {
-        ids.add(api.createRun("{\"project\":\"ingest\",\"name\":\"run-" + r + "\"}"));
-      }
-      // warm-up: one batch per run
-      round(http, server.url(), token, ids, 0, 1, size);
-      long t0 = System.nanoTime();
-      round(http, server.url(), token, ids, 1, batches, size);
-      double s = (System.nanoTime() - t0) / 1e9;
+      double rate = pointsPerSecond(server, runs, batches, size);
       long points = (long) runs * batches * size;
       System.out.printf(
-          "%d runs × %d batches × %d points = %,d points in %.2f s: %,.0f points/s (%,.0f batches/s)%n",
-          runs, batches, size, points, s, points / s, runs * batches / s);
-      reads(api, history);
+          "%d runs × %d batches × %d points = %,d points: %,.0f points/s (%,.0f batches/s)%n",
+          runs, batches, size, points, rate, rate / size);
+      reads(new Api(server.url(), server.tokens().create("reads").token()), history);
     }
+  }
+
+  /**
+   * {@code runs} runs each posting {@code batches} batches of {@code size} points at once (one
+   * thread a run, after one warm-up batch each); the points acknowledged per second.
+   */
+  static double pointsPerSecond(TrackerServer server, int runs, int batches, int size)
+      throws Exception {
+    String token = server.tokens().create("measure").token();
+    Api api = new Api(server.url(), token);
+    HttpClient http = HttpClient.newHttpClient();
+    List<Long> ids = new ArrayList<>();
+    for (int r = 0; r < runs; r++) {
+      ids.add(api.createRun("{\"project\":\"ingest\",\"name\":\"run-" + r + "\"}"));
+    }
+    round(http, server.url(), token, ids, 0, 1, size);
+    long t0 = System.nanoTime();
+    round(http, server.url(), token, ids, 1, batches, size);
+    double s = (System.nanoTime() - t0) / 1e9;
+    return (double) runs * batches * size / s;
   }
 
   private static void reads(Api api, int history) {
