@@ -1,7 +1,7 @@
 """Hugging Face transformers / PEFT / TRL as a live oracle for Liandan's engine (tests only).
 
   oracle.py reference --seed S --out DIR --tokenizer TOKDIR
-      draws a handful of tiny random Qwen2 configs from S, saves each with save_pretrained under
+      draws a handful of tiny random configs from S (Qwen2, Llama, Mistral, Qwen3), saves each with save_pretrained under
       DIR/<case>/model and dumps what transformers, PEFT and TRL compute on it (safetensors + JSON);
       DIR/cases.json lists the cases and their configs.
   oracle.py check --out DIR
@@ -19,7 +19,12 @@ from safetensors.torch import save_file, load_file
 
 torch.set_num_threads(1)  # two shared cores: one each for this and the JVM
 import transformers
-from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+from transformers import (AutoModelForCausalLM, AutoTokenizer, LlamaConfig, MistralConfig,
+                          Qwen2Config, Qwen3Config)
+
+# the decoder families Liandan loads, by model_type; each run draws all four
+CONFIGS = {"qwen2": Qwen2Config, "llama": LlamaConfig, "mistral": MistralConfig,
+           "qwen3": Qwen3Config}
 
 VOCAB = 512
 PAD = 0
@@ -63,6 +68,22 @@ def draw_cases(seed):
             lora=dict(r=rng.choice([2, 4, 8]), alpha=rng.choice([4, 8, 16, 32]), targets=targets,
                       lr=1e-2, weight_decay=0.3),
             dpo_beta=rng.choice([0.1, 0.5])))
+    # each run covers every family, with its switches drawn (a stream of its own, so that a
+    # replayed seed still draws the same shapes as before families were added)
+    fam = random.Random(seed + 17)
+    for case, family in zip(cases, fam.sample(sorted(CONFIGS), len(CONFIGS))):
+        case["family"] = family
+        heads = case["num_attention_heads"]
+        if family != "qwen2" and case["hidden_size"] % heads:
+            # the others' configs want hidden % heads == 0 even with an explicit head_dim: keep
+            # one that differs from hidden / heads, so that reading head_dim still matters
+            case["hidden_size"] = heads * (case["head_dim"] + 2)
+        if family in ("llama", "qwen3"):
+            case["attention_bias"] = fam.random() < 0.5
+        if family == "mistral":  # shorter than the 13-token rows, so the window shows
+            case["sliding_window"] = fam.randrange(3, 9)
+        if family == "llama":
+            case["rope_scaling"] = fam.choice([None, "linear", "llama3"])
     return cases
 
 
@@ -73,12 +94,24 @@ def build(case, out):
               num_key_value_heads=case["num_key_value_heads"], max_position_embeddings=256,
               rope_theta=case["rope_theta"], rms_norm_eps=case["rms_norm_eps"],
               tie_word_embeddings=case["tie"], bos_token_id=1, eos_token_id=2, pad_token_id=PAD)
-    if case["head_dim"]:
-        kw["head_dim"] = case["head_dim"]
-    cfg = Qwen2Config(**kw)
+    family = case.get("family", "qwen2")
+    if case["head_dim"] or family == "qwen3":  # Qwen3Config's default head_dim is 128
+        kw["head_dim"] = case["head_dim"] or case["hidden_size"] // case["num_attention_heads"]
+    if "attention_bias" in case:
+        kw["attention_bias"] = case["attention_bias"]
+    if "sliding_window" in case:
+        kw["sliding_window"] = case["sliding_window"]
+    scaling = case.get("rope_scaling")
+    if scaling:
+        kw["rope_parameters"] = {"rope_type": scaling, "rope_theta": kw.pop("rope_theta"),
+                                 "factor": 4.0}
+        if scaling == "llama3":  # a short original context puts the tiny heads' bands in all three
+            kw["rope_parameters"].update(low_freq_factor=1.0, high_freq_factor=4.0,
+                                         original_max_position_embeddings=32)
+    cfg = CONFIGS[family](**kw)
     cfg._attn_implementation = "eager"
     torch.manual_seed(case["seed"])
-    m = Qwen2ForCausalLM(cfg).float().eval()
+    m = AutoModelForCausalLM.from_config(cfg).float().eval()
     with torch.no_grad():  # non-trivial norms and biases, so that a loading bug shows
         for n, p in m.named_parameters():
             if "norm" in n:
@@ -321,19 +354,19 @@ def check(a):
         ids = load_file(os.path.join(d, "inputs.safetensors"))["input_ids"]
         out = {}
         with torch.no_grad():
-            base = Qwen2ForCausalLM.from_pretrained(os.path.join(a.out, case["name"], "model"),
+            base = AutoModelForCausalLM.from_pretrained(os.path.join(a.out, case["name"], "model"),
                                                     dtype=torch.float32, attn_implementation="eager")
             peft = PeftModel.from_pretrained(base, os.path.join(d, "adapter")).eval()
             out["peft"] = peft(input_ids=ids).logits
             for dt in ("float32", "bfloat16"):
-                mm = Qwen2ForCausalLM.from_pretrained(os.path.join(d, "merged-" + dt),
+                mm = AutoModelForCausalLM.from_pretrained(os.path.join(d, "merged-" + dt),
                                                       dtype=torch.float32,
                                                       attn_implementation="eager").eval()
                 out["merged-" + dt] = mm(input_ids=ids).logits
             dpo_dir = os.path.join(d, "dpo-adapter")
             if os.path.isdir(dpo_dir):  # base_model_name_or_path must lead to the right base
                 cfg = json.load(open(os.path.join(dpo_dir, "adapter_config.json")))
-                b = Qwen2ForCausalLM.from_pretrained(cfg["base_model_name_or_path"],
+                b = AutoModelForCausalLM.from_pretrained(cfg["base_model_name_or_path"],
                                                      dtype=torch.float32, attn_implementation="eager")
                 out["dpo"] = PeftModel.from_pretrained(b, dpo_dir).eval()(input_ids=ids).logits
         save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(d, "hf_logits.safetensors"))

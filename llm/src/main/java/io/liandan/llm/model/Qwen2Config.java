@@ -14,10 +14,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Qwen2 architecture as Hugging Face's {@code config.json} describes it, read once and validated
- * here; derived sizes (head_dim, GQA groups) are computed in one place. Accepts both the Hub style
- * (top-level {@code rope_theta}, {@code torch_dtype}) and the transformers-5 style ({@code
- * rope_parameters}, {@code dtype}). Not a general config: other architectures are refused.
+ * A decoder of the Qwen2 / Llama / Mistral / Qwen3 families as Hugging Face's {@code config.json}
+ * describes it, read once and validated here; derived sizes (head_dim, GQA groups) and the switches
+ * where the families differ (biases, q/k norms, sliding window, RoPE scaling) are computed in one
+ * place. Accepts both the Hub style (top-level {@code rope_theta}, {@code torch_dtype}) and the
+ * transformers-5 style ({@code rope_parameters}, {@code dtype}). Other architectures are refused,
+ * naming the families that load.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Qwen2Config(
@@ -36,7 +38,25 @@ public record Qwen2Config(
     @JsonProperty("bos_token_id") Integer bosTokenId,
     @JsonProperty("eos_token_id") List<Integer> eosTokenIds,
     @JsonProperty("torch_dtype") String torchDtype,
-    @JsonProperty("head_dim") Integer explicitHeadDim) {
+    @JsonProperty("head_dim") Integer explicitHeadDim,
+    @JsonProperty("attention_bias") Boolean explicitAttentionBias,
+    @JsonProperty("sliding_window") Integer slidingWindow,
+    @JsonProperty("rope_scaling") RopeScaling ropeScaling) {
+
+  /** The decoder families this one forward pass computes, by config.json's model_type. */
+  public static final List<String> FAMILIES = List.of("qwen2", "llama", "mistral", "qwen3");
+
+  /**
+   * RoPE frequency scaling as config.json's {@code rope_scaling} gives it: {@code linear}
+   * (positions / factor) or {@code llama3} (Llama 3.1's smooth low-frequency stretch).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record RopeScaling(
+      @JsonProperty("rope_type") String ropeType,
+      @JsonProperty("factor") double factor,
+      @JsonProperty("low_freq_factor") Double lowFreqFactor,
+      @JsonProperty("high_freq_factor") Double highFreqFactor,
+      @JsonProperty("original_max_position_embeddings") Integer originalMaxPositionEmbeddings) {}
 
   static final ObjectMapper JSON =
       new ObjectMapper()
@@ -80,6 +100,9 @@ public record Qwen2Config(
         bosTokenId,
         eosTokenIds,
         torchDtype,
+        null,
+        null,
+        null,
         null);
   }
 
@@ -96,10 +119,41 @@ public record Qwen2Config(
     return numAttentionHeads / numKeyValueHeads;
   }
 
+  /**
+   * Whether q/k/v (and, outside Qwen2, o) projections carry biases: Qwen2 always has q/k/v biases;
+   * Llama, Mistral and Qwen3 take config.json's attention_bias (default false) for all four.
+   */
+  public boolean qkvBias() {
+    return modelType.equals("qwen2") || Boolean.TRUE.equals(explicitAttentionBias);
+  }
+
+  public boolean outputBias() {
+    return !modelType.equals("qwen2") && Boolean.TRUE.equals(explicitAttentionBias);
+  }
+
+  /** Qwen3 normalises each head's queries and keys (RMSNorm over head_dim) before RoPE. */
+  public boolean qkNorm() {
+    return modelType.equals("qwen3");
+  }
+
+  /**
+   * Keys a query sees at most, itself included (Mistral's sliding window), or 0 for all before it.
+   * Qwen2 and Qwen3 write a sliding_window but use it only with use_sliding_window, refused here.
+   */
+  public int attentionWindow() {
+    return modelType.equals("mistral") && slidingWindow != null ? slidingWindow : 0;
+  }
+
   /** The Hugging Face class name transformers instantiates for this config. */
   @JsonProperty("architectures")
   public List<String> architectures() {
-    return List.of("Qwen2ForCausalLM");
+    return List.of(
+        switch (modelType) {
+          case "llama" -> "LlamaForCausalLM";
+          case "mistral" -> "MistralForCausalLM";
+          case "qwen3" -> "Qwen3ForCausalLM";
+          default -> "Qwen2ForCausalLM";
+        });
   }
 
   @JsonProperty("hidden_act")
@@ -124,25 +178,50 @@ public record Qwen2Config(
   static Qwen2Config fromJson(JsonNode n, String source) {
     List<String> problems = new ArrayList<>();
     String type = n.path("model_type").asText("");
-    if (!type.equals("qwen2")) {
+    if (!FAMILIES.contains(type)) {
       throw new IllegalArgumentException(
           source
               + ": model_type '"
               + type
-              + "' is not supported; Liandan trains the Qwen2 architecture (model_type qwen2,"
-              + " e.g. Qwen2.5)");
+              + "' is not supported; Liandan trains the decoder families "
+              + String.join(", ", FAMILIES)
+              + " (e.g. Qwen2.5, Llama 3, Mistral, Qwen3)");
     }
+    // transformers 5 writes rope_parameters (theta and scaling in one object), the Hub rope_scaling
     JsonNode rope = n.path("rope_parameters");
-    JsonNode scaling = n.path("rope_scaling");
+    JsonNode scaling = rope.isObject() ? rope : n.path("rope_scaling");
     String ropeType =
-        rope.isObject()
-            ? rope.path("rope_type").asText("default")
-            : scaling.isObject() ? scaling.path("rope_type").asText("default") : "default";
-    if (!ropeType.equals("default")) {
-      problems.add("rope_type '" + ropeType + "' is not supported (only default RoPE)");
+        scaling.isObject()
+            ? scaling.path("rope_type").asText(scaling.path("type").asText("default"))
+            : "default";
+    RopeScaling ropeScaling = null;
+    switch (ropeType) {
+      case "default" -> {}
+      case "linear" ->
+          ropeScaling =
+              new RopeScaling("linear", scaling.path("factor").asDouble(1), null, null, null);
+      case "llama3" ->
+          ropeScaling =
+              new RopeScaling(
+                  "llama3",
+                  scaling.path("factor").asDouble(8),
+                  scaling.path("low_freq_factor").asDouble(1),
+                  scaling.path("high_freq_factor").asDouble(4),
+                  scaling.path("original_max_position_embeddings").asInt(8192));
+      default ->
+          problems.add(
+              "rope_type '" + ropeType + "' is not supported (default, linear and llama3 are)");
     }
     if (n.path("use_sliding_window").asBoolean(false)) {
       problems.add("use_sliding_window: true is not supported");
+    }
+    Integer window =
+        n.path("sliding_window").canConvertToInt() ? n.get("sliding_window").asInt() : null;
+    if (type.equals("mistral") && window != null && window <= 0) {
+      problems.add("sliding_window must be positive, got " + window);
+    }
+    if (n.path("mlp_bias").asBoolean(false)) {
+      problems.add("mlp_bias: true is not supported");
     }
     String act = n.path("hidden_act").asText("silu");
     if (!act.equals("silu")) {
@@ -179,7 +258,10 @@ public record Qwen2Config(
             n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null,
             eos,
             dtype,
-            n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : null);
+            n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : null,
+            n.hasNonNull("attention_bias") ? n.get("attention_bias").asBoolean() : null,
+            window,
+            ropeScaling);
     if (problems.isEmpty()) problems.addAll(c.problems());
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
@@ -229,7 +311,7 @@ public record Qwen2Config(
     try {
       Map<String, Object> m = JSON.convertValue(this, Map.class);
       if (eosTokenIds.size() == 1) m.put("eos_token_id", eosTokenIds.get(0));
-      m.put("use_sliding_window", false);
+      if (!modelType.equals("mistral")) m.put("use_sliding_window", false);
       m.put("attention_dropout", 0.0);
       return JSON.writeValueAsString(m);
     } catch (IOException e) {
@@ -255,6 +337,9 @@ public record Qwen2Config(
         bosTokenId,
         eosTokenIds,
         dtype,
-        explicitHeadDim);
+        explicitHeadDim,
+        explicitAttentionBias,
+        slidingWindow,
+        ropeScaling);
   }
 }

@@ -13,11 +13,13 @@ import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
 
 /**
- * The Qwen2 decoder as transformers' {@code modeling_qwen2.py} computes it (eager attention), in
- * DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU
- * → residual) → RMSNorm → lm_head. Stateless apart from the weights and an optional set of adapters
- * ({@link LinearHook}); it neither trains nor samples. B = batch, T = new positions, Tk = keys
- * (cached + new), C = hidden, V = vocab, hd = head dim.
+ * The decoder of the Qwen2 / Llama / Mistral / Qwen3 families as transformers' {@code
+ * modeling_qwen2.py} (and its siblings, which differ only where {@link Qwen2Config}'s switches say:
+ * biases, Qwen3's q/k norms, Mistral's sliding window, RoPE scaling) computes it (eager attention),
+ * in DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual → RMSNorm →
+ * SwiGLU → residual) → RMSNorm → lm_head. Stateless apart from the weights and an optional set of
+ * adapters ({@link LinearHook}); it neither trains nor samples. B = batch, T = new positions, Tk =
+ * keys (cached + new), C = hidden, V = vocab, hd = head dim.
  */
 public final class Qwen2Model {
   /** Adds something to the output of a named linear layer: LoRA adapters implement it. */
@@ -45,7 +47,7 @@ public final class Qwen2Model {
     try (NDArray exponent =
             m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
         NDArray base = m.create((float) c.ropeTheta())) {
-      this.invFreq = base.pow(exponent).pow(-1f); // (hd/2)
+      this.invFreq = RopeScalings.apply(c.ropeScaling(), base.pow(exponent).pow(-1f)); // (hd/2)
     }
     this.minusHalf = Scalars.of(m, -0.5);
     this.attnScale = Scalars.of(m, 1.0 / Math.sqrt(c.headDim()));
@@ -165,6 +167,10 @@ public final class Qwen2Model {
     NDArray q = linear(x, p + "q_proj", training).reshape(B, T, nH, hd).transpose(0, 2, 1, 3);
     NDArray k = linear(x, p + "k_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
     NDArray v = linear(x, p + "v_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
+    if (c.qkNorm()) { // Qwen3: each head's queries and keys RMS-normalised over hd first
+      q = rmsNorm(q, w.get(p + "q_norm.weight"));
+      k = rmsNorm(k, w.get(p + "k_norm.weight"));
+    }
     q = applyRope(q, at); // (B, nH, T, hd)
     k = applyRope(k, at); // (B, nKv, T, hd)
     if (cache != null) {
@@ -234,6 +240,9 @@ public final class Qwen2Model {
     NDArray qIdx = arange(m, past, past + T).reshape(T, 1);
     NDArray kIdx = arange(m, 0, Tk).reshape(1, Tk);
     NDArray allowed = kIdx.lte(qIdx); // (T, Tk)
+    if (c.attentionWindow() > 0) { // Mistral: a query sees its last `window` keys, itself included
+      allowed = allowed.logicalAnd(kIdx.gt(qIdx.sub(c.attentionWindow())));
+    }
     if (mask != null) {
       if (mask.getShape().get(1) != Tk) {
         throw new IllegalArgumentException(

@@ -41,7 +41,9 @@ public final class Qwen2Weights implements AutoCloseable {
     this.order = order;
   }
 
-  /** Every tensor a Qwen2 checkpoint must hold, with its shape, in Hugging Face's order. */
+  /**
+   * Every tensor a checkpoint of this config must hold, with its shape, in Hugging Face's order.
+   */
   public static Map<String, Shape> expectedShapes(Qwen2Config c) {
     long C = c.hiddenSize(), I = c.intermediateSize(), V = c.vocabSize();
     long q = (long) c.numAttentionHeads() * c.headDim(),
@@ -52,12 +54,17 @@ public final class Qwen2Weights implements AutoCloseable {
       String p = "model.layers." + i + ".";
       m.put(p + "input_layernorm.weight", new Shape(C));
       m.put(p + "self_attn.q_proj.weight", new Shape(q, C));
-      m.put(p + "self_attn.q_proj.bias", new Shape(q));
+      if (c.qkvBias()) m.put(p + "self_attn.q_proj.bias", new Shape(q));
       m.put(p + "self_attn.k_proj.weight", new Shape(kv, C));
-      m.put(p + "self_attn.k_proj.bias", new Shape(kv));
+      if (c.qkvBias()) m.put(p + "self_attn.k_proj.bias", new Shape(kv));
       m.put(p + "self_attn.v_proj.weight", new Shape(kv, C));
-      m.put(p + "self_attn.v_proj.bias", new Shape(kv));
+      if (c.qkvBias()) m.put(p + "self_attn.v_proj.bias", new Shape(kv));
       m.put(p + "self_attn.o_proj.weight", new Shape(C, q));
+      if (c.outputBias()) m.put(p + "self_attn.o_proj.bias", new Shape(C));
+      if (c.qkNorm()) {
+        m.put(p + "self_attn.q_norm.weight", new Shape(c.headDim()));
+        m.put(p + "self_attn.k_norm.weight", new Shape(c.headDim()));
+      }
       m.put(p + "post_attention_layernorm.weight", new Shape(C));
       m.put(p + "mlp.gate_proj.weight", new Shape(I, C));
       m.put(p + "mlp.up_proj.weight", new Shape(I, C));

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.function.Executable;
 
 /**
  * One run of the live oracle ({@code src/test/python/oracle.py}): Hugging Face transformers, PEFT
- * and TRL build random tiny Qwen2 models from a seed drawn per JVM (or {@code LIANDAN_ORACLE_SEED},
- * as a system property or environment variable, to replay one) and dump what they compute; the
- * tests load the same checkpoints and compare. Made once per JVM, under target/oracle-SEED, which
- * is kept so a failure can be inspected.
+ * and TRL build random tiny models of each family (Qwen2, Llama, Mistral, Qwen3) from a seed drawn
+ * per JVM (or {@code LIANDAN_ORACLE_SEED}, as a system property or environment variable, to replay
+ * one) and dump what they compute; the tests load the same checkpoints and compare. Made once per
+ * JVM, under target/oracle-SEED, which is kept so a failure can be inspected.
  */
 final class Oracle {
   static final String SEED = "LIANDAN_ORACLE_SEED";
@@ -105,8 +105,13 @@ final class Oracle {
 
   /** The config's shape in a few words: the test's display name. */
   static String summary(JsonNode c) {
+    String family = c.path("family").asText("qwen2");
+    if (c.has("attention_bias")) family += c.get("attention_bias").asBoolean() ? "+bias" : "";
+    if (c.has("sliding_window")) family += " window " + c.get("sliding_window").asInt();
+    if (c.hasNonNull("rope_scaling")) family += " rope " + c.get("rope_scaling").asText();
     return String.format(
-        "(hidden %d, heads %d/%d kv, %s, %s, %s%s padding)",
+        "(%s, hidden %d, heads %d/%d kv, %s, %s, %s%s padding)",
+        family,
         c.get("hidden_size").asInt(),
         c.get("num_attention_heads").asInt(),
         c.get("num_key_value_heads").asInt(),
