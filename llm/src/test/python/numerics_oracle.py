@@ -11,6 +11,11 @@ sampler (tests only; the model-level oracle is oracle.py). Each subcommand draws
       random logit rows and settings, each processed by TemperatureLogitsWarper, TopKLogitsWarper and
       TopPLogitsWarper in generate()'s order; the resulting probabilities (0 where filtered out).
 
+  numerics_oracle.py nf4 --seed S --out FILE
+      random N(0, 0.02) weights (300 blocks of 64, one all-zero, the last one short) quantized by
+      bitsandbytes' quantize_4bit (nf4, blocksize 64) without and with compress_statistics (double
+      quantization), and dequantize_4bit's result: the packed bytes, absmax and nested state.
+
 Everything is float32 on the CPU, as Liandan computes it.
 """
 import argparse, json, math, random
@@ -129,13 +134,40 @@ def sampling(args):
                        seed=args.seed, rows=rows), f)
 
 
+def nf4(args):
+    import bitsandbytes
+    import bitsandbytes.functional as F
+
+    g = torch.Generator().manual_seed(args.seed)
+    w = (torch.randn(300 * 64 - 24, generator=g) * 0.02).float()  # 24 short: a padded last block
+    w[64:128] = 0  # an all-zero block: absmax 0
+    w[200] = 0.1  # one outlier block
+    out = dict(bitsandbytes=bitsandbytes.__version__, torch=torch.__version__, seed=args.seed,
+               weights=floats(w))
+    for nested in (False, True):
+        q, st = F.quantize_4bit(w.clone()[None], blocksize=64, quant_type="nf4",
+                                compress_statistics=nested)
+        case = dict(packed=[int(b) for b in q.reshape(-1).tolist()],
+                    dequantized=floats(F.dequantize_4bit(q, st)), blocksize=st.blocksize,
+                    code=floats(st.code))
+        if nested:
+            case.update(q_absmax=[int(b) for b in st.absmax.reshape(-1).tolist()],
+                        offset=float(st.offset), scale2=floats(st.state2.absmax),
+                        blocksize2=st.state2.blocksize, dynamic_code=floats(st.state2.code))
+        else:
+            case.update(absmax=floats(st.absmax))
+        out["double_quant" if nested else "plain"] = case
+    with open(args.out, "w") as f:
+        json.dump(out, f)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["adamw", "sampling"])
+    ap.add_argument("what", choices=["adamw", "sampling", "nf4"])
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    {"adamw": adamw, "sampling": sampling}[args.what](args)
+    {"adamw": adamw, "sampling": sampling, "nf4": nf4}[args.what](args)
 
 
 if __name__ == "__main__":
