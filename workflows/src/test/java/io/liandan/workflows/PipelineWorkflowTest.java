@@ -19,7 +19,6 @@ import io.temporal.testing.WorkflowReplayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -71,9 +70,17 @@ class PipelineWorkflowTest {
     // each training stage starts from the previous one's model: adapters stack up
     assertEquals(3, r.model().adapters().size());
     assertEquals(r.stage("dpo").out(), r.model().adapters().get(2));
-    // the SFT stage's key depends on the PT stage's, so a changed PT changes everything after it
-    assertEquals(StageKeys.key("sft", Map.of(), "x"), StageKeys.key("sft", Map.of(), "x")); // pure
     assertNotEquals(r.stage("pt").key(), r.stage("sft").key());
+    // the SFT stage's key depends on the PT stage's, so a changed PT changes everything after it
+    // and nothing before or beside it: the same pipeline with another PT learning rate
+    ObjectNode changed = PipelineSpecTest.spec("full.json");
+    ((ObjectNode) changed.withArray("stages").get(0).get("args")).put("learning_rate", 0.002);
+    PipelineWorkflow wf2 = start(client, options, "p-full-pt-changed", changed);
+    PipelineResult r2 = WorkflowStub.fromTyped(wf2).getResult(PipelineResult.class);
+    for (String same : List.of("format-pt", "tokenize-pt", "format-sft", "tokenize-sft"))
+      assertEquals(r.stage(same).key(), r2.stage(same).key(), same + " does not depend on PT");
+    for (String after : List.of("pt", "sft", "dpo", "eval", "merge"))
+      assertNotEquals(r.stage(after).key(), r2.stage(after).key(), after + " follows PT");
 
     String history = client.fetchHistory("p-full").toJson(true);
     WorkflowReplayer.replayWorkflowExecution(history, PipelineWorkflowImpl.class);

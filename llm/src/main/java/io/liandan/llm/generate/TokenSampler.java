@@ -18,6 +18,23 @@ final class TokenSampler {
 
   int next(float[] logits, int offset, int vocab) {
     if (!cfg.doSample()) return argmax(logits, offset, vocab);
+    double[] s = probabilities(logits, offset, vocab);
+    double u = rng.nextDouble(), acc = 0, total = 0;
+    for (double p : s) total += p;
+    u *= total;
+    for (int i = 0; i < vocab; i++) {
+      acc += s[i];
+      if (u < acc) return i;
+    }
+    return argmax(logits, offset, vocab);
+  }
+
+  /**
+   * The distribution a sampled token is drawn from: temperature, then top-k, then top-p (as
+   * transformers' TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper in generate()'s
+   * order), 0 for filtered tokens; top-p leaves the kept mass unnormalised (the draw scales by it).
+   */
+  double[] probabilities(float[] logits, int offset, int vocab) {
     double[] s = new double[vocab];
     for (int i = 0; i < vocab; i++) s[i] = logits[offset + i] / cfg.temperature();
     if (cfg.topK() > 0 && cfg.topK() < vocab) {
@@ -33,14 +50,7 @@ final class TokenSampler {
     for (int i = 0; i < vocab; i++) sum += (s[i] = Math.exp(s[i] - max));
     for (int i = 0; i < vocab; i++) s[i] /= sum; // probabilities
     if (cfg.topP() < 1) topP(s, cfg.topP());
-    double u = rng.nextDouble(), acc = 0, total = 0;
-    for (double p : s) total += p;
-    u *= total;
-    for (int i = 0; i < vocab; i++) {
-      acc += s[i];
-      if (u < acc) return i;
-    }
-    return argmax(logits, offset, vocab);
+    return s;
   }
 
   /** Keeps the smallest set of most likely tokens whose mass reaches p (at least one). */

@@ -39,6 +39,27 @@ public final class Nf4Tensor implements AutoCloseable {
     return shape;
   }
 
+  /** Packed codes, absmax or the double-quantized triple: what tests compare with bitsandbytes. */
+  NDArray codes() {
+    return codes;
+  }
+
+  NDArray absmax() {
+    return absmax;
+  }
+
+  NDArray qAbsmax() {
+    return qAbsmax;
+  }
+
+  NDArray scale2() {
+    return scale2;
+  }
+
+  NDArray offset() {
+    return offset;
+  }
+
   public boolean doubleQuantized() {
     return absmax == null;
   }

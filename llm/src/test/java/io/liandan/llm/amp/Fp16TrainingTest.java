@@ -85,7 +85,8 @@ class Fp16TrainingTest {
         s[0].scale(),
         s[0].skippedSteps());
     assertTrue(f32[STEPS - 1] < f32[0] - 1, "float32 learns");
-    assertTrue(worst < 0.03, "fp16 within 3 % of fp32 at every step: " + worst);
+    // the README's figure, 0.17 % (measured 1.69e-3), with its last digit as the margin
+    assertTrue(worst < 0.002, "fp16 within 0.2 % of fp32 at every step: " + worst);
     assertTrue(worst > 0, "the fp16 run did compute in float16");
   }
 
@@ -99,7 +100,8 @@ class Fp16TrainingTest {
             + " worst relative gap %.2e; loss scale %.0f, %d skipped%n",
         f32[0], f32[STEPS - 1], f16[0], f16[STEPS - 1], worst, s[0].scale(), s[0].skippedSteps());
     assertTrue(f32[STEPS - 1] < f32[0] - 0.5, "Q-LoRA learns");
-    assertTrue(worst < 0.03, "fp16 within 3 % of fp32 at every step: " + worst);
+    // the README's figure, 0.018 % (measured 1.82e-4), with its last digit as the margin
+    assertTrue(worst < 2e-4, "fp16 within 0.02 % of fp32 at every step: " + worst);
     assertTrue(worst > 0, "the fp16 run did compute in float16");
   }
 }

@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,13 +38,7 @@ final class Oracle {
 
   static synchronized Oracle get() {
     if (instance == null) {
-      String given = System.getProperty(SEED, System.getenv(SEED));
-      long seed =
-          given == null || given.isBlank()
-              ? new SecureRandom().nextInt(1 << 30)
-              : Long.parseLong(given.trim());
-      // printed before anything can fail, so that any failure of this run can be replayed
-      System.out.println("oracle: " + SEED + "=" + seed);
+      long seed = LiveOracle.seed(); // printed before anything can fail: replayable
       Path dir = Path.of("target", "oracle-" + seed).toAbsolutePath();
       io.liandan.llm.model.CheckpointWriter.deleteRecursively(dir); // a replay starts clean
       Oracle o = new Oracle(seed, dir);

@@ -65,7 +65,7 @@ class Nf4QuantizerTest {
   }
 
   @Test
-  void codesArePackedTwoPerByteHighNibbleFirstAsBitsandbytes() {
+  void codesPackTwoPerByteAndDecodeToTheCodeBook() {
     float[] v = new float[64];
     v[0] = -1f; // code 0
     v[1] = 1f; // code 15

@@ -27,6 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** A Qwen2 with NF4 decoder linears: logits close to float32's, and Q-LoRA trains beside it. */
 class QuantizedModelTest {
   static final String FIXTURE = "qwen2-tiny-untied";
+  static final double BOUND = 0.01; // README: within 1 % (measured +0.4 %)
 
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
@@ -80,7 +81,44 @@ class QuantizedModelTest {
       assertTrue(weightErr < 0.12, "per-weight relative rms error " + weightErr);
       assertTrue(rms / rmsA < 1.25 * weightErr, "relative rms diff " + rms / rmsA);
       assertTrue(maxDiff / scale < 0.15, "relative max diff " + maxDiff / scale);
-      assertEquals(lossA, lossB, 0.01 * lossA, "loss within 1 %");
+      // no loss bound here: on random weights the loss is ≈ ln V whatever the logits (all-zero
+      // logits come within 0.7 %); see nf4KeepsWhatATrainedModelLearned
+    }
+  }
+
+  /**
+   * The loss NF4 keeps, on a model whose loss means something: the fixture trained (float32, full
+   * fine-tuning) from 6.94 down to ≈ 0.4 on a fixed batch, then quantized. A model that lost what
+   * it learned (uniform logits: ln V ≈ 6.9) is far outside the bound.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void nf4KeepsWhatATrainedModelLearned(boolean doubleQuant) {
+    Engine.getInstance().setRandomSeed(5);
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m)) {
+      Qwen2Model model = new Qwen2Model(w);
+      AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
+      CausalLmTrainer t =
+          new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("constant", 0, 30), 3e-3, 1);
+      long[] ids = new long[24];
+      for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
+      MicroBatch batch = new MicroBatch(2, 12, ids, ids.clone(), null);
+      double untrained = t.step(List.of(batch)).loss();
+      for (int s = 1; s < 30; s++) t.step(List.of(batch));
+      opt.close();
+      try (NoGrad ng = new NoGrad()) {
+        NDArray x = m.create(ids, new ai.djl.ndarray.types.Shape(2, 12));
+        double trained = CausalLmLoss.mean(model.forward(x, null, false), x).getFloat();
+        w.quantizeLinears(doubleQuant);
+        double nf4 = CausalLmLoss.mean(new Qwen2Model(w).forward(x, null, false), x).getFloat();
+        System.out.printf(
+            "NF4 (double quant %s) on the trained fixture: loss %.4f untrained, %.4f trained,"
+                + " %.4f after NF4 (%+.1f %%)%n",
+            doubleQuant, untrained, trained, nf4, 100 * (nf4 - trained) / trained);
+        assertTrue(trained < untrained / 5, "the fixture learned: " + untrained + " -> " + trained);
+        assertEquals(trained, nf4, BOUND * trained, "NF4 loss within the README's bound");
+      }
     }
   }
 

@@ -286,8 +286,12 @@ class StageChainTest {
     System.out.println(
         "SFT train/loss, LoRA float32: " + ref + ", Q-LoRA fp16 checkpointed: " + loss);
     assertTrue(loss.lastEntry().getValue() < loss.firstEntry().getValue(), "falls: " + loss);
+    // the README's figure: within 0.5 % (measured 3.412 vs 3.406, 0.18 %)
     assertEquals(
-        ref.lastEntry().getValue(), loss.lastEntry().getValue(), 0.05 * ref.lastEntry().getValue());
+        ref.lastEntry().getValue(),
+        loss.lastEntry().getValue(),
+        0.005 * ref.lastEntry().getValue(),
+        "Q-LoRA fp16 within 0.5 % of float32 LoRA at the last logged step");
     assertEquals(65536.0, rec.series("train/loss_scale").lastEntry().getValue());
     assertTrue(((Number) rec.summary.get("nf4_weight_bytes")).longValue() > 0);
     assertEquals(0L, ((Number) rec.summary.get("skipped_steps")).longValue());

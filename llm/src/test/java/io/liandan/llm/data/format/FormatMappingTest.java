@@ -1,6 +1,7 @@
 package io.liandan.llm.data.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.llm.data.Message;
 import io.liandan.llm.data.Origin;
@@ -425,8 +426,30 @@ class FormatMappingTest {
   void streamApiClosesTheFile(FileType type) throws IOException {
     Path file =
         TestFiles.write(dir, "data", type, List.of("{\"text\": \"一\"}", "{\"text\": \"二\"}"));
+    assertEquals(0, openHandles(file), "open before the stream");
     try (Stream<Sample> samples = DatasetReader.stream(file, FormatSpec.of(Format.TEXT))) {
-      assertEquals(List.of("一", "二"), samples.map(s -> ((Sample.Text) s).text()).toList());
+      var it = samples.iterator();
+      assertEquals("一", ((Sample.Text) it.next()).text());
+      // the check sees an open file: the stream holds it while being read
+      assertTrue(openHandles(file) > 0, "the stream reads through an open handle");
+      assertEquals("二", ((Sample.Text) it.next()).text());
+    }
+    assertEquals(0, openHandles(file), "still open after the stream was closed");
+  }
+
+  /** This process's file descriptors on {@code file} (Linux: /proc/self/fd links). */
+  static long openHandles(Path file) throws IOException {
+    Path real = file.toRealPath();
+    try (Stream<Path> fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(
+              fd -> {
+                try {
+                  return java.nio.file.Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException e) {
+                  return false; // the listing's own descriptor, closed meanwhile
+                }
+              })
+          .count();
     }
   }
 }

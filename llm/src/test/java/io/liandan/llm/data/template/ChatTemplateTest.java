@@ -334,15 +334,19 @@ class ChatTemplateTest {
         date.matches("\\d\\d [A-Z][a-z]{2} \\d{4}"), date); // "26 Jul 2024", as Llama 3.1 asks
   }
 
+  /**
+   * A regression alarm, not a benchmark: the README's ~0.2 ms per render of a short chat (1.3–3.8
+   * ms measured with two cores shared by three builds), with room for a loaded CI machine.
+   */
   @Test
-  void measureRenderTime() {
+  void aShortChatRendersInUnderTwentyMilliseconds() {
     List<Message> chat =
         List.of(
             new Message("system", "You are a helpful assistant."),
             user("Hi there"),
             assistant("Hello! How can I help?"),
             user("Tell me a joke."));
-    int n = 2000;
+    int n = 300;
     for (int i = 0; i < n; i++) { // warm-up
       qwen.render(chat, true);
     }
@@ -350,8 +354,9 @@ class ChatTemplateTest {
     for (int i = 0; i < n; i++) {
       qwen.render(chat, true);
     }
+    double ms = (System.nanoTime() - t0) / 1e6 / n;
     System.out.printf(
-        "ChatTemplate: %.3f ms per render of a 4-message chat (Qwen3 template)%n",
-        (System.nanoTime() - t0) / 1e6 / n);
+        "ChatTemplate: %.3f ms per render of a 4-message chat (Qwen3 template)%n", ms);
+    assertTrue(ms < 20, ms + " ms per render");
   }
 }
