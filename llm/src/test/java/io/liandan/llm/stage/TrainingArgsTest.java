@@ -148,7 +148,13 @@ class TrainingArgsTest {
             0,
             true,
             false,
-            false);
+            false,
+            List.of("sigmoid"),
+            List.of(),
+            0,
+            0,
+            0.5,
+            0);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
