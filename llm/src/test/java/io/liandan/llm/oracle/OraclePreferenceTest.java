@@ -110,23 +110,15 @@ class OraclePreferenceTest {
         assertClose(first.get(k).asDouble(), got.get("train/" + k), LOSS_TOL, k);
       }
       Path f = dir.resolve("preference.safetensors");
-      for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
-        String name = cfg.get("name").asText();
-        NDArray expected = read(m, f, name + ".grad." + e.getKey());
-        // 1e-4, or twice TRL's own float32 error against its float64 gradient on a draw where
-        // float32 itself strays further (as OracleLoraTest)
-        double own = Fixtures.relDiff(read(m, f, name + ".grad64." + e.getKey()), expected);
-        double rel = Fixtures.relDiff(expected, e.getValue().getGradient());
-        assertTrue(
-            rel <= Math.max(GRAD_TOL, 2 * own),
-            "gradient of "
-                + e.getKey()
-                + ": "
-                + rel
-                + " relative (TRL's own float32: "
-                + own
-                + ")");
-      }
+      assertGradients(m, f, cfg, lora, "");
+      opt.zeroGrad();
+      // gradient_checkpointing: log-probs from re-run layers and a second head pass (ORPO's
+      // prompt tokens too), the same gradients
+      new DpoTrainer(model, ref, opt, null, lr, 0, loss.beta(), 0)
+          .withLoss(loss)
+          .withGradientCheckpointing(true)
+          .backward(List.of(batch), 0);
+      assertGradients(m, f, cfg, lora, "with gradient_checkpointing: ");
       opt.zeroGrad();
 
       // a few AdamW steps on the same pairs: each step logs what TRL logged before its update
@@ -150,6 +142,29 @@ class OraclePreferenceTest {
         before = s.get("rewards/margins").asDouble();
         mine = r.rewardsMargins();
       }
+    }
+  }
+
+  /** Each LoRA gradient within 1e-4 of TRL's (relative to the tensor's largest). */
+  private static void assertGradients(
+      NDManager m, Path f, JsonNode cfg, LoraAdapter lora, String what) {
+    for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
+      String name = cfg.get("name").asText();
+      NDArray expected = read(m, f, name + ".grad." + e.getKey());
+      // 1e-4, or twice TRL's own float32 error against its float64 gradient on a draw where
+      // float32 itself strays further (as OracleLoraTest)
+      double own = Fixtures.relDiff(read(m, f, name + ".grad64." + e.getKey()), expected);
+      double rel = Fixtures.relDiff(expected, e.getValue().getGradient());
+      assertTrue(
+          rel <= Math.max(GRAD_TOL, 2 * own),
+          what
+              + "gradient of "
+              + e.getKey()
+              + ": "
+              + rel
+              + " relative (TRL's own float32: "
+              + own
+              + ")");
     }
   }
 
