@@ -396,6 +396,83 @@ def preference_case(m, case, d):
               open(os.path.join(d, "preference.json"), "w"), indent=1)
 
 
+def kto_case(m, case, d):
+    """TRL's KTOTrainer._compute_loss (loss_type kto, the KL estimate from mismatched pairs its
+    collator builds: row i's prompt with row i-1's completion) on the case's PEFT policy: the first
+    step's loss, metrics and LoRA gradients (also in float64), then PREF_STEPS AdamW steps."""
+    from peft import PeftModel
+    from trl.trainer.kto_trainer import KTOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+    rng = random.Random(case["seed"] + 10)
+    g = torch.Generator().manual_seed(case["seed"] + 11)
+    n = 4
+    labels = [True, False] + [rng.random() < 0.5 for _ in range(n - 2)]
+    rng.shuffle(labels)
+    rows = [[torch.randint(3, VOCAB, (int(torch.randint(k0, k1, (1,), generator=g)),), generator=g).tolist()
+             for k0, k1 in ((2, 7), (1, 6))] for _ in range(n)]
+    cfg = dict(beta=rng.choice([0.1, 0.5]), desirable_weight=rng.choice([1.0, 1.33]),
+               undesirable_weight=rng.choice([1.0, 0.8]))
+
+    def batch(pairs):
+        T = max(len(p) + len(c) for p, c in pairs)
+        ids = torch.full((n, T), PAD, dtype=torch.int64)
+        mask, comp = torch.zeros_like(ids), torch.zeros_like(ids)
+        for b, (p, c) in enumerate(pairs):
+            ids[b, :len(p) + len(c)] = torch.tensor(p + c)
+            mask[b, :len(p) + len(c)] = 1
+            comp[b, len(p):len(p) + len(c)] = 1
+        return ids, mask, comp
+
+    ids, mask, comp = batch(rows)
+    kids, kmask, kcomp = batch([(rows[i][0], rows[i - 1][1]) for i in range(n)])
+    inputs = {"input_ids": ids, "attention_mask": mask, "completion_mask": comp, "label": torch.tensor(labels),
+              "KL_input_ids": kids, "KL_attention_mask": kmask, "KL_completion_mask": kcomp}
+    acc = SimpleNamespace(device="cpu", gather_for_metrics=lambda x: x, gather=lambda x: x,
+                          unwrap_model=lambda x: x)
+    strip = lambda n_: n_.replace("base_model.model.", "").replace(".default", "")
+
+    def build(dtype):
+        base = copy.deepcopy(m).to(dtype)
+        add_fused_lm_head(base, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+        pol = PeftModel.from_pretrained(base, os.path.join(d, "lora"), is_trainable=True).to(dtype)
+        pol.train()
+        metrics = {"train": defaultdict(list), "eval": defaultdict(list)}
+        fake = SimpleNamespace(model=pol, ref_model=None, accelerator=acc, calculate_KL=True,
+                               precompute_ref_logps=False, aux_loss_enabled=False, loss_type="kto",
+                               _metrics=metrics, _total_train_tokens=0, _tp_size=1,
+                               args=SimpleNamespace(gradient_checkpointing_kwargs=None), **cfg)
+        fake._compute_kl_logps = lambda mod, b: KTOTrainer._compute_kl_logps(fake, mod, b)
+
+        def run():
+            loss = KTOTrainer._compute_loss(fake, pol, inputs, False)
+            return loss, {k: v[-1] for k, v in metrics["train"].items()}
+        return pol, run
+
+    tensors = {}
+    pol64, run64 = build(torch.float64)
+    run64()[0].backward()
+    for n_, p in pol64.named_parameters():
+        if p.requires_grad:
+            tensors["grad64." + strip(n_)] = p.grad.detach().float()
+    pol, run = build(torch.float32)
+    params = {strip(n_): p for n_, p in pol.named_parameters() if p.requires_grad}
+    opt = torch.optim.AdamW(list(params.values()), lr=PREF_LR, betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=0.0)
+    steps = []
+    for step in range(PREF_STEPS):
+        opt.zero_grad()
+        loss, mt = run()
+        loss.backward()
+        if step == 0:
+            for k, p in params.items():
+                tensors["grad." + k] = p.grad.detach().clone()
+        steps.append(dict(mt, loss=float(loss)))
+        opt.step()
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "kto.safetensors"))
+    json.dump(dict(cfg, rows=rows, labels=labels, lr=PREF_LR, steps=steps),
+              open(os.path.join(d, "kto.json"), "w"), indent=1)
+
+
 def chat_cases(seed, tokenizer_dir, out):
     """Random conversations rendered by the real tokenizer's own chat template."""
     rng = random.Random(seed + 11)
@@ -435,6 +512,7 @@ def reference(a):
         peft_trained_case(m, case, d)
         dpo_case(m, case, d)
         preference_case(m, case, d)
+        kto_case(m, case, d)
     chat_cases(a.seed, a.tokenizer, a.out)
     json.dump({"seed": a.seed, "versions": versions(), "cases": cases},
               open(os.path.join(a.out, "cases.json"), "w"), indent=1)

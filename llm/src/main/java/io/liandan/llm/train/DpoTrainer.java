@@ -201,8 +201,13 @@ public final class DpoTrainer {
             if (promptLabels != null) pp = headLogps(ckC.hidden(), promptLabels);
           } else {
             NDArray logitsC = policy.forward(chosen[0], chosen[2], true);
-            pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
-            if (promptLabels != null) pp = TokenLogps.of(logitsC, promptLabels).perSequence();
+            if (promptLabels == null) {
+              pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
+            } else { // ORPO: one log-softmax over prompt and completion, split by the masks
+              NDArray[] split = promptAndCompletion(b.chosen(), logitsC, chosen[1]);
+              pp = split[0];
+              pc = split[1];
+            }
             pr =
                 TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
                     .perSequence();
@@ -237,15 +242,33 @@ public final class DpoTrainer {
         refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
         refR = TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
       }
-      NDArray logitsC = policy.forward(chosen[0], chosen[2], false);
-      NDArray pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
-      if (loss.needsPromptLogps())
-        pp = TokenLogps.of(logitsC, promptLabels(b.chosen())).perSequence();
+      NDArray logitsC = policy.forward(chosen[0], chosen[2], false), pc;
+      if (loss.needsPromptLogps()) {
+        NDArray[] split = promptAndCompletion(b.chosen(), logitsC, chosen[1]);
+        pp = split[0];
+        pc = split[1];
+      } else {
+        pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
+      }
       NDArray pr =
           TokenLogps.of(policy.forward(rejected[0], rejected[2], false), rejected[1]).perSequence();
       StepResult v = values(PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp)));
       return v;
     }
+  }
+
+  /**
+   * (B) prompt and (B) completion log-probs from one log-softmax of the (B, T, V) logits: a second
+   * one for the prompt would hold another (B, T, V) for backward.
+   */
+  private NDArray[] promptAndCompletion(MicroBatch mb, NDArray logits, NDArray labels) {
+    long[] full = new long[mb.ids().length]; // every real token: prompt and completion
+    for (int i = 0; i < full.length; i++)
+      full[i] = mb.mask() == null || mb.mask()[i] == 1 ? mb.ids()[i] : TokenLogps.IGNORE;
+    NDArray fullLabels = policy.manager().create(full, new Shape(mb.batch(), mb.seq()));
+    TokenLogps lp = TokenLogps.of(logits, fullLabels);
+    NDArray pc = lp.perSequence(TokenLogps.validOf(labels));
+    return new NDArray[] {lp.perSequence().sub(pc), pc};
   }
 
   /** The loss's inputs: log-probs plus completion (and ORPO's prompt) token counts per pair. */
