@@ -262,8 +262,8 @@ public record PreferenceLoss(
    * enough; above it 1 − e^x cancels (TRL uses expm1, which DJL lacks), so it is −x·Σ xⁿ/(n+1)!,
    * whose eleven terms reach float32's precision for |x| ≤ ln 2. Each branch sees x clamped to its
    * side, so the unused one stays finite and its zero gradient never turns into NaN. (A float64
-   * round trip would be simpler, but no gradient came back through DJL's toType: ORPO's
-   * gradients were 1e-4 off TRL's with it.)
+   * round trip would be simpler, but no gradient came back through DJL's toType: ORPO's gradients
+   * were 1e-4 off TRL's with it.)
    */
   static NDArray log1mexp(NDArray x) {
     NDManager m = x.getManager();
