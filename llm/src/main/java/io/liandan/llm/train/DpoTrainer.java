@@ -23,8 +23,9 @@ import java.util.Map;
 
 /**
  * One optimizer step of DPO, top to bottom: set lr → reference log-probs without gradients → policy
- * log-probs → TRL's sigmoid loss (mean over pairs, divided over micro-batches) → backward → clip →
- * AdamW. The reference is given as a function, so that a LoRA policy's reference is the same
+ * log-probs → the {@link PreferenceLoss} (TRL's sigmoid by default; any DPOConfig loss_type, or
+ * reference-free ORPO/SimPO, which skip the reference), divided over micro-batches → backward →
+ * clip → AdamW. The reference is given as a function, so that a LoRA policy's reference is the same
  * weights with the adapter switched off (no second copy) and a fully fine-tuned policy's is a
  * frozen copy. Reports TRL's metrics under TRL's names.
  */
