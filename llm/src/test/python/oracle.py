@@ -301,6 +301,211 @@ def dpo_case(m, case, d):
     json.dump({"pairs": pairs, "beta": beta, "trl": trl_metrics}, open(os.path.join(d, "dpo.json"), "w"))
 
 
+# the preference losses each run checks: (name, TRL trainer, its settings); beta and the smoothing
+# are drawn per case so that a run covers other values than the last one
+def preference_configs(rng):
+    beta = rng.choice([0.1, 0.3, 0.5])
+    return [
+        dict(name="sigmoid", trainer="dpo", loss_type=["sigmoid"], beta=beta),
+        dict(name="hinge", trainer="dpo", loss_type=["hinge"], beta=beta),
+        dict(name="ipo", trainer="dpo", loss_type=["ipo"], beta=beta),
+        dict(name="exo_pair", trainer="dpo", loss_type=["exo_pair"], beta=beta,
+             label_smoothing=rng.choice([1e-3, 0.05])),
+        dict(name="robust", trainer="dpo", loss_type=["robust"], beta=beta,
+             label_smoothing=rng.choice([0.1, 0.2])),
+        dict(name="bco_pair", trainer="dpo", loss_type=["bco_pair"], beta=beta),
+        dict(name="apo_zero", trainer="dpo", loss_type=["apo_zero"], beta=beta),
+        dict(name="rpo", trainer="dpo", loss_type=["sigmoid", "sft"], beta=beta,
+             loss_weights=[1.0, rng.choice([0.5, 1.0])]),
+        dict(name="orpo", trainer="orpo", loss_type=["orpo"], beta=rng.choice([0.1, 0.25])),
+        dict(name="simpo", trainer="simpo", loss_type=["simpo"], beta=rng.choice([2.0, 2.5]),
+             simpo_gamma=rng.choice([0.5, 1.0]), cpo_alpha=rng.choice([0.0, 0.5]),
+             label_smoothing=rng.choice([0.0, 0.1])),
+    ]
+
+
+PREF_LR, PREF_STEPS = 5e-3, 3
+
+
+def preference_case(m, case, d):
+    """Each loss by TRL's own code on the case's PEFT policy (the adapter off = DPO's reference):
+    the first step's loss, metrics and LoRA gradients, then PREF_STEPS torch AdamW steps on the
+    same pairs with each step's metrics (taken before its update, as TRL logs them)."""
+    from peft import PeftModel
+    from trl.trainer.dpo_trainer import DPOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+    from trl.experimental.orpo.orpo_trainer import ORPOTrainer
+    from trl.experimental.cpo.cpo_trainer import CPOTrainer
+    rng = random.Random(case["seed"] + 8)
+    g = torch.Generator().manual_seed(case["seed"] + 9)
+    n = 3
+    lens = [(int(torch.randint(2, 7, (1,), generator=g)), int(torch.randint(1, 6, (1,), generator=g)),
+             int(torch.randint(1, 6, (1,), generator=g))) for _ in range(n)]
+    pairs = [[torch.randint(3, VOCAB, (k,), generator=g).tolist() for k in l] for l in lens]
+
+    def side(which):  # right-padded prompt‖reply rows, their mask and completion-only labels
+        rows = [p[0] + p[which] for p in pairs]
+        T = max(len(r) for r in rows)
+        ids = torch.full((n, T), PAD, dtype=torch.int64)
+        mask, labels = torch.zeros_like(ids), torch.full_like(ids, -100)
+        for b, r in enumerate(rows):
+            ids[b, :len(r)] = torch.tensor(r)
+            mask[b, :len(r)] = 1
+            labels[b, len(pairs[b][0]):len(r)] = ids[b, len(pairs[b][0]):len(r)]
+        return ids, mask, labels
+
+    (ci, cm, cl), (ri, rm, rl) = side(1), side(2)
+    T = max(ci.shape[1], ri.shape[1])
+    pad = lambda x, v: torch.nn.functional.pad(x, (0, T - x.shape[1]), value=v)
+    dpo_inputs = {"input_ids": torch.cat([pad(ci, PAD), pad(ri, PAD)]),
+                  "attention_mask": torch.cat([pad(cm, 0), pad(rm, 0)]),
+                  "completion_mask": torch.cat([pad((cl != -100).long(), 0), pad((rl != -100).long(), 0)])}
+    pref_batch = {"chosen_input_ids": ci, "chosen_attention_mask": cm, "chosen_labels": cl,
+                  "rejected_input_ids": ri, "rejected_attention_mask": rm, "rejected_labels": rl}
+    acc = SimpleNamespace(device="cpu", gather_for_metrics=lambda x: x, gather=lambda x: x,
+                          unwrap_model=lambda x: x)
+    results, tensors = [], {}
+    def build(cfg, dtype):
+        """The policy (base + the case's adapter, trainable) in dtype and a closure running TRL's
+        loss code on it, returning (loss, TRL's logged metrics)."""
+        base = copy.deepcopy(m).to(dtype)
+        if cfg["trainer"] == "dpo":
+            add_fused_lm_head(base, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+        pol = PeftModel.from_pretrained(base, os.path.join(d, "lora"), is_trainable=True).to(dtype)
+        pol.train()
+        metrics = {"train": defaultdict(list), "eval": defaultdict(list)}
+        if cfg["trainer"] == "dpo":
+            fake = SimpleNamespace(
+                model=pol, ref_model=None, accelerator=acc, aux_loss_enabled=False, ld_alpha=None,
+                precompute_ref_logps=False, f_divergence_type="reverse_kl", loss_types=cfg["loss_type"],
+                loss_weights=cfg.get("loss_weights", [1.0] * len(cfg["loss_type"])), beta=cfg["beta"],
+                label_smoothing=cfg.get("label_smoothing", 0.0), use_weighting=False, _metrics=metrics,
+                _total_train_tokens=0, _tp_size=1, args=SimpleNamespace(gradient_checkpointing_kwargs=None))
+
+            def run():
+                loss = DPOTrainer._compute_loss(fake, pol, dpo_inputs, False)
+                return loss, {k: v[-1] for k, v in metrics["train"].items()}
+            return pol, run
+        T_ = ORPOTrainer if cfg["trainer"] == "orpo" else CPOTrainer
+        fake = SimpleNamespace(accelerator=acc, aux_loss_enabled=False, is_encoder_decoder=False,
+                               padding_value=PAD, pad_token_id=PAD, beta=cfg["beta"],
+                               label_smoothing=cfg.get("label_smoothing", 0.0), loss_type="simpo",
+                               simpo_gamma=cfg.get("simpo_gamma", 0.5), alpha=0.0,
+                               cpo_alpha=cfg.get("cpo_alpha", 0.0))
+        fake.concatenated_inputs = T_.concatenated_inputs
+        fake.get_batch_logps = T_.get_batch_logps
+        fake.concatenated_forward = lambda mod, b: T_.concatenated_forward(fake, mod, b)
+        fake.odds_ratio_loss = lambda c, r: T_.odds_ratio_loss(fake, c, r)
+        fake.cpo_loss = lambda c, r: T_.cpo_loss(fake, c, r)
+        return pol, lambda: T_.get_batch_loss_metrics(fake, pol, pref_batch, "train")
+
+    strip = lambda n_: n_.replace("base_model.model.", "").replace(".default", "")
+    # half the losses per case (every loss on two of the four models per run), to keep CI short
+    half = int(case["name"][-1]) % 2
+    for cfg in preference_configs(rng)[half::2]:
+        # float64: how far float32 itself strays from the exact gradient on this draw
+        pol64, run64 = build(cfg, torch.float64)
+        run64()[0].backward()
+        for n_, p in pol64.named_parameters():
+            if p.requires_grad:
+                tensors[cfg["name"] + ".grad64." + strip(n_)] = p.grad.detach().float()
+        pol, run = build(cfg, torch.float32)
+        params = {strip(n_): p for n_, p in pol.named_parameters() if p.requires_grad}
+        opt = torch.optim.AdamW(list(params.values()), lr=PREF_LR, betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=0.0)
+        steps = []
+        for step in range(PREF_STEPS):
+            opt.zero_grad()
+            loss, mt = run()
+            loss.backward()
+            if step == 0:
+                for k, p in params.items():
+                    tensors[cfg["name"] + ".grad." + k] = p.grad.detach().clone()
+            steps.append(dict(mt, loss=float(loss)))
+            opt.step()
+        results.append(dict(cfg, steps=steps))
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "preference.safetensors"))
+    json.dump({"pairs": pairs, "lr": PREF_LR, "configs": results},
+              open(os.path.join(d, "preference.json"), "w"), indent=1)
+
+
+def kto_case(m, case, d):
+    """TRL's KTOTrainer._compute_loss (loss_type kto, the KL estimate from mismatched pairs its
+    collator builds: row i's prompt with row i-1's completion) on the case's PEFT policy: the first
+    step's loss, metrics and LoRA gradients (also in float64), then PREF_STEPS AdamW steps."""
+    from peft import PeftModel
+    from trl.trainer.kto_trainer import KTOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+    rng = random.Random(case["seed"] + 10)
+    g = torch.Generator().manual_seed(case["seed"] + 11)
+    n = 4
+    labels = [True, False] + [rng.random() < 0.5 for _ in range(n - 2)]
+    rng.shuffle(labels)
+    rows = [[torch.randint(3, VOCAB, (int(torch.randint(k0, k1, (1,), generator=g)),), generator=g).tolist()
+             for k0, k1 in ((2, 7), (1, 6))] for _ in range(n)]
+    cfg = dict(beta=rng.choice([0.1, 0.5]), desirable_weight=rng.choice([1.0, 1.33]),
+               undesirable_weight=rng.choice([1.0, 0.8]))
+
+    def batch(pairs):
+        T = max(len(p) + len(c) for p, c in pairs)
+        ids = torch.full((n, T), PAD, dtype=torch.int64)
+        mask, comp = torch.zeros_like(ids), torch.zeros_like(ids)
+        for b, (p, c) in enumerate(pairs):
+            ids[b, :len(p) + len(c)] = torch.tensor(p + c)
+            mask[b, :len(p) + len(c)] = 1
+            comp[b, len(p):len(p) + len(c)] = 1
+        return ids, mask, comp
+
+    ids, mask, comp = batch(rows)
+    kids, kmask, kcomp = batch([(rows[i][0], rows[i - 1][1]) for i in range(n)])
+    inputs = {"input_ids": ids, "attention_mask": mask, "completion_mask": comp, "label": torch.tensor(labels),
+              "KL_input_ids": kids, "KL_attention_mask": kmask, "KL_completion_mask": kcomp}
+    acc = SimpleNamespace(device="cpu", gather_for_metrics=lambda x: x, gather=lambda x: x,
+                          unwrap_model=lambda x: x)
+    strip = lambda n_: n_.replace("base_model.model.", "").replace(".default", "")
+
+    def build(dtype):
+        base = copy.deepcopy(m).to(dtype)
+        add_fused_lm_head(base, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+        pol = PeftModel.from_pretrained(base, os.path.join(d, "lora"), is_trainable=True).to(dtype)
+        pol.train()
+        metrics = {"train": defaultdict(list), "eval": defaultdict(list)}
+        fake = SimpleNamespace(model=pol, ref_model=None, accelerator=acc, calculate_KL=True,
+                               precompute_ref_logps=False, aux_loss_enabled=False, loss_type="kto",
+                               _metrics=metrics, _total_train_tokens=0, _tp_size=1,
+                               args=SimpleNamespace(gradient_checkpointing_kwargs=None), **cfg)
+        fake._compute_kl_logps = lambda mod, b: KTOTrainer._compute_kl_logps(fake, mod, b)
+
+        def run():
+            loss = KTOTrainer._compute_loss(fake, pol, inputs, False)
+            return loss, {k: v[-1] for k, v in metrics["train"].items()}
+        return pol, run
+
+    tensors = {}
+    pol64, run64 = build(torch.float64)
+    run64()[0].backward()
+    for n_, p in pol64.named_parameters():
+        if p.requires_grad:
+            tensors["grad64." + strip(n_)] = p.grad.detach().float()
+    pol, run = build(torch.float32)
+    params = {strip(n_): p for n_, p in pol.named_parameters() if p.requires_grad}
+    opt = torch.optim.AdamW(list(params.values()), lr=PREF_LR, betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=0.0)
+    steps = []
+    for step in range(PREF_STEPS):
+        opt.zero_grad()
+        loss, mt = run()
+        loss.backward()
+        if step == 0:
+            for k, p in params.items():
+                tensors["grad." + k] = p.grad.detach().clone()
+        steps.append(dict(mt, loss=float(loss)))
+        opt.step()
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "kto.safetensors"))
+    json.dump(dict(cfg, rows=rows, labels=labels, lr=PREF_LR, steps=steps),
+              open(os.path.join(d, "kto.json"), "w"), indent=1)
+
+
 def chat_cases(seed, tokenizer_dir, out):
     """Random conversations rendered by the real tokenizer's own chat template."""
     rng = random.Random(seed + 11)
@@ -339,6 +544,8 @@ def reference(a):
         lora_case(m, case, d)
         peft_trained_case(m, case, d)
         dpo_case(m, case, d)
+        preference_case(m, case, d)
+        kto_case(m, case, d)
     chat_cases(a.seed, a.tokenizer, a.out)
     json.dump({"seed": a.seed, "versions": versions(), "cases": cases},
               open(os.path.join(a.out, "cases.json"), "w"), indent=1)

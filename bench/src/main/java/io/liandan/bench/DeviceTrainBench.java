@@ -19,6 +19,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.stage.Devices;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.PreferenceLoss;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -44,9 +45,10 @@ import java.util.function.IntToDoubleFunction;
  *
  * <p>{@code java -cp … io.liandan.bench.DeviceTrainBench device=cuda mode=lora batch=8 seq=512
  * steps=10 fp16=true checkpointing=false} (keys: device cpu|cuda|cuda:N, shape 0.5b|1.5b|mini,
- * layers (0 = the shape's), mode lora|qlora|full|dpo (dpo: LoRA policy, the adapter switched off as
- * reference, β 0.1), batch, seq, steps, warmup, lr, fp16, checkpointing, lora_r, targets
- * q_proj,v_proj or all-linear).
+ * layers (0 = the shape's), mode lora|qlora|full|dpo|dpo-full (dpo: LoRA policy, the adapter
+ * switched off as reference, β 0.1; dpo-full: every weight trained, a frozen copy as reference),
+ * loss_type (dpo modes: any of {@link PreferenceLoss}'s; orpo and simpo run no reference), batch,
+ * seq, steps, warmup, lr, fp16, checkpointing, lora_r, targets q_proj,v_proj or all-linear).
  */
 public final class DeviceTrainBench {
   static final Map<String, Qwen2Config> SHAPES =
@@ -91,7 +93,8 @@ public final class DeviceTrainBench {
             "fp16=false",
             "checkpointing=false",
             "lora_r=8",
-            "targets=q_proj,v_proj")) {
+            "targets=q_proj,v_proj",
+            "loss_type=sigmoid")) {
       a.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
     }
     for (String kv : argv) {
@@ -118,7 +121,7 @@ public final class DeviceTrainBench {
     int steps = Integer.parseInt(a.get("steps")), warm = Integer.parseInt(a.get("warmup"));
     String mode = a.get("mode");
     double lr = Double.parseDouble(a.get("lr"));
-    boolean dpo = mode.equals("dpo");
+    boolean dpo = mode.equals("dpo") || mode.equals("dpo-full");
 
     boolean fp16 = Boolean.parseBoolean(a.get("fp16"));
     Map<String, Object> out = new LinkedHashMap<>();
@@ -148,7 +151,7 @@ public final class DeviceTrainBench {
       if (fp16) model.setComputeType(DataType.FLOAT16);
       Map<String, NDArray> params = w.tensors();
       LoraAdapter lora = null;
-      if (!mode.equals("full")) {
+      if (!mode.equals("full") && !mode.equals("dpo-full")) {
         LoraConfig lc =
             LoraConfig.of(
                 Integer.parseInt(a.get("lora_r")),
@@ -161,9 +164,15 @@ public final class DeviceTrainBench {
       }
       long trained = params.values().stream().mapToLong(p -> p.getShape().size()).sum();
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
+      PreferenceLoss.Config loss =
+          new PreferenceLoss.Config(List.of(a.get("loss_type")), null, 0.1, 0, 0.5, 0);
+      // full fine-tuning's DPO reference: a frozen second copy (the same seed, the same weights),
+      // which a reference-free loss never loads
+      Qwen2Weights frozen =
+          mode.equals("dpo-full") && !loss.referenceFree() ? Qwen2Weights.random(c, 1, m) : null;
       IntToDoubleFunction step =
           dpo
-              ? dpoSteps(model, lora, opt, warm + steps, lr, fp16, a, B, T)
+              ? dpoSteps(model, lora, frozen, loss, opt, warm + steps, lr, fp16, a, B, T)
               : causalLmSteps(model, opt, warm + steps, lr, fp16, a, B, T);
       double first = 0, last = 0;
       long t0 = 0;
@@ -175,7 +184,7 @@ public final class DeviceTrainBench {
       double secs = (System.nanoTime() - t0) / 1e9;
       double tps = (dpo ? 2.0 : 1.0) * steps * B * T / secs;
       // model FLOPs of the trained tokens; DPO's reference forward is extra work not counted here
-      double flops = tps * TrainBench.flopsPerToken(c, T, !mode.equals("full"));
+      double flops = tps * TrainBench.flopsPerToken(c, T, lora != null);
       out.put("trained_params", trained);
       out.put("tokens_per_s", tps);
       out.put("model_tflops", flops / 1e12);
@@ -192,6 +201,7 @@ public final class DeviceTrainBench {
         out.put("rss_hwm_mb", TrainBench.status("VmHWM:") / 1024.0);
       }
       w.close();
+      if (frozen != null) frozen.close();
     }
     System.out.println("RESULT " + new ObjectMapper().writeValueAsString(out));
   }
@@ -220,6 +230,8 @@ public final class DeviceTrainBench {
   static IntToDoubleFunction dpoSteps(
       Qwen2Model model,
       LoraAdapter lora,
+      Qwen2Weights frozen,
+      PreferenceLoss.Config loss,
       AdamW opt,
       int total,
       double lr,
@@ -227,18 +239,23 @@ public final class DeviceTrainBench {
       Map<String, String> a,
       int B,
       int T) {
-    if (lora == null) throw new IllegalArgumentException("mode=dpo trains a LoRA policy");
+    Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
     DpoTrainer.Reference ref =
-        (ids, mask) -> {
-          lora.setEnabled(false);
-          try {
-            return model.forward(ids, mask, false);
-          } finally {
-            lora.setEnabled(true);
-          }
-        };
+        loss.referenceFree()
+            ? null
+            : frozenModel != null
+                ? (ids, mask) -> frozenModel.forward(ids, mask, false)
+                : (ids, mask) -> {
+                  lora.setEnabled(false);
+                  try {
+                    return model.forward(ids, mask, false);
+                  } finally {
+                    lora.setEnabled(true);
+                  }
+                };
     DpoTrainer trainer =
         new DpoTrainer(model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1)
+            .withLoss(loss)
             .withLossScaling(fp16 ? new GradScaler() : null)
             .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
     return s -> trainer.step(List.of(BenchData.pairs(s, B, T))).loss();

@@ -18,6 +18,10 @@ class DemoPipelineTest {
     assertEquals(5, full.stages().size());
     assertEquals("full", full.stage("pt").args().finetuningType());
     assertEquals("lora", full.stage("dpo").args().finetuningType());
+    PipelineSpec orpo =
+        PipelineSpec.parse(json.readTree(Path.of("../examples/demo/pipeline-orpo.json").toFile()));
+    assertTrue(orpo.stage("dpo").args().preferenceLoss().referenceFree(), "ORPO, no reference");
+    assertEquals(full.stage("sft").args(), orpo.stage("sft").args(), "the same demo up to DPO");
 
     Path spec = DemoPipeline.writeShort(dir, DemoPipeline.Size.QUICK);
     PipelineSpec quick =

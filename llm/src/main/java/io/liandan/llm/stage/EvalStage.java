@@ -48,14 +48,15 @@ public final class EvalStage {
           Qwen2Model refModel = new Qwen2Model(ref);
           DpoTrainer scorer =
               new DpoTrainer(
-                  model,
-                  (ids, mask) -> refModel.forward(ids, mask, false),
-                  null,
-                  null,
-                  0,
-                  0,
-                  args.beta(),
-                  args.seed());
+                      model,
+                      (ids, mask) -> refModel.forward(ids, mask, false),
+                      null,
+                      null,
+                      0,
+                      0,
+                      args.beta(),
+                      args.seed())
+                  .withLoss(args.preferenceLoss());
           v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else {
           v = HeldOut.causalLm(model, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());

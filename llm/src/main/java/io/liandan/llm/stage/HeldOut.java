@@ -50,30 +50,21 @@ final class HeldOut {
 
   static Map<String, Double> dpo(DpoTrainer trainer, TokenShards eval, int batchSize) {
     ShardBatches batches = ShardBatches.inOrder(eval, batchSize, 0, true);
-    double[] sums = new double[7];
+    Map<String, Double> sums = new LinkedHashMap<>(); // each metric weighted by its batch's pairs
     long pairs = 0;
     for (long b = 0; b < batches.batchesPerEpoch(); b++) {
       var batch = batches.nextPairs();
       int n = batch.chosen().batch();
-      DpoTrainer.StepResult r = trainer.evaluate(batch);
-      double[] v = {
-        r.loss(),
-        r.rewardsChosen(),
-        r.rewardsRejected(),
-        r.rewardsAccuracies(),
-        r.rewardsMargins(),
-        r.logpsChosen(),
-        r.logpsRejected()
-      };
-      for (int i = 0; i < v.length; i++) sums[i] += v[i] * n;
+      trainer.evaluate(batch).metrics("").forEach((k, v) -> sums.merge(k, v * n, Double::sum));
       pairs += n;
     }
-    for (int i = 0; i < sums.length; i++) sums[i] /= Math.max(pairs, 1);
+    long total = Math.max(pairs, 1);
+    sums.replaceAll((k, v) -> v / total);
     Map<String, Double> out = new LinkedHashMap<>();
-    new DpoTrainer.StepResult(
-            sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], Double.NaN, Double.NaN)
-        .metrics("eval/")
-        .forEach(out::put);
+    if (pairs > 0)
+      DpoTrainer.StepResult.fromMetrics(sums, Double.NaN, Double.NaN)
+          .metrics("eval/")
+          .forEach(out::put);
     out.put("eval/pairs", (double) pairs);
     return out;
   }

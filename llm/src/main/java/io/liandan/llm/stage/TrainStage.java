@@ -70,7 +70,9 @@ public final class TrainStage {
         LoraAdapter lora =
             args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
         Qwen2Weights frozen =
-            dpo && lora == null ? ModelLoader.load(req.model(), m, args.seed()) : null) {
+            dpo && lora == null && !args.preferenceLoss().referenceFree()
+                ? ModelLoader.load(req.model(), m, args.seed()) // the full-FT reference copy
+                : null) {
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
       // fp16: float16 linears over float32 masters, with dynamic loss scaling; with NF4 the
@@ -112,16 +114,18 @@ public final class TrainStage {
           // the reference is the model this stage started from: the adapter switched off, or a
           // frozen copy for full fine-tuning — never the policy itself
           DpoTrainer.Reference ref =
-              lora != null
-                  ? (ids, mask) -> {
-                    lora.setEnabled(false);
-                    try {
-                      return model.forward(ids, mask, false);
-                    } finally {
-                      lora.setEnabled(true);
-                    }
-                  }
-                  : (ids, mask) -> frozenModel.forward(ids, mask, false);
+              args.preferenceLoss().referenceFree()
+                  ? null // orpo, simpo: no reference forward at all
+                  : lora != null
+                      ? (ids, mask) -> {
+                        lora.setEnabled(false);
+                        try {
+                          return model.forward(ids, mask, false);
+                        } finally {
+                          lora.setEnabled(true);
+                        }
+                      }
+                      : (ids, mask) -> frozenModel.forward(ids, mask, false);
           DpoTrainer t =
               new DpoTrainer(
                       model,
@@ -132,6 +136,7 @@ public final class TrainStage {
                       args.maxGradNorm(),
                       args.beta(),
                       args.seed())
+                  .withLoss(args.preferenceLoss())
                   .withLossScaling(scaler)
                   .withGradientCheckpointing(args.gradientCheckpointing());
           dpoTrainer = t;

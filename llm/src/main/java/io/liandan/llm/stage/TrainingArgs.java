@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.llm.data.tokenize.TokenizeSpec;
 import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.train.PreferenceLoss;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -27,6 +28,11 @@ import java.util.List;
  * (bitsandbytes' bnb_4bit_use_double_quant) also quantizes their scales. {@code
  * gradient_checkpointing} (TrainingArguments' name) re-runs each decoder layer in backward instead
  * of keeping its activations.
+ *
+ * <p>Preference keys (dpo stage), TRL 1.16's names: {@code loss_type} (one name or a list, combined
+ * with {@code loss_weights}), {@code label_smoothing}, {@code rpo_alpha} (shorthand for an added
+ * sft term), and the reference-free methods {@code orpo} ({@code beta} = ORPO's λ) and {@code
+ * simpo} ({@code simpo_gamma}, {@code cpo_alpha}); see {@link PreferenceLoss}.
  *
  * <p>{@code max_length} is the packing block size for {@code pt}, the sequence cap for {@code sft}
  * and the prompt+completion cap for {@code dpo}; the tokenize stage reads it from here.
@@ -67,7 +73,13 @@ public record TrainingArgs(
     int quantizationBit,
     boolean doubleQuantization,
     boolean fp16,
-    boolean gradientCheckpointing) {
+    boolean gradientCheckpointing,
+    List<String> lossType,
+    List<Double> lossWeights,
+    double labelSmoothing,
+    double rpoAlpha,
+    double simpoGamma,
+    double cpoAlpha) {
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
@@ -77,6 +89,8 @@ public record TrainingArgs(
 
   public TrainingArgs {
     loraTargetModules = loraTargetModules == null ? List.of() : List.copyOf(loraTargetModules);
+    lossType = lossType == null || lossType.isEmpty() ? List.of("sigmoid") : List.copyOf(lossType);
+    lossWeights = lossWeights == null ? List.of() : List.copyOf(lossWeights);
   }
 
   /** The defaults: transformers' where they fit a small run, LLaMA-Factory's for LoRA. */
@@ -115,7 +129,13 @@ public record TrainingArgs(
         0,
         true,
         false,
-        false);
+        false,
+        List.of("sigmoid"),
+        List.of(),
+        0.0,
+        0.0,
+        0.5,
+        0.0);
   }
 
   /**
@@ -136,10 +156,10 @@ public record TrainingArgs(
       JsonNode def = merged.get(key);
       if (def == null) {
         problems.add(where + "." + key + ": unknown hyperparameter" + suggestion(key, merged));
-      } else if (!sameType(def, v)) {
-        problems.add(where + "." + key + ": must be " + typeName(def) + ", got " + v);
+      } else if (!sameType(key, def, v)) {
+        problems.add(where + "." + key + ": must be " + typeName(key, def) + ", got " + v);
       } else {
-        merged.set(key, key.equals("lora_target_modules") && v.isTextual() ? list(v) : v);
+        merged.set(key, def.isArray() && !v.isArray() ? JSON.createArrayNode().add(v) : v);
       }
     }
     if (problems.size() > before) return null;
@@ -184,7 +204,14 @@ public record TrainingArgs(
             (name.startsWith("lora_") ? name : "lora_" + name) + ":" + s.substring(name.length()));
       }
     }
+    for (String s : preferenceLoss().problems()) if (!s.startsWith("beta:")) p.add(s); // below
     if (!(beta > 0)) p.add("beta: must be > 0, got " + beta);
+    if (!(rpoAlpha >= 0)) p.add("rpo_alpha: must be >= 0, got " + rpoAlpha);
+    else if (rpoAlpha > 0 && (lossType.contains("sft") || preferenceLoss().referenceFree()))
+      p.add(
+          "rpo_alpha: adds TRL's sft term to a DPO loss; with "
+              + lossType
+              + " give loss_type and loss_weights instead");
     if (maxLength < 2) p.add("max_length: must be >= 2, got " + maxLength);
     if (maxPromptLength < 1) p.add("max_prompt_length: must be >= 1, got " + maxPromptLength);
     if (maxNewTokens < 0) p.add("max_new_tokens: must be >= 0, got " + maxNewTokens);
@@ -225,6 +252,21 @@ public record TrainingArgs(
     };
   }
 
+  /**
+   * The preference loss by TRL's names. {@code rpo_alpha} (TRL before 1.0; RPO) is the sft term
+   * that TRL 1.16 spells {@code loss_type [..., "sft"]} with weight α.
+   */
+  public PreferenceLoss.Config preferenceLoss() {
+    List<String> types = new ArrayList<>(lossType);
+    List<Double> weights = new ArrayList<>(lossWeights);
+    if (rpoAlpha > 0 && !types.contains("sft")) {
+      if (weights.isEmpty()) weights.addAll(java.util.Collections.nCopies(types.size(), 1.0));
+      types.add("sft");
+      weights.add(rpoAlpha);
+    }
+    return new PreferenceLoss.Config(types, weights, beta, labelSmoothing, simpoGamma, cpoAlpha);
+  }
+
   public LoraConfig loraConfig() {
     return new LoraConfig(loraR, loraAlpha, loraDropout, loraTargetModules, null, useRslora);
   }
@@ -242,7 +284,8 @@ public record TrainingArgs(
     if (v < 1) p.add(name + ": must be >= 1, got " + v);
   }
 
-  private static boolean sameType(JsonNode def, JsonNode v) {
+  private static boolean sameType(String key, JsonNode def, JsonNode v) {
+    if (key.equals("loss_weights")) return v.isNumber() || (v.isArray() && allNumbers(v));
     if (def.isNumber())
       return v.isNumber() && (!def.isIntegralNumber() || v.asDouble() == Math.rint(v.asDouble()));
     if (def.isBoolean()) return v.isBoolean();
@@ -251,21 +294,24 @@ public record TrainingArgs(
     return true;
   }
 
+  private static boolean allNumbers(JsonNode arr) {
+    for (JsonNode e : arr) if (!e.isNumber()) return false;
+    return true;
+  }
+
   private static boolean allText(JsonNode arr) {
     for (JsonNode e : arr) if (!e.isTextual()) return false;
     return true;
   }
 
-  private static String typeName(JsonNode def) {
+  private static String typeName(String key, JsonNode def) {
+    if (key.equals("loss_weights")) return "a number or a list of numbers";
+    if (key.equals("loss_type")) return "a loss name or a list of them";
     if (def.isIntegralNumber()) return "an integer";
     if (def.isNumber()) return "a number";
     if (def.isBoolean()) return "true or false";
     if (def.isArray()) return "a module name or a list of them";
     return "a string";
-  }
-
-  private static JsonNode list(JsonNode text) {
-    return JSON.createArrayNode().add(text.asText());
   }
 
   /** " (did you mean x?)" for a near miss of a known key, else "". */

@@ -17,17 +17,23 @@ import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One optimizer step of DPO, top to bottom: set lr → reference log-probs without gradients → policy
- * log-probs → TRL's sigmoid loss (mean over pairs, divided over micro-batches) → backward → clip →
- * AdamW. The reference is given as a function, so that a LoRA policy's reference is the same
+ * log-probs → the {@link PreferenceLoss} (TRL's sigmoid by default; any DPOConfig loss_type, or
+ * reference-free ORPO/SimPO, which skip the reference), divided over micro-batches → backward →
+ * clip → AdamW. The reference is given as a function, so that a LoRA policy's reference is the same
  * weights with the adapter switched off (no second copy) and a fully fine-tuned policy's is a
  * frozen copy. Reports TRL's metrics under TRL's names.
  */
 public final class DpoTrainer {
-  /** TRL's logged metrics for one step (means over the step's pairs). */
+  /**
+   * TRL's logged metrics for one step (means over the step's pairs); {@code extra} holds the
+   * method's own (ORPO's nll_loss, log_odds_ratio, log_odds_chosen; SimPO's nll_loss).
+   */
   public record StepResult(
       double loss,
       double rewardsChosen,
@@ -37,10 +43,34 @@ public final class DpoTrainer {
       double logpsChosen,
       double logpsRejected,
       double gradNorm,
-      double lr) {
+      double lr,
+      Map<String, Double> extra) {
+    public StepResult(
+        double loss,
+        double rewardsChosen,
+        double rewardsRejected,
+        double rewardsAccuracies,
+        double rewardsMargins,
+        double logpsChosen,
+        double logpsRejected,
+        double gradNorm,
+        double lr) {
+      this(
+          loss,
+          rewardsChosen,
+          rewardsRejected,
+          rewardsAccuracies,
+          rewardsMargins,
+          logpsChosen,
+          logpsRejected,
+          gradNorm,
+          lr,
+          Map.of());
+    }
+
     /** TRL's names ({@code prefix} "" in training, "eval/" on held-out pairs) for the tracker. */
-    public java.util.Map<String, Double> metrics(String prefix) {
-      java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    public Map<String, Double> metrics(String prefix) {
+      Map<String, Double> m = new LinkedHashMap<>();
       m.put(prefix.isEmpty() ? "train/loss" : prefix + "loss", loss);
       m.put(prefix + "rewards/chosen", rewardsChosen);
       m.put(prefix + "rewards/rejected", rewardsRejected);
@@ -48,7 +78,28 @@ public final class DpoTrainer {
       m.put(prefix + "rewards/margins", rewardsMargins);
       m.put(prefix + "logps/chosen", logpsChosen);
       m.put(prefix + "logps/rejected", logpsRejected);
+      extra.forEach((k, v) -> m.put((prefix.isEmpty() ? "train/" : prefix) + k, v));
       return m;
+    }
+
+    /** Back from {@link #metrics}("") names, e.g. after averaging several batches' maps. */
+    public static StepResult fromMetrics(Map<String, Double> m, double gradNorm, double lr) {
+      Map<String, Double> extra = new LinkedHashMap<>();
+      m.forEach(
+          (k, v) -> {
+            if (k.startsWith("train/") && !k.equals("train/loss")) extra.put(k.substring(6), v);
+          });
+      return new StepResult(
+          m.get("train/loss"),
+          m.get("rewards/chosen"),
+          m.get("rewards/rejected"),
+          m.get("rewards/accuracies"),
+          m.get("rewards/margins"),
+          m.get("logps/chosen"),
+          m.get("logps/rejected"),
+          gradNorm,
+          lr,
+          extra);
     }
   }
 
@@ -67,6 +118,7 @@ public final class DpoTrainer {
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
   private long headPieceFloats = LayerCheckpoints.HEAD_PIECE_FLOATS;
+  private PreferenceLoss.Config loss;
 
   public DpoTrainer(
       Qwen2Model policy,
@@ -85,6 +137,16 @@ public final class DpoTrainer {
     this.maxGradNorm = maxGradNorm;
     this.beta = beta;
     this.seed = seed;
+    this.loss = PreferenceLoss.Config.sigmoid(beta);
+  }
+
+  /**
+   * The loss by TRL's names ({@link PreferenceLoss}); a reference-free one (orpo, simpo) never
+   * calls the reference, which may then be null.
+   */
+  public DpoTrainer withLoss(PreferenceLoss.Config loss) {
+    this.loss = loss;
+    return this;
   }
 
   /** fp16: scale the loss before backward and skip steps whose gradients overflow. */
@@ -100,16 +162,30 @@ public final class DpoTrainer {
   }
 
   public StepResult step(List<PreferenceBatch> micro) {
-    StepSeed.apply(seed, optimizer.stepCount());
     double lr = schedule.lr(baseLr, optimizer.stepCount());
-    double[] sums = new double[7]; // loss, rc, rr, acc, margin, lc, lr
+    Map<String, Double> sums = backward(micro, optimizer.stepCount());
+    double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
+    return StepResult.fromMetrics(sums, norm, lr);
+  }
+
+  /**
+   * Forward and backward of optimizer step {@code step}'s micro-batches, without the update: the
+   * gradients accumulate in the parameters. Returns the step's metrics by {@link
+   * StepResult#metrics}("") names.
+   */
+  public Map<String, Double> backward(List<PreferenceBatch> micro, long step) {
+    StepSeed.apply(seed, step);
+    Map<String, Double> sums = new LinkedHashMap<>();
     for (int k = 0; k < micro.size(); k++) {
       PreferenceBatch b = micro.get(k);
       try (NDScope scope = new NDScope()) {
         NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
-        NDArray refC = referenceLogps(chosen), refR = referenceLogps(rejected);
+        boolean refFree = loss.referenceFree();
+        NDArray refC = refFree ? null : referenceLogps(chosen);
+        NDArray refR = refFree ? null : referenceLogps(rejected);
+        NDArray promptLabels = loss.needsPromptLogps() ? promptLabels(b.chosen()) : null;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          long dropoutSeed = StepSeed.microBatch(seed, optimizer.stepCount(), 2L * k);
+          long dropoutSeed = StepSeed.microBatch(seed, step, 2L * k);
           LayerCheckpoints ckC =
               checkpointing
                   ? LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true)
@@ -119,32 +195,39 @@ public final class DpoTrainer {
                   ? LayerCheckpoints.forward(
                       policy, rejected[0], rejected[2], dropoutSeed + 1, true)
                   : null;
-          NDArray pc, pr; // (B) the policy's sequence log-probs
+          NDArray pc, pr, pp = null; // (B) the policy's sequence log-probs; pp: chosen prompts
           if (checkpointing) { // from the last hidden state, a few sequences at a time
             pc = headLogps(ckC.hidden(), chosen[1]);
             pr = headLogps(ckR.hidden(), rejected[1]);
+            if (promptLabels != null) pp = headLogps(ckC.hidden(), promptLabels);
           } else {
-            pc = TokenLogps.of(policy.forward(chosen[0], chosen[2], true), chosen[1]).perSequence();
+            NDArray logitsC = policy.forward(chosen[0], chosen[2], true);
+            if (promptLabels == null) {
+              pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
+            } else { // ORPO: one log-softmax over prompt and completion, split by the masks
+              NDArray[] split = promptAndCompletion(b.chosen(), logitsC, chosen[1]);
+              pp = split[0];
+              pc = split[1];
+            }
             pr =
                 TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
                     .perSequence();
           }
-          DpoLoss d = DpoLoss.sigmoid(pc, pr, refC, refR, beta);
+          PreferenceLoss d = PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp));
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
           gc.backward(GradScaler.scaled(scaler, l));
           if (checkpointing) {
             headBackward(ckC.hidden(), chosen[1], pc.getGradient());
             headBackward(ckR.hidden(), rejected[1], pr.getGradient());
+            if (pp != null) headBackward(ckC.hidden(), promptLabels, pp.getGradient());
             ckC.backward();
             ckR.backward();
           }
-          double[] v = values(d, pc, pr);
-          for (int i = 0; i < v.length; i++) sums[i] += v[i] / micro.size();
+          values(d).metrics("").forEach((key, v) -> sums.merge(key, v / micro.size(), Double::sum));
         }
       }
     }
-    double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
-    return new StepResult(sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], norm, lr);
+    return sums;
   }
 
   /**
@@ -155,16 +238,78 @@ public final class DpoTrainer {
     try (NDScope scope = new NDScope();
         NoGrad ng = new NoGrad()) {
       NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
-      NDArray refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
-      NDArray refR =
-          TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
-      NDArray pc =
-          TokenLogps.of(policy.forward(chosen[0], chosen[2], false), chosen[1]).perSequence();
+      NDArray refC = null, refR = null, pp = null;
+      if (!loss.referenceFree()) {
+        refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
+        refR = TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
+      }
+      NDArray logitsC = policy.forward(chosen[0], chosen[2], false), pc;
+      if (loss.needsPromptLogps()) {
+        NDArray[] split = promptAndCompletion(b.chosen(), logitsC, chosen[1]);
+        pp = split[0];
+        pc = split[1];
+      } else {
+        pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
+      }
       NDArray pr =
           TokenLogps.of(policy.forward(rejected[0], rejected[2], false), rejected[1]).perSequence();
-      double[] v = values(DpoLoss.sigmoid(pc, pr, refC, refR, beta), pc, pr);
-      return new StepResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Double.NaN, Double.NaN);
+      StepResult v = values(PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp)));
+      return v;
     }
+  }
+
+  /**
+   * (B) prompt and (B) completion log-probs from one log-softmax of the (B, T, V) logits: a second
+   * one for the prompt would hold another (B, T, V) for backward.
+   */
+  private NDArray[] promptAndCompletion(MicroBatch mb, NDArray logits, NDArray labels) {
+    long[] full = new long[mb.ids().length]; // every real token: prompt and completion
+    for (int i = 0; i < full.length; i++)
+      full[i] = mb.mask() == null || mb.mask()[i] == 1 ? mb.ids()[i] : TokenLogps.IGNORE;
+    NDArray fullLabels = policy.manager().create(full, new Shape(mb.batch(), mb.seq()));
+    TokenLogps lp = TokenLogps.of(logits, fullLabels);
+    NDArray pc = lp.perSequence(TokenLogps.validOf(labels));
+    return new NDArray[] {lp.perSequence().sub(pc), pc};
+  }
+
+  /** The loss's inputs: log-probs plus completion (and ORPO's prompt) token counts per pair. */
+  private PreferenceLoss.Inputs inputs(
+      PreferenceBatch b, NDArray pc, NDArray pr, NDArray refC, NDArray refR, NDArray pp) {
+    NDManager m = pc.getManager();
+    NDArray promptCount = null;
+    if (pp != null) {
+      MicroBatch c = b.chosen();
+      float[] n = new float[c.batch()];
+      long[] labels = promptLabelArray(c);
+      for (int r = 0; r < c.batch(); r++)
+        for (int t = 1; t < c.seq(); t++) if (labels[r * c.seq() + t] != TokenLogps.IGNORE) n[r]++;
+      promptCount = m.create(n);
+    }
+    return new PreferenceLoss.Inputs(
+        pc, pr, counts(m, b.chosen()), counts(m, b.rejected()), refC, refR, pp, promptCount);
+  }
+
+  /** (B) float32 completion tokens per row, after the shift. */
+  private static NDArray counts(NDManager m, MicroBatch mb) {
+    float[] n = new float[mb.batch()];
+    for (int r = 0; r < mb.batch(); r++)
+      for (int t = 1; t < mb.seq(); t++)
+        if (mb.labels()[r * mb.seq() + t] != TokenLogps.IGNORE) n[r]++;
+    return m.create(n);
+  }
+
+  /** (B, T) labels on the prompt tokens only (ORPO's NLL also trains the prompt). */
+  private NDArray promptLabels(MicroBatch mb) {
+    return policy.manager().create(promptLabelArray(mb), new Shape(mb.batch(), mb.seq()));
+  }
+
+  private static long[] promptLabelArray(MicroBatch mb) {
+    long[] out = new long[mb.ids().length];
+    for (int i = 0; i < out.length; i++) {
+      boolean real = mb.mask() == null || mb.mask()[i] == 1;
+      out[i] = real && mb.labels()[i] == TokenLogps.IGNORE ? mb.ids()[i] : TokenLogps.IGNORE;
+    }
+    return out;
   }
 
   /** (B) the reference's sequence log-probs, its (B, T, V) logits freed before returning. */
@@ -210,16 +355,21 @@ public final class DpoTrainer {
     return this;
   }
 
-  private static double[] values(DpoLoss d, NDArray pc, NDArray pr) {
-    return new double[] {
-      d.loss().getFloat(),
-      d.rewardsChosen().mean().getFloat(),
-      d.rewardsRejected().mean().getFloat(),
-      d.accuracy().getFloat(),
-      d.margin().getFloat(),
-      pc.mean().getFloat(),
-      pr.mean().getFloat()
-    };
+  /** The loss's metrics as numbers (grad norm and lr NaN). */
+  private static StepResult values(PreferenceLoss d) {
+    Map<String, Double> extra = new LinkedHashMap<>();
+    d.extra().forEach((k, v) -> extra.put(k, (double) v.getFloat()));
+    return new StepResult(
+        d.loss().getFloat(),
+        d.rewardsChosen().mean().getFloat(),
+        d.rewardsRejected().mean().getFloat(),
+        d.accuracy().getFloat(),
+        d.margin().getFloat(),
+        d.logpsChosen().mean().getFloat(),
+        d.logpsRejected().mean().getFloat(),
+        Double.NaN,
+        Double.NaN,
+        extra);
   }
 
   /** ids, labels, mask (null when unpadded) on the policy's device. */

@@ -19,7 +19,7 @@ public record PreferenceBatch(MicroBatch chosen, MicroBatch rejected) {
   }
 
   /** prompt ‖ reply per pair; only the reply is trained. */
-  private static MicroBatch side(List<int[][]> pairs, int which, int padId) {
+  static MicroBatch side(List<int[][]> pairs, int which, int padId) {
     List<int[]> rows = new java.util.ArrayList<>(pairs.size());
     List<byte[]> trained = new java.util.ArrayList<>(pairs.size());
     for (int[][] p : pairs) {

@@ -30,16 +30,29 @@ public final class TokenLogps {
   public static TokenLogps of(NDArray logits, NDArray labels) {
     // shift the labels, not the logits: slicing (B, T, V) would copy it, and its backward would
     // fill another (B, T, V) with zeros; the last position gets no target instead
-    long B = labels.getShape().get(0);
-    NDArray target =
-        labels
-            .get(":, 1:")
-            .concat(labels.getManager().full(new Shape(B, 1), IGNORE, DataType.INT64), 1);
+    NDArray target = shifted(labels);
     NDArray keep = target.neq(IGNORE);
     NDArray safe = target.mul(keep.toType(DataType.INT64, false)); // -100 -> 0, any index works
     NDArray valid = keep.toType(DataType.FLOAT32, false);
     NDArray lp = logits.logSoftmax(-1).gather(safe.expandDims(-1), 2).squeeze(-1); // (B, T)
     return new TokenLogps(lp.mul(valid), valid);
+  }
+
+  /** (B, T) float32 1 where {@code labels}' next label counts: the {@link #valid} of any logits. */
+  public static NDArray validOf(NDArray labels) {
+    return shifted(labels).neq(IGNORE).toType(DataType.FLOAT32, false);
+  }
+
+  /** (B) sum of the log-probabilities where {@code valid} (from {@link #validOf}) is 1. */
+  public NDArray perSequence(NDArray valid) {
+    return logps.mul(valid).sum(new int[] {1});
+  }
+
+  private static NDArray shifted(NDArray labels) {
+    long B = labels.getShape().get(0);
+    return labels
+        .get(":, 1:")
+        .concat(labels.getManager().full(new Shape(B, 1), IGNORE, DataType.INT64), 1);
   }
 
   /** Mean negative log-likelihood over counted tokens: transformers' causal-LM loss. */

@@ -261,6 +261,37 @@ class StageChainTest {
   }
 
   /**
+   * Reference-free ORPO on the same pairs after SFT-LoRA, fully fine-tuned (the path where DPO
+   * would load a frozen reference copy): it logs ORPOTrainer's metrics and learns the preference.
+   */
+  @Test
+  @Order(7)
+  void orpoNeedsNoReferenceAndLearnsThePreference() {
+    RecordingListener rec = new RecordingListener();
+    new TrainStage()
+        .run(
+            request(
+                "dpo",
+                sft.next(),
+                dpoData,
+                "{'finetuning_type':'full','learning_rate':1e-3,'max_steps':20,"
+                    + "'per_device_train_batch_size':8,'logging_steps':1,'loss_type':'orpo',"
+                    + "'beta':1.0,'max_new_tokens':4}",
+                "orpo"),
+            rec);
+    Map<String, Double> first = rec.lines.get(1L), end = rec.lines.get(20L);
+    for (String k : List.of("train/nll_loss", "train/log_odds_ratio", "train/log_odds_chosen"))
+      assertTrue(first.containsKey(k), k + " in " + first);
+    assertTrue(end.containsKey("eval/nll_loss"), end.toString());
+    Map<String, Double> start = rec.lines.get(0L);
+    System.out.println("ORPO held out: " + start + " -> " + end);
+    assertTrue(
+        end.get("eval/rewards/margins") > start.get("eval/rewards/margins"),
+        "held-out margin rises: " + start + " -> " + end);
+    assertTrue(end.get("eval/rewards/accuracies") >= 0.8, "held-out accuracy " + end);
+  }
+
+  /**
    * Q-LoRA in fp16 through the whole SFT stage (NF4 base, float16 linears, loss scaling), beside
    * the same 12 steps of plain LoRA in float32.
    */

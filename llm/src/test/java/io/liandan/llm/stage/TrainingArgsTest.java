@@ -52,6 +52,61 @@ class TrainingArgsTest {
   }
 
   @Test
+  void preferenceKeysUseTrlsNamesAndRefuseWhatTrlWouldIgnore() throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs a =
+        TrainingArgs.parse(
+            Json.MAPPER.readTree("{\"loss_type\": \"robust\", \"label_smoothing\": 0.1}"),
+            "args",
+            problems);
+    assertTrue(problems.isEmpty(), problems.toString());
+    assertEquals(List.of("robust"), a.preferenceLoss().lossType(), "one name becomes a list");
+    assertEquals(0.1, a.preferenceLoss().labelSmoothing());
+    assertEquals(false, a.preferenceLoss().referenceFree());
+
+    // rpo_alpha: TRL 1.16 spells it as an added sft term with that weight
+    a = TrainingArgs.parse(Json.MAPPER.readTree("{\"rpo_alpha\": 0.5}"), "args", problems);
+    assertEquals(List.of("sigmoid", "sft"), a.preferenceLoss().lossType());
+    assertEquals(List.of(1.0, 0.5), a.preferenceLoss().lossWeights());
+
+    a = TrainingArgs.parse(Json.MAPPER.readTree("{\"loss_type\": \"orpo\"}"), "args", problems);
+    assertTrue(a.preferenceLoss().referenceFree(), "ORPO loads no reference");
+    a =
+        TrainingArgs.parse(
+            Json.MAPPER.readTree(
+                "{\"loss_type\": [\"sigmoid\", \"bco_pair\"], \"loss_weights\": [0.8, 0.2]}"),
+            "args",
+            problems);
+    assertEquals(List.of(0.8, 0.2), a.preferenceLoss().lossWeights());
+    assertTrue(problems.isEmpty(), problems.toString());
+
+    TrainingArgs.parse(
+        Json.MAPPER.readTree(
+            "{\"loss_type\": [\"sigmoid\", \"simpo\", \"kto\"], \"loss_weights\": [1],"
+                + " \"label_smoothing\": 0.7, \"rpo_alpha\": -1}"),
+        "stages[2].args",
+        problems);
+    assertEquals(
+        List.of(
+            "stages[2].args.loss_type: 'simpo' is a method of its own and cannot be combined",
+            "stages[2].args.loss_type: 'kto' is not one of [sigmoid, hinge, ipo, exo_pair, robust,"
+                + " bco_pair, apo_zero, sft] or the reference-free [orpo, simpo]",
+            "stages[2].args.loss_weights: needs one weight per loss_type (3), got 1",
+            "stages[2].args.label_smoothing: TRL 1.16 applies it to robust, exo_pair and simpo"
+                + " only, not to [sigmoid, simpo, kto]",
+            "stages[2].args.rpo_alpha: must be >= 0, got -1.0"),
+        problems);
+    problems.clear();
+    TrainingArgs.parse(
+        Json.MAPPER.readTree("{\"loss_type\": 3, \"loss_weights\": [\"a\"]}"), "args", problems);
+    assertEquals(
+        List.of(
+            "args.loss_type: must be a loss name or a list of them, got 3",
+            "args.loss_weights: must be a number or a list of numbers, got [\"a\"]"),
+        problems);
+  }
+
+  @Test
   void gpuKeysParseAndQuantizationNeedsLora() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
@@ -148,7 +203,13 @@ class TrainingArgsTest {
             0,
             true,
             false,
-            false);
+            false,
+            List.of("sigmoid"),
+            List.of(),
+            0,
+            0,
+            0.5,
+            0);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

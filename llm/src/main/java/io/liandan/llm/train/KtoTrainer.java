@@ -1,0 +1,127 @@
+package io.liandan.llm.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Scalars;
+import io.liandan.llm.model.Scoped;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.GradClip;
+import io.liandan.llm.optim.LrSchedule;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One optimizer step of KTO, as TRL's KTOTrainer: the mismatched rows' log-probs under policy and
+ * reference without gradients (the KL estimate), the reference's log-probs of the examples, then
+ * the policy's with gradients → {@link KtoLoss} (mean over rows, divided over micro-batches) →
+ * backward → clip → AdamW. Logs TRL's names: loss, {@code kl}, rewards/logps per label, margins.
+ * Not yet: fp16 loss scaling and gradient checkpointing (DpoTrainer has both).
+ */
+public final class KtoTrainer {
+  private final Qwen2Model policy;
+  private final DpoTrainer.Reference reference;
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final double baseLr, maxGradNorm, beta, desirableWeight, undesirableWeight;
+  private final long seed;
+
+  public KtoTrainer(
+      Qwen2Model policy,
+      DpoTrainer.Reference reference,
+      AdamW optimizer,
+      LrSchedule schedule,
+      double baseLr,
+      double maxGradNorm,
+      double beta,
+      double desirableWeight,
+      double undesirableWeight,
+      long seed) {
+    this.policy = policy;
+    this.reference = reference;
+    this.optimizer = optimizer;
+    this.schedule = schedule;
+    this.baseLr = baseLr;
+    this.maxGradNorm = maxGradNorm;
+    this.beta = beta;
+    this.desirableWeight = desirableWeight;
+    this.undesirableWeight = undesirableWeight;
+    this.seed = seed;
+  }
+
+  /** One step; the metrics by TRL's names plus {@code train/grad_norm} and the lr. */
+  public Map<String, Double> step(List<KtoBatch> micro) {
+    double lr = schedule.lr(baseLr, optimizer.stepCount());
+    Map<String, Double> m = backward(micro, optimizer.stepCount());
+    m.put("train/grad_norm", GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm));
+    optimizer.step(lr);
+    m.put("train/learning_rate", lr);
+    return m;
+  }
+
+  /** Forward and backward without the update; gradients accumulate in the parameters. */
+  public Map<String, Double> backward(List<KtoBatch> micro, long step) {
+    StepSeed.apply(seed, step);
+    Map<String, Double> sums = new LinkedHashMap<>();
+    for (int k = 0; k < micro.size(); k++) {
+      KtoBatch b = micro.get(k);
+      try (NDScope scope = new NDScope()) {
+        NDManager mg = policy.manager();
+        NDArray[] ex = tensors(b.examples()), kl = tensors(b.mismatched());
+        NDArray klPolicy = logps(kl, true), klRef = logps(kl, false), ref = logps(ex, false);
+        NDArray desirable = mg.create(b.desirable());
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          NDArray pol =
+              TokenLogps.of(policy.forward(ex[0], ex[2], true), ex[1]).perSequence(); // (B)
+          KtoLoss l =
+              KtoLoss.of(
+                  pol, ref, desirable, klPolicy, klRef, beta, desirableWeight, undesirableWeight);
+          gc.backward(l.loss().div(Scalars.of(mg, micro.size())));
+          NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
+          Map<String, Double> v = new LinkedHashMap<>();
+          v.put("train/loss", (double) l.loss().getFloat());
+          v.put("train/kl", (double) l.kl().getFloat());
+          double rc = KtoLoss.maskedMean(l.rewards(), desirable);
+          double rr = KtoLoss.maskedMean(l.rewards(), undesirable);
+          v.put("rewards/chosen", rc);
+          v.put("rewards/rejected", rr);
+          v.put("rewards/margins", rc - rr);
+          v.put("logps/chosen", KtoLoss.maskedMean(pol, desirable));
+          v.put("logps/rejected", KtoLoss.maskedMean(pol, undesirable));
+          v.forEach((key, x) -> sums.merge(key, x / micro.size(), Double::sum));
+        }
+      }
+    }
+    return sums;
+  }
+
+  /** (B) sequence log-probs without gradients, under the policy or the reference. */
+  private NDArray logps(NDArray[] t, boolean underPolicy) {
+    try (NoGrad ng = new NoGrad()) {
+      return Scoped.keep(
+          () ->
+              TokenLogps.of(
+                      underPolicy
+                          ? policy.forward(t[0], t[2], false)
+                          : reference.logits(t[0], t[2]),
+                      t[1])
+                  .perSequence());
+    }
+  }
+
+  private NDArray[] tensors(MicroBatch mb) {
+    NDManager m = policy.manager();
+    Shape s = new Shape(mb.batch(), mb.seq());
+    return new NDArray[] {
+      m.create(mb.ids(), s),
+      m.create(mb.labels(), s),
+      mb.mask() == null ? null : m.create(mb.mask(), s)
+    };
+  }
+}

@@ -1,0 +1,112 @@
+package io.liandan.llm.oracle;
+
+import static io.liandan.llm.Fixtures.read;
+import static io.liandan.llm.oracle.OraclePreferenceTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.llm.Fixtures;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoBatch;
+import io.liandan.llm.train.KtoTrainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * KTO against TRL's own KTOTrainer._compute_loss on each case's PEFT policy (reference = adapter
+ * off): unpaired examples of both labels, the KL estimate from the mismatched rows TRL's collator
+ * builds, desirable/undesirable weights drawn per run. First step's loss, kl, rewards and log-probs
+ * by label, the LoRA gradients; then three AdamW steps' logged loss, kl and margin.
+ */
+class OracleKtoTest {
+  @TestFactory
+  Stream<DynamicTest> ktoMatchesTrl() {
+    return Oracle.perCase(
+        "KTO",
+        (o, c) -> {
+          JsonNode d = o.readJson(c.get("name").asText() + "/kto.json");
+          Path dir = o.dir(c), f = dir.resolve("kto.safetensors");
+          List<int[][]> rows = new ArrayList<>();
+          for (JsonNode r : d.get("rows"))
+            rows.add(new int[][] {OracleDpoTest.ints(r.get(0)), OracleDpoTest.ints(r.get(1))});
+          boolean[] labels = new boolean[rows.size()];
+          for (int i = 0; i < labels.length; i++) labels[i] = d.get("labels").get(i).asBoolean();
+          KtoBatch batch = KtoBatch.of(rows, labels, 0);
+          try (NDManager m = NDManager.newBaseManager();
+              Qwen2Weights w = Qwen2Weights.load(dir.resolve("model"), m);
+              LoraAdapter lora = LoraAdapter.load(dir.resolve("lora"), w);
+              AdamW opt =
+                  new AdamW(
+                      lora.parameters(),
+                      new AdamW.Hyper(0.9, 0.999, 1e-8, 0),
+                      m,
+                      AdamW::isNoDecay)) {
+            Qwen2Model model = new Qwen2Model(w);
+            model.setHook(lora);
+            DpoTrainer.Reference ref =
+                (ids, mask) -> {
+                  lora.setEnabled(false);
+                  try {
+                    return model.forward(ids, mask, false);
+                  } finally {
+                    lora.setEnabled(true);
+                  }
+                };
+            KtoTrainer t =
+                new KtoTrainer(
+                    model,
+                    ref,
+                    opt,
+                    new LrSchedule("constant", 0, 10),
+                    d.get("lr").asDouble(),
+                    0,
+                    d.get("beta").asDouble(),
+                    d.get("desirable_weight").asDouble(),
+                    d.get("undesirable_weight").asDouble(),
+                    1);
+            JsonNode steps = d.get("steps"), first = steps.get(0);
+            Map<String, Double> got = t.backward(List.of(batch), 0);
+            assertClose(first.get("loss").asDouble(), got.get("train/loss"), 1e-5, "loss");
+            assertClose(first.get("kl").asDouble(), got.get("train/kl"), 1e-5, "kl");
+            for (String k :
+                List.of(
+                    "rewards/chosen",
+                    "rewards/rejected",
+                    "rewards/margins",
+                    "logps/chosen",
+                    "logps/rejected")) assertClose(first.get(k).asDouble(), got.get(k), 1e-5, k);
+            for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
+              NDArray expected = read(m, f, "grad." + e.getKey());
+              double own = Fixtures.relDiff(read(m, f, "grad64." + e.getKey()), expected);
+              double rel = Fixtures.relDiff(expected, e.getValue().getGradient());
+              assertTrue(
+                  rel <= Math.max(1e-4, 2 * own),
+                  "gradient of " + e.getKey() + ": " + rel + " relative (TRL's own: " + own + ")");
+            }
+            opt.zeroGrad();
+            for (int i = 0; i < steps.size(); i++) {
+              Map<String, Double> r = t.step(List.of(batch));
+              JsonNode s = steps.get(i);
+              for (String k : List.of("loss", "kl", "rewards/margins"))
+                assertClose(
+                    s.get(k).asDouble(),
+                    r.get(k.equals("loss") || k.equals("kl") ? "train/" + k : k),
+                    1e-4,
+                    "step " + i + " " + k);
+            }
+          }
+        });
+  }
+}

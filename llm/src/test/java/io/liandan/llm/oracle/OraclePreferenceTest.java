@@ -1,0 +1,201 @@
+package io.liandan.llm.oracle;
+
+import static io.liandan.llm.Fixtures.read;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.llm.Fixtures;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.optim.AdamW;
+import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.PreferenceBatch;
+import io.liandan.llm.train.PreferenceLoss;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every preference loss against TRL's own code (DPOTrainer._compute_loss for the DPO loss types,
+ * ORPOTrainer and CPOTrainer's simpo for the reference-free ones), on each case's random model with
+ * its PEFT adapter as the policy: the first step's loss, rewards, log-probs, the method's extra
+ * metrics and the LoRA gradients, then three AdamW steps on the same pairs whose logged loss and
+ * margin follow TRL's.
+ */
+class OraclePreferenceTest {
+  static final double LOSS_TOL = 1e-5; // relative to max(1, |loss|)
+  static final double GRAD_TOL = 1e-4; // max |Δg| / max |g| per tensor
+  static final double STEP_TOL = 1e-4; // after AdamW steps: float rounding, amplified by Adam
+
+  @TestFactory
+  Stream<DynamicTest> everyLossMatchesTrl() {
+    return Oracle.perCase(
+        "preference losses",
+        (o, c) -> {
+          JsonNode d = o.readJson(c.get("name").asText() + "/preference.json");
+          List<int[][]> pairs = new ArrayList<>();
+          for (JsonNode p : d.get("pairs"))
+            pairs.add(
+                new int[][] {
+                  OracleDpoTest.ints(p.get(0)),
+                  OracleDpoTest.ints(p.get(1)),
+                  OracleDpoTest.ints(p.get(2))
+                });
+          PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
+          for (JsonNode cfg : d.get("configs")) {
+            try {
+              check(o.dir(c), cfg, batch, d.get("lr").asDouble());
+            } catch (Throwable t) {
+              throw new AssertionError(cfg.get("name").asText() + " " + cfg + ": " + t, t);
+            }
+          }
+        });
+  }
+
+  private static void check(Path dir, JsonNode cfg, PreferenceBatch batch, double lr) {
+    PreferenceLoss.Config loss = config(cfg);
+    try (NDManager m = NDManager.newBaseManager();
+        Qwen2Weights w = Qwen2Weights.load(dir.resolve("model"), m);
+        LoraAdapter lora = LoraAdapter.load(dir.resolve("lora"), w);
+        AdamW opt =
+            new AdamW(
+                lora.parameters(), new AdamW.Hyper(0.9, 0.999, 1e-8, 0), m, AdamW::isNoDecay)) {
+      Qwen2Model model = new Qwen2Model(w);
+      model.setHook(lora);
+      DpoTrainer.Reference ref =
+          loss.referenceFree()
+              ? null // must not be called: a call would fail with a NullPointerException
+              : (ids, mask) -> {
+                lora.setEnabled(false);
+                try {
+                  return model.forward(ids, mask, false);
+                } finally {
+                  lora.setEnabled(true);
+                }
+              };
+      DpoTrainer t =
+          new DpoTrainer(
+                  model,
+                  ref,
+                  opt,
+                  new LrSchedule("constant", 0, 10),
+                  lr,
+                  0,
+                  loss.beta(),
+                  cfg.get("name").asText().hashCode())
+              .withLoss(loss);
+      JsonNode steps = cfg.get("steps"), first = steps.get(0);
+
+      // the first step: metrics and gradients before any update
+      Map<String, Double> got = t.backward(List.of(batch), 0);
+      assertClose(first.get("loss").asDouble(), got.get("train/loss"), LOSS_TOL, "loss");
+      for (String k : List.of("rewards/chosen", "rewards/rejected", "rewards/margins"))
+        assertClose(first.get(k).asDouble(), got.get(k), LOSS_TOL, k);
+      assertEquals(first.get("rewards/accuracies").asDouble(), got.get("rewards/accuracies"), 1e-6);
+      for (String k : List.of("logps/chosen", "logps/rejected"))
+        assertClose(first.get(k).asDouble(), got.get(k), LOSS_TOL, k);
+      for (String k : List.of("nll_loss", "log_odds_ratio", "log_odds_chosen")) {
+        if (!first.has(k)) continue; // ORPO's and CPO's own metrics
+        assertNotNull(got.get("train/" + k), "logs TRL's " + k);
+        assertClose(first.get(k).asDouble(), got.get("train/" + k), LOSS_TOL, k);
+      }
+      Path f = dir.resolve("preference.safetensors");
+      assertGradients(m, f, cfg, lora, "");
+      opt.zeroGrad();
+      // gradient_checkpointing: log-probs from re-run layers and a second head pass (ORPO's
+      // prompt tokens too), the same gradients
+      new DpoTrainer(model, ref, opt, null, lr, 0, loss.beta(), 0)
+          .withLoss(loss)
+          .withGradientCheckpointing(true)
+          .backward(List.of(batch), 0);
+      assertGradients(m, f, cfg, lora, "with gradient_checkpointing: ");
+      opt.zeroGrad();
+
+      // a few AdamW steps on the same pairs: each step logs what TRL logged before its update
+      double before = Double.NaN, mine = Double.NaN;
+      for (int i = 0; i < steps.size(); i++) {
+        DpoTrainer.StepResult r = t.step(List.of(batch));
+        JsonNode s = steps.get(i);
+        assertClose(s.get("loss").asDouble(), r.loss(), STEP_TOL, "step " + i + " loss");
+        assertClose(
+            s.get("rewards/margins").asDouble(),
+            r.rewardsMargins(),
+            STEP_TOL,
+            "step " + i + " margin");
+        if (i > 0) {
+          double trlMove = s.get("rewards/margins").asDouble() - before;
+          double move = r.rewardsMargins() - mine;
+          assertTrue(
+              Math.signum(trlMove) == Math.signum(move),
+              "step " + i + " moves the margin by " + move + ", TRL by " + trlMove);
+        }
+        before = s.get("rewards/margins").asDouble();
+        mine = r.rewardsMargins();
+      }
+    }
+  }
+
+  /** Each LoRA gradient within 1e-4 of TRL's (relative to the tensor's largest). */
+  private static void assertGradients(
+      NDManager m, Path f, JsonNode cfg, LoraAdapter lora, String what) {
+    for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
+      String name = cfg.get("name").asText();
+      NDArray expected = read(m, f, name + ".grad." + e.getKey());
+      // 1e-4, or twice TRL's own float32 error against its float64 gradient on a draw where
+      // float32 itself strays further (as OracleLoraTest)
+      double own = Fixtures.relDiff(read(m, f, name + ".grad64." + e.getKey()), expected);
+      double rel = Fixtures.relDiff(expected, e.getValue().getGradient());
+      assertTrue(
+          rel <= Math.max(GRAD_TOL, 2 * own),
+          what
+              + "gradient of "
+              + e.getKey()
+              + ": "
+              + rel
+              + " relative (TRL's own float32: "
+              + own
+              + ")");
+    }
+  }
+
+  static PreferenceLoss.Config config(JsonNode cfg) {
+    List<String> types = new ArrayList<>();
+    cfg.get("loss_type").forEach(x -> types.add(x.asText()));
+    List<Double> weights = new ArrayList<>();
+    if (cfg.has("loss_weights")) cfg.get("loss_weights").forEach(x -> weights.add(x.asDouble()));
+    return new PreferenceLoss.Config(
+        types,
+        weights,
+        cfg.get("beta").asDouble(),
+        cfg.path("label_smoothing").asDouble(0),
+        cfg.path("simpo_gamma").asDouble(0.5),
+        cfg.path("cpo_alpha").asDouble(0));
+  }
+
+  /** |expected − actual| ≤ tol · max(1, |expected|). */
+  static void assertClose(double expected, double actual, double tol, String what) {
+    double bound = tol * Math.max(1, Math.abs(expected));
+    assertTrue(
+        Math.abs(expected - actual) <= bound,
+        what
+            + ": expected "
+            + expected
+            + ", got "
+            + actual
+            + " (|Δ| "
+            + Math.abs(expected - actual)
+            + " > "
+            + bound
+            + ")");
+  }
+}
