@@ -153,10 +153,11 @@ class OraclePreferenceTest {
       NDArray expected = read(m, f, name + ".grad." + e.getKey());
       // 1e-4, or twice TRL's own float32 error against its float64 gradient on a draw where
       // float32 itself strays further (as OracleLoraTest)
-      double own = Fixtures.relDiff(read(m, f, name + ".grad64." + e.getKey()), expected);
+      NDArray exact = read(m, f, name + ".grad64." + e.getKey());
+      double own = Fixtures.relDiff(exact, expected);
       double rel = Fixtures.relDiff(expected, e.getValue().getGradient());
       assertTrue(
-          rel <= Math.max(GRAD_TOL, 2 * own),
+          rel <= Fixtures.gradBound(GRAD_TOL, exact, expected),
           what
               + "gradient of "
               + e.getKey()
