@@ -74,6 +74,7 @@ public final class TrackerServer implements AutoCloseable {
                   HttpSafety.forServer(config.host(), config.allowedHosts()))
               .start(config.host(), config.port());
       log.info("tracker on http://{}:{} (database {})", config.host(), app.port(), url);
+      Warmup.inBackground(deps, db, "http://localhost:" + app.port());
       return new TrackerServer(embedded, ds, db, deps, app);
     } catch (RuntimeException | IOException e) {
       if (ds != null) {
