@@ -50,8 +50,7 @@ final class WorkerCommand extends PipelineCommand {
     PipelineWorker worker =
         PipelineWorker.start(
             Pipelines.connect(temporal.target(), temporal.namespace),
-            new PipelineWorker.Config(
-                home.home(), queues, tracker, parallel, temporal.stickyTimeout()));
+            new PipelineWorker.Config(home.home(), queues, tracker, parallel));
     out()
         .println(
             "liandan worker on "

@@ -150,13 +150,35 @@ public record PipelineSpec(
   public List<String> missingFiles(Path base) {
     List<String> p = new ArrayList<>();
     if (isLocal(model) && !Files.isDirectory(base.resolve(local(model))))
-      p.add("model: folder " + base.resolve(local(model)) + " does not exist");
+      p.add(
+          "model: folder "
+              + base.resolve(local(model))
+              + " does not exist"
+              + resolvedAgainst(local(model), base));
     datasets.forEach(
         (n, d) -> {
           if (isLocal(d.source()) && !Files.exists(base.resolve(local(d.source()))))
-            p.add("datasets." + n + ".source: " + base.resolve(local(d.source())) + " not found");
+            p.add(
+                "datasets."
+                    + n
+                    + ".source: "
+                    + base.resolve(local(d.source()))
+                    + " not found"
+                    + resolvedAgainst(local(d.source()), base));
         });
     return p;
+  }
+
+  /**
+   * For a relative path, which folder it was read against: a spec sent by {@code temporal workflow
+   * start} reaches the worker as it is, so its relative paths meet the worker's working folder.
+   */
+  private static String resolvedAgainst(String path, Path base) {
+    if (Path.of(path).isAbsolute()) return "";
+    return " (a relative path, resolved against "
+        + base.toAbsolutePath().normalize()
+        + ", the worker's working folder; make it absolute, or start the spec with liandan run,"
+        + " which resolves it against the spec's folder)";
   }
 
   /** The same JSON with every local path made absolute against {@code base}. */

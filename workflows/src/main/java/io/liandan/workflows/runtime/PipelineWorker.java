@@ -24,16 +24,9 @@ import java.util.List;
  */
 public final class PipelineWorker implements AutoCloseable {
   /**
-   * Where and how: the Liandan home (artifact store), queues, tracker (null: none), stages at once,
-   * and the sticky queue's schedule-to-start timeout — zero for the embedded server, which never
-   * falls back from a dead worker's sticky queue; null keeps Temporal's default.
+   * Where and how: the Liandan home (artifact store), queues, tracker (null: none), stages at once.
    */
-  public record Config(
-      Path home,
-      List<String> queues,
-      TrackerClient tracker,
-      int parallelStages,
-      Duration stickyTimeout) {
+  public record Config(Path home, List<String> queues, TrackerClient tracker, int parallelStages) {
     public Config {
       queues = queues == null || queues.isEmpty() ? List.of("liandan") : List.copyOf(queues);
       parallelStages = Math.max(1, parallelStages);
@@ -51,15 +44,18 @@ public final class PipelineWorker implements AutoCloseable {
         new StageRunner(new ArtifactStore(config.home()), new Tracking(config.tracker()), client);
     HubDownloader hub = HubDownloader.create(HubEnv.fromSystem());
     WorkerFactory factory = WorkerFactory.newInstance(client);
+    boolean testServer = Pipelines.isTestServer(client);
     for (String queue : config.queues()) {
       WorkerOptions.Builder o =
-          WorkerOptions.newBuilder()
-              .setMaxConcurrentActivityExecutionSize(config.parallelStages())
-              // heartbeat details (step, checkpoint) reach the server within a second
-              .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
-              .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(1));
-      if (config.stickyTimeout() != null)
-        o.setStickyQueueScheduleToStartTimeout(config.stickyTimeout());
+          WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(config.parallelStages());
+      if (testServer) {
+        // made for temporal-test-server only: it never moves a workflow off a dead worker's sticky
+        // queue, and it sees heartbeat details (step, checkpoint) only as often as they are sent;
+        // a real server falls back after 5 s and keeps Temporal's throttle (0.8 x the timeout)
+        o.setStickyQueueScheduleToStartTimeout(Duration.ZERO)
+            .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
+            .setDefaultHeartbeatThrottleInterval(Duration.ofSeconds(1));
+      }
       Worker w = factory.newWorker(queue, o.build());
       w.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
       w.registerActivitiesImplementations(
