@@ -148,23 +148,49 @@ public record PipelineSpec(
    * problems; relative paths are resolved against {@code base}.
    */
   public List<String> missingFiles(Path base) {
+    Map<String, String> sources = new LinkedHashMap<>();
+    datasets.forEach((n, d) -> sources.put(n, d.source()));
+    return missingFiles(model, sources, base);
+  }
+
+  /**
+   * The same from the spec's JSON, whatever else is wrong with it, so that one report lists a bad
+   * key and a missing file together.
+   */
+  public static List<String> missingFiles(JsonNode json, Path base) {
+    String model = json.path("model").isTextual() ? json.get("model").asText() : null;
+    Map<String, String> sources = new LinkedHashMap<>();
+    json.path("datasets")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().path("source").isTextual())
+                sources.put(e.getKey(), e.getValue().get("source").asText());
+            });
+    return missingFiles(model, sources, base);
+  }
+
+  private static List<String> missingFiles(String model, Map<String, String> datasets, Path base) {
     List<String> p = new ArrayList<>();
-    if (isLocal(model) && !Files.isDirectory(base.resolve(local(model))))
+    if (model != null
+        && !model.isBlank()
+        && isLocal(model)
+        && !Files.isDirectory(base.resolve(local(model))))
       p.add(
           "model: folder "
               + base.resolve(local(model))
               + " does not exist"
               + resolvedAgainst(local(model), base));
     datasets.forEach(
-        (n, d) -> {
-          if (isLocal(d.source()) && !Files.exists(base.resolve(local(d.source()))))
+        (n, source) -> {
+          if (!source.isBlank() && isLocal(source) && !Files.exists(base.resolve(local(source))))
             p.add(
                 "datasets."
                     + n
                     + ".source: "
-                    + base.resolve(local(d.source()))
+                    + base.resolve(local(source))
                     + " not found"
-                    + resolvedAgainst(local(d.source()), base));
+                    + resolvedAgainst(local(source), base));
         });
     return p;
   }

@@ -142,7 +142,9 @@ public record TrainingArgs(
         merged.set(key, key.equals("lora_target_modules") && v.isTextual() ? list(v) : v);
       }
     }
-    if (problems.size() > before) return null;
+    // the known keys' values are checked even beside an unknown or mistyped key (those keep their
+    // defaults here), so one pass lists every problem: lerning_rate's "did you mean" and a bad
+    // learning_rate together
     TrainingArgs args = JSON.convertValue(merged, TrainingArgs.class);
     for (String p : args.problems()) problems.add(where + "." + p);
     return problems.size() > before ? null : args;
