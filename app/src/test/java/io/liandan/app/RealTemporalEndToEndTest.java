@@ -253,17 +253,17 @@ class RealTemporalEndToEndTest {
       else t.ok(cwd, "workflow", "cancel", "--workflow-id", id);
       String want =
           "WORKFLOW_EXECUTION_STATUS_" + (how.equals("cancel") ? "CANCELED" : "TERMINATED");
-      String status = "";
+      String closed = "";
       for (long end = System.nanoTime() + 120_000_000_000L;
-          !status.equals(want) && System.nanoTime() < end; ) {
+          !closed.equals(want) && System.nanoTime() < end; ) {
         Thread.sleep(200);
-        status =
+        closed =
             JSON.readTree(t.ok(cwd, "workflow", "describe", "--workflow-id", id, "-o", "json"))
                 .path("workflowExecutionInfo")
                 .path("status")
                 .asText();
       }
-      assertEquals(want, status, id);
+      assertEquals(want, closed, id);
     }
     assertEquals("cancelled", pipelines(u).status("cli-cancel").state());
 
