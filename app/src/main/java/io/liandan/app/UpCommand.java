@@ -151,7 +151,8 @@ final class UpCommand implements Callable<Integer> {
     PipelineWorker worker =
         PipelineWorker.start(
             Pipelines.connect(t, "default"),
-            new PipelineWorker.Config(db.home(), queues, client, 1));
+            new PipelineWorker.Config(
+                db.home(), queues, client, 1, temporal == null ? null : temporal.ui()));
     return new Stack(tracker, temporal, client, worker, t);
   }
 

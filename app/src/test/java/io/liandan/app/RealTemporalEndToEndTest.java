@@ -358,6 +358,10 @@ class RealTemporalEndToEndTest {
     for (JsonNode run : runs.has("runs") ? runs.get("runs") : runs)
       if (run.path("key").asText().equals("heal/sft")) sftRuns++;
     assertEquals(1, sftRuns, "one SFT run in the tracker");
+    // the run links to its workflow's page in the Temporal Web UI (the run page shows the link)
+    String page = "http://127.0.0.1:" + second.uiPort() + "/namespaces/default/workflows/heal";
+    JsonNode sftRun = get(base + "/api/v1/runs/" + r.stage("sft").trackerRunId());
+    assertEquals(page, sftRun.at("/labels/temporal_ui").asText(), sftRun.toString());
     assertFalse(Files.readString(LOGS.resolve("up-b2.log")).contains("TMPRL1101"));
   }
 

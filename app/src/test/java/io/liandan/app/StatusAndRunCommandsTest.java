@@ -53,4 +53,21 @@ class StatusAndRunCommandsTest {
       assertFalse(r.err().contains("resume"), r.err());
     }
   }
+
+  @Test
+  void watchSaysWhenItHasLostTheServer() throws Exception {
+    int dead;
+    try (java.net.ServerSocket sock = new java.net.ServerSocket(0)) {
+      dead = sock.getLocalPort();
+    }
+    var pipelines =
+        new io.liandan.workflows.runtime.Pipelines(
+            io.liandan.workflows.runtime.Pipelines.connect("127.0.0.1:" + dead, "default"),
+            new io.liandan.workflows.activities.ArtifactStore(dir));
+    java.io.StringWriter out = new java.io.StringWriter();
+    PipelineWatch w = new PipelineWatch(pipelines, new java.io.PrintWriter(out, true), 2);
+    org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> w.follow("p"));
+    assertTrue(out.toString().startsWith("(lost Temporal or the worker: "), out.toString());
+    assertEquals(1, out.toString().lines().count(), "said once, not every second: " + out);
+  }
 }
