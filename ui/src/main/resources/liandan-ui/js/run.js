@@ -58,10 +58,17 @@ function showIn(elId) {
   return (e) => fill(document.getElementById(elId), errorBox(e));
 }
 
+/** The workflow's page in the Temporal Web UI, as the worker labelled the run; http(s) only. */
+function temporalLink() {
+  const url = (run.labels || {}).temporal_ui;
+  return typeof url === 'string' && /^https?:\/\//.test(url) ? url : null;
+}
+
 function header() {
   const meta = [
     ['project', h('a', {href: runsHref(run.project)}, run.project)],
     run.group ? ['pipeline', h('a', {href: runsHref(run.project, {filter: 'group = ' + quote(run.group)})}, run.group)] : null,
+    temporalLink() ? ['Temporal', h('a', {href: temporalLink(), target: '_blank', rel: 'noopener'}, 'workflow ' + (run.workflowId || run.group))] : null,
     run.jobType ? ['stage', run.jobType] : null,
     (run.resumedAt || []).length ? ['resumed', `${run.resumedAt.length}× (last ${fmtTime(run.resumedAt.at(-1))})`] : null,
     ['created', fmtTime(run.createdAt)],

@@ -63,7 +63,8 @@ final class DemoCommand implements Callable<Integer> {
     TrackerServer tracker = noTracker ? null : tracker();
     String id =
         "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    try (UpCommand.Stack stack = UpCommand.start(tracker, db, null, 0, List.of("liandan"))) {
+    try (UpCommand.Stack stack =
+        UpCommand.start(tracker, db, null, 0, 0, true, List.of("liandan"))) {
       Pipelines pipelines =
           new Pipelines(Pipelines.connect(stack.target(), "default"), new ArtifactStore(db.home()));
       pipelines.start(id, RunCommand.load(specFile), "liandan");

@@ -16,33 +16,68 @@ final class PipelineWatch {
   private final PrintWriter out;
   private final Map<String, String> shown = new HashMap<>();
 
+  private final int patience;
+
   PipelineWatch(Pipelines pipelines, PrintWriter out) {
-    this.pipelines = pipelines;
-    this.out = out;
+    this(pipelines, out, PATIENCE_SECONDS);
   }
 
-  /** Polls until the pipeline is no longer running; returns its last status. */
+  /** {@code patience}: seconds without an answer before the watch gives up. */
+  PipelineWatch(Pipelines pipelines, PrintWriter out, int patience) {
+    this.pipelines = pipelines;
+    this.out = out;
+    this.patience = patience;
+  }
+
+  /** How long the watch waits for a lost server (a real one heals after an up restart). */
+  static final int PATIENCE_SECONDS = 600;
+
+  /**
+   * Polls until the pipeline is no longer running; returns its last status. Says when it loses the
+   * server and when it is back; a sweep's children's stages are shown under their ids.
+   */
   PipelineStatus follow(String id) throws InterruptedException {
     PipelineStatus s = null;
     for (int misses = 0; ; ) {
       try {
         s = pipelines.status(id);
+        if (misses > 0) out.println("(Temporal answers again after " + misses + " s)");
         misses = 0;
       } catch (RuntimeException e) {
-        if (++misses > 30) throw e; // the worker is restarting: keep trying for half a minute
+        if (misses == 0)
+          out.println(
+              "(lost Temporal or the worker: "
+                  + firstLine(e)
+                  + "; retrying every second for up to "
+                  + patience
+                  + " s — liandan up on the same home carries the pipeline on)");
+        if (++misses > patience) throw e;
       }
-      if (s != null) {
-        for (StageStatus st : s.stages()) print(st);
-        for (String c : s.children()) printOnce("child " + c, "  child " + c);
+      if (s != null && misses == 0) {
+        for (StageStatus st : s.stages()) print("", st);
+        for (String c : s.children()) {
+          printOnce("child " + c, "  child " + c);
+          String childId = c.contains(":") ? c.substring(0, c.indexOf(':')) : c;
+          try {
+            for (StageStatus st : pipelines.status(childId).stages()) print(childId + " ", st);
+          } catch (RuntimeException notYet) {
+            // a child not started yet, or its first workflow task still pending
+          }
+        }
         if (!s.state().equals("running") && !s.state().equals("starting")) return s;
       }
       Thread.sleep(1000);
     }
   }
 
-  private void print(StageStatus s) {
-    String line = line(s);
-    printOnce(s.name(), line);
+  private static String firstLine(RuntimeException e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    return String.valueOf(t.getMessage()).lines().findFirst().orElse(t.getClass().getSimpleName());
+  }
+
+  private void print(String prefix, StageStatus s) {
+    printOnce(prefix + s.name(), "  ".repeat(prefix.isEmpty() ? 0 : 2) + prefix + line(s));
   }
 
   private void printOnce(String key, String line) {

@@ -44,9 +44,11 @@ final class RunCommand extends PipelineCommand {
   @Override
   public Integer call() throws Exception {
     JsonNode spec = load(specFile);
-    PipelineSpec parsed = PipelineSpec.parse(spec);
-    List<String> missing = parsed.missingFiles(Path.of(""));
-    if (!missing.isEmpty()) throw new BadSpecException(missing);
+    // every problem in one report: the spec's own and the local files it names that do not exist
+    List<String> problems = new java.util.ArrayList<>();
+    PipelineSpec parsed = PipelineSpec.parse(spec, problems);
+    problems.addAll(PipelineSpec.missingFiles(spec, Path.of("")));
+    if (!problems.isEmpty()) throw new BadSpecException(problems);
     String pipelineId =
         id != null
             ? id

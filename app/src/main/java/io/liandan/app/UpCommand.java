@@ -6,7 +6,8 @@ import io.liandan.tracker.client.TrackerClientConfig;
 import io.liandan.workflows.runtime.EmbeddedTemporal;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
-import java.time.Duration;
+import io.liandan.workflows.runtime.TemporalDevServer;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -17,9 +18,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code liandan up}: the whole stack in one process — the tracker with its UI (embedded PostgreSQL
- * unless --db-url), the embedded Temporal server on 127.0.0.1 (unless --temporal names a real one)
- * and a worker that logs to that tracker. Ctrl-C stops them in reverse order.
+ * {@code liandan up}: the whole stack — the tracker with its UI (embedded PostgreSQL unless
+ * --db-url), Temporal on 127.0.0.1 (Temporal's CLI {@code temporal server start-dev} as a child
+ * process with its state in the home, or without a CLI the in-memory test server; none when
+ * --temporal names a cluster) and a worker that logs to that tracker. Ctrl-C stops them in reverse
+ * order; after a SIGKILL the next {@code up} on the same home carries on the pipelines it ran.
  */
 @Command(
     name = "up",
@@ -43,8 +46,21 @@ final class UpCommand implements Callable<Integer> {
   @Option(
       names = "--temporal-port",
       defaultValue = "7233",
-      description = "embedded Temporal's port")
+      description = "embedded Temporal's gRPC port (default: ${DEFAULT-VALUE})")
   int temporalPort;
+
+  @Option(
+      names = "--temporal-ui-port",
+      defaultValue = "8233",
+      description = "the Temporal Web UI's port (default: ${DEFAULT-VALUE})")
+  int temporalUiPort;
+
+  @Option(
+      names = "--in-memory-temporal",
+      description =
+          "run Temporal's in-memory test server even when the temporal CLI is there (pipelines"
+              + " do not survive a restart)")
+  boolean inMemory;
 
   @Option(
       names = "--port",
@@ -54,10 +70,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--queue", split = ",", description = "task queue(s) the worker serves")
   List<String> queues = List.of("liandan");
 
-  /** The running stack; closing stops it. */
+  /** The running stack; closing stops it. {@code temporal} null: a cluster that is not ours. */
   record Stack(
       TrackerServer tracker,
-      EmbeddedTemporal temporal,
+      Temporal temporal,
       TrackerClient client,
       PipelineWorker worker,
       String target)
@@ -66,22 +82,63 @@ final class UpCommand implements Callable<Integer> {
     public void close() {
       worker.close();
       if (client != null) client.close(); // flushes every point before the tracker stops
-      if (temporal != null) temporal.close();
+      if (temporal != null) temporal.stop().run();
       if (tracker != null) tracker.close();
     }
   }
 
   /**
-   * Starts the stack; {@code tracker} null means none (the worker then logs nothing), port null the
-   * configured port, target null the embedded Temporal on {@code temporalPort} (0: any).
+   * The Temporal server {@code up} runs: what it is (for the start-up lines), its Web UI (null:
+   * none), and what it did about an orphan of the same home (null: nothing).
+   */
+  record Temporal(Runnable stop, String target, String kind, String ui, String note) {
+    /**
+     * The real dev server when the temporal CLI is found (state in the home: workflows survive a
+     * restart), else the in-memory test server.
+     */
+    static Temporal start(Path home, int port, int uiPort, boolean inMemory) {
+      var cli = inMemory ? java.util.Optional.<Path>empty() : TemporalDevServer.findCli();
+      if (cli.isPresent()) {
+        TemporalDevServer d =
+            TemporalDevServer.start(cli.get(), home.resolve("temporal"), port, uiPort);
+        return new Temporal(
+            d::close,
+            d.target(),
+            "temporal server start-dev, state in "
+                + home.resolve("temporal")
+                + " (log: server.log), loopback only",
+            d.uiUrl(),
+            d.tookOver());
+      }
+      EmbeddedTemporal e = EmbeddedTemporal.start(port);
+      return new Temporal(
+          e::close,
+          e.target(),
+          "in-memory test server, loopback only",
+          null,
+          inMemory
+              ? null
+              : "no temporal CLI found (LIANDAN_TEMPORAL_CLI or PATH; tools/temporal-cli installs"
+                  + " it): the in-memory test server runs instead, and pipelines will not survive a"
+                  + " restart");
+    }
+  }
+
+  /**
+   * Starts the stack; {@code tracker} null means none (the worker then logs nothing), target null
+   * an embedded Temporal on {@code temporalPort} (0: any): the real dev server unless {@code
+   * inMemory} or no CLI is found.
    */
   static Stack start(
       TrackerServer tracker,
       TrackerOptions db,
       String target,
       int temporalPort,
+      int temporalUiPort,
+      boolean inMemory,
       List<String> queues) {
-    EmbeddedTemporal temporal = target == null ? EmbeddedTemporal.start(temporalPort) : null;
+    Temporal temporal =
+        target == null ? Temporal.start(db.home(), temporalPort, temporalUiPort, inMemory) : null;
     String t = target == null ? temporal.target() : target;
     TrackerClient client = null;
     if (tracker != null) {
@@ -95,7 +152,7 @@ final class UpCommand implements Callable<Integer> {
         PipelineWorker.start(
             Pipelines.connect(t, "default"),
             new PipelineWorker.Config(
-                db.home(), queues, client, 1, temporal != null ? Duration.ZERO : null));
+                db.home(), queues, client, 1, temporal == null ? null : temporal.ui()));
     return new Stack(tracker, temporal, client, worker, t);
   }
 
@@ -103,7 +160,13 @@ final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     TrackerServer tracker =
         TrackerServer.start(port == null ? db.config() : db.config().withPort(port));
-    Stack stack = start(tracker, db, temporalTarget, temporalPort, queues);
+    Stack stack;
+    try {
+      stack = start(tracker, db, temporalTarget, temporalPort, temporalUiPort, inMemory, queues);
+    } catch (RuntimeException e) {
+      tracker.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -113,13 +176,12 @@ final class UpCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "liandan-up-shutdown"));
+    Temporal tm = stack.temporal();
+    if (tm != null && tm.note() != null) out().println("liandan: " + tm.note());
     out().println("Liandan is up (Ctrl-C stops it)");
     out().println("  tracker + UI: " + stack.tracker().url());
-    out()
-        .println(
-            "  Temporal:     "
-                + stack.target()
-                + (stack.temporal() != null ? " (embedded, in memory, loopback only)" : ""));
+    out().println("  Temporal:     " + stack.target() + (tm != null ? " (" + tm.kind() + ")" : ""));
+    if (tm != null && tm.ui() != null) out().println("  Temporal UI:  " + tm.ui());
     out().println("  worker:       queues " + queues + ", home " + db.home());
     out()
         .println(

@@ -32,6 +32,13 @@ final class WorkerCommand extends PipelineCommand {
   String trackerToken;
 
   @Option(
+      names = "--temporal-ui",
+      description =
+          "the Temporal Web UI's URL, for links from the tracker's runs (default:"
+              + " LIANDAN_TEMPORAL_UI; none: no links)")
+  String temporalUi;
+
+  @Option(
       names = "--parallel",
       defaultValue = "1",
       description = "stages run at once by this worker")
@@ -51,7 +58,11 @@ final class WorkerCommand extends PipelineCommand {
         PipelineWorker.start(
             Pipelines.connect(temporal.target(), temporal.namespace),
             new PipelineWorker.Config(
-                home.home(), queues, tracker, parallel, temporal.stickyTimeout()));
+                home.home(),
+                queues,
+                tracker,
+                parallel,
+                temporalUi != null ? temporalUi : System.getenv("LIANDAN_TEMPORAL_UI")));
     out()
         .println(
             "liandan worker on "

@@ -13,11 +13,11 @@ import io.liandan.workflows.activities.ArtifactStore;
 import io.liandan.workflows.runtime.EmbeddedTemporal;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
+import io.liandan.workflows.runtime.TemporalDevServer;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,9 @@ import java.util.Map;
  * inside the work (heartbeats, progress signals, the tracker buffer written at checkpoints); the
  * download stage is all overhead (content hashing of the model and data). Times from the workflow's
  * history (the embedded server's clock) and from the activities' own timers. Args: [tracker] to log
- * to an embedded tracker as a real worker does; [quick] for the short demo.
+ * to an embedded tracker as a real worker does; [quick] for the short demo; [dev] for the real
+ * server ({@code temporal server start-dev}, as {@code liandan up} runs it) instead of the
+ * in-memory test server.
  *
  * <pre>mvn -q -pl bench exec:java -Dbench.main=io.liandan.bench.PipelineOverheadBench
  * -Dexec.args="tracker"</pre>
@@ -38,6 +40,7 @@ public final class PipelineOverheadBench {
   public static void main(String[] args) throws Exception {
     boolean withTracker = List.of(args).contains("tracker");
     boolean quick = List.of(args).contains("quick");
+    boolean devServer = List.of(args).contains("dev");
     Path dir = Files.createTempDirectory("liandan-overhead");
     Path specFile =
         quick
@@ -58,14 +61,16 @@ public final class PipelineOverheadBench {
             : TrackerClient.open(
                 TrackerClientConfig.of(tracker.url(), tracker.tokens().create("bench").token())
                     .withBufferDir(dir.resolve("buffer")));
-    try (EmbeddedTemporal temporal = EmbeddedTemporal.start(0)) {
-      var wf = Pipelines.connect(temporal.target(), "default");
+    try (AutoCloseable temporal = devServer ? startDev(dir) : EmbeddedTemporal.start(0)) {
+      String target =
+          temporal instanceof TemporalDevServer d
+              ? d.target()
+              : ((EmbeddedTemporal) temporal).target();
+      var wf = Pipelines.connect(target, "default");
       Pipelines pipelines = new Pipelines(wf, new ArtifactStore(dir.resolve("home")));
       try (PipelineWorker worker =
           PipelineWorker.start(
-              wf,
-              new PipelineWorker.Config(
-                  dir.resolve("home"), List.of("liandan"), client, 1, Duration.ZERO))) {
+              wf, new PipelineWorker.Config(dir.resolve("home"), List.of("liandan"), client, 1))) {
         long t0 = System.nanoTime();
         pipelines.start("overhead", spec, "liandan");
         PipelineResult r = pipelines.result("overhead");
@@ -78,11 +83,27 @@ public final class PipelineOverheadBench {
       if (tracker != null) tracker.close();
     }
     System.out.printf(
-        "(%s; tracker %s; machine: %d cores, %s)%n",
+        "(%s; tracker %s; Temporal: %s; machine: %d cores, %s)%n",
         quick ? "quick demo" : "the demo",
         withTracker ? "on" : "off",
+        devServer ? "temporal server start-dev (SQLite)" : "in-memory test server",
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("os.arch"));
+  }
+
+  /** The real server, as {@code liandan up} runs it (its CLI from LIANDAN_TEMPORAL_CLI or PATH). */
+  static TemporalDevServer startDev(Path dir) throws java.io.IOException {
+    java.nio.file.Path cli =
+        TemporalDevServer.findCli()
+            .orElseThrow(
+                () -> new IllegalStateException("no temporal CLI: run tools/temporal-cli"));
+    int port, ui;
+    try (var a = new java.net.ServerSocket(0);
+        var b = new java.net.ServerSocket(0)) {
+      port = a.getLocalPort();
+      ui = b.getLocalPort();
+    }
+    return TemporalDevServer.start(cli, dir.resolve("temporal"), port, ui);
   }
 
   static void report(

@@ -44,7 +44,12 @@ class RunApiTest {
     assertEquals("wf-1", created.json().get("workflowId").asText());
     assertEquals(0, created.json().get("resumedAt").size());
 
-    assertEquals(200, api.patch("/api/v1/runs/" + id, "{\"state\":\"failed\"}").status());
+    assertEquals(
+        200,
+        api.patch(
+                "/api/v1/runs/" + id,
+                "{\"state\":\"failed\",\"summary\":{\"failure\":\"cancelled\",\"best\":1}}")
+            .status());
     Response resumed =
         api.post("/api/v1/runs", body.replace("\"sft\",\"group\"", "\"x\",\"group\""));
     assertEquals(200, resumed.status(), resumed.body());
@@ -53,6 +58,10 @@ class RunApiTest {
     assertEquals("sft", resumed.json().get("name").asText(), "a resume keeps the stored run");
     assertTrue(resumed.json().get("finishedAt").isNull());
     assertEquals(1, resumed.json().get("resumedAt").size(), "each resume is recorded");
+    assertTrue(
+        resumed.json().at("/summary/failure").isMissingNode(),
+        "a new attempt clears the last one's failure note: " + resumed.body());
+    assertEquals(1, resumed.json().at("/summary/best").asInt(), "the rest of the summary stays");
 
     // same key in another project, or no key: new runs
     assertNotEquals(id, api.createRun("{\"project\":\"other\",\"key\":\"wf-1/sft\"}"));

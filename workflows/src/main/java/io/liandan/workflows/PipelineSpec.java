@@ -148,15 +148,63 @@ public record PipelineSpec(
    * problems; relative paths are resolved against {@code base}.
    */
   public List<String> missingFiles(Path base) {
+    Map<String, String> sources = new LinkedHashMap<>();
+    datasets.forEach((n, d) -> sources.put(n, d.source()));
+    return missingFiles(model, sources, base);
+  }
+
+  /**
+   * The same from the spec's JSON, whatever else is wrong with it, so that one report lists a bad
+   * key and a missing file together.
+   */
+  public static List<String> missingFiles(JsonNode json, Path base) {
+    String model = json.path("model").isTextual() ? json.get("model").asText() : null;
+    Map<String, String> sources = new LinkedHashMap<>();
+    json.path("datasets")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().path("source").isTextual())
+                sources.put(e.getKey(), e.getValue().get("source").asText());
+            });
+    return missingFiles(model, sources, base);
+  }
+
+  private static List<String> missingFiles(String model, Map<String, String> datasets, Path base) {
     List<String> p = new ArrayList<>();
-    if (isLocal(model) && !Files.isDirectory(base.resolve(local(model))))
-      p.add("model: folder " + base.resolve(local(model)) + " does not exist");
+    if (model != null
+        && !model.isBlank()
+        && isLocal(model)
+        && !Files.isDirectory(base.resolve(local(model))))
+      p.add(
+          "model: folder "
+              + base.resolve(local(model))
+              + " does not exist"
+              + resolvedAgainst(local(model), base));
     datasets.forEach(
-        (n, d) -> {
-          if (isLocal(d.source()) && !Files.exists(base.resolve(local(d.source()))))
-            p.add("datasets." + n + ".source: " + base.resolve(local(d.source())) + " not found");
+        (n, source) -> {
+          if (!source.isBlank() && isLocal(source) && !Files.exists(base.resolve(local(source))))
+            p.add(
+                "datasets."
+                    + n
+                    + ".source: "
+                    + base.resolve(local(source))
+                    + " not found"
+                    + resolvedAgainst(local(source), base));
         });
     return p;
+  }
+
+  /**
+   * For a relative path, which folder it was read against: a spec sent by {@code temporal workflow
+   * start} reaches the worker as it is, so its relative paths meet the worker's working folder.
+   */
+  private static String resolvedAgainst(String path, Path base) {
+    if (Path.of(path).isAbsolute()) return "";
+    return " (a relative path, resolved against "
+        + base.toAbsolutePath().normalize()
+        + ", the worker's working folder; make it absolute, or start the spec with liandan run,"
+        + " which resolves it against the spec's folder)";
   }
 
   /** The same JSON with every local path made absolute against {@code base}. */

@@ -3,6 +3,7 @@ package io.liandan.workflows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.llm.stage.ModelSource;
+import io.liandan.workflows.activities.BadInput;
 import io.liandan.workflows.activities.DataActivities;
 import io.liandan.workflows.activities.TrainActivities;
 import io.temporal.activity.ActivityCancellationType;
@@ -33,9 +34,7 @@ import java.util.function.Supplier;
  */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
   /** Exception types that mean bad input: failing again would fail the same way. */
-  static final String[] NON_RETRYABLE = {
-    "BadInput", IllegalArgumentException.class.getName(), BadSpecException.class.getName()
-  };
+  static final String[] NON_RETRYABLE = BadInput.NON_RETRYABLE_TYPES;
 
   private final Map<String, StageStatus> stages = new LinkedHashMap<>();
   private final List<String> children = new ArrayList<>();
@@ -63,8 +62,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       state = "cancelled";
       throw e;
     } catch (TemporalFailure e) {
-      state = CancellationScope.current().isCancelRequested() ? "cancelled" : "failed";
+      boolean cancelled = CancellationScope.current().isCancelRequested();
+      state = cancelled ? "cancelled" : "failed";
       error = describe(e);
+      // a stage stopped by a cancel request ends the execution as Canceled, not Failed, in
+      // Temporal's own terms too (temporal workflow describe/list, the Web UI)
+      if (cancelled) throw new CanceledFailure(error);
       throw e;
     }
   }

@@ -44,6 +44,21 @@ class PipelineSpecTest {
   }
 
   @Test
+  void anUnknownHyperparameterDoesNotHideABadValueBesideItNorAMissingFile(@TempDir Path dir) {
+    ObjectNode bad = spec("full.json");
+    ObjectNode args = (ObjectNode) bad.get("stages").get(1).get("args");
+    args.put("lerning_rate", 1e-4);
+    args.put("learning_rate", -1e-4);
+    bad.put("model", dir.resolve("no-model").toString());
+    List<String> p = new ArrayList<>();
+    assertNull(PipelineSpec.parse(bad, p));
+    p.addAll(PipelineSpec.missingFiles(bad, dir));
+    assertContains(p, "stages[1].args.lerning_rate: unknown hyperparameter (did you mean");
+    assertContains(p, "stages[1].args.learning_rate: must be in (0, 1), got -1.0E-4");
+    assertContains(p, "model: folder " + dir.resolve("no-model") + " does not exist");
+  }
+
+  @Test
   void aBadSpecListsEveryProblemWithItsPath() {
     ObjectNode bad = spec("full.json");
     bad.put("modle", "x");

@@ -162,7 +162,9 @@ public record TrainingArgs(
         merged.set(key, def.isArray() && !v.isArray() ? JSON.createArrayNode().add(v) : v);
       }
     }
-    if (problems.size() > before) return null;
+    // the known keys' values are checked even beside an unknown or mistyped key (those keep their
+    // defaults here), so one pass lists every problem: lerning_rate's "did you mean" and a bad
+    // learning_rate together
     TrainingArgs args = JSON.convertValue(merged, TrainingArgs.class);
     for (String p : args.problems()) problems.add(where + "." + p);
     return problems.size() > before ? null : args;

@@ -29,9 +29,13 @@ class TrainingArgsTest {
         List.of(
             "stages[1].args.lr_sheduler_type: unknown hyperparameter (did you mean lr_scheduler_type?)",
             "stages[1].args.lora_r: must be an integer, got \"8\"",
-            "stages[1].args.max_steps: must be an integer, got 2.5"),
+            "stages[1].args.max_steps: must be an integer, got 2.5",
+            "stages[1].args.learning_rate: must be in (0, 1), got -1.0",
+            "stages[1].args.per_device_train_batch_size: must be >= 1, got 0",
+            "stages[1].args.warmup_ratio: must be in [0, 1], got 1.5"),
         problems,
-        "shape problems come first; values are checked once the shape is right");
+        "shape problems first, then the well-typed values' problems: an unknown key does not"
+            + " hide a bad value beside it (issue 15)");
 
     problems.clear();
     TrainingArgs.parse(
@@ -137,7 +141,11 @@ class TrainingArgsTest {
     problems.clear();
     TrainingArgs.parse(
         Json.MAPPER.readTree("{\"quantization_bit\": 8, \"fp16\": \"yes\"}"), "args", problems);
-    assertEquals(List.of("args.fp16: must be true or false, got \"yes\""), problems);
+    assertEquals(
+        List.of(
+            "args.fp16: must be true or false, got \"yes\"",
+            "args.quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got 8"),
+        problems);
     problems.clear();
     TrainingArgs.parse(Json.MAPPER.readTree("{\"quantization_bit\": 8}"), "args", problems);
     assertEquals(

@@ -45,6 +45,11 @@ public final class RunHandle {
     sender.request("PATCH", "", Map.of("summary", values));
   }
 
+  /** Merges {@code values} into the run's labels (MLflow's tags), key by key. */
+  public void labels(Map<String, String> values) {
+    sender.request("PATCH", "", Map.of("labels", values));
+  }
+
   /** running, finished, failed or crashed. */
   public void state(String state) {
     sender.request("PATCH", "", Map.of("state", state));

@@ -99,12 +99,17 @@ public final class RunService {
           if (key == null) {
             r = insert.returningResult(RUNS.ID, DSL.inline(true)).fetchOne();
           } else {
-            // Resume: the stored run goes back to running; everything else it keeps.
+            // Resume: the stored run goes back to running; everything else it keeps but the failure
+            // note of the attempt that ended (its time stays in resumed_at): a resumed run that
+            // finishes must not read as failed
             r =
                 insert
                     .onConflictOnConstraint(Keys.RUNS_PROJECT_KEY_UQ)
                     .doUpdate()
                     .set(RUNS.STATE, RunState.RUNNING.wire())
+                    .set(
+                        RUNS.SUMMARY,
+                        DSL.field("{0} - 'failure'", RUNS.SUMMARY.getDataType(), RUNS.SUMMARY))
                     .setNull(RUNS.FINISHED_AT)
                     .set(RUNS.HEARTBEAT_AT, DSL.currentOffsetDateTime())
                     .set(RUNS.UPDATED_AT, DSL.currentOffsetDateTime())

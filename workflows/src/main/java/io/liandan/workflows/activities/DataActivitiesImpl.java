@@ -75,7 +75,7 @@ public final class DataActivitiesImpl implements DataActivities {
             }
             return new Prepared(model.toString(), ContentKeys.of(model), keys, null);
           } catch (RuntimeException e) {
-            throw StageRunner.classify(e);
+            throw BadInput.classify(e);
           }
         });
   }

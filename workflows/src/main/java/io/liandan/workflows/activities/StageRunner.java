@@ -1,8 +1,6 @@
 package io.liandan.workflows.activities;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.liandan.activities.hub.HubException;
-import io.liandan.llm.safetensors.CheckpointException;
 import io.liandan.llm.stage.ModelSource;
 import io.liandan.workflows.StageProgress;
 import io.liandan.workflows.StageRequest;
@@ -11,7 +9,6 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import io.temporal.client.WorkflowClient;
-import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -128,7 +125,7 @@ public final class StageRunner {
         throw e;
       } catch (RuntimeException e) {
         run.fail(String.valueOf(e.getMessage()));
-        throw classify(e);
+        throw BadInput.classify(e);
       }
     } catch (RuntimeException e) {
       throw e;
@@ -216,18 +213,6 @@ public final class StageRunner {
     } finally {
       beat.shutdownNow();
     }
-  }
-
-  /** Bad input fails at once; everything else is Temporal's to retry. */
-  static RuntimeException classify(RuntimeException e) {
-    boolean bad =
-        e instanceof IllegalArgumentException
-            || e instanceof CheckpointException
-            || e instanceof UnsupportedOperationException
-            || (e instanceof HubException h && !h.retryable());
-    if (!bad || e instanceof ApplicationFailure) return e;
-    return ApplicationFailure.newNonRetryableFailureWithCause(
-        String.valueOf(e.getMessage()), "BadInput", e);
   }
 
   @SuppressWarnings("unchecked")

@@ -3,6 +3,8 @@ package io.liandan.workflows.activities;
 import io.liandan.tracker.client.RunHandle;
 import io.liandan.tracker.client.RunSpec;
 import io.liandan.tracker.client.TrackerClient;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -68,11 +70,24 @@ public final class Tracking {
     }
   }
 
+  /** The run label that links a stage's run to its workflow's page in the Temporal Web UI. */
+  public static final String TEMPORAL_UI_LABEL = "temporal_ui";
+
   private final TrackerClient client;
+  private final String temporalUi;
 
   /** {@code client} may be null: no tracking. */
   public Tracking(TrackerClient client) {
+    this(client, null);
+  }
+
+  /**
+   * {@code temporalUi}: the Temporal Web UI's base URL (null: none known); each run is labelled
+   * with its workflow's page there, which the tracker UI links to.
+   */
+  public Tracking(TrackerClient client, String temporalUi) {
     this.client = client;
+    this.temporalUi = temporalUi;
   }
 
   public Run open(
@@ -85,13 +100,21 @@ public final class Tracking {
       String workflowId,
       String activityId) {
     if (client == null) return new Run(null);
-    return new Run(
+    RunHandle h =
         client.run(
             RunSpec.of(project, runKey)
                 .withName(runKey.replace('/', '-'))
                 .withStage(group, kind)
                 .withTags(List.of("pipeline:" + workflowId, "stage:" + stage))
                 .withConfig(config)
-                .withTemporal(workflowId, activityId)));
+                .withTemporal(workflowId, activityId));
+    if (temporalUi != null)
+      h.labels(
+          Map.of(
+              TEMPORAL_UI_LABEL,
+              temporalUi
+                  + "/namespaces/default/workflows/"
+                  + URLEncoder.encode(workflowId, StandardCharsets.UTF_8).replace("+", "%20")));
+    return new Run(h);
   }
 }

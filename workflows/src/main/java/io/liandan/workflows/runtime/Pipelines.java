@@ -1,11 +1,14 @@
 package io.liandan.workflows.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.liandan.workflows.PipelineResult;
 import io.liandan.workflows.PipelineStatus;
 import io.liandan.workflows.PipelineWorkflow;
 import io.liandan.workflows.activities.ArtifactStore;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.api.workflowservice.v1.GetClusterInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
@@ -34,6 +37,25 @@ public final class Pipelines {
             WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
     return WorkflowClient.newInstance(
         service, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+  }
+
+  /**
+   * Whether {@code client} talks to temporal-test-server (in memory), which lacks GetClusterInfo —
+   * and list, reset, and the fallback from a dead worker's sticky queue — rather than a real
+   * server.
+   */
+  public static boolean isTestServer(WorkflowClient client) {
+    try {
+      client
+          .getWorkflowServiceStubs()
+          .blockingStub()
+          .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+          .getClusterInfo(GetClusterInfoRequest.getDefaultInstance());
+      return false;
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) return true;
+      throw e;
+    }
   }
 
   public WorkflowClient client() {

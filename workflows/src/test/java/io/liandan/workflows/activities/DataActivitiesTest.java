@@ -174,6 +174,30 @@ class DataActivitiesTest {
         a.getOriginalMessage());
   }
 
+  @Test
+  void badRowsFailOnTheFirstAttemptNonRetryablyNamingLineAndField() throws Exception {
+    for (String[] bad :
+        List.of(
+            new String[] {"{\"instruction\":\"a\",\"output\":\"b\"}\n{not json\n", "bad.jsonl:2"},
+            new String[] {"{\"instruction\":\"a\"}\n", "output"})) {
+      Path chat = dir.resolve("bad.jsonl");
+      Files.writeString(chat, bad[0]);
+      DatasetInput input =
+          new DatasetInput(chat.toString(), List.of(), FormatSpec.of(Format.ALPACA), "train");
+      ActivityFailure e =
+          assertThrows(
+              ActivityFailure.class,
+              () ->
+                  data.format(
+                      request("format-sft", "format", "fedcba9876543210", TrainingArgs.defaults())
+                          .withDatasets(List.of(input))));
+      ApplicationFailure a = assertInstanceOf(ApplicationFailure.class, e.getCause());
+      assertEquals(BadInput.TYPE, a.getType(), a.toString());
+      assertTrue(a.isNonRetryable(), "a retry cannot fix " + a.getOriginalMessage());
+      assertTrue(a.getOriginalMessage().contains(bad[1]), a.getOriginalMessage());
+    }
+  }
+
   static StageRequest request(String name, String kind, String key, TrainingArgs args) {
     return new StageRequest(
         "p1", "p1", "test", name, kind, key, null, null, null, null, null, args, "sft", 0.1,
