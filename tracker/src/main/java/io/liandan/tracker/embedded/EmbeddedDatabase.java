@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
@@ -76,13 +77,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
     Files.createDirectories(dir);
     String password = DbPassword.readOrCreate(DbPassword.fileFor(dir));
     stopOrphan(dir);
-    if (!Postmaster.awaitSharedMemoryReleased(dir, ORPHANS_EXIT)) {
-      log.warn(
-          "processes of a killed PostgreSQL still hold the shared memory of {}; starting anyway",
-          dir);
-    }
+    clearTheDead(dir);
     boolean fresh = !Files.exists(dir.resolve("postgresql.conf"));
-    EmbeddedPostgres pg = launch(dir, password, 0, fresh);
+    EmbeddedPostgres pg;
+    try {
+      pg = launch(dir, password, 0, fresh);
+    } catch (IOException e) {
+      throw new IOException(
+          "PostgreSQL of " + dir + " did not start: " + e.getMessage() + logTail(dir), e);
+    }
     try {
       if (!fresh) {
         secure(dir, pg.getPort(), password);
@@ -167,7 +170,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * its settings. One that a live process holds is another server's: refuse, naming its port.
    */
   private static void stopOrphan(Path dir) throws IOException {
-    Optional<Postmaster> running = Postmaster.running(dir);
+    Optional<Postmaster> running = Postmaster.running(dir).or(() -> Postmaster.byCommandLine(dir));
     if (running.isEmpty()) {
       return;
     }
@@ -186,10 +189,55 @@ public final class EmbeddedDatabase implements AutoCloseable {
     running.get().stop(30);
   }
 
+  /**
+   * What a SIGKILLed postmaster leaves that stops a new one from starting: its backends, still
+   * attached to its shared memory for a moment ("pre-existing shared memory block is still in
+   * use"), and its {@code postmaster.pid}. The pid file is stale once no postmaster of this folder
+   * runs, but PostgreSQL only asks whether its PID exists, and a killed postmaster whose parent was
+   * init stays a zombie, existing, until init reaps it (this machine's init is slow to): PostgreSQL
+   * then refuses ("lock file postmaster.pid already exists"). Called after {@link #stopOrphan}, so
+   * no live postmaster of the folder is left.
+   */
+  private static void clearTheDead(Path dir) throws IOException {
+    if (!Postmaster.awaitSharedMemoryReleased(dir, ORPHANS_EXIT)) {
+      log.warn(
+          "processes of a killed PostgreSQL still hold the shared memory of {}; starting anyway",
+          dir);
+    }
+    Path pid = dir.resolve("postmaster.pid");
+    if (Files.exists(pid)
+        && Postmaster.running(dir).isEmpty()
+        && Postmaster.byCommandLine(dir).isEmpty()) {
+      log.info("removing the stale postmaster.pid of a killed PostgreSQL in {}", dir);
+      Files.deleteIfExists(pid);
+    }
+  }
+
+  /** PostgreSQL's own log (all its output), beside the data folder in the home. */
+  static Path logFile(Path dir) {
+    return dir.resolveSibling(dir.getFileName() + ".log");
+  }
+
+  /** The last lines of PostgreSQL's log, as a suffix for an error message ("" when none). */
+  private static String logTail(Path dir) {
+    try {
+      List<String> lines = Files.readAllLines(logFile(dir));
+      return "; the end of "
+          + logFile(dir)
+          + ":\n"
+          + String.join("\n", lines.subList(Math.max(0, lines.size() - 12), lines.size()));
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   private static EmbeddedPostgres launch(Path dir, String password, int port, boolean fresh)
       throws IOException {
+    ProcessBuilder.Redirect log = ProcessBuilder.Redirect.appendTo(logFile(dir).toFile());
     EmbeddedPostgres.Builder b =
         EmbeddedPostgres.builder()
+            .setOutputRedirector(log)
+            .setErrorRedirector(log)
             .setDataDirectory(dir)
             .setCleanDataDirectory(false)
             .setRegisterShutdownHook(false) // the tracker stops it; restarts would pile up hooks
@@ -269,9 +317,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.debug("closing the dead PostgreSQL", e);
     }
-    Postmaster.awaitSharedMemoryReleased(dataDir, ORPHANS_EXIT);
     while (!closed) {
       try {
+        clearTheDead(dataDir);
         pg = launch(dataDir, password, port, false);
         log.info("the embedded PostgreSQL of {} is back on port {}", dataDir, port);
         return;

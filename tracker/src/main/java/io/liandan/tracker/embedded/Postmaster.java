@@ -41,6 +41,52 @@ public record Postmaster(long pid, Path dataDir, int port) {
   }
 
   /**
+   * A postmaster of {@code dataDir} found by its command line ({@code postgres -D <dataDir> -p
+   * <port> …}) rather than by {@code postmaster.pid}: one that is still starting (its pid file not
+   * yet written, or still the dead predecessor's) is found too. After a SIGKILL of a tracker whose
+   * watchdog had just restarted its PostgreSQL, that half-started postmaster is the orphan, and a
+   * new one beside it exits at once ("lock file postmaster.pid already exists").
+   */
+  public static Optional<Postmaster> byCommandLine(Path dataDir) {
+    String dir = dataDir.toAbsolutePath().toString();
+    return ProcessHandle.allProcesses()
+        .map(ProcessHandle::pid)
+        .flatMap(
+            pid ->
+                commandLine(pid).filter(args -> serves(args, dir)).stream()
+                    .map(
+                        args ->
+                            new Postmaster(
+                                pid,
+                                dataDir,
+                                option(args, "-p").map(Integer::parseInt).orElse(-1))))
+        .findFirst();
+  }
+
+  /** {@code postgres … -D dir …}: the postmaster of {@code dir} (its backends name no folder). */
+  private static boolean serves(List<String> args, String dir) {
+    return !args.isEmpty()
+        && args.get(0).endsWith("postgres")
+        && option(args, "-D").filter(dir::equals).isPresent();
+  }
+
+  private static Optional<String> option(List<String> args, String flag) {
+    int i = args.indexOf(flag);
+    return i >= 0 && i + 1 < args.size() ? Optional.of(args.get(i + 1)) : Optional.empty();
+  }
+
+  /** A process's arguments from /proc/PID/cmdline (NUL-separated); empty if gone or unreadable. */
+  private static Optional<List<String>> commandLine(long pid) {
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+      if (raw.length == 0) return Optional.empty();
+      return Optional.of(List.of(new String(raw, StandardCharsets.UTF_8).split("\0")));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
    * Waits until no process is attached to the shared memory segment the last postmaster of {@code
    * dataDir} created (line 7 of its {@code postmaster.pid}: key and id). After a SIGKILL of the
    * postmaster its backends and helper processes live on for a moment, still attached; a new

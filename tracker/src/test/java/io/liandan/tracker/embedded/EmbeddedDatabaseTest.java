@@ -29,6 +29,12 @@ class EmbeddedDatabaseTest {
   void aNewDataFolderRefusesConnectionsWithoutThePassword() throws Exception {
     try (EmbeddedDatabase db = EmbeddedDatabase.start(home.resolve("postgres"))) {
       assertRefusedWithoutPassword(db);
+      // found by its command line as well as by its pid file (an orphan may not have one yet)
+      assertEquals(
+          db.postmaster().orElseThrow(),
+          Postmaster.byCommandLine(home.resolve("postgres")).orElseThrow());
+      assertTrue(
+          Files.readString(home.resolve("postgres.log")).contains("ready to accept connections"));
       Path pw = home.resolve("db-password");
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pw)));
       try (Connection c = connect(db.port(), db.password());
