@@ -229,12 +229,15 @@ class RealTemporalEndToEndTest {
     assertTrue(failed.out().contains("FAILED"), failed.out());
     assertTrue(failed.out().contains("resolved against " + cwd.toRealPath()), failed.out());
 
-    // terminate, and cancel: a new variant (SFT's learning rate) so that SFT runs again
-    ObjectNode variant = (ObjectNode) JSON.readTree(specFile.toFile());
-    ((ObjectNode) variant.get("stages").get(1).get("args")).put("learning_rate", 1e-3);
-    Files.writeString(dir.resolve("variant.json"), variant.toString());
+    // terminate, and cancel: each its own variant (SFT's learning rate) so that SFT runs again —
+    // a terminated workflow's SFT may still finish (the worker hears of it on its next heartbeat
+    // that reaches the server, seconds later) and its output would be the next one's cache
     for (String how : List.of("terminate", "cancel")) {
       String id = "cli-" + how;
+      ObjectNode variant = (ObjectNode) JSON.readTree(specFile.toFile());
+      ((ObjectNode) variant.get("stages").get(1).get("args"))
+          .put("learning_rate", how.equals("cancel") ? 1e-3 : 2e-3);
+      Files.writeString(dir.resolve("variant.json"), variant.toString());
       t.ok(
           dir,
           "workflow",
