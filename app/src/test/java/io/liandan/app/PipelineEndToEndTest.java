@@ -283,6 +283,44 @@ class PipelineEndToEndTest {
         trackerRun("e2e-e/sft"), r.stage("sft").trackerRunId(), "the same tracker run, resumed");
   }
 
+  @Test
+  @Order(5)
+  void aNewPipelineIdThatResumesSftContinuesItsTrackerRun() throws Exception {
+    Path home = dir.resolve("home-f");
+    worker("e2e-f", home, "worker-f.log");
+    Pipelines p = pipelines(home);
+    p.start("e2e-f", spec, "e2e-f");
+    StageStatus sft = waitForSftCheckpoint(p, "e2e-f", "worker-f.log");
+    String[] where = {"--temporal", temporal.target(), "--home", home.toString()};
+    assertEquals(0, cli("cancel", "e2e-f", where).code());
+    assertThrows(WorkflowFailedException.class, () -> p.result("e2e-f"));
+    long first = trackerRun("e2e-f/sft");
+
+    // what `liandan run` does after an interruption: the same spec under a new id
+    p.start("e2e-f2", spec, "e2e-f");
+    PipelineResult r = result(p, "e2e-f2", "worker-f.log");
+    StageResult resumed = r.stage("sft");
+    assertTrue(resumed.resumedFromStep() >= sft.step() - SHORT.saveSteps(), resumed.toString());
+    assertTrue(resumed.resumedFromStep() > 0, resumed.toString());
+    assertEquals(first, resumed.trackerRunId(), "the run the first pipeline started, continued");
+    JsonNode run = get("/api/v1/runs/" + first);
+    assertEquals("finished", run.path("state").asText(), run.toString());
+    assertTrue(run.at("/summary/failure").isMissingNode(), run.toString());
+    assertEquals(1, run.path("resumedAt").size(), run.toString());
+    assertEquals("e2e-f2", run.path("group").asText(), "the pipeline that finished it");
+    assertEquals("e2e-f2", run.path("workflowId").asText());
+    String tags = run.path("tags").toString();
+    assertTrue(tags.contains("pipeline:e2e-f\"") && tags.contains("pipeline:e2e-f2"), tags);
+    JsonNode curve = get("/api/v1/runs/" + first + "/metrics?key=train/loss&maxPoints=100000");
+    List<Long> steps = new ArrayList<>();
+    curve.path("points").forEach(pt -> steps.add(pt.get(0).asLong()));
+    assertEquals(
+        Stream.iterate(1L, i -> i + 1).limit(SHORT.sftSteps()).toList(), steps, "each step once");
+    assertThrows(AssertionError.class, () -> trackerRun("e2e-f2/sft"), "no second SFT run");
+    // a stage that was not interrupted runs under the new pipeline's own key
+    assertEquals(trackerRun("e2e-f2/dpo"), r.stage("dpo").trackerRunId());
+  }
+
   StageStatus waitForSftCheckpoint(Pipelines p, String id, String log) throws Exception {
     StageStatus sft = null;
     for (long deadline = System.nanoTime() + 240_000_000_000L; System.nanoTime() < deadline; ) {

@@ -71,6 +71,49 @@ class RunApiTest {
   }
 
   @Test
+  void aResumeFromAnotherPipelineMovesTheRunThereAndJoinsTheTags() {
+    String first =
+        """
+        {"project":"moves","key":"sft/5eed","name":"p1-sft","group":"p1","jobType":"sft",
+         "config":{"lr":1},"tags":["pipeline:p1","stage:sft"],"workflowId":"p1","activityId":"7"}""";
+    long id = api.createRun(first);
+    Response resumed =
+        api.post(
+            "/api/v1/runs",
+            first
+                .replace("\"group\":\"p1\"", "\"group\":\"p2\"")
+                .replace("\"workflowId\":\"p1\"", "\"workflowId\":\"p2\"")
+                .replace("\"pipeline:p1\"", "\"pipeline:p2\"")
+                .replace("\"lr\":1", "\"lr\":2"));
+    assertEquals(200, resumed.status(), resumed.body());
+    assertEquals(id, resumed.json().get("id").asLong());
+    assertEquals("p2", resumed.json().get("group").asText(), "the pipeline that resumed it");
+    assertEquals("p2", resumed.json().get("workflowId").asText());
+    assertEquals("p1-sft", resumed.json().get("name").asText());
+    assertEquals(1, resumed.json().at("/config/lr").asInt(), "config stays the stored one");
+    assertEquals(
+        "[\"pipeline:p1\",\"stage:sft\",\"pipeline:p2\"]",
+        resumed.json().get("tags").toString(),
+        "stored tags first, the new one after, none twice");
+
+    // a resume that names no group or workflow keeps them; no tags: the stored ones
+    Response bare = api.post("/api/v1/runs", "{\"project\":\"moves\",\"key\":\"sft/5eed\"}");
+    assertEquals("p2", bare.json().get("group").asText(), bare.body());
+    assertEquals("p2", bare.json().get("workflowId").asText());
+    assertEquals(3, bare.json().get("tags").size());
+
+    // tags past the limit: the stored ones stay as they are
+    StringBuilder many = new StringBuilder("[");
+    for (int i = 0; i < Limits.MAX_TAGS; i++)
+      many.append(i == 0 ? "" : ",").append("\"t" + i + "\"");
+    Response full =
+        api.post(
+            "/api/v1/runs", "{\"project\":\"moves\",\"key\":\"sft/5eed\",\"tags\":" + many + "]}");
+    assertEquals(200, full.status(), full.body());
+    assertEquals(3, full.json().get("tags").size(), full.body());
+  }
+
+  @Test
   void patchMergesSummaryAndFinishes() {
     long id = api.createRun("{\"project\":\"patch\",\"config\":{\"a\":1}}");
     Response r =

@@ -148,9 +148,15 @@ public record PipelineSpec(
    * problems; relative paths are resolved against {@code base}.
    */
   public List<String> missingFiles(Path base) {
+    return missingFiles(model, datasets, base);
+  }
+
+  /** The same for a model and datasets alone (what the download stage is given). */
+  public static List<String> missingFiles(
+      String model, Map<String, DatasetInput> datasets, Path base) {
     Map<String, String> sources = new LinkedHashMap<>();
     datasets.forEach((n, d) -> sources.put(n, d.source()));
-    return missingFiles(model, sources, base);
+    return missing(model, sources, base);
   }
 
   /**
@@ -167,10 +173,10 @@ public record PipelineSpec(
               if (e.getValue().path("source").isTextual())
                 sources.put(e.getKey(), e.getValue().get("source").asText());
             });
-    return missingFiles(model, sources, base);
+    return missing(model, sources, base);
   }
 
-  private static List<String> missingFiles(String model, Map<String, String> datasets, Path base) {
+  private static List<String> missing(String model, Map<String, String> datasets, Path base) {
     List<String> p = new ArrayList<>();
     if (model != null
         && !model.isBlank()

@@ -45,7 +45,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     pipelineId = Workflow.getInfo().getWorkflowId();
     List<String> problems = new ArrayList<>();
     PipelineSpec spec = PipelineSpec.parse(json, problems);
-    if (spec == null) {
+    if (spec != null && spec.sweep() == null) plan(spec); // the status query lists them meanwhile
+    // files are looked for by an activity (I/O), on the worker the data stages run on; executions
+    // started before this check existed replay without it
+    if (Workflow.getVersion("missing-files", Workflow.DEFAULT_VERSION, 1) == 1)
+      problems.addAll(missingFiles(spec, json));
+    if (!problems.isEmpty()) {
       state = "failed";
       error = BadSpecException.message(problems);
       throw ApplicationFailure.newNonRetryableFailure(error, "BadSpec", problems);
@@ -73,7 +78,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   }
 
   private PipelineResult stages(PipelineSpec spec, JsonNode json) {
-    plan(spec);
     DataActivities data =
         Workflow.newActivityStub(DataActivities.class, options(spec, spec.queues().cpu(), 5));
     TrainActivities train =
@@ -267,6 +271,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         s.dtype(),
         spec.device(),
         spec.progressIntervalSeconds());
+  }
+
+  /** The spec's missing local files, found on its data queue (the workflow's own if unknown). */
+  private static List<String> missingFiles(PipelineSpec spec, JsonNode json) {
+    ActivityOptions.Builder o =
+        ActivityOptions.newBuilder()
+            .setStartToCloseTimeout(Duration.ofMinutes(1))
+            .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build());
+    if (spec != null && spec.queues().cpu() != null) o.setTaskQueue(spec.queues().cpu());
+    return Workflow.newActivityStub(DataActivities.class, o.build()).missingFiles(json);
   }
 
   private static ActivityOptions options(PipelineSpec spec, String queue, int attempts) {

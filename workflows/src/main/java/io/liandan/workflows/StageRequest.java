@@ -40,7 +40,10 @@ public record StageRequest(
     samplePrompts = samplePrompts == null ? List.of() : List.copyOf(samplePrompts);
   }
 
-  /** The tracker run's key: one run per stage of a pipeline, resumed by a retried attempt. */
+  /**
+   * The tracker run's key for a stage this pipeline starts: one run per stage of a pipeline,
+   * resumed by a retried attempt (a stage folder another pipeline started keeps that one's key).
+   */
   public String runKey() {
     return pipelineId + "/" + name;
   }

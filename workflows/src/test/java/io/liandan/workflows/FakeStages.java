@@ -1,5 +1,6 @@
 package io.liandan.workflows;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.stage.ModelSource;
 import io.liandan.workflows.activities.DataActivities;
 import io.liandan.workflows.activities.TrainActivities;
@@ -35,6 +36,15 @@ final class FakeStages implements DataActivities, TrainActivities {
     sawCancel = false;
     calls.clear();
     attempts.clear();
+    missing.clear();
+  }
+
+  /** The files the fake worker does not have (none unless a test names some). */
+  static final List<String> missing = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public List<String> missingFiles(JsonNode spec) {
+    return List.copyOf(missing);
   }
 
   @Override

@@ -103,6 +103,7 @@ class PipelineWorkflowTest {
     ObjectNode bad = PipelineSpecTest.spec("full.json");
     bad.put("modle", "x");
     bad.withArray("stages").add(bad.objectNode().put("stage", "pt"));
+    FakeStages.missing.add("datasets.sft.source: /nowhere/sft.jsonl not found");
     PipelineWorkflow wf = start(client, options, "p-bad", bad);
     WorkflowFailedException e =
         assertThrows(
@@ -112,6 +113,11 @@ class PipelineWorkflowTest {
     assertEquals("BadSpec", f.getType());
     assertTrue(f.getOriginalMessage().contains("modle: unknown key"), f.getOriginalMessage());
     assertTrue(f.getOriginalMessage().contains("stages[5].stage: pt after merge"));
+    // the worker's missing files are in the same report (a spec the Temporal CLI sent is checked
+    // whole before any stage, as `liandan run` checks it before it starts the workflow)
+    assertTrue(
+        f.getOriginalMessage().contains("datasets.sft.source: /nowhere/sft.jsonl not found"),
+        f.getOriginalMessage());
     assertEquals(List.of(), FakeStages.calls);
   }
 

@@ -99,14 +99,26 @@ public final class RunService {
           if (key == null) {
             r = insert.returningResult(RUNS.ID, DSL.inline(true)).fetchOne();
           } else {
-            // Resume: the stored run goes back to running; everything else it keeps but the failure
-            // note of the attempt that ended (its time stays in resumed_at): a resumed run that
-            // finishes must not read as failed
+            // Resume: the stored run goes back to running; it keeps its name, config, summary and
+            // labels but the failure note of the attempt that ended (its time stays in resumed_at):
+            // a resumed run that finishes must not read as failed. Where it runs now (group,
+            // workflow, activity) is the resuming client's, when it says; its tags join the old
+            // ones (up to the limit): a training stage a new pipeline resumes belongs to that one
             r =
                 insert
                     .onConflictOnConstraint(Keys.RUNS_PROJECT_KEY_UQ)
                     .doUpdate()
                     .set(RUNS.STATE, RunState.RUNNING.wire())
+                    .set(
+                        RUNS.GROUP_NAME,
+                        DSL.coalesce(DSL.excluded(RUNS.GROUP_NAME), RUNS.GROUP_NAME))
+                    .set(
+                        RUNS.WORKFLOW_ID,
+                        DSL.coalesce(DSL.excluded(RUNS.WORKFLOW_ID), RUNS.WORKFLOW_ID))
+                    .set(
+                        RUNS.ACTIVITY_ID,
+                        DSL.coalesce(DSL.excluded(RUNS.ACTIVITY_ID), RUNS.ACTIVITY_ID))
+                    .set(RUNS.TAGS, tags == null ? RUNS.TAGS : joinedTags(tags))
                     .set(
                         RUNS.SUMMARY,
                         DSL.field("{0} - 'failure'", RUNS.SUMMARY.getDataType(), RUNS.SUMMARY))
@@ -121,6 +133,19 @@ public final class RunService {
           }
           return new Created(fetch(tx, List.of(RUNS.ID.eq(r.value1()))).get(0), r.value2());
         });
+  }
+
+  /** The stored tags, then those of {@code added} not among them; the stored ones if too many. */
+  private static Field<String[]> joinedTags(String[] added) {
+    Field<String[]> fresh =
+        DSL.field(
+            "array(select t from unnest({0}::text[]) with ordinality as a(t, i)"
+                + " where t <> all({1}) order by i)",
+            RUNS.TAGS.getDataType(), DSL.val(added), RUNS.TAGS);
+    Field<String[]> joined = DSL.field("{0} || {1}", RUNS.TAGS.getDataType(), RUNS.TAGS, fresh);
+    return DSL.when(
+            DSL.field("cardinality({0})", Integer.class, joined).le(Limits.MAX_TAGS), joined)
+        .otherwise(RUNS.TAGS);
   }
 
   public Run get(long id) {

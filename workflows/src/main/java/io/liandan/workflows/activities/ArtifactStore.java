@@ -72,6 +72,31 @@ public final class ArtifactStore {
     }
   }
 
+  /** Where a stage folder records the tracker run its work logs to. */
+  static final String RUN_KEY_FILE = ".tracker-run.json";
+
+  record RunKey(String key) {}
+
+  /**
+   * The tracker run key of the stage worked on in {@code dir}: the one an earlier attempt recorded
+   * there, else {@code proposed}, recorded now. A training stage's folder outlives the pipeline
+   * that started it — a new pipeline id with the same stage resumes its checkpoints — and so does
+   * its run: one curve, each step once, instead of a failed run and a second one holding the rest.
+   */
+  public String runKey(Path dir, String proposed) {
+    Path f = dir.resolve(RUN_KEY_FILE);
+    try {
+      if (Files.exists(f)) {
+        String key = JSON.readValue(f.toFile(), RunKey.class).key();
+        if (key != null && !key.isBlank()) return key;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(f + ": " + e.getMessage(), e);
+    }
+    write(f, new RunKey(proposed));
+    return proposed;
+  }
+
   /** Marks {@code dir} complete: the marker is written to a temporary name and renamed. */
   public void commit(Path dir, StageResult result) {
     write(dir.resolve(StageResult.MARKER), result);

@@ -1,5 +1,6 @@
 package io.liandan.workflows.activities;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.activities.data.DatasetInput;
 import io.liandan.activities.data.FormatService;
 import io.liandan.activities.data.TokenizeService;
@@ -39,6 +40,11 @@ public final class DataActivitiesImpl implements DataActivities {
   }
 
   @Override
+  public List<String> missingFiles(JsonNode spec) {
+    return PipelineSpec.missingFiles(spec, Path.of(""));
+  }
+
+  @Override
   public Prepared download(PrepareRequest r) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     if (r.spec() != null) runner.store().saveSpec(r.pipelineId(), r.spec());
@@ -46,21 +52,8 @@ public final class DataActivitiesImpl implements DataActivities {
         ctx,
         () -> {
           try {
-            List<String> missing =
-                new PipelineSpec(
-                        null,
-                        null,
-                        null,
-                        r.model(),
-                        r.datasets(),
-                        List.of(),
-                        List.of(),
-                        null,
-                        null,
-                        0,
-                        0,
-                        null)
-                    .missingFiles(Path.of(""));
+            // checked again: a file may have gone since the workflow's check
+            List<String> missing = PipelineSpec.missingFiles(r.model(), r.datasets(), Path.of(""));
             if (!missing.isEmpty()) throw new BadSpecException(missing);
             Path model = hub.download(SourceSpec.parse(r.model()), MODEL_FILES);
             Map<String, String> keys = new LinkedHashMap<>();

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every stage activity does around its work: find a finished output (cached: return it, its
- * tracker run linked), else lock the folder, open the stage's tracker run, do the work, write the
+ * tracker run linked), else lock the folder, open the stage's tracker run (the one the folder
+ * records, when an earlier attempt of any pipeline started it there), do the work, write the
  * marker, finish the run; a cancellation marks the run failed ("cancelled") and keeps the folder;
  * bad input becomes a non-retryable failure, anything else is retried by Temporal.
  */
@@ -91,7 +92,7 @@ public final class StageRunner {
       Tracking.Run run =
           tracking.open(
               r.project(),
-              r.runKey(),
+              store.runKey(dir, r.runKey()),
               r.group(),
               r.name(),
               r.kind(),

@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One tracker run per stage: key = pipeline id + "/" + stage (create-or-resume, so a retried or
- * resumed stage continues its run and re-logged steps overwrite), group = the pipeline (or its
- * sweep), job type = the stage's kind, config = its settings, Temporal's ids recorded. Without a
- * tracker every method does nothing: tracking never fails a stage.
+ * One tracker run per stage: key = pipeline id + "/" + stage, or the key the stage's folder
+ * recorded when another pipeline started it there (create-or-resume, so a retried or resumed stage
+ * continues its run and re-logged steps overwrite), group = the pipeline (or its sweep), job type =
+ * the stage's kind, config = its settings, Temporal's ids recorded. Without a tracker every method
+ * does nothing: tracking never fails a stage.
  */
 public final class Tracking {
   /** The stage's run, or a no-op one. */
