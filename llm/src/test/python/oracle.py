@@ -19,12 +19,14 @@ from safetensors.torch import save_file, load_file
 
 torch.set_num_threads(1)  # two shared cores: one each for this and the JVM
 import transformers
-from transformers import (AutoModelForCausalLM, AutoTokenizer, LlamaConfig, MistralConfig,
-                          Qwen2Config, Qwen3Config)
+from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma2Config, Gemma3TextConfig,
+                          LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config)
 
-# the decoder families Liandan loads, by model_type; each run draws all four
+# the decoder families Liandan loads, by model_type; each run draws all of them: the first four
+# share the four base cases, the Gemmas get a case each of their own
 CONFIGS = {"qwen2": Qwen2Config, "llama": LlamaConfig, "mistral": MistralConfig,
            "qwen3": Qwen3Config}
+GEMMAS = {"gemma2": Gemma2Config, "gemma3_text": Gemma3TextConfig}
 
 VOCAB = 512
 PAD = 0
@@ -84,6 +86,44 @@ def draw_cases(seed):
             case["sliding_window"] = fam.randrange(3, 9)
         if family == "llama":
             case["rope_scaling"] = fam.choice([None, "linear", "llama3"])
+    # the Gemmas: a stream of their own again, so the four cases above replay unchanged
+    gem = random.Random(seed + 29)
+    for family in sorted(GEMMAS):
+        i = len(cases)
+        kv = gem.choice([1, 2])
+        heads = kv * gem.randrange(1, 5)
+        head_dim = gem.choice([4, 6, 8])
+        layers = gem.choice([2, 3])
+        # both kinds of layer in every case (Gemma 3's pattern of 6 would make them all sliding)
+        types = ["sliding_attention", "full_attention"] + [
+            gem.choice(["sliding_attention", "full_attention"]) for _ in range(layers - 2)]
+        gem.shuffle(types)
+        case = dict(
+            name=f"case{i}", family=family, seed=gem.randrange(1 << 30), tie=gem.random() < 0.5,
+            dtype=gem.choice(["float32", "bfloat16"]), sharded=gem.random() < 0.5,
+            padding=gem.choice(["right", "left"]),
+            # hidden != heads * head_dim, so that reading head_dim matters
+            hidden_size=heads * (head_dim + 2), head_dim=head_dim, num_attention_heads=heads,
+            num_key_value_heads=kv, intermediate_size=gem.randrange(16, 96) | 1,
+            num_hidden_layers=layers, rope_theta=gem.choice([10000.0, 1000000.0]),
+            rms_norm_eps=gem.choice([1e-6, 1e-5]), attention_bias=gem.random() < 0.5,
+            sliding_window=gem.randrange(3, 9), layer_types=types,
+            query_pre_attn_scalar=gem.choice([head_dim, 2 * head_dim, 7]),
+            lora=dict(r=gem.choice([2, 4, 8]), alpha=gem.choice([4, 8, 16, 32]),
+                      targets=gem.choice([["q_proj", "v_proj"], ["k_proj", "o_proj", "down_proj"],
+                                          ["gate_proj", "up_proj"], "all-linear"]),
+                      lr=1e-2, weight_decay=0.3),
+            dpo_beta=gem.choice([0.1, 0.5]))
+        if family == "gemma2":
+            # a tiny random model's scores are ~1e-2 and move its logits too little for any cap
+            # to show (checked), so its q/k weights are scaled up; Gemma 3 covers the uncapped path
+            case["attn_logit_softcapping"] = gem.choice([0.5, 2.0])
+            case["qk_gain"] = 20.0  # q/k weights × 20: scores of order 1, which the cap bends
+            case["final_logit_softcapping"] = gem.choice([None, 0.3, 1.0])
+        else:
+            case["rope_local_base_freq"] = gem.choice([100.0, 10000.0])
+            case["rope_scaling"] = gem.choice([None, "linear"])
+        cases.append(case)
     return cases
 
 
@@ -95,20 +135,30 @@ def build(case, out):
               rope_theta=case["rope_theta"], rms_norm_eps=case["rms_norm_eps"],
               tie_word_embeddings=case["tie"], bos_token_id=1, eos_token_id=2, pad_token_id=PAD)
     family = case.get("family", "qwen2")
-    if case["head_dim"] or family == "qwen3":  # Qwen3Config's default head_dim is 128
+    if case["head_dim"] or family == "qwen3":  # Qwen3Config's default head_dim is 128 (Gemma 256)
         kw["head_dim"] = case["head_dim"] or case["hidden_size"] // case["num_attention_heads"]
     if "attention_bias" in case:
         kw["attention_bias"] = case["attention_bias"]
     if "sliding_window" in case:
         kw["sliding_window"] = case["sliding_window"]
+    for key in ("layer_types", "query_pre_attn_scalar", "attn_logit_softcapping",
+                "final_logit_softcapping"):
+        if key in case:
+            kw[key] = case[key]
     scaling = case.get("rope_scaling")
-    if scaling:
+    if family == "gemma3_text":  # a RoPE per layer type: the global one scaled, the local base
+        full = {"rope_type": scaling or "default", "rope_theta": kw.pop("rope_theta")}
+        if scaling:
+            full["factor"] = 4.0
+        kw["rope_parameters"] = {"full_attention": full, "sliding_attention": {
+            "rope_type": "default", "rope_theta": case["rope_local_base_freq"]}}
+    elif scaling:
         kw["rope_parameters"] = {"rope_type": scaling, "rope_theta": kw.pop("rope_theta"),
                                  "factor": 4.0}
         if scaling == "llama3":  # a short original context puts the tiny heads' bands in all three
             kw["rope_parameters"].update(low_freq_factor=1.0, high_freq_factor=4.0,
                                          original_max_position_embeddings=32)
-    cfg = CONFIGS[family](**kw)
+    cfg = {**CONFIGS, **GEMMAS}[family](**kw)
     cfg._attn_implementation = "eager"
     torch.manual_seed(case["seed"])
     m = AutoModelForCausalLM.from_config(cfg).float().eval()
@@ -118,6 +168,8 @@ def build(case, out):
                 p.add_(0.1 * torch.randn_like(p))
             if n.endswith("bias"):
                 p.copy_(0.05 * torch.randn_like(p))
+            if ("q_proj" in n or "k_proj" in n) and "qk_gain" in case:
+                p.mul_(case["qk_gain"])
             if case["dtype"] == "bfloat16":  # the float32 model computes with the stored values
                 p.copy_(p.bfloat16().float())
     d = os.path.join(out, case["name"], "model")

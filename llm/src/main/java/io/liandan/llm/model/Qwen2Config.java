@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A decoder of the Qwen2 / Llama / Mistral / Qwen3 families as Hugging Face's {@code config.json}
- * describes it, read once and validated here; derived sizes (head_dim, GQA groups) and the switches
- * where the families differ (biases, q/k norms, sliding window, RoPE scaling) are computed in one
- * place. Accepts both the Hub style (top-level {@code rope_theta}, {@code torch_dtype}) and the
+ * A decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 families as Hugging Face's
+ * {@code config.json} describes it, read once and validated here; derived sizes (head_dim, GQA
+ * groups) and the switches where the families differ (biases, q/k norms, sliding windows and which
+ * layers slide, RoPE scaling and local bases, Gemma's norms, scales and soft-caps) are computed in
+ * one place. Accepts both the Hub style (top-level {@code rope_theta}, {@code torch_dtype}) and the
  * transformers-5 style ({@code rope_parameters}, {@code dtype}). Other architectures are refused,
  * naming the families that load.
  */
@@ -41,10 +42,21 @@ public record Qwen2Config(
     @JsonProperty("head_dim") Integer explicitHeadDim,
     @JsonProperty("attention_bias") Boolean explicitAttentionBias,
     @JsonProperty("sliding_window") Integer slidingWindow,
-    @JsonProperty("rope_scaling") RopeScaling ropeScaling) {
+    @JsonProperty("rope_scaling") RopeScaling ropeScaling,
+    @JsonProperty("layer_types") List<String> layerTypes,
+    @JsonProperty("rope_local_base_freq") Double ropeLocalBaseFreq,
+    @JsonProperty("query_pre_attn_scalar") Integer queryPreAttnScalar,
+    @JsonProperty("attn_logit_softcapping") Double attnLogitSoftcapping,
+    @JsonProperty("final_logit_softcapping") Double finalLogitSoftcapping) {
 
   /** The decoder families this one forward pass computes, by config.json's model_type. */
-  public static final List<String> FAMILIES = List.of("qwen2", "llama", "mistral", "qwen3");
+  public static final List<String> FAMILIES =
+      List.of("qwen2", "llama", "mistral", "qwen3", "gemma2", "gemma3_text");
+
+  /** A layer that attends to its last {@code sliding_window} keys only (Gemma's layer_types). */
+  public static final String SLIDING = "sliding_attention";
+
+  public static final String FULL = "full_attention";
 
   /**
    * RoPE frequency scaling as config.json's {@code rope_scaling} gives it: {@code linear}
@@ -65,6 +77,7 @@ public record Qwen2Config(
 
   public Qwen2Config {
     eosTokenIds = eosTokenIds == null ? List.of() : List.copyOf(eosTokenIds);
+    layerTypes = layerTypes == null ? null : List.copyOf(layerTypes);
   }
 
   /** A config whose head width is hidden_size / num_attention_heads (no head_dim key). */
@@ -103,6 +116,11 @@ public record Qwen2Config(
         null,
         null,
         null,
+        null,
+        null,
+        null,
+        null,
+        null,
         null);
   }
 
@@ -131,17 +149,50 @@ public record Qwen2Config(
     return !modelType.equals("qwen2") && Boolean.TRUE.equals(explicitAttentionBias);
   }
 
-  /** Qwen3 normalises each head's queries and keys (RMSNorm over head_dim) before RoPE. */
+  /**
+   * Qwen3 and Gemma 3 normalise each head's queries and keys (RMSNorm over head_dim) before RoPE.
+   */
   public boolean qkNorm() {
-    return modelType.equals("qwen3");
+    return modelType.equals("qwen3") || modelType.equals("gemma3_text");
   }
 
   /**
-   * Keys a query sees at most, itself included (Mistral's sliding window), or 0 for all before it.
-   * Qwen2 and Qwen3 write a sliding_window but use it only with use_sliding_window, refused here.
+   * Gemma: embeddings scaled by √hidden_size, RMSNorm weights stored as offsets from 1 ((1 +
+   * w)·x̂), GELU-tanh in the MLP, and "sandwich" norms — each sublayer's output is normalised too
+   * (post_attention_layernorm, post_feedforward_layernorm) before its residual add, the MLP's input
+   * by pre_feedforward_layernorm.
+   */
+  public boolean gemma() {
+    return modelType.startsWith("gemma");
+  }
+
+  /**
+   * Keys a sliding layer sees at most, itself included (Mistral: every layer; Gemma: the layers
+   * layer_types marks), or 0 for all before it. Qwen2 and Qwen3 write a sliding_window but use it
+   * only with use_sliding_window, refused here.
    */
   public int attentionWindow() {
-    return modelType.equals("mistral") && slidingWindow != null ? slidingWindow : 0;
+    if (slidingWindow == null) return 0;
+    return modelType.equals("mistral") || gemma() ? slidingWindow : 0;
+  }
+
+  /** Whether layer {@code i} attends through the sliding window rather than to every key. */
+  public boolean slidingLayer(int i) {
+    if (attentionWindow() == 0) return false;
+    return layerTypes == null ? modelType.equals("mistral") : layerTypes.get(i).equals(SLIDING);
+  }
+
+  /**
+   * The RoPE base of sliding layers: Gemma 3's local base (10,000 against the global 1,000,000);
+   * everyone else's sliding layers rotate as the global ones.
+   */
+  public double localRopeTheta() {
+    return ropeLocalBaseFreq != null ? ropeLocalBaseFreq : ropeTheta;
+  }
+
+  /** The factor on q·kᵀ: Gemma's query_pre_attn_scalar^-½ instead of head_dim^-½. */
+  public double attentionScale() {
+    return 1.0 / Math.sqrt(queryPreAttnScalar != null ? queryPreAttnScalar : headDim());
   }
 
   /** The Hugging Face class name transformers instantiates for this config. */
@@ -152,14 +203,19 @@ public record Qwen2Config(
           case "llama" -> "LlamaForCausalLM";
           case "mistral" -> "MistralForCausalLM";
           case "qwen3" -> "Qwen3ForCausalLM";
+          case "gemma2" -> "Gemma2ForCausalLM";
+          case "gemma3_text" -> "Gemma3ForCausalLM";
           default -> "Qwen2ForCausalLM";
         });
   }
 
   @JsonProperty("hidden_act")
   public String hiddenAct() {
-    return "silu";
+    return gemma() ? GELU_TANH : "silu";
   }
+
+  /** Gemma's MLP activation, under the name its configs read (transformers' gelu_pytorch_tanh). */
+  static final String GELU_TANH = "gelu_pytorch_tanh";
 
   /** Reads {@code dir/config.json} (or the file itself when {@code path} is a file). */
   public static Qwen2Config load(Path path) {
@@ -187,8 +243,20 @@ public record Qwen2Config(
               + String.join(", ", FAMILIES)
               + " (e.g. Qwen2.5, Llama 3, Mistral, Qwen3)");
     }
-    // transformers 5 writes rope_parameters (theta and scaling in one object), the Hub rope_scaling
+    boolean gemma = type.startsWith("gemma");
+    // transformers 5 writes rope_parameters (theta and scaling in one object; Gemma 3 one per
+    // layer type), the Hub rope_scaling, rope_theta and Gemma 3's rope_local_base_freq
     JsonNode rope = n.path("rope_parameters");
+    Double localTheta = null;
+    if (rope.path(FULL).isObject()) {
+      JsonNode local = rope.path(SLIDING);
+      if (!local.path("rope_type").asText("default").equals("default"))
+        problems.add("rope_parameters.sliding_attention: only the default rope_type is supported");
+      localTheta = local.path("rope_theta").asDouble(10000.0);
+      rope = rope.get(FULL);
+    } else if (type.equals("gemma3_text")) {
+      localTheta = n.path("rope_local_base_freq").asDouble(10000.0);
+    }
     JsonNode scaling = rope.isObject() ? rope : n.path("rope_scaling");
     String ropeType =
         scaling.isObject()
@@ -223,14 +291,28 @@ public record Qwen2Config(
     if (n.path("mlp_bias").asBoolean(false)) {
       problems.add("mlp_bias: true is not supported");
     }
-    String act = n.path("hidden_act").asText("silu");
-    if (!act.equals("silu")) {
-      problems.add("hidden_act '" + act + "' is not supported (only silu)");
+    // Gemma's configs name the MLP's activation hidden_activation (hidden_act is legacy there)
+    String act =
+        gemma ? n.path("hidden_activation").asText(GELU_TANH) : n.path("hidden_act").asText("silu");
+    String wantAct = gemma ? GELU_TANH : "silu";
+    if (!act.equals(wantAct)) {
+      problems.add(
+          (gemma ? "hidden_activation '" : "hidden_act '")
+              + act
+              + "' is not supported (only "
+              + wantAct
+              + ")");
+    }
+    if (n.path("use_bidirectional_attention").asBoolean(false)) {
+      problems.add("use_bidirectional_attention: true is not supported");
     }
     double theta =
         rope.isObject() && rope.has("rope_theta")
             ? rope.get("rope_theta").asDouble()
-            : n.path("rope_theta").asDouble(10000.0);
+            : n.path("rope_theta").asDouble(type.equals("gemma3_text") ? 1_000_000.0 : 10000.0);
+    int layers = n.path("num_hidden_layers").asInt(0);
+    List<String> layerTypes = layerTypes(n, type, layers, problems);
+    if (gemma && window == null) window = 4096; // transformers' default for both
     List<Integer> eos = new ArrayList<>();
     JsonNode e = n.path("eos_token_id");
     if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
@@ -261,7 +343,12 @@ public record Qwen2Config(
             n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : null,
             n.hasNonNull("attention_bias") ? n.get("attention_bias").asBoolean() : null,
             window,
-            ropeScaling);
+            ropeScaling,
+            layerTypes,
+            localTheta,
+            gemma ? n.path("query_pre_attn_scalar").asInt(256) : null,
+            softcap(n, "attn_logit_softcapping", type.equals("gemma2") ? 50.0 : null),
+            softcap(n, "final_logit_softcapping", type.equals("gemma2") ? 30.0 : null));
     if (problems.isEmpty()) problems.addAll(c.problems());
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
@@ -295,7 +382,54 @@ public record Qwen2Config(
     if (vocabSize <= 0) p.add("vocab_size must be positive");
     if (intermediateSize <= 0) p.add("intermediate_size must be positive");
     if (numHiddenLayers <= 0) p.add("num_hidden_layers must be positive");
+    if (attnLogitSoftcapping != null && attnLogitSoftcapping <= 0)
+      p.add("attn_logit_softcapping must be positive");
+    if (finalLogitSoftcapping != null && finalLogitSoftcapping <= 0)
+      p.add("final_logit_softcapping must be positive");
+    if (queryPreAttnScalar != null && queryPreAttnScalar <= 0)
+      p.add("query_pre_attn_scalar must be positive");
+    if (gemma() && slidingWindow != null && slidingWindow <= 0)
+      p.add("sliding_window must be positive, got " + slidingWindow);
     return p;
+  }
+
+  /**
+   * Which layers slide: config.json's layer_types when written (transformers 5), else each family's
+   * pattern as transformers derives it — Gemma 2 every other layer from the first, Gemma 3 five of
+   * every sliding_window_pattern (6); null for the families without per-layer types.
+   */
+  private static List<String> layerTypes(
+      JsonNode n, String type, int layers, List<String> problems) {
+    if (!type.startsWith("gemma")) return null;
+    JsonNode given = n.path("layer_types");
+    List<String> out = new ArrayList<>();
+    if (given.isArray()) {
+      given.forEach(t -> out.add(t.asText()));
+      if (out.size() != layers)
+        problems.add("layer_types has " + out.size() + " entries for " + layers + " layers");
+      for (int i = 0; i < out.size(); i++)
+        if (!out.get(i).equals(SLIDING) && !out.get(i).equals(FULL))
+          problems.add(
+              "layer_types["
+                  + i
+                  + "]: '"
+                  + out.get(i)
+                  + "' is not supported ("
+                  + SLIDING
+                  + " or "
+                  + FULL
+                  + ")");
+      return out;
+    }
+    int pattern = type.equals("gemma2") ? 2 : n.path("sliding_window_pattern").asInt(6);
+    for (int i = 0; i < layers; i++) out.add((i + 1) % pattern != 0 ? SLIDING : FULL);
+    return out;
+  }
+
+  /** A soft-capping value: the key's number, null when written as null, else the default. */
+  private static Double softcap(JsonNode n, String key, Double byDefault) {
+    if (!n.has(key)) return byDefault;
+    return n.get(key).isNull() ? null : n.get(key).asDouble();
   }
 
   private static int required(JsonNode n, String key, List<String> problems) {
@@ -311,7 +445,13 @@ public record Qwen2Config(
     try {
       Map<String, Object> m = JSON.convertValue(this, Map.class);
       if (eosTokenIds.size() == 1) m.put("eos_token_id", eosTokenIds.get(0));
-      if (!modelType.equals("mistral")) m.put("use_sliding_window", false);
+      if (!modelType.equals("mistral") && !gemma()) m.put("use_sliding_window", false);
+      if (gemma()) {
+        // Gemma 2 defaults both caps to numbers: an absent cap must be written as null
+        m.put("attn_logit_softcapping", attnLogitSoftcapping);
+        m.put("final_logit_softcapping", finalLogitSoftcapping);
+        m.put("hidden_activation", GELU_TANH);
+      }
       m.put("attention_dropout", 0.0);
       return JSON.writeValueAsString(m);
     } catch (IOException e) {
@@ -340,6 +480,11 @@ public record Qwen2Config(
         explicitHeadDim,
         explicitAttentionBias,
         slidingWindow,
-        ropeScaling);
+        ropeScaling,
+        layerTypes,
+        ropeLocalBaseFreq,
+        queryPreAttnScalar,
+        attnLogitSoftcapping,
+        finalLogitSoftcapping);
   }
 }

@@ -13,13 +13,14 @@ import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
 
 /**
- * The decoder of the Qwen2 / Llama / Mistral / Qwen3 families as transformers' {@code
- * modeling_qwen2.py} (and its siblings, which differ only where {@link Qwen2Config}'s switches say:
- * biases, Qwen3's q/k norms, Mistral's sliding window, RoPE scaling) computes it (eager attention),
- * in DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual → RMSNorm →
- * SwiGLU → residual) → RMSNorm → lm_head. Stateless apart from the weights and an optional set of
- * adapters ({@link LinearHook}); it neither trains nor samples. B = batch, T = new positions, Tk =
- * keys (cached + new), C = hidden, V = vocab, hd = head dim.
+ * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 families as transformers'
+ * {@code modeling_qwen2.py} (and its siblings, which differ only where {@link Qwen2Config}'s
+ * switches say: biases, q/k norms, sliding windows, RoPE scaling and local bases, Gemma's scaled
+ * embeddings, (1 + w) norms, sandwich norms, GELU-tanh and soft-caps) computes it (eager
+ * attention), in DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual →
+ * RMSNorm → SwiGLU → residual) → RMSNorm → lm_head. Stateless apart from the weights and an
+ * optional set of adapters ({@link LinearHook}); it neither trains nor samples. B = batch, T = new
+ * positions, Tk = keys (cached + new), C = hidden, V = vocab, hd = head dim.
  */
 public final class Qwen2Model {
   /** Adds something to the output of a named linear layer: LoRA adapters implement it. */
@@ -32,10 +33,12 @@ public final class Qwen2Model {
 
   private final Qwen2Config c;
   private final Qwen2Weights w;
-  private final NDArray invFreq; // (hd/2)
+  private final NDArray invFreq, localInvFreq; // (hd/2): full layers', sliding layers'
   // torch-owned scalars, made once on the model's device: see Scalars, and AdamW.step for why an
   // op's Java number would stall a GPU
   private final NDArray minusHalf, attnScale, eps, one, maskValue;
+  private final NDArray embedScale, half, geluBeta, geluKappa; // Gemma's
+  private final NDArray attnCap, finalCap; // Gemma 2's soft-caps, or null
   private LinearHook hook;
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
 
@@ -44,17 +47,39 @@ public final class Qwen2Model {
     this.c = weights.config();
     // 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq
     NDManager m = weights.manager();
-    try (NDArray exponent =
-            m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
-        NDArray base = m.create((float) c.ropeTheta())) {
-      this.invFreq = RopeScalings.apply(c.ropeScaling(), base.pow(exponent).pow(-1f)); // (hd/2)
-    }
+    this.invFreq = RopeScalings.apply(c.ropeScaling(), inverseFrequencies(m, c.ropeTheta()));
+    // Gemma 3's sliding layers rotate with their own base, unscaled
+    this.localInvFreq =
+        c.localRopeTheta() == c.ropeTheta() ? invFreq : inverseFrequencies(m, c.localRopeTheta());
     this.minusHalf = Scalars.of(m, -0.5);
-    this.attnScale = Scalars.of(m, 1.0 / Math.sqrt(c.headDim()));
+    this.attnScale = Scalars.of(m, c.attentionScale());
     this.eps = Scalars.of(m, (float) c.rmsNormEps());
     this.one = Scalars.of(m, 1);
     this.maskValue = Scalars.of(m, -MASKED);
-    NDScope.unregister(invFreq, minusHalf, attnScale, eps, one, maskValue); // live as the model
+    this.embedScale = Scalars.of(m, Math.sqrt(c.hiddenSize())); // as torch.tensor(C ** 0.5)
+    this.half = Scalars.of(m, 0.5);
+    this.geluBeta = Scalars.of(m, Math.sqrt(2 / Math.PI));
+    this.geluKappa = Scalars.of(m, 0.044715);
+    this.attnCap = cap(m, c.attnLogitSoftcapping());
+    this.finalCap = cap(m, c.finalLogitSoftcapping());
+    NDScope.unregister(invFreq, localInvFreq, minusHalf, attnScale, eps, one, maskValue);
+    NDScope.unregister(embedScale, half, geluBeta, geluKappa); // live as the model
+  }
+
+  private static NDArray cap(NDManager m, Double value) {
+    if (value == null) return null;
+    NDArray a = Scalars.of(m, value);
+    NDScope.unregister(a);
+    return a;
+  }
+
+  /** 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq: (hd/2). */
+  private NDArray inverseFrequencies(NDManager m, double theta) {
+    try (NDArray exponent =
+            m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
+        NDArray base = m.create((float) theta)) {
+      return base.pow(exponent).pow(-1f);
+    }
   }
 
   public Qwen2Config config() {
@@ -118,10 +143,19 @@ public final class Qwen2Model {
   }
 
   /**
-   * What every layer of one forward shares: rotary cos/sin (B|1, 1, T, hd) and the additive
-   * attention bias (B|1, 1, 1, T, Tk).
+   * What the layers of one kind (full or sliding) share in one forward: rotary cos/sin (B|1, 1, T,
+   * hd) and the additive attention bias (B|1, 1, 1, T, Tk).
    */
-  public record Positions(NDArray cos, NDArray sin, NDArray bias) {}
+  public record Rotary(NDArray cos, NDArray sin, NDArray bias) {}
+
+  /**
+   * What every layer of one forward shares: each kind's {@link Rotary}, null if no layer uses it.
+   */
+  public record Positions(Rotary full, Rotary sliding) {
+    Rotary of(boolean slidingLayer) {
+      return slidingLayer ? sliding : full;
+    }
+  }
 
   /**
    * @param mask (B, Tk) 1 for real tokens, 0 for padding; null = all real
@@ -131,14 +165,30 @@ public final class Qwen2Model {
     long B = ids.getShape().get(0), T = ids.getShape().get(1);
     NDManager m = ids.getManager();
     if (positions == null) positions = arange(m, past, past + T).expandDims(0); // (1, T)
-    NDArray[] rope = rope(positions);
-    return new Positions(rope[0], rope[1], attentionBias(m, mask, B, T, past));
+    boolean anyFull = false, anySliding = false;
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      anySliding |= c.slidingLayer(i);
+      anyFull |= !c.slidingLayer(i);
+    }
+    Rotary full = null, sliding = null;
+    if (anyFull) {
+      NDArray[] rope = rope(positions, invFreq);
+      full = new Rotary(rope[0], rope[1], attentionBias(m, mask, B, T, past, 0));
+    }
+    if (anySliding) {
+      NDArray[] rope = rope(positions, localInvFreq);
+      sliding =
+          new Rotary(rope[0], rope[1], attentionBias(m, mask, B, T, past, c.attentionWindow()));
+    }
+    return new Positions(full, sliding);
   }
 
-  /** (B, T) token ids → (B, T, C) embeddings. */
+  /** (B, T) token ids → (B, T, C) embeddings (Gemma: scaled by √C). */
   public NDArray embed(NDArray ids) {
-    return Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
-        .singletonOrThrow();
+    NDArray x =
+        Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+            .singletonOrThrow();
+    return c.gemma() ? x.mul(embedScale) : x;
   }
 
   /**
@@ -148,20 +198,35 @@ public final class Qwen2Model {
    */
   public NDArray layer(int i, NDArray x, Positions at, KvCache cache, boolean training) {
     String p = "model.layers." + i + ".";
+    Rotary r = at.of(c.slidingLayer(i));
     NDArray h = rmsNorm(x, w.get(p + "input_layernorm.weight"));
-    x = x.add(attention(h, p + "self_attn.", i, at, cache, training));
-    h = rmsNorm(x, w.get(p + "post_attention_layernorm.weight"));
-    return x.add(mlp(h, p + "mlp.", training));
+    if (!c.gemma()) {
+      x = x.add(attention(h, p + "self_attn.", i, r, cache, training));
+      h = rmsNorm(x, w.get(p + "post_attention_layernorm.weight"));
+      return x.add(mlp(h, p + "mlp.", training));
+    }
+    // Gemma's sandwich: each sublayer's output is normalised before its residual add
+    NDArray a = attention(h, p + "self_attn.", i, r, cache, training);
+    x = x.add(rmsNorm(a, w.get(p + "post_attention_layernorm.weight")));
+    h = rmsNorm(x, w.get(p + "pre_feedforward_layernorm.weight"));
+    return x.add(
+        rmsNorm(mlp(h, p + "mlp.", training), w.get(p + "post_feedforward_layernorm.weight")));
   }
 
-  /** The final RMSNorm and lm_head: (…, C) → (…, V) float32 logits. */
+  /** The final RMSNorm and lm_head: (…, C) → (…, V) float32 logits (Gemma 2: soft-capped). */
   public NDArray head(NDArray x) {
     NDArray head = Cast.to(w.lmHead(), compute); // (V, C)
-    return matmul(rmsNorm(x, w.get("model.norm.weight")), head, null);
+    NDArray logits = matmul(rmsNorm(x, w.get("model.norm.weight")), head, null);
+    return finalCap == null ? logits : softcap(logits, finalCap);
+  }
+
+  /** cap · tanh(x / cap): logits squashed smoothly into (-cap, cap). */
+  private static NDArray softcap(NDArray x, NDArray cap) {
+    return x.div(cap).tanh().mul(cap);
   }
 
   private NDArray attention(
-      NDArray x, String p, int layer, Positions at, KvCache cache, boolean training) {
+      NDArray x, String p, int layer, Rotary at, KvCache cache, boolean training) {
     long B = x.getShape().get(0), T = x.getShape().get(1);
     int nH = c.numAttentionHeads(), nKv = c.numKeyValueHeads(), hd = c.headDim();
     NDArray q = linear(x, p + "q_proj", training).reshape(B, T, nH, hd).transpose(0, 2, 1, 3);
@@ -182,6 +247,7 @@ public final class Qwen2Model {
     NDArray qg = q.reshape(B, nKv, c.groups(), T, hd); // (B, nKv, g, T, hd)
     NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, nKv, 1, hd, Tk)
     NDArray att = qg.matMul(kT).muli(attnScale); // (B, nKv, g, T, Tk)
+    if (attnCap != null) att = softcap(att, attnCap); // Gemma 2, before the mask as transformers
     att = att.addi(at.bias()).softmax(-1);
     NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
     y = y.reshape(B, nH, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) nH * hd);
@@ -190,8 +256,14 @@ public final class Qwen2Model {
 
   private NDArray mlp(NDArray x, String p, boolean training) {
     NDArray gate = linear(x, p + "gate_proj", training);
-    NDArray silu = gate.mul(Activation.sigmoid(gate)); // no silu op in this engine build
-    return linear(silu.mul(linear(x, p + "up_proj", training)), p + "down_proj", training);
+    NDArray act = c.gemma() ? geluTanh(gate) : gate.mul(Activation.sigmoid(gate)); // SiLU
+    return linear(act.mul(linear(x, p + "up_proj", training)), p + "down_proj", training);
+  }
+
+  /** ½x(1 + tanh(√(2/π)(x + 0.044715x³))), torch's gelu(approximate="tanh"). */
+  private NDArray geluTanh(NDArray x) {
+    NDArray inner = x.add(x.pow(3).mul(geluKappa)).mul(geluBeta);
+    return x.mul(half).mul(inner.tanh().add(one));
   }
 
   private NDArray linear(NDArray x, String module, boolean training) {
@@ -209,14 +281,18 @@ public final class Qwen2Model {
     return Cast.to(y, DataType.FLOAT32);
   }
 
-  /** x / sqrt(mean(x²) + eps) · weight, in float32 as transformers does. */
+  /**
+   * x / sqrt(mean(x²) + eps) · weight, in float32 as transformers does; Gemma stores the weight as
+   * an offset from 1: · (1 + weight).
+   */
   private NDArray rmsNorm(NDArray x, NDArray weight) {
     NDArray var = x.square().mean(new int[] {-1}, true); // (B, T, 1)
-    return x.mul(var.addi(eps).pow(minusHalf)).mul(weight);
+    NDArray normed = x.mul(var.addi(eps).pow(minusHalf));
+    return normed.mul(c.gemma() ? weight.add(one) : weight);
   }
 
   /** cos and sin of position·inv_freq, duplicated to hd as transformers' cat((f, f), -1). */
-  private NDArray[] rope(NDArray positions) {
+  private static NDArray[] rope(NDArray positions, NDArray invFreq) {
     NDArray f =
         positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
     NDArray emb = f.concat(f, -1).expandDims(1); // (B, 1, T, hd)
@@ -224,7 +300,7 @@ public final class Qwen2Model {
   }
 
   /** q·cos + rotate_half(q)·sin, rotate_half(x) = (-x₂, x₁). */
-  private static NDArray applyRope(NDArray x, Positions at) {
+  private static NDArray applyRope(NDArray x, Rotary at) {
     long half = x.getShape().get(3) / 2;
     NDList parts = x.split(new long[] {half}, 3);
     NDArray rotated = parts.get(1).neg().concat(parts.get(0), 3);
@@ -232,16 +308,17 @@ public final class Qwen2Model {
   }
 
   /**
-   * Additive mask: 0 where query t (absolute position past+t) may see key j — j ≤ past+t and j not
-   * padding — and the float32 minimum elsewhere. (B|1, 1, 1, T, Tk).
+   * Additive mask: 0 where query t (absolute position past+t) may see key j — j ≤ past+t, j not
+   * padding and, with a {@code window}, j among the last {@code window} positions up to past+t —
+   * and the float32 minimum elsewhere. (B|1, 1, 1, T, Tk).
    */
-  private NDArray attentionBias(NDManager m, NDArray mask, long B, long T, long past) {
+  private NDArray attentionBias(NDManager m, NDArray mask, long B, long T, long past, int window) {
     long Tk = past + T;
     NDArray qIdx = arange(m, past, past + T).reshape(T, 1);
     NDArray kIdx = arange(m, 0, Tk).reshape(1, Tk);
     NDArray allowed = kIdx.lte(qIdx); // (T, Tk)
-    if (c.attentionWindow() > 0) { // Mistral: a query sees its last `window` keys, itself included
-      allowed = allowed.logicalAnd(kIdx.gt(qIdx.sub(c.attentionWindow())));
+    if (window > 0) { // a sliding layer sees its last `window` keys, itself included
+      allowed = allowed.logicalAnd(kIdx.gt(qIdx.sub(window)));
     }
     if (mask != null) {
       if (mask.getShape().get(1) != Tk) {

@@ -66,6 +66,10 @@ public final class Qwen2Weights implements AutoCloseable {
         m.put(p + "self_attn.k_norm.weight", new Shape(c.headDim()));
       }
       m.put(p + "post_attention_layernorm.weight", new Shape(C));
+      if (c.gemma()) { // sandwich norms around the MLP
+        m.put(p + "pre_feedforward_layernorm.weight", new Shape(C));
+        m.put(p + "post_feedforward_layernorm.weight", new Shape(C));
+      }
       m.put(p + "mlp.gate_proj.weight", new Shape(I, C));
       m.put(p + "mlp.up_proj.weight", new Shape(I, C));
       m.put(p + "mlp.down_proj.weight", new Shape(C, I));
@@ -124,7 +128,8 @@ public final class Qwen2Weights implements AutoCloseable {
 
   /**
    * Random initialisation as transformers' {@code _init_weights} does it: linear and embedding
-   * weights ~ N(0, initializer_range), biases 0, norm weights 1. Deterministic given {@code seed}.
+   * weights ~ N(0, initializer_range), biases 0, norms the identity. Deterministic given {@code
+   * seed}.
    */
   public static Qwen2Weights random(Qwen2Config config, long seed, NDManager manager) {
     java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
@@ -133,8 +138,8 @@ public final class Qwen2Weights implements AutoCloseable {
       String n = e.getKey();
       Shape s = e.getValue();
       NDArray a;
-      if (n.endsWith("norm.weight")) {
-        a = manager.ones(s);
+      if (n.endsWith("norm.weight")) { // the identity: 1, or Gemma's offset 0 from 1
+        a = config.gemma() ? manager.zeros(s) : manager.ones(s);
       } else if (n.endsWith(".bias")) {
         a = manager.zeros(s);
       } else {
