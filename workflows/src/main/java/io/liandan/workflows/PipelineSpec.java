@@ -330,9 +330,8 @@ public record PipelineSpec(
       }
       if (!training && !names.isEmpty() && !stage.equals("eval"))
         problems.add(where + ".datasets: a " + stage + " stage reads no datasets");
-      TrainingArgs args = TrainingArgs.parse(s.get("args"), where + ".args", problems);
-      if (args != null && training)
-        for (String p : args.problems(stage)) problems.add(where + ".args." + p);
+      TrainingArgs args =
+          TrainingArgs.parse(s.get("args"), where + ".args", problems, training ? stage : null);
       if (stage.equals("kto") && out.stream().anyMatch(x -> x.stage().equals("dpo")))
         problems.add(
             where

@@ -148,6 +148,12 @@ public record TrainingArgs(
    * appended to {@code problems} as {@code where.key: message}; returns null when there were any.
    */
   public static TrainingArgs parse(JsonNode node, String where, List<String> problems) {
+    return parse(node, where, problems, null);
+  }
+
+  /** The same, adding what {@link #problems(String)} finds for {@code stage} (null: none). */
+  public static TrainingArgs parse(
+      JsonNode node, String where, List<String> problems, String stage) {
     int before = problems.size();
     if (node == null || node.isNull()) node = JSON.createObjectNode();
     if (!node.isObject()) {
@@ -172,6 +178,7 @@ public record TrainingArgs(
     // learning_rate together
     TrainingArgs args = JSON.convertValue(merged, TrainingArgs.class);
     for (String p : args.problems()) problems.add(where + "." + p);
+    if (stage != null) for (String p : args.problems(stage)) problems.add(where + "." + p);
     return problems.size() > before ? null : args;
   }
 
