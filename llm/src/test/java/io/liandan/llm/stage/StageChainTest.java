@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class StageChainTest {
   @TempDir static Path tmp;
   StageFixture fx;
-  TrainResult pt, sft, dpo;
-  Path sftData, dpoData;
+  TrainResult pt, sft, dpo, kto;
+  Path sftData, dpoData, ktoData;
 
   @BeforeAll
   void setUp() {
@@ -301,9 +301,9 @@ class StageChainTest {
   @Test
   @Order(8)
   void ktoAfterSftLoraStartsAtItsReferenceAndMovesThePreference() {
-    Path ktoData = fx.tokenized("kto", TokenizeSpec.kto(96, 48, 0.2, 1));
+    ktoData = fx.tokenized("kto", TokenizeSpec.kto(96, 48, 0.2, 1));
     RecordingListener rec = new RecordingListener();
-    TrainResult kto =
+    kto =
         new TrainStage()
             .run(
                 request(
@@ -334,6 +334,32 @@ class StageChainTest {
             > start.get("eval/logps/chosen") - start.get("eval/logps/rejected"),
         "the log-prob gap between desirable and undesirable completions widens");
     assertEquals(2, kto.next().adapters().size(), "SFT adapter, then the KTO adapter");
+  }
+
+  /** The eval stage scores KTO data against the KTO stage's start, as the stage did at its end. */
+  @Test
+  @Order(9)
+  void evalStageScoresKtoDataAgainstItsReference() {
+    EvalResult r =
+        new EvalStage()
+            .run(
+                new EvalRequest(
+                    kto.next(),
+                    sft.next(),
+                    List.of(ktoData.toString()),
+                    List.of(),
+                    "final",
+                    StageFixture.args("{'max_new_tokens':4}"),
+                    tmp.resolve("eval-kto").toString(),
+                    "cpu"),
+                new RecordingListener());
+    assertEquals(
+        kto.metrics().get("eval/rewards/margins"),
+        r.metrics().get("eval/kto/rewards/margins"),
+        1e-4,
+        r.metrics().toString());
+    assertTrue(r.metrics().get("eval/kto/rewards/margins") > 0.1, r.metrics().toString());
+    assertTrue(r.metrics().get("eval/kto/examples") > 0);
   }
 
   /**
