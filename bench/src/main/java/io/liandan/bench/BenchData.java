@@ -1,5 +1,6 @@
 package io.liandan.bench;
 
+import io.liandan.llm.train.KtoBatch;
 import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.PreferenceBatch;
 import java.util.ArrayList;
@@ -46,6 +47,27 @@ final class BenchData {
       pairs.add(new int[][] {prompt, chosen, rejected});
     }
     return PreferenceBatch.of(pairs, 0); // no row is padded: all have T tokens
+  }
+
+  /**
+   * The same pairs unpaired for KTO, as KTOTrainer does: 2B examples of T tokens, each pair's
+   * chosen reply desirable and its rejected one not, the rejected block after the chosen one.
+   */
+  static KtoBatch kto(int step, int B, int T) {
+    int p = T / 2;
+    List<int[][]> rows = new ArrayList<>(2 * B);
+    boolean[] labels = new boolean[2 * B];
+    for (int side = 0; side < 2; side++)
+      for (int b = 0; b < B; b++) {
+        int o = offset(step, B, b);
+        int[] prompt = new int[p], completion = new int[T - p];
+        for (int t = 0; t < p; t++) prompt[t] = chosenToken(o + t);
+        for (int t = 0; t < T - p; t++)
+          completion[t] = side == 0 ? chosenToken(o + p + t) : 2000 + (o + t) % 13 * 11;
+        labels[side * B + b] = side == 0;
+        rows.add(new int[][] {prompt, completion});
+      }
+    return KtoBatch.of(rows, labels, 0);
   }
 
   private static int chosenToken(int i) {

@@ -19,6 +19,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.stage.Devices;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.PreferenceLoss;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -45,8 +46,9 @@ import java.util.function.IntToDoubleFunction;
  *
  * <p>{@code java -cp … io.liandan.bench.DeviceTrainBench device=cuda mode=lora batch=8 seq=512
  * steps=10 fp16=true checkpointing=false} (keys: device cpu|cuda|cuda:N, shape 0.5b|1.5b|mini,
- * layers (0 = the shape's), mode lora|qlora|full|dpo|dpo-full (dpo: LoRA policy, the adapter
- * switched off as reference, β 0.1; dpo-full: every weight trained, a frozen copy as reference),
+ * layers (0 = the shape's), mode lora|qlora|full|dpo|dpo-full|kto (dpo: LoRA policy, the adapter
+ * switched off as reference, β 0.1; dpo-full: every weight trained, a frozen copy as reference;
+ * kto: LoRA, the same pairs unpaired into 2·batch KTO examples, the adapter-off reference),
  * loss_type (dpo modes: any of {@link PreferenceLoss}'s; orpo and simpo run no reference), batch,
  * seq, steps, warmup, lr, fp16, checkpointing, lora_r, targets q_proj,v_proj or all-linear).
  */
@@ -122,6 +124,7 @@ public final class DeviceTrainBench {
     String mode = a.get("mode");
     double lr = Double.parseDouble(a.get("lr"));
     boolean dpo = mode.equals("dpo") || mode.equals("dpo-full");
+    boolean kto = mode.equals("kto"); // LoRA, the adapter-off reference; 2B examples a step
 
     boolean fp16 = Boolean.parseBoolean(a.get("fp16"));
     Map<String, Object> out = new LinkedHashMap<>();
@@ -171,9 +174,11 @@ public final class DeviceTrainBench {
       Qwen2Weights frozen =
           mode.equals("dpo-full") && !loss.referenceFree() ? Qwen2Weights.random(c, 1, m) : null;
       IntToDoubleFunction step =
-          dpo
-              ? dpoSteps(model, lora, frozen, loss, opt, warm + steps, lr, fp16, a, B, T)
-              : causalLmSteps(model, opt, warm + steps, lr, fp16, a, B, T);
+          kto
+              ? ktoSteps(model, lora, opt, warm + steps, lr, B, T)
+              : dpo
+                  ? dpoSteps(model, lora, frozen, loss, opt, warm + steps, lr, fp16, a, B, T)
+                  : causalLmSteps(model, opt, warm + steps, lr, fp16, a, B, T);
       double first = 0, last = 0;
       long t0 = 0;
       for (int s = 0; s < warm + steps; s++) {
@@ -182,7 +187,7 @@ public final class DeviceTrainBench {
         if (s == 0) first = last;
       }
       double secs = (System.nanoTime() - t0) / 1e9;
-      double tps = (dpo ? 2.0 : 1.0) * steps * B * T / secs;
+      double tps = (dpo || kto ? 2.0 : 1.0) * steps * B * T / secs;
       // model FLOPs of the trained tokens; DPO's reference forward is extra work not counted here
       double flops = tps * TrainBench.flopsPerToken(c, T, lora != null);
       out.put("trained_params", trained);
@@ -259,6 +264,24 @@ public final class DeviceTrainBench {
             .withLossScaling(fp16 ? new GradScaler() : null)
             .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
     return s -> trainer.step(List.of(BenchData.pairs(s, B, T))).loss();
+  }
+
+  /** KTO steps on {@link BenchData#kto}: DPO's pairs unpaired, β 0.1, weights 1. */
+  static IntToDoubleFunction ktoSteps(
+      Qwen2Model model, LoraAdapter lora, AdamW opt, int total, double lr, int B, int T) {
+    DpoTrainer.Reference ref =
+        (ids, mask) -> {
+          lora.setEnabled(false);
+          try {
+            return model.forward(ids, mask, false);
+          } finally {
+            lora.setEnabled(true);
+          }
+        };
+    KtoTrainer trainer =
+        new KtoTrainer(
+            model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1.0, 1.0, 1);
+    return s -> trainer.step(List.of(BenchData.kto(s, B, T))).get("train/loss");
   }
 
   /** The GPU's used memory in MiB as nvidia-smi reports it (first GPU listed). */

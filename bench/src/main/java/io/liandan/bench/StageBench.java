@@ -102,7 +102,7 @@ public final class StageBench {
       Path data = tokenize(spec, st, a, out.resolve("model"), out);
       tokenized.add(data.toString());
       double tokSecs = (System.nanoTime() - k0) / 1e9;
-      if (stage.equals("dpo")) beforeDpo = model;
+      if (stage.equals("dpo") || stage.equals("kto")) beforeDpo = model;
       Recorder rec = new Recorder();
       long s0 = System.nanoTime();
       TrainResult r =
@@ -137,8 +137,9 @@ public final class StageBench {
     Map<String, Object> s = rec.summary;
     double loop = ((Number) s.get("train_runtime")).doubleValue();
     double ckpt = ((Number) s.get("checkpoint_seconds")).doubleValue();
-    boolean dpo = stage.equals("dpo");
-    double work = ((Number) s.get(dpo ? "train_pairs" : "train_tokens")).doubleValue();
+    boolean dpo = stage.equals("dpo"), kto = stage.equals("kto");
+    String unit = dpo ? "pairs" : kto ? "examples" : "tokens";
+    double work = ((Number) s.get("train_" + unit)).doubleValue();
     double perSec = work / loop;
     double flops;
     if (dpo) {
@@ -158,6 +159,8 @@ public final class StageBench {
       double train1 = TrainBench.flopsPerToken(c, a.maxLength(), a.lora());
       double forward1 = TrainBench.flopsPerToken(c, a.maxLength(), false) / 3;
       flops = perSec * tokensPerPair * (train1 + forward1);
+    } else if (kto) {
+      flops = Double.NaN; // not modelled: the KL rows' two forwards come on top of DPO's shape
     } else {
       flops = perSec * TrainBench.flopsPerToken(c, a.maxLength(), a.lora());
     }
@@ -171,12 +174,19 @@ public final class StageBench {
         loop,
         ckpt,
         perSec,
-        dpo ? "pairs" : "tokens",
+        unit,
         flops / 1e9,
         100 * flops / gemm,
         ((Number) s.getOrDefault("checkpoint_bytes", 0)).doubleValue() / 1e6);
     Map<String, Double> first = rec.first, last = rec.last;
-    for (String k : List.of("eval/loss", "eval/rewards/accuracies", "eval/rewards/margins")) {
+    for (String k :
+        List.of(
+            "eval/loss",
+            "eval/rewards/accuracies",
+            "eval/rewards/margins",
+            "eval/rewards/chosen",
+            "eval/rewards/rejected",
+            "eval/kl")) {
       if (first.containsKey(k))
         System.out.printf("  %s: %.4f → %.4f%n", k, first.get(k), last.get(k));
     }

@@ -50,7 +50,7 @@ public final class DemoPipeline {
             switch (stage.get("stage").asText()) {
               case "pt" -> size.ptSteps();
               case "sft" -> size.sftSteps();
-              case "dpo" -> size.dpoSteps();
+              case "dpo", "kto" -> size.dpoSteps();
               default -> 0;
             };
         if (steps == 0) continue;

@@ -336,7 +336,13 @@ public record PipelineSpec(
       }
       if (!training && !names.isEmpty() && !stage.equals("eval"))
         problems.add(where + ".datasets: a " + stage + " stage reads no datasets");
-      TrainingArgs args = TrainingArgs.parse(s.get("args"), where + ".args", problems);
+      TrainingArgs args =
+          TrainingArgs.parse(s.get("args"), where + ".args", problems, training ? stage : null);
+      if (stage.equals("kto") && out.stream().anyMatch(x -> x.stage().equals("dpo")))
+        problems.add(
+            where
+                + ".stage: kto after dpo; a pipeline has one preference stage, dpo or kto (eval"
+                + " scores preference data against that stage's start)");
       double evalRatio = number(s, "eval_ratio", 0, false, problems, where + ".");
       if (!(evalRatio >= 0 && evalRatio < 1))
         problems.add(where + ".eval_ratio: must be in [0, 1), got " + evalRatio);
@@ -357,7 +363,9 @@ public record PipelineSpec(
     return switch (stage) {
       case "pt" -> f == Format.TEXT;
       case "dpo" -> f == Format.PREFERENCE;
-      default -> f != Format.TEXT && f != Format.PREFERENCE;
+      // KTO's own data, or preference pairs unpaired as TRL's KTOTrainer does
+      case "kto" -> f == Format.KTO || f == Format.PREFERENCE;
+      default -> f != Format.TEXT && f != Format.PREFERENCE && f != Format.KTO;
     };
   }
 

@@ -139,7 +139,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                           .withInputs(List.of(t.out()))
                           .withModel(prep.modelDir(), from, null)));
       results.add(r);
-      if (s.stage().equals("dpo")) reference = from;
+      if (s.stage().equals("dpo") || s.stage().equals("kto")) reference = from;
       model = r.next();
       modelKey = sKey;
     }

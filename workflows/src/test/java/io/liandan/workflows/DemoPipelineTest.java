@@ -22,6 +22,11 @@ class DemoPipelineTest {
         PipelineSpec.parse(json.readTree(Path.of("../examples/demo/pipeline-orpo.json").toFile()));
     assertTrue(orpo.stage("dpo").args().preferenceLoss().referenceFree(), "ORPO, no reference");
     assertEquals(full.stage("sft").args(), orpo.stage("sft").args(), "the same demo up to DPO");
+    PipelineSpec kto =
+        PipelineSpec.parse(json.readTree(Path.of("../examples/demo/pipeline-kto.json").toFile()));
+    assertEquals(null, kto.stage("dpo"));
+    assertEquals("preference", kto.inputs(kto.stage("kto")).get(0).format().format().id());
+    assertEquals(full.stage("sft").args(), kto.stage("sft").args(), "the same demo up to KTO");
 
     Path spec = DemoPipeline.writeShort(dir, DemoPipeline.Size.QUICK);
     PipelineSpec quick =

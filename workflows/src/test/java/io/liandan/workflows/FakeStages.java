@@ -106,8 +106,12 @@ final class FakeStages implements DataActivities, TrainActivities {
     return done(r, r.model().withAdapter(java.nio.file.Path.of("/a/" + r.kind() + "-" + r.key())));
   }
 
+  /** The reference model the last eval was given (the preference stage's start). */
+  static volatile ModelSource evalReference;
+
   @Override
   public StageResult eval(StageRequest r) {
+    evalReference = r.reference();
     return done(r, null);
   }
 

@@ -133,6 +133,87 @@ class PipelineSpecTest {
         StageKeys.key("x", JSON.createObjectNode().put("b", 2).put("a", 1)));
   }
 
+  /** The full spec with its dpo stage swapped for a kto stage with {@code args}. */
+  static ObjectNode ktoSpec(String args) throws IOException {
+    ObjectNode s = spec("full.json");
+    ((ObjectNode) s.get("datasets"))
+        .set(
+            "kto",
+            JSON.readTree(
+                "{\"source\": \"/data/kto.jsonl\", \"format\": {\"formatting\": \"alpaca\","
+                    + " \"columns\": {\"kto_tag\": \"kto_tag\"}}}"));
+    ObjectNode kto = (ObjectNode) s.get("stages").get(2);
+    kto.put("stage", "kto");
+    kto.set("datasets", JSON.readTree("[\"kto\"]"));
+    kto.set("args", JSON.readTree(args));
+    return s;
+  }
+
+  @Test
+  void ktoStageReadsKtoOrPreferenceDataWithKtoConfigNames() throws IOException {
+    PipelineSpec s =
+        PipelineSpec.parse(
+            ktoSpec(
+                "{\"max_steps\": 3, \"beta\": 0.2, \"desirable_weight\": 1.33,"
+                    + " \"undesirable_weight\": 1.0, \"max_length\": 64,"
+                    + " \"max_prompt_length\": 32}"));
+    assertEquals(
+        List.of("pt", "sft", "kto", "eval", "merge"),
+        s.stages().stream().map(StageSpec::stage).toList());
+    StageSpec kto = s.stage("kto");
+    assertTrue(kto.training());
+    assertEquals(1.33, kto.args().desirableWeight());
+    assertEquals(1.0, kto.args().undesirableWeight());
+    assertEquals(0.2, kto.args().beta());
+    assertEquals("kto", s.inputs(kto).get(0).format().format().id(), "kto_tag makes alpaca kto");
+    assertEquals("kto", kto.args().tokenizeSpec("kto", 0.1).kind());
+
+    // preference pairs are unpaired for KTO, as KTOTrainer does
+    ObjectNode prefs = ktoSpec("{}");
+    ((ObjectNode) prefs.get("stages").get(2)).set("datasets", JSON.readTree("[\"prefs\"]"));
+    assertEquals(
+        "preference",
+        PipelineSpec.parse(prefs)
+            .inputs(PipelineSpec.parse(prefs).stage("kto"))
+            .get(0)
+            .format()
+            .format()
+            .id());
+  }
+
+  @Test
+  void badKtoStagesNameTheField() throws IOException {
+    ObjectNode bad =
+        ktoSpec(
+            "{\"per_device_train_batch_size\": 1, \"desirable_weight\": 0,"
+                + " \"loss_type\": \"orpo\", \"fp16\": true}");
+    ((ObjectNode) bad.get("stages").get(2)).set("datasets", JSON.readTree("[\"chat\"]"));
+    ((ObjectNode) bad.get("stages").get(1).get("args")).put("undesirable_weight", 2.0);
+    List<String> p = new ArrayList<>();
+    assertNull(PipelineSpec.parse(bad, p));
+    assertContains(p, "stages[2].datasets[0]: kto cannot train on 'chat' (format alpaca)");
+    assertContains(p, "stages[2].args.desirable_weight: must be > 0, got 0.0");
+    assertContains(p, "stages[2].args.per_device_train_batch_size: kto needs >= 2");
+    assertContains(p, "stages[2].args.loss_type: a kto stage trains KTO's loss");
+    assertContains(p, "stages[2].args.fp16: not supported by the kto stage");
+    assertContains(p, "stages[1].args.undesirable_weight: a KTO weight, for a kto stage, not sft");
+
+    // one preference stage: eval scores preference data against that stage's start
+    ObjectNode both = spec("full.json");
+    ((ObjectNode) both.get("datasets")).set("kto", ktoSpec("{}").get("datasets").get("kto"));
+    ((com.fasterxml.jackson.databind.node.ArrayNode) both.get("stages"))
+        .insert(3, JSON.readTree("{\"stage\": \"kto\", \"datasets\": [\"kto\"]}"));
+    p.clear();
+    assertNull(PipelineSpec.parse(both, p));
+    assertContains(p, "stages[3].stage: kto after dpo; a pipeline has one preference stage");
+    // and the alpaca-kto data cannot go to an sft stage
+    ObjectNode sftOnKto = ktoSpec("{}");
+    ((ObjectNode) sftOnKto.get("stages").get(1)).set("datasets", JSON.readTree("[\"kto\"]"));
+    p.clear();
+    assertNull(PipelineSpec.parse(sftOnKto, p));
+    assertContains(p, "stages[1].datasets[0]: sft cannot train on 'kto' (format kto)");
+  }
+
   static void assertContains(List<String> problems, String start) {
     assertTrue(
         problems.stream().anyMatch(p -> p.startsWith(start)),

@@ -88,6 +88,33 @@ class PipelineWorkflowTest {
       Files.writeString(Path.of("src/test/resources/histories/pipeline-full.json"), history);
   }
 
+  /** A kto stage runs in dpo's place and hands eval its start (the SFT result) as reference. */
+  @Test
+  void ktoRunsAfterSftAndEvalScoresAgainstItsStart(WorkflowClient client, WorkflowOptions options)
+      throws Exception {
+    FakeStages.reset(FakeStages.Mode.NORMAL, client);
+    PipelineWorkflow wf =
+        start(client, options, "p-kto", PipelineSpecTest.ktoSpec("{\"max_steps\": 2}"));
+    PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
+    assertEquals(
+        List.of(
+            "download",
+            "format-pt",
+            "tokenize-pt",
+            "pt",
+            "format-sft",
+            "tokenize-sft",
+            "sft",
+            "format-kto",
+            "tokenize-kto",
+            "kto",
+            "eval",
+            "merge"),
+        FakeStages.calls);
+    assertEquals(r.stage("kto").out(), r.model().adapters().get(2));
+    assertEquals(r.stage("sft").next(), FakeStages.evalReference, "KTO's reference: SFT's result");
+  }
+
   @Test
   void recordedHistoriesStillReplay() throws Exception {
     // a history recorded from an earlier version of this workflow: a change that would break

@@ -6,13 +6,15 @@ import java.util.List;
 
 /**
  * One normalised training example, whatever the source format: plain text for pretraining, a
- * conversation for SFT, a preference pair for DPO. Formats map into these; tokenisation reads them.
+ * conversation for SFT, a preference pair for DPO, a labelled completion for KTO. Formats map into
+ * these; tokenisation reads them.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({
   @JsonSubTypes.Type(value = Sample.Text.class, name = "text"),
   @JsonSubTypes.Type(value = Sample.Chat.class, name = "chat"),
-  @JsonSubTypes.Type(value = Sample.Preference.class, name = "preference")
+  @JsonSubTypes.Type(value = Sample.Preference.class, name = "preference"),
+  @JsonSubTypes.Type(value = Sample.Kto.class, name = "kto")
 })
 public sealed interface Sample {
   Origin origin();
@@ -35,6 +37,17 @@ public sealed interface Sample {
   record Preference(List<Message> prompt, Message chosen, Message rejected, Origin origin)
       implements Sample {
     public Preference {
+      prompt = List.copyOf(prompt);
+    }
+  }
+
+  /**
+   * A KTO example (unpaired): the prompt (messages ending with a user turn), one assistant
+   * completion, and whether it is desirable (TRL's {@code label}, LLaMA-Factory's {@code kto_tag}).
+   */
+  record Kto(List<Message> prompt, Message completion, boolean desirable, Origin origin)
+      implements Sample {
+    public Kto {
       prompt = List.copyOf(prompt);
     }
   }

@@ -5,6 +5,7 @@ import io.liandan.llm.data.tokenize.TokenizeManifest;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoTrainer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +14,8 @@ import java.util.Optional;
 
 /**
  * Held-out metrics and sample generations for one model: per tokenized folder, loss and perplexity
- * (pt, sft) or TRL's reward metrics against the reference (dpo), named {@code eval/<kind>/…}; then
- * the generations table labelled with the request's label. Writes eval.json last; a second run
+ * (pt, sft) or TRL's reward metrics against the reference (dpo, kto), named {@code eval/<kind>/…};
+ * then the generations table labelled with the request's label. Writes eval.json last; a second run
  * returns it.
  */
 public final class EvalStage {
@@ -27,12 +28,12 @@ public final class EvalStage {
     boolean needsReference = false, chat = req.tokenized().isEmpty();
     for (String t : req.tokenized()) {
       String kind = TokenizeManifest.read(Path.of(t)).kind();
-      needsReference |= kind.equals("dpo");
+      needsReference |= kind.equals("dpo") || kind.equals("kto");
       chat |= !kind.equals("pt");
     }
     if (needsReference && req.reference() == null)
       throw new IllegalArgumentException(
-          "eval: DPO data needs the reference model (the DPO stage's start)");
+          "eval: DPO and KTO data need the reference model (the DPO or KTO stage's start)");
     try (NDManager m = ModelLoader.manager(req.device());
         Qwen2Weights w = ModelLoader.load(req.model(), m, args.seed());
         Qwen2Weights ref =
@@ -58,6 +59,21 @@ public final class EvalStage {
                       args.seed())
                   .withLoss(args.preferenceLoss());
           v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
+        } else if (manifest.kind().equals("kto")) {
+          Qwen2Model refModel = new Qwen2Model(ref);
+          KtoTrainer scorer =
+              new KtoTrainer(
+                  model,
+                  (ids, mask) -> refModel.forward(ids, mask, false),
+                  null,
+                  null,
+                  0,
+                  0,
+                  args.beta(),
+                  args.desirableWeight(),
+                  args.undesirableWeight(),
+                  args.seed());
+          v = HeldOut.kto(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else {
           v = HeldOut.causalLm(model, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         }

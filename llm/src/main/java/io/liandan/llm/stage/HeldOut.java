@@ -8,6 +8,7 @@ import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.model.NoGrad;
 import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.ShardBatches;
 import io.liandan.llm.train.TokenLogps;
@@ -16,8 +17,9 @@ import java.util.Map;
 
 /**
  * Metrics on a held-out split: token-level loss and perplexity (exp of the mean token loss, as
- * run_clm reports it) for PT/SFT shards; TRL's DPO metrics, averaged over pairs, for DPO shards.
- * Names carry the {@code eval/} prefix, as wandb shows Trainer's eval_ keys.
+ * run_clm reports it) for PT/SFT shards; TRL's DPO metrics, averaged over pairs, for DPO shards;
+ * TRL's KTO metrics (per label) for KTO shards. Names carry the {@code eval/} prefix, as wandb
+ * shows Trainer's eval_ keys.
  */
 final class HeldOut {
   private HeldOut() {}
@@ -45,6 +47,41 @@ final class HeldOut {
     out.put("eval/loss", loss);
     out.put("eval/perplexity", Math.exp(loss));
     out.put("eval/tokens", (double) count);
+    return out;
+  }
+
+  /** TRL's KTO metrics over the held-out examples, each mismatched within its batch. */
+  static Map<String, Double> kto(KtoTrainer trainer, TokenShards eval, int batchSize) {
+    ShardBatches batches = ShardBatches.inOrder(eval, batchSize, 0, true);
+    double loss = 0, kl = 0, rc = 0, rr = 0, lc = 0, lr = 0;
+    long n = 0, nc = 0, nr = 0;
+    for (long b = 0; b < batches.batchesPerEpoch(); b++) {
+      KtoTrainer.EvalSums e = trainer.evaluate(batches.nextKto());
+      loss += e.loss();
+      kl += e.kl();
+      rc += e.rewardsChosen();
+      rr += e.rewardsRejected();
+      lc += e.logpsChosen();
+      lr += e.logpsRejected();
+      n += e.examples();
+      nc += e.chosen();
+      nr += e.rejected();
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    if (n > 0) {
+      out.put("eval/loss", loss / n);
+      out.put("eval/kl", kl / n);
+    }
+    if (nc > 0) {
+      out.put("eval/rewards/chosen", rc / nc);
+      out.put("eval/logps/chosen", lc / nc);
+    }
+    if (nr > 0) {
+      out.put("eval/rewards/rejected", rr / nr);
+      out.put("eval/logps/rejected", lr / nr);
+    }
+    if (nc > 0 && nr > 0) out.put("eval/rewards/margins", rc / nc - rr / nr);
+    out.put("eval/examples", (double) n);
     return out;
   }
 

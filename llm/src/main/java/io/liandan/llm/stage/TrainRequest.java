@@ -3,7 +3,7 @@ package io.liandan.llm.stage;
 import java.util.List;
 
 /**
- * One training stage: {@code stage} is pt, sft or dpo; {@code tokenized} the tokenize stage's
+ * One training stage: {@code stage} is pt, sft, dpo or kto; {@code tokenized} the tokenize stage's
  * folder (manifest.json, train/ and eval/ shards of the matching kind); {@code out} the stage's own
  * folder, where checkpoints, the trained weights or adapter and result.json go. {@code
  * samplePrompts} are generated from before (when {@code sampleBefore}, labelled "base") and after
@@ -18,7 +18,7 @@ public record TrainRequest(
     boolean sampleBefore,
     String out,
     String device) {
-  public static final List<String> STAGES = List.of("pt", "sft", "dpo");
+  public static final List<String> STAGES = List.of("pt", "sft", "dpo", "kto");
 
   public TrainRequest {
     if (!STAGES.contains(stage))

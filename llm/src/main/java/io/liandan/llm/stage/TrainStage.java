@@ -14,6 +14,8 @@ import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoBatch;
+import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.PreferenceBatch;
 import io.liandan.llm.train.ShardBatches;
@@ -27,12 +29,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A PT, SFT or DPO stage, top to bottom: load the model (merging earlier adapters), add a fresh
- * LoRA adapter or train every weight, build the optimizer and schedule from the arguments, resume
- * from the newest checkpoint if there is one, then step — logging every {@code logging_steps},
- * evaluating every {@code eval_steps}, checkpointing every {@code save_steps} and at the end — and
- * finally evaluate, generate, save the weights or adapter, and write result.json last. Running it
- * again after result.json exists returns that result; after a crash it continues exactly.
+ * A PT, SFT, DPO or KTO stage, top to bottom: load the model (merging earlier adapters), add a
+ * fresh LoRA adapter or train every weight, build the optimizer and schedule from the arguments,
+ * resume from the newest checkpoint if there is one, then step — logging every {@code
+ * logging_steps}, evaluating every {@code eval_steps}, checkpointing every {@code save_steps} and
+ * at the end — and finally evaluate, generate, save the weights or adapter, and write result.json
+ * last. Running it again after result.json exists returns that result; after a crash it continues
+ * exactly.
  */
 public final class TrainStage {
   static final String CHECKPOINTS = "checkpoints";
@@ -43,6 +46,7 @@ public final class TrainStage {
     if (done.isPresent()) return done.get();
     TrainingArgs args = req.args();
     List<String> problems = new ArrayList<>(args.problems());
+    problems.addAll(args.problems(req.stage()));
     problems.addAll(Devices.problems(req.device()));
     if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
     Devices.resolve(req.device()); // no GPU for "cuda": fail before reading data or weights
@@ -56,7 +60,8 @@ public final class TrainStage {
           req.model().dir()
               + ": has no weights (a config only); train it from scratch with finetuning_type"
               + " full, LoRA needs pretrained weights");
-    boolean dpo = req.stage().equals("dpo");
+    boolean dpo = req.stage().equals("dpo"), kto = req.stage().equals("kto");
+    String unit = dpo ? "pairs" : kto ? "examples" : "tokens"; // what a step's throughput counts
     TokenShards trainShards = manifest.open(data, "train");
     TokenShards evalShards =
         manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
@@ -70,7 +75,7 @@ public final class TrainStage {
         LoraAdapter lora =
             args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
         Qwen2Weights frozen =
-            dpo && lora == null && !args.preferenceLoss().referenceFree()
+            (kto || (dpo && !args.preferenceLoss().referenceFree())) && lora == null
                 ? ModelLoader.load(req.model(), m, args.seed()) // the full-FT reference copy
                 : null) {
       Qwen2Model model = new Qwen2Model(w);
@@ -91,7 +96,7 @@ public final class TrainStage {
 
       // data and schedule: an optimizer step = gradient_accumulation_steps micro-batches
       ShardBatches batches =
-          dpo
+          dpo || kto
               ? ShardBatches.pairs(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0)
               : new ShardBatches(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0);
       long stepsPerEpoch =
@@ -110,22 +115,51 @@ public final class TrainStage {
       try (AdamW opt = new AdamW(trainable, hyper, m, AdamW::isNoDecay)) {
         Stepper stepper;
         DpoTrainer dpoTrainer = null;
-        if (dpo) {
-          // the reference is the model this stage started from: the adapter switched off, or a
-          // frozen copy for full fine-tuning — never the policy itself
+        KtoTrainer ktoTrainer = null;
+        // the reference is the model this stage started from: the adapter switched off, or a
+        // frozen copy for full fine-tuning — never the policy itself
+        DpoTrainer.Reference startModel =
+            lora != null
+                ? (ids, mask) -> {
+                  lora.setEnabled(false);
+                  try {
+                    return model.forward(ids, mask, false);
+                  } finally {
+                    lora.setEnabled(true);
+                  }
+                }
+                : frozenModel == null ? null : (ids, mask) -> frozenModel.forward(ids, mask, false);
+        if (kto) {
+          KtoTrainer t =
+              new KtoTrainer(
+                  model,
+                  startModel,
+                  opt,
+                  schedule,
+                  args.learningRate(),
+                  args.maxGradNorm(),
+                  args.beta(),
+                  args.desirableWeight(),
+                  args.undesirableWeight(),
+                  args.seed());
+          ktoTrainer = t;
+          stepper =
+              () -> {
+                List<KtoBatch> micro = new ArrayList<>();
+                for (int i = 0; i < args.gradientAccumulationSteps(); i++)
+                  micro.add(batches.nextKto());
+                Map<String, Double> v = t.step(micro);
+                v.values().removeIf(x -> Double.isNaN(x)); // a label absent from every micro-batch
+                v.put(
+                    "train/examples",
+                    (double) micro.stream().mapToInt(b -> b.desirable().length).sum());
+                return v;
+              };
+        } else if (dpo) {
           DpoTrainer.Reference ref =
               args.preferenceLoss().referenceFree()
                   ? null // orpo, simpo: no reference forward at all
-                  : lora != null
-                      ? (ids, mask) -> {
-                        lora.setEnabled(false);
-                        try {
-                          return model.forward(ids, mask, false);
-                        } finally {
-                          lora.setEnabled(true);
-                        }
-                      }
-                      : (ids, mask) -> frozenModel.forward(ids, mask, false);
+                  : startModel;
           DpoTrainer t =
               new DpoTrainer(
                       model,
@@ -174,13 +208,16 @@ public final class TrainStage {
               };
         }
         DpoTrainer evalTrainer = dpoTrainer;
+        KtoTrainer evalKto = ktoTrainer;
         Evaluator evaluate =
             () ->
                 evalShards == null
                     ? Map.of()
                     : dpo
                         ? HeldOut.dpo(evalTrainer, evalShards, args.perDeviceEvalBatchSize())
-                        : HeldOut.causalLm(model, evalShards, args.perDeviceEvalBatchSize());
+                        : kto
+                            ? HeldOut.kto(evalKto, evalShards, args.perDeviceEvalBatchSize())
+                            : HeldOut.causalLm(model, evalShards, args.perDeviceEvalBatchSize());
 
         // resume: weights, moments, step, data position and the open logging window
         Path checkpoints = out.resolve(CHECKPOINTS);
@@ -206,8 +243,8 @@ public final class TrainStage {
           Map<String, Double> v = stepper.step();
           window.add(v);
           long step = opt.stepCount();
-          windowWork += v.getOrDefault(dpo ? "train/pairs" : "train/tokens", 0.0);
-          work += v.getOrDefault(dpo ? "train/pairs" : "train/tokens", 0.0);
+          windowWork += v.getOrDefault("train/" + unit, 0.0);
+          work += v.getOrDefault("train/" + unit, 0.0);
           if (step % args.loggingSteps() == 0 || step == total) {
             Map<String, Double> line = window.drain();
             // this step's, as Trainer logs it; none when fp16 skipped the step (NaN: overflow)
@@ -218,9 +255,10 @@ public final class TrainStage {
             if (scaler != null) line.put("train/loss_scale", scaler.scale());
             line.remove("train/tokens");
             line.remove("train/pairs");
+            line.remove("train/examples");
             line.put("train/epoch", epoch(batches));
             double secs = (System.nanoTime() - windowStart) / 1e9;
-            line.put(dpo ? "train/pairs_per_second" : "train/tokens_per_second", windowWork / secs);
+            line.put("train/" + unit + "_per_second", windowWork / secs);
             line.putAll(SystemMetrics.sample(m.getDevice()));
             listener.metrics(step, line);
             last = line;
@@ -280,7 +318,7 @@ public final class TrainStage {
         summary.put("total_steps", total);
         summary.put("resumed_from_step", resumedFrom);
         summary.put("train_runtime", loopSeconds); // the step loop, checkpoints included
-        summary.put(dpo ? "train_pairs" : "train_tokens", work); // this run's, padding included
+        summary.put("train_" + unit, work); // this run's, padding included
         summary.put("checkpoint_seconds", checkpointNanos / 1e9);
         if (lastCheckpoint != null)
           summary.put("checkpoint_bytes", folderBytes(Path.of(lastCheckpoint)));

@@ -32,7 +32,8 @@ import java.util.List;
  * <p>Preference keys (dpo stage), TRL 1.16's names: {@code loss_type} (one name or a list, combined
  * with {@code loss_weights}), {@code label_smoothing}, {@code rpo_alpha} (shorthand for an added
  * sft term), and the reference-free methods {@code orpo} ({@code beta} = ORPO's λ) and {@code
- * simpo} ({@code simpo_gamma}, {@code cpo_alpha}); see {@link PreferenceLoss}.
+ * simpo} ({@code simpo_gamma}, {@code cpo_alpha}); see {@link PreferenceLoss}. KTO keys (kto
+ * stage), KTOConfig's names: {@code beta}, {@code desirable_weight}, {@code undesirable_weight}.
  *
  * <p>{@code max_length} is the packing block size for {@code pt}, the sequence cap for {@code sft}
  * and the prompt+completion cap for {@code dpo}; the tokenize stage reads it from here.
@@ -79,7 +80,9 @@ public record TrainingArgs(
     double labelSmoothing,
     double rpoAlpha,
     double simpoGamma,
-    double cpoAlpha) {
+    double cpoAlpha,
+    double desirableWeight,
+    double undesirableWeight) {
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
@@ -135,7 +138,9 @@ public record TrainingArgs(
         0.0,
         0.0,
         0.5,
-        0.0);
+        0.0,
+        1.0,
+        1.0);
   }
 
   /**
@@ -143,6 +148,12 @@ public record TrainingArgs(
    * appended to {@code problems} as {@code where.key: message}; returns null when there were any.
    */
   public static TrainingArgs parse(JsonNode node, String where, List<String> problems) {
+    return parse(node, where, problems, null);
+  }
+
+  /** The same, adding what {@link #problems(String)} finds for {@code stage} (null: none). */
+  public static TrainingArgs parse(
+      JsonNode node, String where, List<String> problems, String stage) {
     int before = problems.size();
     if (node == null || node.isNull()) node = JSON.createObjectNode();
     if (!node.isObject()) {
@@ -167,6 +178,7 @@ public record TrainingArgs(
     // learning_rate together
     TrainingArgs args = JSON.convertValue(merged, TrainingArgs.class);
     for (String p : args.problems()) problems.add(where + "." + p);
+    if (stage != null) for (String p : args.problems(stage)) problems.add(where + "." + p);
     return problems.size() > before ? null : args;
   }
 
@@ -214,6 +226,9 @@ public record TrainingArgs(
           "rpo_alpha: adds TRL's sft term to a DPO loss; with "
               + lossType
               + " give loss_type and loss_weights instead");
+    if (!(desirableWeight > 0)) p.add("desirable_weight: must be > 0, got " + desirableWeight);
+    if (!(undesirableWeight > 0))
+      p.add("undesirable_weight: must be > 0, got " + undesirableWeight);
     if (maxLength < 2) p.add("max_length: must be >= 2, got " + maxLength);
     if (maxPromptLength < 1) p.add("max_prompt_length: must be >= 1, got " + maxPromptLength);
     if (maxNewTokens < 0) p.add("max_new_tokens: must be >= 0, got " + maxNewTokens);
@@ -232,25 +247,58 @@ public record TrainingArgs(
   }
 
   /**
+   * What a value means only for some stage: KTO's per-batch KL estimate needs two examples a batch
+   * (TRL's KTOTrainer refuses one), KTO has its own loss, and its trainer has no fp16 or gradient
+   * checkpointing yet. As {@code key: message}.
+   */
+  public List<String> problems(String stage) {
+    List<String> p = new ArrayList<>();
+    if (stage.equals("kto")) {
+      if (perDeviceTrainBatchSize < 2)
+        p.add(
+            "per_device_train_batch_size: kto needs >= 2 (the KL estimate pairs each prompt with"
+                + " another example's completion in the same batch), got "
+                + perDeviceTrainBatchSize);
+      if (!lossType.equals(List.of("sigmoid")) || !lossWeights.isEmpty() || rpoAlpha > 0)
+        p.add("loss_type: a kto stage trains KTO's loss; loss_type belongs to a dpo stage");
+      if (fp16) p.add("fp16: not supported by the kto stage yet");
+      if (gradientCheckpointing)
+        p.add("gradient_checkpointing: not supported by the kto stage yet");
+    } else if (desirableWeight != 1 || undesirableWeight != 1) {
+      p.add(
+          (desirableWeight != 1 ? "desirable_weight" : "undesirable_weight")
+              + ": a KTO weight, for a kto stage, not "
+              + stage);
+    }
+    return p;
+  }
+
+  /**
    * How the tokenize stage prepares data for {@code stage}: PT packs blocks of max_length, SFT caps
-   * at max_length (loss on every assistant turn), DPO caps prompt and pair as TRL does. {@code
-   * evalRatio} of the samples go to the seeded held-out split (unless the data has its own).
+   * at max_length (loss on every assistant turn), DPO and KTO cap prompt and completions as TRL
+   * does. {@code evalRatio} of the samples go to the seeded held-out split (unless the data has its
+   * own).
    */
   public TokenizeSpec tokenizeSpec(String stage, double evalRatio) {
     return switch (stage) {
       case "pt" -> TokenizeSpec.pt(maxLength, evalRatio, seed);
       case "sft" -> TokenizeSpec.sft(maxLength, false, evalRatio, seed);
-      case "dpo" -> {
+      case "dpo", "kto" -> {
         if (maxPromptLength >= maxLength)
           throw new IllegalArgumentException(
               "max_prompt_length ("
                   + maxPromptLength
                   + ") must be below max_length ("
                   + maxLength
-                  + ") for dpo: the completions need room");
-        yield TokenizeSpec.dpo(maxLength, maxPromptLength, evalRatio, seed);
+                  + ") for "
+                  + stage
+                  + ": the completions need room");
+        yield stage.equals("dpo")
+            ? TokenizeSpec.dpo(maxLength, maxPromptLength, evalRatio, seed)
+            : TokenizeSpec.kto(maxLength, maxPromptLength, evalRatio, seed);
       }
-      default -> throw new IllegalArgumentException("stage '" + stage + "' is not pt, sft or dpo");
+      default ->
+          throw new IllegalArgumentException("stage '" + stage + "' is not pt, sft, dpo or kto");
     };
   }
 

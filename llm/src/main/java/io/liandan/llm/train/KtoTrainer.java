@@ -101,6 +101,55 @@ public final class KtoTrainer {
     return sums;
   }
 
+  /**
+   * Sums over one held-out batch, to be added up over batches and divided as TRL's KTOTrainer does
+   * for its logged means: per label for rewards and log-probs, per example for loss and kl.
+   */
+  public record EvalSums(
+      double loss,
+      double kl,
+      int examples,
+      double rewardsChosen,
+      double rewardsRejected,
+      double logpsChosen,
+      double logpsRejected,
+      int chosen,
+      int rejected) {}
+
+  /** TRL's KTO metrics on a held-out batch: no dropout, no gradients, no step. */
+  public EvalSums evaluate(KtoBatch b) {
+    try (NDScope scope = new NDScope();
+        NoGrad ng = new NoGrad()) {
+      NDManager mg = policy.manager();
+      NDArray[] ex = tensors(b.examples()), kl = tensors(b.mismatched());
+      NDArray desirable = mg.create(b.desirable());
+      NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
+      NDArray pol = logps(ex, true), ref = logps(ex, false);
+      KtoLoss l =
+          KtoLoss.of(
+              pol,
+              ref,
+              desirable,
+              logps(kl, true),
+              logps(kl, false),
+              beta,
+              desirableWeight,
+              undesirableWeight);
+      int n = b.desirable().length, chosen = 0;
+      for (float d : b.desirable()) chosen += d == 1 ? 1 : 0;
+      return new EvalSums(
+          l.loss().getFloat() * n,
+          l.kl().getFloat() * n,
+          n,
+          l.rewards().mul(desirable).sum().getFloat(),
+          l.rewards().mul(undesirable).sum().getFloat(),
+          pol.mul(desirable).sum().getFloat(),
+          pol.mul(undesirable).sum().getFloat(),
+          chosen,
+          n - chosen);
+    }
+  }
+
   /** (B) sequence log-probs without gradients, under the policy or the reference. */
   private NDArray logps(NDArray[] t, boolean underPolicy) {
     try (NoGrad ng = new NoGrad()) {

@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
  * Micro-batches from token shards: each epoch visits every sample once in an order shuffled from
  * (seed, epoch), rows right-padded to the longest in the batch (attention mask 0), labels = ids
  * where the shard's mask is 1, else -100. A PT block or SFT conversation is one segment ({@link
- * #next}); a DPO pair is three (prompt, chosen, rejected: {@link #nextPairs}). The position (epoch,
- * index) is all the state there is, so a resumed run continues exactly where a checkpoint left off.
- * Eval reads in order, once ({@link #inOrder}).
+ * #next}); a DPO pair is three (prompt, chosen, rejected: {@link #nextPairs}), a KTO example too
+ * (prompt, completion, label: {@link #nextKto}). The position (epoch, index) is all the state there
+ * is, so a resumed run continues exactly where a checkpoint left off. Eval reads in order, once
+ * ({@link #inOrder}).
  */
 public final class ShardBatches {
   /** Where the next batch starts: epoch and index into that epoch's order. */
@@ -52,7 +53,12 @@ public final class ShardBatches {
     return new ShardBatches(shards, batchSize, seed, padId, 3, true);
   }
 
-  /** Every sample once in stored order (eval); {@code pairs} for DPO shards. */
+  /** KTO examples (prompt, completion, label segments), shuffled per epoch. */
+  public static ShardBatches kto(TokenShards shards, int batchSize, long seed, int padId) {
+    return pairs(shards, batchSize, seed, padId); // also three segments a sample
+  }
+
+  /** Every sample once in stored order (eval); {@code pairs} for DPO and KTO shards. */
   public static ShardBatches inOrder(TokenShards shards, int batchSize, int padId, boolean pairs) {
     return new ShardBatches(shards, batchSize, 0, padId, pairs ? 3 : 1, false);
   }
@@ -104,6 +110,23 @@ public final class ShardBatches {
           });
     }
     return PreferenceBatch.of(pairs, padId);
+  }
+
+  /**
+   * The next micro-batch of KTO examples, with the mismatched (prompt, another row's completion)
+   * rows of TRL's collator for the KL estimate.
+   */
+  public KtoBatch nextKto() {
+    if (group != 3) throw new IllegalStateException("these shards hold no KTO examples");
+    List<int[][]> rows = new ArrayList<>();
+    List<Boolean> labels = new ArrayList<>();
+    for (long s : nextSamples()) {
+      rows.add(new int[][] {shards.segment(3 * s).ids(), shards.segment(3 * s + 1).ids()});
+      labels.add(shards.segment(3 * s + 2).ids()[0] == 1);
+    }
+    boolean[] desirable = new boolean[labels.size()];
+    for (int i = 0; i < desirable.length; i++) desirable[i] = labels.get(i);
+    return KtoBatch.of(rows, desirable, padId);
   }
 
   /** Indices of the next batch's samples; rolls over to the next epoch (reshuffled) at the end. */

@@ -40,7 +40,12 @@ class SampleFileTest {
                 List.of(new Message("user", "2+2?")),
                 new Message("assistant", "4"),
                 new Message("assistant", "5"),
-                new Origin("p.json", 9)));
+                new Origin("p.json", 9)),
+            new Sample.Kto(
+                List.of(new Message("user", "2+2?")),
+                new Message("assistant", "5"),
+                false,
+                new Origin("k.jsonl", 3)));
     try (SampleFile.Writer w = new SampleFile.Writer(f)) {
       in.forEach(w::write);
       assertFalse(Files.exists(f), "no final name before commit");

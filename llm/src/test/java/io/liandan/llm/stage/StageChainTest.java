@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class StageChainTest {
   @TempDir static Path tmp;
   StageFixture fx;
-  TrainResult pt, sft, dpo;
-  Path sftData, dpoData;
+  TrainResult pt, sft, dpo, kto;
+  Path sftData, dpoData, ktoData;
 
   @BeforeAll
   void setUp() {
@@ -289,6 +289,77 @@ class StageChainTest {
         end.get("eval/rewards/margins") > start.get("eval/rewards/margins"),
         "held-out margin rises: " + start + " -> " + end);
     assertTrue(end.get("eval/rewards/accuracies") >= 0.8, "held-out accuracy " + end);
+  }
+
+  /**
+   * KTO after SFT-LoRA on unpaired examples (no prompt has both a desirable and an undesirable
+   * completion), with a fresh adapter whose reference is the SFT-merged model, as DPO's: at step 1
+   * the policy is its reference, so every reward and the KL estimate are 0 and each example loses
+   * exactly 1 − σ(0) = 0.5; by the end the held-out desirable completions' rewards (and log-probs)
+   * have risen above the undesirable ones'.
+   */
+  @Test
+  @Order(8)
+  void ktoAfterSftLoraStartsAtItsReferenceAndMovesThePreference() {
+    ktoData = fx.tokenized("kto", TokenizeSpec.kto(96, 48, 0.2, 1));
+    RecordingListener rec = new RecordingListener();
+    kto =
+        new TrainStage()
+            .run(
+                request(
+                    "kto",
+                    sft.next(),
+                    ktoData,
+                    "{'learning_rate':5e-3,'max_steps':30,'per_device_train_batch_size':8,"
+                        + "'logging_steps':1,'beta':0.1,'max_new_tokens':4}",
+                    "kto"),
+                rec);
+    Map<String, Double> first = rec.lines.get(1L);
+    assertEquals(0.5, first.get("train/loss"), 1e-5, first.toString());
+    assertEquals(0.0, first.get("train/kl"), 1e-6);
+    assertEquals(0.0, first.get("rewards/margins"), 1e-6);
+    for (String k :
+        List.of(
+            "rewards/chosen",
+            "rewards/rejected",
+            "logps/chosen",
+            "logps/rejected",
+            "train/examples_per_second")) assertTrue(first.containsKey(k), k + " in " + first);
+    Map<String, Double> start = rec.lines.get(0L), end = rec.lines.get(30L);
+    System.out.println("KTO held out: " + start + " -> " + end);
+    assertEquals(0.0, start.get("eval/rewards/margins"), 1e-6, "held out, before: " + start);
+    assertTrue(end.get("eval/rewards/margins") > 0.1, "held-out margin rises: " + end);
+    assertTrue(
+        end.get("eval/logps/chosen") - end.get("eval/logps/rejected")
+            > start.get("eval/logps/chosen") - start.get("eval/logps/rejected"),
+        "the log-prob gap between desirable and undesirable completions widens");
+    assertEquals(2, kto.next().adapters().size(), "SFT adapter, then the KTO adapter");
+  }
+
+  /** The eval stage scores KTO data against the KTO stage's start, as the stage did at its end. */
+  @Test
+  @Order(9)
+  void evalStageScoresKtoDataAgainstItsReference() {
+    EvalResult r =
+        new EvalStage()
+            .run(
+                new EvalRequest(
+                    kto.next(),
+                    sft.next(),
+                    List.of(ktoData.toString()),
+                    List.of(),
+                    "final",
+                    StageFixture.args("{'max_new_tokens':4}"),
+                    tmp.resolve("eval-kto").toString(),
+                    "cpu"),
+                new RecordingListener());
+    assertEquals(
+        kto.metrics().get("eval/rewards/margins"),
+        r.metrics().get("eval/kto/rewards/margins"),
+        1e-4,
+        r.metrics().toString());
+    assertTrue(r.metrics().get("eval/kto/rewards/margins") > 0.1, r.metrics().toString());
+    assertTrue(r.metrics().get("eval/kto/examples") > 0);
   }
 
   /**

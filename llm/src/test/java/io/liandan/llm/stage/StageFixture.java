@@ -14,7 +14,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The demo world, small: a mini model folder and tokenized PT / SFT / DPO data for stage tests. */
+/**
+ * The demo world, small: a mini model folder and tokenized PT / SFT / DPO / KTO data for stage
+ * tests.
+ */
 final class StageFixture {
   final DemoData demo = new DemoData(7);
   final Path root, model;
@@ -42,6 +45,23 @@ final class StageFixture {
                                   new Message("assistant", q.answer(), null)),
                               List.of(),
                               o)));
+      case "kto" -> {
+        // unpaired: even questions with their right answer (desirable), odd ones with the
+        // other-language answer (undesirable), so no prompt has both
+        int[] i = {0};
+        demo.preferences(120)
+            .forEach(
+                q -> {
+                  boolean good = i[0]++ % 2 == 0;
+                  samples.add(
+                      new Sample.Kto(
+                          List.of(new Message("user", q.question(), null)),
+                          new Message(
+                              "assistant", good ? q.answer() : q.otherLanguageAnswer(), null),
+                          good,
+                          o));
+                });
+      }
       default ->
           demo.preferences(120)
               .forEach(

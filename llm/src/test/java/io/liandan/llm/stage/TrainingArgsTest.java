@@ -217,7 +217,9 @@ class TrainingArgsTest {
             0,
             0,
             0.5,
-            0);
+            0,
+            1,
+            1);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

@@ -32,13 +32,29 @@ final class AlpacaMapper implements SampleMapper {
     if (system != null && !system.isEmpty()) {
       messages.add(new Message("system", system));
     }
-    JsonNode history = fields.get(columns.history());
+    history(fields, columns.history(), messages);
+    String user = join(instruction, input);
+    if (user.isEmpty()) {
+      throw fields.error(
+          Kind.EMPTY_PROMPT, columns.prompt(), "empty prompt (instruction and input are empty)");
+    }
+    messages.add(new Message("user", user));
+    Message reply = new Message("assistant", output);
+    Turns.requireReply(reply, fields, columns.response());
+    messages.add(reply);
+    List<Object> tools = Turns.tools(fields.get(columns.tools()), fields, columns.tools());
+    return new Sample.Chat(messages, tools, row.origin());
+  }
+
+  /** The optional history column's [query, response] pairs as user/assistant turns. */
+  static void history(Fields fields, String column, List<Message> messages) {
+    JsonNode history = fields.get(column);
     if (history != null) {
       if (!history.isArray()) {
-        throw fields.wrongType(columns.history(), "a list of [query, response] pairs", history);
+        throw fields.wrongType(column, "a list of [query, response] pairs", history);
       }
       for (int i = 0; i < history.size(); i++) {
-        String path = columns.history() + "[" + i + "]";
+        String path = column + "[" + i + "]";
         JsonNode pair = history.get(i);
         if (!pair.isArray() || pair.size() != 2) {
           String found = pair.isArray() ? "an array of " + pair.size() : null;
@@ -51,17 +67,6 @@ final class AlpacaMapper implements SampleMapper {
         messages.add(new Message("assistant", fields.string(pair.get(1), path + "[1]")));
       }
     }
-    String user = join(instruction, input);
-    if (user.isEmpty()) {
-      throw fields.error(
-          Kind.EMPTY_PROMPT, columns.prompt(), "empty prompt (instruction and input are empty)");
-    }
-    messages.add(new Message("user", user));
-    Message reply = new Message("assistant", output);
-    Turns.requireReply(reply, fields, columns.response());
-    messages.add(reply);
-    List<Object> tools = Turns.tools(fields.get(columns.tools()), fields, columns.tools());
-    return new Sample.Chat(messages, tools, row.origin());
   }
 
   /** "instruction\ninput", leaving out empty parts. */

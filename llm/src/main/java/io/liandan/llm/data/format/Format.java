@@ -17,7 +17,12 @@ public enum Format {
   /** OpenAI messages [{role, content, tool_calls}] → Sample.Chat. */
   OPENAI,
   /** Preference pairs (prompt, chosen, rejected in several layouts) → Sample.Preference. */
-  PREFERENCE;
+  PREFERENCE,
+  /**
+   * Unpaired KTO examples: TRL's prompt, completion, label, or LLaMA-Factory's alpaca / sharegpt
+   * columns with a boolean kto_tag → Sample.Kto.
+   */
+  KTO;
 
   @JsonValue
   public String id() {

@@ -22,8 +22,9 @@ import java.util.stream.Stream;
  *  "tags": {"role_tag": "from", "content_tag": "value"}, "skip_invalid": false}</pre>
  *
  * LLaMA-Factory's own keys are accepted too: {@code "formatting"} for {@code "format"}, and {@code
- * "ranking": true} turns alpaca or sharegpt into {@code preference}. Other keys of a
- * dataset_info.json entry (file_name, hf_hub_url, ...) are ignored here.
+ * "ranking": true} turns alpaca or sharegpt into {@code preference}, and a {@code kto_tag} column
+ * turns alpaca, sharegpt or openai into {@code kto}. Other keys of a dataset_info.json entry
+ * (file_name, hf_hub_url, ...) are ignored here.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record FormatSpec(
@@ -78,10 +79,19 @@ public record FormatSpec(
     if (Boolean.TRUE.equals(ranking) && format == Format.ALPACA) {
       given =
           given.orElse(
-              new Columns("instruction", "input", null, null, null, null, null, null, null, null));
+              new Columns(
+                  "instruction", "input", null, null, null, null, null, null, null, null, null));
       format = Format.PREFERENCE;
     } else if (Boolean.TRUE.equals(ranking) && format == Format.SHAREGPT) {
       format = Format.PREFERENCE;
+    } else if (given.ktoTag() != null && format == Format.ALPACA) {
+      // LLaMA-Factory's kto: an alpaca row whose kto_tag column says desirable or not
+      given = given.orElse(Columns.defaults(Format.ALPACA));
+      format = Format.KTO;
+    } else if (given.ktoTag() != null && (format == Format.SHAREGPT || format == Format.OPENAI)) {
+      // the same with a conversation whose last turn is the completion
+      given = given.orElse(Columns.defaults(format));
+      format = Format.KTO;
     }
     return new FormatSpec(format, given, tags, Boolean.TRUE.equals(skipInvalid));
   }
@@ -90,7 +100,9 @@ public record FormatSpec(
    * Column names (null = not used). {@code prompt}/{@code query}/{@code response}/{@code history}:
    * alpaca (and prompt for preference); {@code messages}: sharegpt/openai turns, or the prompt
    * turns of sharegpt-style preference; {@code chosen}/{@code rejected}: preference; {@code text}:
-   * pretraining; {@code system}/{@code tools}: optional everywhere they make sense.
+   * pretraining; {@code system}/{@code tools}: optional everywhere they make sense; {@code
+   * kto_tag}: kto's boolean label (LLaMA-Factory's name; TRL's column is {@code label}), with
+   * {@code prompt}/{@code query}/{@code response} or {@code messages}.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = false)
@@ -104,16 +116,18 @@ public record FormatSpec(
       @JsonProperty("messages") String messages,
       @JsonProperty("chosen") String chosen,
       @JsonProperty("rejected") String rejected,
-      @JsonProperty("text") String text) {
+      @JsonProperty("text") String text,
+      @JsonProperty("kto_tag") String ktoTag) {
 
     public Columns() {
-      this(null, null, null, null, null, null, null, null, null, null);
+      this(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The defaults per format; optional columns (system, tools, history) are used when present. */
     public static Columns defaults(Format format) {
       return switch (format) {
-        case TEXT -> new Columns(null, null, null, null, null, null, null, null, null, "text");
+        case TEXT ->
+            new Columns(null, null, null, null, null, null, null, null, null, "text", null);
         case ALPACA ->
             new Columns(
                 "instruction",
@@ -125,12 +139,14 @@ public record FormatSpec(
                 null,
                 null,
                 null,
+                null,
                 null);
         case SHAREGPT ->
             new Columns(
-                null, null, null, null, "system", "tools", "conversations", null, null, null);
+                null, null, null, null, "system", "tools", "conversations", null, null, null, null);
         case OPENAI ->
-            new Columns(null, null, null, null, "system", "tools", "messages", null, null, null);
+            new Columns(
+                null, null, null, null, "system", "tools", "messages", null, null, null, null);
         case PREFERENCE ->
             new Columns(
                 "prompt",
@@ -142,7 +158,22 @@ public record FormatSpec(
                 "conversations",
                 "chosen",
                 "rejected",
+                null,
                 null);
+        // TRL's unpaired prompt / completion / label; or a conversation ending with the completion
+        case KTO ->
+            new Columns(
+                "prompt",
+                "input",
+                "completion",
+                "history",
+                "system",
+                null,
+                "messages",
+                null,
+                null,
+                null,
+                "label");
       };
     }
 
@@ -158,13 +189,16 @@ public record FormatSpec(
           or(messages, fallback.messages),
           or(chosen, fallback.chosen),
           or(rejected, fallback.rejected),
-          or(text, fallback.text));
+          or(text, fallback.text),
+          or(ktoTag, fallback.ktoTag));
     }
 
     /** Every column name in use: what a Parquet reader needs to read. */
     public Set<String> names() {
       Set<String> names = new LinkedHashSet<>();
-      Stream.of(prompt, query, response, history, system, tools, messages, chosen, rejected, text)
+      Stream.of(
+              prompt, query, response, history, system, tools, messages, chosen, rejected, text,
+              ktoTag)
           .filter(Objects::nonNull)
           .forEach(names::add);
       return names;

@@ -113,14 +113,14 @@ final class PreferenceMapper implements SampleMapper {
   }
 
   /** A completion column: a string, one message, or a list of messages. */
-  private List<Turn> completion(Fields fields, JsonNode node, String column) {
+  List<Turn> completion(Fields fields, JsonNode node, String column) {
     if (node.isTextual()) {
       return List.of(assistant(node.textValue(), column));
     }
     return turns(fields, node, column);
   }
 
-  private List<Turn> turns(Fields fields, JsonNode node, String path) {
+  List<Turn> turns(Fields fields, JsonNode node, String path) {
     if (node instanceof ObjectNode) {
       return List.of(message(fields, node, path));
     }
@@ -144,7 +144,7 @@ final class PreferenceMapper implements SampleMapper {
   }
 
   /** The completion without the prompt, when it repeats the prompt first. */
-  private static List<Turn> afterPrompt(List<Turn> completion, List<Turn> prompt) {
+  static List<Turn> afterPrompt(List<Turn> completion, List<Turn> prompt) {
     if (prompt.isEmpty() || completion.size() <= prompt.size()) {
       return completion;
     }
@@ -157,7 +157,7 @@ final class PreferenceMapper implements SampleMapper {
   }
 
   /** What is left of a completion must be one non-empty assistant turn. */
-  private Message reply(Fields fields, List<Turn> turns, String column) {
+  Message reply(Fields fields, List<Turn> turns, String column) {
     if (turns.size() != 1) {
       throw fields.error(
           Kind.ROLE_ORDER,

@@ -14,6 +14,7 @@ interface SampleMapper {
       case SHAREGPT -> new SharegptMapper(spec);
       case OPENAI -> new OpenAiMapper(spec);
       case PREFERENCE -> new PreferenceMapper(spec);
+      case KTO -> new KtoMapper(spec);
     };
   }
 }

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * How to tokenise a dataset, with the names users know: {@code block_size} (PT packing), {@code
- * max_length}, {@code max_prompt_length} and {@code max_completion_length} (DPO), whether only the
- * last assistant turn is trained (SFT), and the seeded train/eval split.
+ * max_length}, {@code max_prompt_length} and {@code max_completion_length} (DPO, KTO), whether only
+ * the last assistant turn is trained (SFT), and the seeded train/eval split.
  */
 public record TokenizeSpec(
     String kind,
@@ -18,7 +18,7 @@ public record TokenizeSpec(
     double evalRatio,
     long seed,
     long shardTokens) {
-  public static final List<String> KINDS = List.of("pt", "sft", "dpo");
+  public static final List<String> KINDS = List.of("pt", "sft", "dpo", "kto");
 
   public TokenizeSpec {
     List<String> p = new ArrayList<>();
@@ -43,6 +43,11 @@ public record TokenizeSpec(
   public static TokenizeSpec dpo(int maxLength, int maxPromptLength, double evalRatio, long seed) {
     return new TokenizeSpec(
         "dpo", 0, maxLength, maxPromptLength, 0, false, evalRatio, seed, 256L << 20);
+  }
+
+  public static TokenizeSpec kto(int maxLength, int maxPromptLength, double evalRatio, long seed) {
+    return new TokenizeSpec(
+        "kto", 0, maxLength, maxPromptLength, 0, false, evalRatio, seed, 256L << 20);
   }
 
   /** Seeded, order-independent split: the same sample goes to the same side on every run. */

@@ -54,6 +54,7 @@ public final class TokenizeStage {
           spec.kind().equals("pt") ? new PretrainPacker[] {packer(train), packer(eval)} : null;
       Function<Sample, Object> encode = encoder();
       List<Tagged> chunk = new ArrayList<>(CHUNK);
+      List<Runnable> laterInChunk = new ArrayList<>();
       while (tagged.hasNext() || !chunk.isEmpty()) {
         if (tagged.hasNext() && chunk.size() < CHUNK) {
           chunk.add(tagged.next());
@@ -73,6 +74,18 @@ public final class TokenizeStage {
             truncated += sft.truncated() ? 1 : 0;
             if (sft.dropped() != null) dropped.merge(sft.dropped(), 1L, Long::sum);
             else w.add(List.of(sft.ids()), List.of(sft.mask()));
+          } else if (r instanceof KtoEncoder.Results kto) {
+            List<KtoEncoder.Result> all = kto.results();
+            for (int j = 0; j < all.size(); j++) {
+              KtoEncoder.Result k = all.get(j);
+              truncated += k.truncated() ? 1 : 0;
+              if (k.dropped() != null) dropped.merge(k.dropped(), 1L, Long::sum);
+              else if (j == 0) writeKto(w, k);
+              // an unpaired pair's rejected half goes after the chunk, as TRL's batched unpairing
+              // puts the rejected block after the chosen one: the KL rows (each prompt with its
+              // neighbour's completion) then do not pair a prompt with its own chosen reply
+              else laterInChunk.add(() -> writeKto(w, k));
+            }
           } else if (r instanceof DpoEncoder.Result dpo) {
             truncated += dpo.truncated() ? 1 : 0;
             if (dpo.dropped() != null) dropped.merge(dpo.dropped(), 1L, Long::sum);
@@ -85,6 +98,8 @@ public final class TokenizeStage {
                       ones(dpo.rejected().length)));
           }
         }
+        laterInChunk.forEach(Runnable::run);
+        laterInChunk.clear();
         chunk.clear();
       }
       if (packers != null) remainder = packers[0].remainder() + packers[1].remainder();
@@ -130,6 +145,16 @@ public final class TokenizeStage {
             new SftEncoder(template, tokenizer, endOfTurn, spec.maxLength(), spec.lastTurnOnly());
         yield s -> e.encode(as(s, Sample.Chat.class));
       }
+      case "kto" -> {
+        KtoEncoder e =
+            new KtoEncoder(
+                template,
+                tokenizer,
+                spec.maxLength(),
+                spec.maxPromptLength(),
+                spec.maxCompletionLength());
+        yield s -> new KtoEncoder.Results(e.encode(s));
+      }
       default -> {
         DpoEncoder e =
             new DpoEncoder(
@@ -141,6 +166,16 @@ public final class TokenizeStage {
         yield s -> e.encode(as(s, Sample.Preference.class));
       }
     };
+  }
+
+  /**
+   * A KTO example as three segments: prompt (untrained), completion (trained), and its label as one
+   * untrained token (1 desirable, 0 not), so that it groups in threes like a DPO pair.
+   */
+  private static void writeKto(ShardWriter w, KtoEncoder.Result k) {
+    w.add(
+        List.of(k.prompt(), k.completion(), new int[] {k.desirable() ? 1 : 0}),
+        List.of(new byte[k.prompt().length], ones(k.completion().length), new byte[1]));
   }
 
   private PretrainPacker packer(ShardWriter w) {

@@ -132,6 +132,69 @@ class TokenizeStageTest {
     assertTrue(t.truncated());
   }
 
+  /** Row {@code r} of a micro-batch as text, padding (mask 0) left out. */
+  static String row(io.liandan.llm.train.MicroBatch mb, int r) {
+    StringBuilder b = new StringBuilder();
+    for (int t = 0; t < mb.seq(); t++)
+      if (mb.mask() == null || mb.mask()[r * mb.seq() + t] == 1)
+        b.append((char) mb.ids()[r * mb.seq() + t]);
+    return b.toString();
+  }
+
+  /**
+   * KTO data: kto samples as they are, preference pairs unpaired (chosen desirable, rejected not,
+   * the rejected halves after the chunk's other examples as TRL's batched unpairing puts them);
+   * prompt untrained, completion + EOS trained, the label a third segment the batches read back.
+   */
+  @Test
+  void ktoUnpairsPreferencePairsAndKeepsEachLabel(@TempDir Path out) {
+    List<Sample> samples = new ArrayList<>();
+    for (String q : List.of("a", "b"))
+      samples.add(
+          new Sample.Preference(
+              List.of(new Message("user", q)),
+              new Message("assistant", "good " + q),
+              new Message("assistant", "bad " + q),
+              O));
+    samples.add(
+        new Sample.Kto(List.of(new Message("user", "c")), new Message("assistant", "ok"), true, O));
+    samples.add(
+        new Sample.Kto(
+            List.of(new Message("user", "d")), new Message("assistant", "no"), false, O));
+    TokenizeManifest m =
+        new TokenizeStage(TokenizeSpec.kto(64, 32, 0, 1), CHATML, CHARS, "]")
+            .run(samples.iterator(), out);
+    assertEquals("kto", m.kind());
+    assertEquals(4, m.samplesRead());
+    TokenShards train = m.open(out, "train");
+    assertEquals(6 * 3, train.segments(), "six examples, three segments each");
+    var batch = io.liandan.llm.train.ShardBatches.inOrder(train, 8, 0, true).nextKto();
+    assertArrayEquals(new float[] {1, 1, 1, 0, 0, 0}, batch.desirable());
+    List<String> rows = new ArrayList<>();
+    for (int r = 0; r < 6; r++) rows.add(row(batch.examples(), r));
+    assertEquals(
+        List.of(
+            "[user\na]\n[assistant\ngood a]\n$",
+            "[user\nb]\n[assistant\ngood b]\n$",
+            "[user\nc]\n[assistant\nok]\n$",
+            "[user\nd]\n[assistant\nno]\n$",
+            "[user\na]\n[assistant\nbad a]\n$",
+            "[user\nb]\n[assistant\nbad b]\n$"),
+        rows);
+    // only the completion and its EOS are trained
+    assertEquals("good a]\n$".length(), countTrained(batch.examples(), 0));
+    // TRL's KL rows: each prompt with the previous row's completion
+    assertEquals("[user\na]\n[assistant\nbad b]\n$", row(batch.mismatched(), 0));
+    assertEquals("[user\nc]\n[assistant\ngood b]\n$", row(batch.mismatched(), 2));
+  }
+
+  /** Trained label positions of row r after the first (the causal LM shift's). */
+  static long countTrained(io.liandan.llm.train.MicroBatch mb, int r) {
+    long n = 0;
+    for (int t = 1; t < mb.seq(); t++) if (mb.labels()[r * mb.seq() + t] >= 0) n++;
+    return n;
+  }
+
   @Test
   void splitIsSeededAndNearTheRatio() {
     TokenizeSpec a = TokenizeSpec.sft(100, false, 0.1, 7), b = TokenizeSpec.sft(100, false, 0.1, 8);
