@@ -26,6 +26,8 @@ class DemoLearnsIT {
   static final double MAX_PT_EVAL_LOSS = 1.0;
   static final double MAX_SFT_EVAL_LOSS = 0.2;
   static final double MIN_DPO_ACCURACY = 0.95;
+  static final double MAX_DPO_EVAL_LOSS = 0.2; // README: 0.693 -> 0.045
+  static final double MIN_DPO_MARGIN = 2.0; // README: 0 -> 3.73
 
   @TempDir Path dir;
 
@@ -61,6 +63,10 @@ class DemoLearnsIT {
     assertTrue(metric(out, "pt", "eval/loss") <= MAX_PT_EVAL_LOSS, out);
     assertTrue(metric(out, "sft", "eval/loss") <= MAX_SFT_EVAL_LOSS, out);
     assertTrue(metric(out, "dpo", "eval/rewards/accuracies") >= MIN_DPO_ACCURACY, out);
+    assertTrue(metric(out, "dpo", "eval/loss") <= MAX_DPO_EVAL_LOSS, out);
+    assertTrue(metric(out, "dpo", "eval/rewards/margins") >= MIN_DPO_MARGIN, out);
+    System.out.println(
+        out.lines().filter(l -> l.startsWith("  ") || l.startsWith("asked")).toList());
   }
 
   /** A stage's number from the demo's artifact lines: " sft /path eval/loss 0.1000". */

@@ -29,7 +29,8 @@ public final class ShippedJar {
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("-Xmx" + heap, "-jar", jar.toString()));
+    // absolute: the commands may run in another folder (a spec's, a user's working directory)
+    cmd.addAll(List.of("-Xmx" + heap, "-jar", jar.toAbsolutePath().toString()));
     cmd.addAll(List.of(args));
     return cmd;
   }

@@ -7,20 +7,17 @@ import io.liandan.tracker.client.TrackerClientConfig;
 import io.liandan.workflows.DemoPipeline;
 import io.liandan.workflows.PipelineResult;
 import io.liandan.workflows.PipelineSpec;
-import io.liandan.workflows.StageResult;
 import io.liandan.workflows.StageStatus;
 import io.liandan.workflows.activities.ArtifactStore;
 import io.liandan.workflows.runtime.EmbeddedTemporal;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
+import io.liandan.workflows.runtime.StageOverhead;
 import io.liandan.workflows.runtime.TemporalDevServer;
-import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What the workflow adds to each stage of the demo pipeline: the gap between one stage's end and
@@ -108,54 +105,32 @@ public final class PipelineOverheadBench {
 
   static void report(
       List<HistoryEvent> events, List<StageStatus> stages, PipelineResult r, double wall) {
-    Map<Long, Double> scheduledAt = new HashMap<>();
-    List<double[]> spans = new java.util.ArrayList<>(); // scheduled, completed
-    double start = seconds(events.get(0)), end = seconds(events.get(events.size() - 1));
-    for (HistoryEvent e : events) {
-      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        scheduledAt.put(e.getEventId(), seconds(e));
-      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
-        spans.add(
-            new double[] {
-              scheduledAt.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId()),
-              seconds(e)
-            });
-    }
     System.out.println(
         "| stage | stage's own work (s) | scheduling gap (s) | activity beyond the work (s) |"
             + " reporting inside the work (s) | workflow overhead (s) | overhead / work |");
     System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-    double prev = start, totalWork = 0, totalOverhead = 0;
-    for (int i = 0; i < spans.size(); i++) {
-      String name = stages.get(i).name();
-      StageResult s = r.stage(name);
-      double work = s == null ? 0 : s.seconds() - s.listenerSeconds();
-      double listener = s == null ? 0 : s.listenerSeconds();
-      double gap = spans.get(i)[0] - prev;
-      double activity = spans.get(i)[1] - spans.get(i)[0];
-      double beyond = activity - work - listener;
-      double overhead = gap + beyond + listener;
-      prev = spans.get(i)[1];
-      totalWork += work;
-      totalOverhead += overhead;
+    double[] closing = new double[1];
+    double totalWork = 0, totalOverhead = 0;
+    List<StageOverhead> rows = StageOverhead.of(events, stages, r, closing);
+    for (StageOverhead o : rows) {
+      totalWork += o.work();
+      totalOverhead += o.overhead();
       System.out.printf(
           "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %s |%n",
-          name,
-          work,
-          gap,
-          beyond,
-          listener,
-          overhead,
-          work > 0 ? String.format("%.2f %%", 100 * overhead / work) : "(all overhead: hashing)");
+          o.stage(),
+          o.work(),
+          o.gap(),
+          o.beyond(),
+          o.listener(),
+          o.overhead(),
+          o.work() > 0
+              ? String.format("%.2f %%", 100 * o.overhead() / o.work())
+              : "(all overhead: hashing)");
     }
-    totalOverhead += end - prev;
+    totalOverhead += closing[0];
     System.out.printf(
         "| **all %d stages** | %.2f | | | | %.2f (incl. %.3f s to close the workflow) | %.2f %% |%n",
-        spans.size(), totalWork, totalOverhead, end - prev, 100 * totalOverhead / totalWork);
+        rows.size(), totalWork, totalOverhead, closing[0], 100 * totalOverhead / totalWork);
     System.out.printf("wall time of the pipeline as the client saw it: %.2f s%n", wall);
-  }
-
-  static double seconds(HistoryEvent e) {
-    return e.getEventTime().getSeconds() + e.getEventTime().getNanos() / 1e9;
   }
 }
