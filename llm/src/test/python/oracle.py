@@ -206,9 +206,16 @@ def logits_case(m, case, d):
               os.path.join(d, "logits.safetensors"))
 
 
+def top_margin(scores):
+    """The smallest lead of the top-1 logit over the runner-up, over every row and step."""
+    top2 = scores.topk(2, -1).values
+    return (top2[..., 0] - top2[..., 1]).min().item()
+
+
 def generate_case(m, case, d):
     """Greedy ids for a left-padded batch of two prompts; prompts are redrawn until every step's
-    top-1 logit leads the runner-up by 1e-3, so float rounding cannot flip a token."""
+    top-1 logit leads the runner-up by 1e-3 (before a final soft-cap), so float rounding cannot
+    flip a token."""
     g = torch.Generator().manual_seed(case["seed"] + 2)
     for attempt in range(50):
         prompts = [torch.randint(3, VOCAB, (n,), generator=g).tolist() for n in (7, 3)]
@@ -219,8 +226,15 @@ def generate_case(m, case, d):
                              eos_token_id=None, pad_token_id=PAD, output_scores=True,
                              return_dict_in_generate=True)
         scores = torch.stack(res.scores, 1)  # (B, steps, V)
-        top2 = scores.topk(2, -1).values
-        margin = (top2[..., 0] - top2[..., 1]).min().item()
+        margin = top_margin(scores)
+        cap = case.get("final_logit_softcapping")
+        if cap:
+            # cap·tanh(x/cap) is monotonic, so the ranking and its float risk are the uncapped
+            # logits': a cap near the logits' size squeezes every capped margin below 1e-3 (seed
+            # 637585328). The capped margin still has to clear tanh's own rounding.
+            uncapped = cap * torch.atanh((scores.double() / cap).clamp(-1 + 1e-12, 1 - 1e-12))
+            if top_margin(scores) > 1e-5:
+                margin = top_margin(uncapped)
         if margin > 1e-3:
             break
     else:
