@@ -48,9 +48,10 @@ public final class Qwen2Model {
     // 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq
     NDManager m = weights.manager();
     this.invFreq = RopeScalings.apply(c.ropeScaling(), inverseFrequencies(m, c.ropeTheta()));
-    // Gemma 3's sliding layers rotate with their own base, unscaled
+    // Gemma 3's sliding layers rotate with their own base, never scaled (even when that base
+    // equals rope_theta: the full layers' linear scaling must not reach them)
     this.localInvFreq =
-        c.localRopeTheta() == c.ropeTheta() ? invFreq : inverseFrequencies(m, c.localRopeTheta());
+        c.ropeLocalBaseFreq() == null ? invFreq : inverseFrequencies(m, c.localRopeTheta());
     this.minusHalf = Scalars.of(m, -0.5);
     this.attnScale = Scalars.of(m, c.attentionScale());
     this.eps = Scalars.of(m, (float) c.rmsNormEps());
