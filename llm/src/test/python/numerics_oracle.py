@@ -16,6 +16,9 @@ sampler (tests only; the model-level oracle is oracle.py). Each subcommand draws
       bitsandbytes' quantize_4bit (nf4, blocksize 64) without and with compress_statistics (double
       quantization), and dequantize_4bit's result: the packed bytes, absmax and nested state.
 
+  numerics_oracle.py logits --seed S --out FILE --model DIR --ids '[[1, 2, 3]]'
+      transformers' logits of a checkpoint Liandan wrote, on the given batch of ids.
+
 Everything is float32 on the CPU, as Liandan computes it.
 """
 import argparse, json, math, random
@@ -161,13 +164,28 @@ def nf4(args):
         json.dump(out, f)
 
 
+def logits(args):
+    """transformers' float32 logits of --model (a checkpoint folder) on --ids (a JSON batch)."""
+    from transformers import AutoModelForCausalLM
+    ids = torch.tensor(json.loads(args.ids), dtype=torch.int64)
+    m = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32,
+                                             attn_implementation="eager").eval()
+    with torch.no_grad():
+        out = m(input_ids=ids).logits
+    with open(args.out, "w") as f:
+        json.dump({"model_type": m.config.model_type, "class": type(m).__name__,
+                   "shape": list(out.shape), "logits": floats(out)}, f)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["adamw", "sampling", "nf4"])
+    ap.add_argument("what", choices=["adamw", "sampling", "nf4", "logits"])
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--model")
+    ap.add_argument("--ids")
     args = ap.parse_args()
-    {"adamw": adamw, "sampling": sampling, "nf4": nf4}[args.what](args)
+    {"adamw": adamw, "sampling": sampling, "nf4": nf4, "logits": logits}[args.what](args)
 
 
 if __name__ == "__main__":

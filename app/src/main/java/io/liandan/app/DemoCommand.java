@@ -48,6 +48,23 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "a few steps per stage")
   boolean quick;
 
+  @Option(
+      names = "--family",
+      defaultValue = DemoData.DEFAULT_FAMILY,
+      description =
+          "the mini model's architecture: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE};"
+              + " its switches are examples/families/FAMILY.json)",
+      completionCandidates = Families.class)
+  String family;
+
+  /** The families picocli lists in --help. */
+  static final class Families implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return DemoData.FAMILIES.iterator();
+    }
+  }
+
   @Option(names = "--no-tracker", description = "do not log the runs to the embedded tracker")
   boolean noTracker;
 
@@ -57,8 +74,14 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // the progress lines say what the worker's stage log would: keep it quiet here
     System.setProperty("org.slf4j.simpleLogger.log.io.liandan.workflows", "warn");
+    if (!DemoData.FAMILIES.contains(family))
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "--family: '" + family + "' is not one of " + String.join(", ", DemoData.FAMILIES));
     Path specFile =
-        quick ? DemoPipeline.writeShort(out, DemoPipeline.Size.QUICK) : DemoPipeline.writeDemo(out);
+        quick
+            ? DemoPipeline.writeShort(out, DemoPipeline.Size.QUICK, family)
+            : DemoPipeline.writeDemo(out, family);
     out().println("demo data and spec: " + specFile.toAbsolutePath());
     TrackerServer tracker = noTracker ? null : tracker();
     String id =

@@ -32,7 +32,12 @@ public final class DemoPipeline {
 
   /** The demo at full size: its folder's {@code pipeline.json}. */
   public static Path writeDemo(Path dir) {
-    DemoData.writeDemo(dir);
+    return writeDemo(dir, DemoData.DEFAULT_FAMILY);
+  }
+
+  /** The demo at full size with the mini model in {@code family}'s shape. */
+  public static Path writeDemo(Path dir, String family) {
+    DemoData.writeDemo(dir, family);
     return dir.resolve(DemoData.SPEC);
   }
 
@@ -41,7 +46,12 @@ public final class DemoPipeline {
    * logged every step, checkpointed every {@code saveSteps}, evaluated only at the end.
    */
   public static Path writeShort(Path dir, Size size) {
-    new DemoData(SHORT_SEED).write(dir, 240, 320, 160);
+    return writeShort(dir, size, DemoData.DEFAULT_FAMILY);
+  }
+
+  /** {@link #writeShort(Path, Size)} with the mini model in {@code family}'s shape. */
+  public static Path writeShort(Path dir, Size size, String family) {
+    new DemoData(SHORT_SEED).write(dir, 240, 320, 160, family);
     Path spec = dir.resolve(DemoData.SPEC);
     try (var in = DemoData.class.getResourceAsStream(DemoData.SPEC)) {
       ObjectNode s = (ObjectNode) JSON.readTree(in);

@@ -1,6 +1,7 @@
 package io.liandan.llm.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.llm.data.tokenizer.BpeTrainer;
 import io.liandan.llm.model.Qwen2Config;
 import java.io.BufferedWriter;
@@ -231,7 +232,12 @@ public final class DemoData {
    * runs.
    */
   public static void writeDemo(Path dir) {
-    new DemoData(SEED).write(dir, DOCUMENTS, INSTRUCTIONS, PAIRS);
+    writeDemo(dir, DEFAULT_FAMILY);
+  }
+
+  /** {@link #writeDemo(Path)} with the mini model in {@code family}'s shape. */
+  public static void writeDemo(Path dir, String family) {
+    new DemoData(SEED).write(dir, DOCUMENTS, INSTRUCTIONS, PAIRS, family);
     try (var in = DemoData.class.getResourceAsStream(SPEC)) {
       if (in == null) throw new IllegalStateException("the demo spec is missing from the jar");
       write(
@@ -249,6 +255,37 @@ public final class DemoData {
    * rejected). Every file is written whole or not at all.
    */
   public void write(Path dir, int documents, int instructions, int pairs) {
+    write(dir, documents, instructions, pairs, DEFAULT_FAMILY);
+  }
+
+  /** The demo's family: the mini Qwen2 of {@link #miniConfig}. */
+  public static final String DEFAULT_FAMILY = "qwen2";
+
+  /**
+   * The mini model in {@code family}'s shape: {@link #miniConfig}'s sizes with the switches of
+   * examples/families/FAMILY.json (carried in the jar) laid over them, read back as Liandan reads
+   * any config.json, so a switch it does not know is refused here, naming the file.
+   */
+  public static Qwen2Config miniConfig(int vocab, int imEndId, String family) {
+    String file = "families/" + family + ".json";
+    try (var in = DemoData.class.getResourceAsStream(file)) {
+      if (in == null)
+        throw new IllegalArgumentException(
+            "no demo model for family '" + family + "'; there is one for each of " + FAMILIES);
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode config = (ObjectNode) json.readTree(miniConfig(vocab, imEndId).toJson());
+      config.setAll((ObjectNode) json.readTree(in));
+      return Qwen2Config.fromJson(config, "examples/" + file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("examples/" + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The families `liandan demo --family` can build the mini model as: every one Liandan loads. */
+  public static final List<String> FAMILIES = Qwen2Config.FAMILIES;
+
+  /** {@link #write(Path, int, int, int)} with the mini model in {@code family}'s shape. */
+  public void write(Path dir, int documents, int instructions, int pairs, String family) {
     List<String> corpus = corpus(documents);
     List<Qa> inst = instructions(instructions), prefs = preferences(pairs);
     List<String> all = new ArrayList<>(corpus);
@@ -259,7 +296,7 @@ public final class DemoData {
     int imEnd = vocab - BpeTrainer.SPECIAL.size() + BpeTrainer.SPECIAL.indexOf("<|im_end|>");
     ObjectMapper json = new ObjectMapper();
     try {
-      write(model.resolve("config.json"), List.of(miniConfig(vocab, imEnd).toJson()));
+      write(model.resolve("config.json"), List.of(miniConfig(vocab, imEnd, family).toJson()));
       write(
           model.resolve("generation_config.json"),
           List.of(json.writeValueAsString(Map.of("eos_token_id", List.of(imEnd)))));

@@ -231,7 +231,7 @@ public record Qwen2Config(
   }
 
   /** Maps a parsed config.json; {@code source} names the file in error messages. */
-  static Qwen2Config fromJson(JsonNode n, String source) {
+  public static Qwen2Config fromJson(JsonNode n, String source) {
     List<String> problems = new ArrayList<>();
     String type = n.path("model_type").asText("");
     if (!FAMILIES.contains(type)) {

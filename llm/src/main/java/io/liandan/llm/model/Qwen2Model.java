@@ -263,7 +263,10 @@ public final class Qwen2Model {
 
   /** ½x(1 + tanh(√(2/π)(x + 0.044715x³))), torch's gelu(approximate="tanh"). */
   private NDArray geluTanh(NDArray x) {
-    NDArray inner = x.add(x.pow(3).mul(geluKappa)).mul(geluBeta);
+    // x·x·x as torch's kernel computes the cube; never pow(3): DJL turns a Java number into a
+    // tensor over a borrowed buffer that a garbage collection frees before backward reads it
+    // (NaN gradients in a Gemma run that followed another in the same JVM; see Scalars)
+    NDArray inner = x.add(x.mul(x).mul(x).mul(geluKappa)).mul(geluBeta);
     return x.mul(half).mul(inner.tanh().add(one));
   }
 

@@ -55,13 +55,22 @@ public final class LiveOracle {
    * under target/oracle-numerics-SEED/ with its log for inspection).
    */
   public static JsonNode numerics(String what) {
+    return numerics(what, what);
+  }
+
+  /**
+   * {@link #numerics(String)} with more arguments; its files are named {@code name} (one per call
+   * when a test calls the same subcommand several times).
+   */
+  public static JsonNode numerics(String what, String name, String... more) {
     Path root = Oracle.repositoryRoot();
     Path dir = Path.of("target", "oracle-numerics-" + seed()).toAbsolutePath();
-    Path out = dir.resolve(what + ".json"), log = dir.resolve(what + ".log");
+    Path out = dir.resolve(name + ".json"), log = dir.resolve(name + ".log");
     List<String> cmd = new ArrayList<>();
     cmd.add(Oracle.interpreter(root).toString());
     cmd.add(root.resolve("llm/src/test/python/numerics_oracle.py").toString());
     cmd.addAll(List.of(what, "--seed", Long.toString(seed()), "--out", out.toString()));
+    cmd.addAll(List.of(more));
     try {
       Files.createDirectories(dir);
       Files.deleteIfExists(out);

@@ -23,8 +23,13 @@ final class StageFixture {
   final Path root, model;
 
   StageFixture(Path root) {
+    this(root, DemoData.DEFAULT_FAMILY);
+  }
+
+  /** The mini model in {@code family}'s shape (examples/families/FAMILY.json). */
+  StageFixture(Path root, String family) {
     this.root = root;
-    demo.write(root, 120, 160, 120);
+    demo.write(root, 120, 160, 120, family);
     this.model = root.resolve("model");
   }
 
