@@ -1,7 +1,8 @@
 """Hugging Face transformers / PEFT / TRL as a live oracle for Liandan's engine (tests only).
 
   oracle.py reference --seed S --out DIR --tokenizer TOKDIR
-      draws a handful of tiny random configs from S (Qwen2, Llama, Mistral, Qwen3), saves each with save_pretrained under
+      draws a handful of tiny random configs from S (Qwen2, Llama, Mistral, Qwen3, Gemma 2, Gemma 3,
+      Phi-3), saves each with save_pretrained under
       DIR/<case>/model and dumps what transformers, PEFT and TRL compute on it (safetensors + JSON);
       DIR/cases.json lists the cases and their configs.
   oracle.py check --out DIR
