@@ -207,6 +207,18 @@ public record Qwen2Config(
   }
 
   /**
+   * Phi-3's generate() drops the KV cache once, at the step where the cache holds exactly
+   * original_max_position_embeddings positions, and recomputes every position (its
+   * prepare_inputs_for_generation): with longrope, keys cached under the short factors are rotated
+   * again with the long ones. That cache length for Phi-3 with longrope, else 0: the other families
+   * keep their cache (and with default RoPE a recompute would give the same keys).
+   */
+  public int generationCacheRestart() {
+    boolean longrope = ropeScaling != null && ropeScaling.ropeType().equals("longrope");
+    return phi3() && longrope ? ropeScaling.originalMaxPositionEmbeddings() : 0;
+  }
+
+  /**
    * How many of each head's leading dimensions RoPE rotates: int(head_dim · partial_rotary_factor)
    * as transformers computes it (Phi-4-mini: 0.75 · 128 = 96); the rest pass through unrotated.
    */
