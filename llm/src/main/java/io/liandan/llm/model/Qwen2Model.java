@@ -56,9 +56,10 @@ public final class Qwen2Model {
             c.ropeTheta(),
             c.rotaryDim(),
             false);
-    // Gemma 3's sliding layers rotate with their own base, unscaled
+    // Gemma 3's sliding layers rotate with their own base, unscaled, even when it equals the
+    // global one (then only the scaling differs); the others' sliding layers share the global RoPE
     this.localInvFreq =
-        c.localRopeTheta() == c.ropeTheta() ? invFreq : inverseFrequencies(m, c.localRopeTheta());
+        c.ropeLocalBaseFreq() == null ? invFreq : inverseFrequencies(m, c.localRopeTheta());
     this.minusHalf = Scalars.of(m, -0.5);
     this.attnScale = Scalars.of(m, c.attentionScale());
     this.eps = Scalars.of(m, (float) c.rmsNormEps());
