@@ -273,9 +273,16 @@ def logits_case(m, case, d):
               os.path.join(d, "logits.safetensors"))
 
 
+def top_margin(scores):
+    """The smallest lead of the top-1 logit over the runner-up, over every row and step."""
+    top2 = scores.topk(2, -1).values
+    return (top2[..., 0] - top2[..., 1]).min().item()
+
+
 def generate_case(m, case, d):
     """Greedy ids for a left-padded batch of two prompts; prompts are redrawn until every step's
-    top-1 logit leads the runner-up by 1e-3, so float rounding cannot flip a token."""
+    top-1 logit leads the runner-up by 1e-3 (before a final soft-cap), so float rounding cannot
+    flip a token."""
     g = torch.Generator().manual_seed(case["seed"] + 2)
     # Phi-3 with longrope: its prepare_inputs_for_generation drops the cache when the sequence first
     # passes original_max_position_embeddings, meaning to recompute every position with the long
@@ -292,8 +299,15 @@ def generate_case(m, case, d):
                              use_cache=cached, eos_token_id=None, pad_token_id=PAD, output_scores=True,
                              return_dict_in_generate=True)
         scores = torch.stack(res.scores, 1)  # (B, steps, V)
-        top2 = scores.topk(2, -1).values
-        margin = (top2[..., 0] - top2[..., 1]).min().item()
+        margin = top_margin(scores)
+        cap = case.get("final_logit_softcapping")
+        if cap:
+            # cap·tanh(x/cap) is monotonic, so the ranking and its float risk are the uncapped
+            # logits': a cap near the logits' size squeezes every capped margin below 1e-3 (seed
+            # 637585328). The capped margin still has to clear tanh's own rounding.
+            uncapped = cap * torch.atanh((scores.double() / cap).clamp(-1 + 1e-12, 1 - 1e-12))
+            if top_margin(scores) > 1e-5:
+                margin = top_margin(uncapped)
         if margin > 1e-3:
             break
     else:
@@ -659,6 +673,45 @@ def chat_cases(seed, tokenizer_dir, out):
     json.dump(res, open(os.path.join(out, "chat.json"), "w"), ensure_ascii=False, indent=1)
 
 
+def family_chat_cases(seed, tokenizer_dir, out):
+    """Each family's chat template (src/test/resources/chat-templates/*/tokenizer_config.json) on
+    random conversations, rendered by apply_chat_template; what a template refuses (Gemma 2's
+    system role, roles out of turn) is recorded as its error message."""
+    from jinja2.exceptions import TemplateError
+    rng = random.Random(seed + 17)
+    root = os.path.join(os.path.dirname(__file__), "..", "resources", "chat-templates")
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)  # any tokenizer: only the text is compared
+    pieces = ["你好", "李白是谁?", "The birch canoe", " slid", "\n", "\n\n", "  ", "\t", "🤖", "ünïcödé",
+              "{{ 1 + 1 }}", "{% raw %}", "<|eot_id|>", "<end_of_turn>", "[INST]", "\"quoted\"",
+              "a\\b", "end.", "  trailing  "]
+    text = lambda: "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8)))
+    res = []
+    for family in sorted(os.listdir(root)):
+        cfg = json.load(open(os.path.join(root, family, "tokenizer_config.json")))
+        for i in range(4):  # the first with a system message: Gemma 2 must refuse it
+            msgs = [{"role": "system", "content": text()}] if i == 0 or rng.random() < 0.4 else []
+            for turn in range(rng.randrange(1, 4)):
+                msgs.append({"role": "user", "content": text()})
+                msgs.append({"role": "assistant", "content": text()})
+            if rng.random() < 0.5:
+                msgs.pop()  # ends with the user: the usual prompt
+            if rng.random() < 0.15:  # out of turn: the alternating templates refuse it
+                msgs.append({"role": "user", "content": text()})
+            agp = rng.random() < 0.5
+            kwargs = {"date_string": "05 Dec 2026"} if rng.random() < 0.5 else {}
+            case = {"family": family, "messages": msgs, "add_generation_prompt": agp,
+                    "kwargs": kwargs}
+            try:
+                case["text"] = tok.apply_chat_template(
+                    msgs, tokenize=False, add_generation_prompt=agp,
+                    chat_template=cfg["chat_template"], bos_token=cfg["bos_token"],
+                    eos_token=cfg["eos_token"], **kwargs)
+            except TemplateError as e:
+                case["error"] = str(e)
+            res.append(case)
+    json.dump(res, open(os.path.join(out, "chat-families.json"), "w"), ensure_ascii=False, indent=1)
+
+
 def reference(a):
     cases = draw_cases(a.seed)
     for case in cases:
@@ -672,6 +725,7 @@ def reference(a):
         preference_case(m, case, d)
         kto_case(m, case, d)
     chat_cases(a.seed, a.tokenizer, a.out)
+    family_chat_cases(a.seed, a.tokenizer, a.out)
     json.dump({"seed": a.seed, "versions": versions(), "cases": cases},
               open(os.path.join(a.out, "cases.json"), "w"), indent=1)
 

@@ -56,8 +56,8 @@ public final class Qwen2Model {
             c.ropeTheta(),
             c.rotaryDim(),
             false);
-    // Gemma 3's sliding layers rotate with their own base, unscaled, even when it equals the
-    // global one (then only the scaling differs); the others' sliding layers share the global RoPE
+    // Gemma 3's sliding layers rotate with their own base, never scaled (even when that base
+    // equals rope_theta: the full layers' linear scaling must not reach them)
     this.localInvFreq =
         c.ropeLocalBaseFreq() == null ? invFreq : inverseFrequencies(m, c.localRopeTheta());
     this.minusHalf = Scalars.of(m, -0.5);

@@ -53,7 +53,8 @@ class OracleLoraTest {
             }
             for (var e : params.entrySet()) {
               NDArray grad = read(m, f, "grad." + e.getKey());
-              // 1e-4, or twice transformers' own float32 error against its float64 gradient where
+              // 1e-4, or ten times transformers' own float32 error against its float64 gradient
+              // where
               // a random draw is ill-conditioned enough that float32 itself strays further (seed
               // 439189298, case3: PEFT's float32 gradient is 3.1e-4 off the exact one)
               double bound = Fixtures.gradBound(1e-4, read(m, f, "grad64." + e.getKey()), grad);

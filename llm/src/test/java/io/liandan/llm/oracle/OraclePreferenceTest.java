@@ -148,10 +148,20 @@ class OraclePreferenceTest {
   /** Each LoRA gradient within 1e-4 of TRL's (relative to the tensor's largest). */
   private static void assertGradients(
       NDManager m, Path f, JsonNode cfg, LoraAdapter lora, String what) {
+    double mineWorst = 0, trlWorst = 0;
+    String name = cfg.get("name").asText();
     for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
-      String name = cfg.get("name").asText();
+      NDArray exact64 = read(m, f, name + ".grad64." + e.getKey());
+      mineWorst = Math.max(mineWorst, Fixtures.relDiff(exact64, e.getValue().getGradient()));
+      trlWorst =
+          Math.max(trlWorst, Fixtures.relDiff(exact64, read(m, f, name + ".grad." + e.getKey())));
+    }
+    System.out.printf(
+        "%s%s: float32 gradients against float64, worst tensor: Liandan %.2e, TRL %.2e%n",
+        what, name, mineWorst, trlWorst);
+    for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
       NDArray expected = read(m, f, name + ".grad." + e.getKey());
-      // 1e-4, or twice TRL's own float32 error against its float64 gradient on a draw where
+      // 1e-4, or ten times TRL's own float32 error against its float64 gradient on a draw where
       // float32 itself strays further (as OracleLoraTest)
       NDArray exact = read(m, f, name + ".grad64." + e.getKey());
       double own = Fixtures.relDiff(exact, expected);
@@ -165,6 +175,8 @@ class OraclePreferenceTest {
               + rel
               + " relative (TRL's own float32: "
               + own
+              + "; Liandan's against float64: "
+              + Fixtures.relDiff(exact, e.getValue().getGradient())
               + ")");
     }
   }

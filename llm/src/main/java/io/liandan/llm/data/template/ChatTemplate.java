@@ -156,6 +156,12 @@ public final class ChatTemplate {
       vars.put("tools", plain(tools));
     }
     vars.put("add_generation_prompt", addGenerationPrompt);
+    // transformers passes its helpers as globals, so `strftime_now is defined` holds there (Llama
+    // 3.1+ templates then print today's date); in Jinjava a function is not a variable, and the
+    // template would fall back to its hard-coded "26 Jul 2024". The call still goes to the
+    // function.
+    vars.put("strftime_now", true);
+    vars.put("raise_exception", true);
     if (extra != null) {
       extra.forEach(
           (k, v) -> {

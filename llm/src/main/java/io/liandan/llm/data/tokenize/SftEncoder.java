@@ -19,7 +19,7 @@ public final class SftEncoder {
 
   private final ChatRenderer template;
   private final TextEncoder tokenizer;
-  private final String generationPrompt; // what add_generation_prompt appends
+  private final String generationPrompt; // what add_generation_prompt appends, or null
   private final String endOfTurn; // what closes an assistant turn, e.g. <|im_end|>
   private final int maxLength;
   private final boolean lastTurnOnly;
@@ -35,14 +35,24 @@ public final class SftEncoder {
     this.endOfTurn = endOfTurn != null ? endOfTurn : endOfTurn(template);
     this.maxLength = maxLength;
     this.lastTurnOnly = lastTurnOnly;
+    this.generationPrompt = generationPrompt(template);
+  }
+
+  /**
+   * What add_generation_prompt adds after a user turn (e.g. {@code <|im_start|>assistant\n}): the
+   * text after what the renders with and without it share, since some templates end a prompt that
+   * gets no reply with something else (Phi-3 writes its eos there). Null when the template adds
+   * nothing (Mistral's): each reply is then found by its own text.
+   */
+  static String generationPrompt(ChatRenderer template) {
     List<Message> probe = List.of(new Message("user", "\u0001"));
     String with = template.render(probe, List.of(), true),
         without = template.render(probe, List.of(), false);
-    if (!with.startsWith(without) || with.length() == without.length()) {
-      throw new IllegalArgumentException(
-          "the chat template adds no generation prompt; cannot locate assistant turns");
-    }
-    this.generationPrompt = with.substring(without.length());
+    int shared = 0;
+    while (shared < Math.min(with.length(), without.length())
+        && with.charAt(shared) == without.charAt(shared)) shared++;
+    String added = with.substring(shared);
+    return added.isEmpty() ? null : added;
   }
 
   /**
@@ -99,10 +109,26 @@ public final class SftEncoder {
     List<int[]> spans = new ArrayList<>();
     int cursor = 0;
     for (Message m : chat.messages()) {
-      if (!m.role().equals("assistant")) continue;
-      int header = text.indexOf(generationPrompt, cursor);
-      if (header < 0) break;
-      int start = header + generationPrompt.length();
+      int start;
+      if (generationPrompt != null) {
+        if (!m.role().equals("assistant")) continue;
+        int header = text.indexOf(generationPrompt, cursor);
+        if (header < 0) break;
+        start = header + generationPrompt.length();
+      } else {
+        // no generation prompt: every user and assistant turn is found by its own (trimmed) text
+        // in order, so a reply quoted in an earlier prompt is passed over; system text is left
+        // out of the search, as templates such as Mistral's move it into a later user turn
+        if (m.role().equals("system")) continue;
+        String body = m.content() == null ? "" : m.content().strip();
+        int at = body.isEmpty() ? cursor : text.indexOf(body, cursor);
+        if (at < 0) break;
+        if (!m.role().equals("assistant")) {
+          cursor = at + body.length();
+          continue;
+        }
+        start = at;
+      }
       int end = text.indexOf(endOfTurn, start);
       end = end < 0 ? text.length() : end + endOfTurn.length();
       spans.add(new int[] {start, end});
