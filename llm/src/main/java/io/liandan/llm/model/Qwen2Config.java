@@ -343,7 +343,8 @@ public record Qwen2Config(
             ? scaling.path("rope_type").asText(scaling.path("type").asText("default"))
             : "default";
     boolean phi3 = type.equals("phi3");
-    int maxPositions = n.path("max_position_embeddings").asInt(32768);
+    // transformers' default for Phi-3 (longrope derives its factor from it); 32768 elsewhere
+    int maxPositions = n.path("max_position_embeddings").asInt(phi3 ? 4096 : 32768);
     Double partial = partialRotaryFactor(n, scaling, type, problems);
     RopeScaling ropeScaling =
         ropeScaling(n, scaling, ropeType, type, maxPositions, partial, problems);

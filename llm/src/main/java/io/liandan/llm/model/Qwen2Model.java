@@ -14,14 +14,15 @@ import io.liandan.llm.amp.Cast;
 import io.liandan.llm.model.Qwen2Config.RopeScaling;
 
 /**
- * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 families as transformers'
- * {@code modeling_qwen2.py} (and its siblings, which differ only where {@link Qwen2Config}'s
- * switches say: biases, q/k norms, sliding windows, RoPE scaling and local bases, Gemma's scaled
- * embeddings, (1 + w) norms, sandwich norms, GELU-tanh and soft-caps) computes it (eager
- * attention), in DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual →
- * RMSNorm → SwiGLU → residual) → RMSNorm → lm_head. Stateless apart from the weights and an
- * optional set of adapters ({@link LinearHook}); it neither trains nor samples. B = batch, T = new
- * positions, Tk = keys (cached + new), C = hidden, V = vocab, hd = head dim.
+ * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 / Phi-3 families as
+ * transformers' {@code modeling_qwen2.py} (and its siblings, which differ only where {@link
+ * Qwen2Config}'s switches say: biases, q/k norms, Phi-3's fused projections, sliding windows, RoPE
+ * scaling, partial rotation and local bases, Gemma's scaled embeddings, (1 + w) norms, sandwich
+ * norms, GELU-tanh and soft-caps) computes it (eager attention), in DJL NDArray ops: embedding → N
+ * × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU → residual) → RMSNorm →
+ * lm_head. Stateless apart from the weights and an optional set of adapters ({@link LinearHook});
+ * it neither trains nor samples. B = batch, T = new positions, Tk = keys (cached + new), C =
+ * hidden, V = vocab, hd = head dim, rd = its rotated part.
  */
 public final class Qwen2Model {
   /** Adds something to the output of a named linear layer: LoRA adapters implement it. */
@@ -158,7 +159,7 @@ public final class Qwen2Model {
 
   /**
    * What the layers of one kind (full or sliding) share in one forward: rotary cos/sin (B|1, 1, T,
-   * hd) and the additive attention bias (B|1, 1, 1, T, Tk).
+   * rd) and the additive attention bias (B|1, 1, 1, T, Tk).
    */
   public record Rotary(NDArray cos, NDArray sin, NDArray bias) {}
 
