@@ -1,7 +1,8 @@
 """Hugging Face transformers / PEFT / TRL as a live oracle for Liandan's engine (tests only).
 
   oracle.py reference --seed S --out DIR --tokenizer TOKDIR
-      draws a handful of tiny random configs from S (Qwen2, Llama, Mistral, Qwen3), saves each with save_pretrained under
+      draws a handful of tiny random configs from S (Qwen2, Llama, Mistral, Qwen3, Gemma 2, Gemma 3,
+      Phi-3), saves each with save_pretrained under
       DIR/<case>/model and dumps what transformers, PEFT and TRL compute on it (safetensors + JSON);
       DIR/cases.json lists the cases and their configs.
   oracle.py check --out DIR
@@ -20,13 +21,14 @@ from safetensors.torch import save_file, load_file
 torch.set_num_threads(1)  # two shared cores: one each for this and the JVM
 import transformers
 from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma2Config, Gemma3TextConfig,
-                          LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config)
+                          LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config)
 
 # the decoder families Liandan loads, by model_type; each run draws all of them: the first four
 # share the four base cases, the Gemmas get a case each of their own
 CONFIGS = {"qwen2": Qwen2Config, "llama": LlamaConfig, "mistral": MistralConfig,
            "qwen3": Qwen3Config}
 GEMMAS = {"gemma2": Gemma2Config, "gemma3_text": Gemma3TextConfig}
+OTHERS = {"phi3": Phi3Config}  # a case each, after the Gemmas
 
 VOCAB = 512
 PAD = 0
@@ -73,6 +75,7 @@ def draw_cases(seed):
     # each run covers every family, with its switches drawn (a stream of its own, so that a
     # replayed seed still draws the same shapes as before families were added)
     fam = random.Random(seed + 17)
+    ext = random.Random(seed + 37)  # the RoPE types added later: old seeds keep their other draws
     for case, family in zip(cases, fam.sample(sorted(CONFIGS), len(CONFIGS))):
         case["family"] = family
         heads = case["num_attention_heads"]
@@ -86,6 +89,10 @@ def draw_cases(seed):
             case["sliding_window"] = fam.randrange(3, 9)
         if family == "llama":
             case["rope_scaling"] = fam.choice([None, "linear", "llama3"])
+            if ext.random() < 0.5:  # half the runs: a type whose frequencies depend on more
+                case["rope_scaling"] = ext.choice(["dynamic", "yarn", "longrope"])
+                rd = case["head_dim"] or case["hidden_size"] // heads
+                case.update(rope_extra(ext, case["rope_scaling"], rd))
     # the Gemmas: a stream of their own again, so the four cases above replay unchanged
     gem = random.Random(seed + 29)
     for family in sorted(GEMMAS):
@@ -124,14 +131,64 @@ def draw_cases(seed):
             case["rope_local_base_freq"] = gem.choice([100.0, 10000.0])
             case["rope_scaling"] = gem.choice([None, "linear"])
         cases.append(case)
+    # Phi-3: a stream of its own, so the cases above replay unchanged
+    phi = random.Random(seed + 31)
+    kv = phi.choice([1, 2])
+    heads = kv * phi.randrange(1, 5)
+    head_dim = phi.choice([8, 16])  # 0.5 and 0.75 of it are even: partial rotary stays even
+    partial = phi.choice([1.0, 0.75, 0.5])
+    case = dict(
+        name=f"case{len(cases)}", family="phi3", seed=phi.randrange(1 << 30),
+        tie=phi.random() < 0.5, dtype=phi.choice(["float32", "bfloat16"]),
+        sharded=phi.random() < 0.5, padding=phi.choice(["right", "left"]),
+        # no explicit head_dim: Phi3Config checks longrope's factor lists against hidden / heads
+        hidden_size=heads * head_dim, head_dim=None, num_attention_heads=heads,
+        num_key_value_heads=kv, intermediate_size=phi.randrange(16, 96) | 1,
+        num_hidden_layers=phi.choice([1, 2, 3]), rope_theta=phi.choice([10000.0, 1000000.0]),
+        rms_norm_eps=phi.choice([1e-6, 1e-5]), partial_rotary_factor=partial,
+        lora=dict(r=phi.choice([2, 4, 8]), alpha=phi.choice([4, 8, 16, 32]),
+                  targets=phi.choice([["qkv_proj"], ["qkv_proj", "o_proj"],
+                                      ["gate_up_proj", "down_proj"], "all-linear"]),
+                  lr=1e-2, weight_decay=0.3),
+        dpo_beta=phi.choice([0.1, 0.5]))
+    if phi.random() < 0.5:  # as Phi-3-mini-4k (2047): shorter than the rows, so it shows
+        case["sliding_window"] = phi.randrange(3, 9)
+    case["rope_scaling"] = phi.choice([None, "longrope"])
+    if case["rope_scaling"]:
+        case.update(rope_extra(phi, "longrope", int(head_dim * partial)))
+    cases.append(case)
     return cases
+
+
+def rope_extra(rng, kind, rd):
+    """The parameters of a length-dependent or attention-scaled RoPE type, drawn so that the
+    13-token rows and the 19 positions of generation cross the length where it changes (12), while
+    the training tests' rows (at most 11 tokens) stay below it: dynamic and longrope choose their
+    frequencies by a forward's padded length, so rows straddling it would make the result depend on
+    how TRL and Liandan group rows into forwards (and transformers keeps a dynamic base from its
+    longest call until one within max_position_embeddings resets it). rd = the rotary dimension."""
+    if kind == "dynamic":
+        return dict(max_position_embeddings=12, rope_extra=dict(factor=rng.choice([2.0, 4.0])))
+    if kind == "yarn":
+        extra = dict(factor=rng.choice([4.0, 16.0]),
+                     original_max_position_embeddings=rng.choice([64, 4096]),
+                     truncate=rng.random() < 0.5)
+        extra.update(rng.choice([{}, dict(attention_factor=0.8), dict(mscale=1.0, mscale_all_dim=0.5),
+                                 dict(beta_fast=8.0, beta_slow=2.0)]))
+        return dict(rope_extra=extra)
+    # longrope: factor = max_position_embeddings / original, its attention factor derived from it
+    return dict(rope_extra=dict(
+        short_factor=[round(rng.uniform(1, 2), 3) for _ in range(rd // 2)],
+        long_factor=[round(rng.uniform(1, 8), 3) for _ in range(rd // 2)],
+        original_max_position_embeddings=12))
 
 
 def build(case, out):
     kw = dict(vocab_size=VOCAB, hidden_size=case["hidden_size"],
               intermediate_size=case["intermediate_size"], num_hidden_layers=case["num_hidden_layers"],
               num_attention_heads=case["num_attention_heads"],
-              num_key_value_heads=case["num_key_value_heads"], max_position_embeddings=256,
+              num_key_value_heads=case["num_key_value_heads"],
+              max_position_embeddings=case.get("max_position_embeddings", 256),
               rope_theta=case["rope_theta"], rms_norm_eps=case["rms_norm_eps"],
               tie_word_embeddings=case["tie"], bos_token_id=1, eos_token_id=2, pad_token_id=PAD)
     family = case.get("family", "qwen2")
@@ -152,13 +209,23 @@ def build(case, out):
             full["factor"] = 4.0
         kw["rope_parameters"] = {"full_attention": full, "sliding_attention": {
             "rope_type": "default", "rope_theta": case["rope_local_base_freq"]}}
+    elif family == "phi3":  # partial rotary and longrope's own original length, top-level
+        kw["rope_parameters"] = {"rope_type": scaling or "default", "rope_theta": kw.pop("rope_theta"),
+                                 "partial_rotary_factor": case["partial_rotary_factor"]}
+        if scaling:
+            extra = dict(case["rope_extra"])
+            kw["original_max_position_embeddings"] = extra.pop("original_max_position_embeddings")
+            kw["rope_parameters"].update(extra)
+    elif "rope_extra" in case:
+        kw["rope_parameters"] = {"rope_type": scaling, "rope_theta": kw.pop("rope_theta"),
+                                 **case["rope_extra"]}
     elif scaling:
         kw["rope_parameters"] = {"rope_type": scaling, "rope_theta": kw.pop("rope_theta"),
                                  "factor": 4.0}
         if scaling == "llama3":  # a short original context puts the tiny heads' bands in all three
             kw["rope_parameters"].update(low_freq_factor=1.0, high_freq_factor=4.0,
                                          original_max_position_embeddings=32)
-    cfg = {**CONFIGS, **GEMMAS}[family](**kw)
+    cfg = {**CONFIGS, **GEMMAS, **OTHERS}[family](**kw)
     cfg._attn_implementation = "eager"
     torch.manual_seed(case["seed"])
     m = AutoModelForCausalLM.from_config(cfg).float().eval()
@@ -217,13 +284,19 @@ def generate_case(m, case, d):
     top-1 logit leads the runner-up by 1e-3 (before a final soft-cap), so float rounding cannot
     flip a token."""
     g = torch.Generator().manual_seed(case["seed"] + 2)
+    # Phi-3 with longrope: its prepare_inputs_for_generation drops the cache when the sequence first
+    # passes original_max_position_embeddings, meaning to recompute every position with the long
+    # factors; in transformers 5.17 it still feeds the last token only, so from there on each step
+    # sees itself alone (checked). Uncached generation computes what the override means to, and
+    # what Liandan's generator does (one recompute at that step, cached again after it).
+    cached = not (case.get("family") == "phi3" and case.get("rope_scaling") == "longrope")
     for attempt in range(50):
         prompts = [torch.randint(3, VOCAB, (n,), generator=g).tolist() for n in (7, 3)]
         ids = torch.tensor([prompts[0], [PAD] * 4 + prompts[1]])
         mask = (torch.arange(7) >= torch.tensor([[0], [4]])).long()  # left padding
         with torch.no_grad():
             res = m.generate(input_ids=ids, attention_mask=mask, max_new_tokens=12, do_sample=False,
-                             eos_token_id=None, pad_token_id=PAD, output_scores=True,
+                             use_cache=cached, eos_token_id=None, pad_token_id=PAD, output_scores=True,
                              return_dict_in_generate=True)
         scores = torch.stack(res.scores, 1)  # (B, steps, V)
         margin = top_margin(scores)

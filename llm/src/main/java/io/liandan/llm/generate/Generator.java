@@ -50,12 +50,23 @@ public final class Generator {
     boolean[] done = new boolean[B];
     TokenSampler sampler = new TokenSampler(cfg);
     NDManager m = model.manager();
-    long[] fullMask = mask;
-    try (NoGrad ng = new NoGrad();
-        KvCache cache = new KvCache(model.config().numHiddenLayers())) {
+    long[] fullMask = mask, fullIds = ids, fullPos = pos; // (B, Tk): everything fed so far
+    int restart = model.config().generationCacheRestart();
+    KvCache cache = new KvCache(model.config().numHiddenLayers());
+    try (NoGrad ng = new NoGrad()) {
       long[] stepIds = ids, stepPos = pos;
       int T = L;
       for (int step = 0; step < cfg.maxNewTokens(); step++) {
+        if (restart > 0 && T == 1 && cache.length() == restart) {
+          // Phi-3 with longrope, as its prepare_inputs_for_generation: once the sequence passes
+          // the original length, the cache is dropped and every position recomputed, so that all
+          // keys rotate with the long factors
+          cache.close();
+          cache = new KvCache(model.config().numHiddenLayers());
+          stepIds = fullIds;
+          stepPos = fullPos;
+          T = fullIds.length / B;
+        }
         float[] last;
         try (NDScope scope = new NDScope()) {
           NDArray logits =
@@ -82,12 +93,27 @@ public final class Generator {
         }
         if (all) break;
         fullMask = appendOnes(fullMask, B);
+        fullIds = append(fullIds, stepIds, B);
+        fullPos = append(fullPos, stepPos, B);
         T = 1;
       }
+    } finally {
+      cache.close();
     }
     List<long[]> result = new ArrayList<>();
     for (List<Long> row : out) result.add(row.stream().mapToLong(Long::longValue).toArray());
     return result;
+  }
+
+  /** (B, Tk) and (B) → (B, Tk+1): each row's new entry appended. */
+  private static long[] append(long[] rows, long[] next, int B) {
+    int tk = rows.length / B;
+    long[] out = new long[B * (tk + 1)];
+    for (int b = 0; b < B; b++) {
+      System.arraycopy(rows, b * tk, out, b * (tk + 1), tk);
+      out[b * (tk + 1) + tk] = next[b];
+    }
+    return out;
   }
 
   /** (B, Tk) mask → (B, Tk+1) with the new position real. */

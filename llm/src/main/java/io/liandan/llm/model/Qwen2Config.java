@@ -14,13 +14,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 families as Hugging Face's
- * {@code config.json} describes it, read once and validated here; derived sizes (head_dim, GQA
- * groups) and the switches where the families differ (biases, q/k norms, sliding windows and which
- * layers slide, RoPE scaling and local bases, Gemma's norms, scales and soft-caps) are computed in
- * one place. Accepts both the Hub style (top-level {@code rope_theta}, {@code torch_dtype}) and the
- * transformers-5 style ({@code rope_parameters}, {@code dtype}). Other architectures are refused,
- * naming the families that load.
+ * A decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 / Phi-3 families as Hugging
+ * Face's {@code config.json} describes it, read once and validated here; derived sizes (head_dim,
+ * GQA groups, the rotated part of a head) and the switches where the families differ (biases, q/k
+ * norms, fused projections, sliding windows and which layers slide, RoPE scaling and local bases,
+ * Gemma's norms, scales and soft-caps) are computed in one place. Accepts both the Hub style
+ * (top-level {@code rope_theta}, {@code torch_dtype}) and the transformers-5 style ({@code
+ * rope_parameters}, {@code dtype}). Other architectures are refused, naming the families that load.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Qwen2Config(
@@ -47,11 +47,13 @@ public record Qwen2Config(
     @JsonProperty("rope_local_base_freq") Double ropeLocalBaseFreq,
     @JsonProperty("query_pre_attn_scalar") Integer queryPreAttnScalar,
     @JsonProperty("attn_logit_softcapping") Double attnLogitSoftcapping,
-    @JsonProperty("final_logit_softcapping") Double finalLogitSoftcapping) {
+    @JsonProperty("final_logit_softcapping") Double finalLogitSoftcapping,
+    @JsonProperty("partial_rotary_factor") Double partialRotaryFactor,
+    @JsonProperty("pad_token_id") Integer padTokenId) {
 
   /** The decoder families this one forward pass computes, by config.json's model_type. */
   public static final List<String> FAMILIES =
-      List.of("qwen2", "llama", "mistral", "qwen3", "gemma2", "gemma3_text");
+      List.of("qwen2", "llama", "mistral", "qwen3", "gemma2", "gemma3_text", "phi3");
 
   /** A layer that attends to its last {@code sliding_window} keys only (Gemma's layer_types). */
   public static final String SLIDING = "sliding_attention";
@@ -59,8 +61,12 @@ public record Qwen2Config(
   public static final String FULL = "full_attention";
 
   /**
-   * RoPE frequency scaling as config.json's {@code rope_scaling} gives it: {@code linear}
-   * (positions / factor) or {@code llama3} (Llama 3.1's smooth low-frequency stretch).
+   * RoPE frequency scaling as config.json's {@code rope_scaling} gives it, with transformers'
+   * defaults filled in: {@code linear} (positions / factor), {@code llama3} (Llama 3.1's smooth
+   * low-frequency stretch), {@code dynamic} (NTK: the base grows once a forward runs past
+   * max_position_embeddings), {@code yarn} (a ramp between stretched and kept frequencies, cos/sin
+   * scaled by attention_factor) or {@code longrope} (per-frequency short or long factors, chosen by
+   * the forward's length, cos/sin scaled by attention_factor). See {@link RopeScalings}.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record RopeScaling(
@@ -68,7 +74,40 @@ public record Qwen2Config(
       @JsonProperty("factor") double factor,
       @JsonProperty("low_freq_factor") Double lowFreqFactor,
       @JsonProperty("high_freq_factor") Double highFreqFactor,
-      @JsonProperty("original_max_position_embeddings") Integer originalMaxPositionEmbeddings) {}
+      @JsonProperty("original_max_position_embeddings") Integer originalMaxPositionEmbeddings,
+      @JsonProperty("attention_factor") Double attentionFactor,
+      @JsonProperty("beta_fast") Double betaFast,
+      @JsonProperty("beta_slow") Double betaSlow,
+      @JsonProperty("truncate") Boolean truncate,
+      @JsonProperty("short_factor") List<Double> shortFactor,
+      @JsonProperty("long_factor") List<Double> longFactor) {
+
+    public RopeScaling {
+      shortFactor = shortFactor == null ? null : List.copyOf(shortFactor);
+      longFactor = longFactor == null ? null : List.copyOf(longFactor);
+    }
+
+    /** A linear or llama3 scaling (the types without an attention factor or factor lists). */
+    public RopeScaling(
+        String ropeType,
+        double factor,
+        Double lowFreqFactor,
+        Double highFreqFactor,
+        Integer originalMaxPositionEmbeddings) {
+      this(
+          ropeType,
+          factor,
+          lowFreqFactor,
+          highFreqFactor,
+          originalMaxPositionEmbeddings,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null);
+    }
+  }
 
   static final ObjectMapper JSON =
       new ObjectMapper()
@@ -121,6 +160,8 @@ public record Qwen2Config(
         null,
         null,
         null,
+        null,
+        null,
         null);
   }
 
@@ -139,14 +180,50 @@ public record Qwen2Config(
 
   /**
    * Whether q/k/v (and, outside Qwen2, o) projections carry biases: Qwen2 always has q/k/v biases;
-   * Llama, Mistral and Qwen3 take config.json's attention_bias (default false) for all four.
+   * Llama, Mistral and Qwen3 take config.json's attention_bias (default false) for all four; Phi-3
+   * never has any (transformers' Phi3Attention ignores attention_bias).
    */
   public boolean qkvBias() {
+    if (phi3()) return false;
     return modelType.equals("qwen2") || Boolean.TRUE.equals(explicitAttentionBias);
   }
 
   public boolean outputBias() {
-    return !modelType.equals("qwen2") && Boolean.TRUE.equals(explicitAttentionBias);
+    return !modelType.equals("qwen2") && !phi3() && Boolean.TRUE.equals(explicitAttentionBias);
+  }
+
+  /**
+   * Phi-3 (and Phi-3.5 / Phi-4-mini): q, k and v come from one fused {@code qkv_proj} ((nH + 2·nKv)
+   * · hd rows, in that order) and the MLP's gate and up from one {@code gate_up_proj} (2·I rows,
+   * gate first). They stay fused in the weights, so a LoRA on {@code qkv_proj} is one A and one B,
+   * as PEFT trains it, and merges write Phi-3's own names.
+   */
+  public boolean fusedProjections() {
+    return phi3();
+  }
+
+  private boolean phi3() {
+    return modelType.equals("phi3");
+  }
+
+  /**
+   * Phi-3's generate() drops the KV cache once, at the step where the cache holds exactly
+   * original_max_position_embeddings positions, and recomputes every position (its
+   * prepare_inputs_for_generation): with longrope, keys cached under the short factors are rotated
+   * again with the long ones. That cache length for Phi-3 with longrope, else 0: the other families
+   * keep their cache (and with default RoPE a recompute would give the same keys).
+   */
+  public int generationCacheRestart() {
+    boolean longrope = ropeScaling != null && ropeScaling.ropeType().equals("longrope");
+    return phi3() && longrope ? ropeScaling.originalMaxPositionEmbeddings() : 0;
+  }
+
+  /**
+   * How many of each head's leading dimensions RoPE rotates: int(head_dim · partial_rotary_factor)
+   * as transformers computes it (Phi-4-mini: 0.75 · 128 = 96); the rest pass through unrotated.
+   */
+  public int rotaryDim() {
+    return partialRotaryFactor == null ? headDim() : (int) (headDim() * partialRotaryFactor);
   }
 
   /**
@@ -167,19 +244,21 @@ public record Qwen2Config(
   }
 
   /**
-   * Keys a sliding layer sees at most, itself included (Mistral: every layer; Gemma: the layers
-   * layer_types marks), or 0 for all before it. Qwen2 and Qwen3 write a sliding_window but use it
-   * only with use_sliding_window, refused here.
+   * Keys a sliding layer sees at most, itself included (Mistral and Phi-3: every layer; Gemma: the
+   * layers layer_types marks), or 0 for all before it. Qwen2 and Qwen3 write a sliding_window but
+   * use it only with use_sliding_window, refused here.
    */
   public int attentionWindow() {
     if (slidingWindow == null) return 0;
-    return modelType.equals("mistral") || gemma() ? slidingWindow : 0;
+    return modelType.equals("mistral") || phi3() || gemma() ? slidingWindow : 0;
   }
 
   /** Whether layer {@code i} attends through the sliding window rather than to every key. */
   public boolean slidingLayer(int i) {
     if (attentionWindow() == 0) return false;
-    return layerTypes == null ? modelType.equals("mistral") : layerTypes.get(i).equals(SLIDING);
+    return layerTypes == null
+        ? modelType.equals("mistral") || phi3()
+        : layerTypes.get(i).equals(SLIDING);
   }
 
   /**
@@ -205,6 +284,7 @@ public record Qwen2Config(
           case "qwen3" -> "Qwen3ForCausalLM";
           case "gemma2" -> "Gemma2ForCausalLM";
           case "gemma3_text" -> "Gemma3ForCausalLM";
+          case "phi3" -> "Phi3ForCausalLM";
           default -> "Qwen2ForCausalLM";
         });
   }
@@ -241,7 +321,7 @@ public record Qwen2Config(
               + type
               + "' is not supported; Liandan trains the decoder families "
               + String.join(", ", FAMILIES)
-              + " (e.g. Qwen2.5, Llama 3, Mistral, Qwen3)");
+              + " (e.g. Qwen2.5, Llama 3, Mistral, Qwen3, Gemma 2/3, Phi-3, Phi-4-mini)");
     }
     boolean gemma = type.startsWith("gemma");
     // transformers 5 writes rope_parameters (theta and scaling in one object; Gemma 3 one per
@@ -262,24 +342,12 @@ public record Qwen2Config(
         scaling.isObject()
             ? scaling.path("rope_type").asText(scaling.path("type").asText("default"))
             : "default";
-    RopeScaling ropeScaling = null;
-    switch (ropeType) {
-      case "default" -> {}
-      case "linear" ->
-          ropeScaling =
-              new RopeScaling("linear", scaling.path("factor").asDouble(1), null, null, null);
-      case "llama3" ->
-          ropeScaling =
-              new RopeScaling(
-                  "llama3",
-                  scaling.path("factor").asDouble(8),
-                  scaling.path("low_freq_factor").asDouble(1),
-                  scaling.path("high_freq_factor").asDouble(4),
-                  scaling.path("original_max_position_embeddings").asInt(8192));
-      default ->
-          problems.add(
-              "rope_type '" + ropeType + "' is not supported (default, linear and llama3 are)");
-    }
+    boolean phi3 = type.equals("phi3");
+    // transformers' default for Phi-3 (longrope derives its factor from it); 32768 elsewhere
+    int maxPositions = n.path("max_position_embeddings").asInt(phi3 ? 4096 : 32768);
+    Double partial = partialRotaryFactor(n, scaling, type, problems);
+    RopeScaling ropeScaling =
+        ropeScaling(n, scaling, ropeType, type, maxPositions, partial, problems);
     if (n.path("use_sliding_window").asBoolean(false)) {
       problems.add("use_sliding_window: true is not supported");
     }
@@ -290,6 +358,13 @@ public record Qwen2Config(
     }
     if (n.path("mlp_bias").asBoolean(false)) {
       problems.add("mlp_bias: true is not supported");
+    }
+    if (phi3) { // dropout inside the decoder would make training differ from transformers'
+      for (String key : List.of("resid_pdrop", "embd_pdrop", "attention_dropout"))
+        if (n.path(key).asDouble(0) != 0)
+          problems.add(key + " " + n.get(key).asDouble() + " is not supported (only 0)");
+      if (n.path("lm_head_bias").asBoolean(false))
+        problems.add("lm_head_bias: true is not supported");
     }
     // Gemma's configs name the MLP's activation hidden_activation (hidden_act is legacy there)
     String act =
@@ -332,7 +407,7 @@ public record Qwen2Config(
             required(n, "num_hidden_layers", problems),
             heads,
             n.path("num_key_value_heads").asInt(heads),
-            n.path("max_position_embeddings").asInt(32768),
+            maxPositions,
             theta,
             n.path("rms_norm_eps").asDouble(1e-6),
             n.path("tie_word_embeddings").asBoolean(false),
@@ -348,12 +423,172 @@ public record Qwen2Config(
             localTheta,
             gemma ? n.path("query_pre_attn_scalar").asInt(256) : null,
             softcap(n, "attn_logit_softcapping", type.equals("gemma2") ? 50.0 : null),
-            softcap(n, "final_logit_softcapping", type.equals("gemma2") ? 30.0 : null));
+            softcap(n, "final_logit_softcapping", type.equals("gemma2") ? 30.0 : null),
+            partial,
+            // written back as read: Phi-3's embedding takes it as padding_idx, and its default
+            // (32000) is out of range for a smaller vocabulary
+            n.hasNonNull("pad_token_id") ? n.get("pad_token_id").asInt() : null);
     if (problems.isEmpty()) problems.addAll(c.problems());
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
     }
     return c;
+  }
+
+  /** The RoPE scaling types Liandan computes (see {@link RopeScalings}). */
+  static final List<String> ROPE_TYPES =
+      List.of("default", "linear", "llama3", "dynamic", "yarn", "longrope");
+
+  /**
+   * config.json's RoPE scaling with transformers' defaults resolved (modeling_rope_utils and
+   * standardize_rope_params): original_max_position_embeddings from the top-level key when there is
+   * one (Phi-3 always has one, default 4096), else the scaling's, else max_position_embeddings; a
+   * missing yarn/longrope factor = max_position_embeddings / original; yarn's attention_factor from
+   * mscale and mscale_all_dim or 0.1·ln(factor) + 1, longrope's √(1 + ln factor / ln original).
+   * Null for the default RoPE; problems named for what transformers would refuse or mis-shape.
+   */
+  private static RopeScaling ropeScaling(
+      JsonNode n,
+      JsonNode scaling,
+      String ropeType,
+      String type,
+      int maxPositions,
+      Double partial,
+      List<String> problems) {
+    if (type.equals("phi3")) {
+      // Phi3Config reads its legacy names su and yarn as longrope, and refuses everything else
+      if (ropeType.equals("su") || ropeType.equals("yarn")) ropeType = "longrope";
+      if (!ropeType.equals("default") && !ropeType.equals("longrope")) {
+        problems.add(
+            "rope_type '" + ropeType + "' is not supported for phi3 (default and longrope are)");
+        return null;
+      }
+    }
+    if (!ROPE_TYPES.contains(ropeType)) {
+      problems.add(
+          "rope_type '"
+              + ropeType
+              + "' is not supported ("
+              + String.join(", ", ROPE_TYPES)
+              + " are)");
+      return null;
+    }
+    if (type.startsWith("gemma") && List.of("dynamic", "yarn", "longrope").contains(ropeType)) {
+      // verified against transformers only for the families with one rotary embedding
+      problems.add(
+          "rope_type '"
+              + ropeType
+              + "' is not supported for "
+              + type
+              + " (default, linear, llama3)");
+      return null;
+    }
+    if (ropeType.equals("default")) return null;
+    Integer original =
+        n.path("original_max_position_embeddings").canConvertToInt()
+            ? Integer.valueOf(n.get("original_max_position_embeddings").asInt())
+            : type.equals("phi3")
+                ? 4096
+                : scaling.path("original_max_position_embeddings").asInt(maxPositions);
+    JsonNode f = scaling.path("factor");
+    double factor =
+        f.isNumber()
+            ? f.asDouble()
+            : switch (ropeType) {
+              case "yarn", "longrope" -> (double) maxPositions / original;
+              case "llama3" -> 8;
+              default -> {
+                problems.add("rope_scaling '" + ropeType + "' needs a factor");
+                yield 1;
+              }
+            };
+    if (!(factor > 0)) problems.add("rope_scaling factor must be positive, got " + factor);
+    Double attention =
+        scaling.path("attention_factor").isNumber()
+            ? scaling.get("attention_factor").asDouble()
+            : null;
+    return switch (ropeType) {
+      case "linear" -> new RopeScaling("linear", factor, null, null, null);
+      case "dynamic" -> new RopeScaling("dynamic", factor, null, null, null);
+      case "llama3" ->
+          new RopeScaling(
+              "llama3",
+              factor,
+              scaling.path("low_freq_factor").asDouble(1),
+              scaling.path("high_freq_factor").asDouble(4),
+              original);
+      case "yarn" -> {
+        double mscale = scaling.path("mscale").asDouble(0);
+        double mscaleAll = scaling.path("mscale_all_dim").asDouble(0);
+        if (attention == null)
+          attention =
+              mscale != 0 && mscaleAll != 0
+                  ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAll)
+                  : yarnMscale(factor, 1);
+        // transformers reads `beta_fast or 32`: a 0 means the default too
+        double fast = scaling.path("beta_fast").asDouble(0),
+            slow = scaling.path("beta_slow").asDouble(0);
+        yield new RopeScaling(
+            "yarn",
+            factor,
+            null,
+            null,
+            original,
+            attention,
+            fast != 0 ? fast : 32,
+            slow != 0 ? slow : 1,
+            scaling.path("truncate").asBoolean(true),
+            null,
+            null);
+      }
+      default -> { // longrope
+        if (attention == null)
+          attention = factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+        List<Double> shortF = factors(scaling, "short_factor", problems);
+        List<Double> longF = factors(scaling, "long_factor", problems);
+        yield new RopeScaling(
+            "longrope", factor, null, null, original, attention, null, null, null, shortF, longF);
+      }
+    };
+  }
+
+  /** YaRN's magnitude correction 0.1·mscale·ln(scale) + 1 (1 when not stretched). */
+  private static double yarnMscale(double scale, double mscale) {
+    return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
+  }
+
+  private static List<Double> factors(JsonNode scaling, String key, List<String> problems) {
+    List<Double> out = new ArrayList<>();
+    JsonNode a = scaling.path(key);
+    if (!a.isArray()) {
+      problems.add("rope_scaling longrope needs " + key + " (a list of numbers)");
+      return null;
+    }
+    a.forEach(x -> out.add(x.asDouble()));
+    return out;
+  }
+
+  /**
+   * The fraction of each head RoPE rotates: rope_parameters' partial_rotary_factor, else the
+   * top-level one, null for all of it. Of the families here only Phi-3's attention rotates part of
+   * a head (the others' apply_rotary_pos_emb rotates all of it whatever the factor says, or fails):
+   * anything but 1 is refused for them.
+   */
+  private static Double partialRotaryFactor(
+      JsonNode n, JsonNode scaling, String type, List<String> problems) {
+    JsonNode p =
+        scaling.path("partial_rotary_factor").isNumber()
+            ? scaling.get("partial_rotary_factor")
+            : n.path("partial_rotary_factor");
+    if (!p.isNumber()) return null;
+    double v = p.asDouble();
+    if (!(v > 0 && v <= 1)) {
+      problems.add("partial_rotary_factor must be in (0, 1], got " + v);
+    } else if (v != 1 && !type.equals("phi3")) {
+      problems.add(
+          "partial_rotary_factor " + v + " is not supported for " + type + " (only for phi3)");
+    }
+    return v == 1 ? null : v;
   }
 
   /**
@@ -379,6 +614,28 @@ public record Qwen2Config(
               + numKeyValueHeads);
     if (numAttentionHeads > 0 && headDim() % 2 != 0)
       p.add("head_dim must be even for rotary embeddings");
+    if (numAttentionHeads > 0 && headDim() > 0 && (rotaryDim() % 2 != 0 || rotaryDim() <= 0))
+      p.add(
+          "partial_rotary_factor "
+              + partialRotaryFactor
+              + " rotates "
+              + rotaryDim()
+              + " of head_dim "
+              + headDim()
+              + ": must be a positive even number");
+    if (ropeScaling != null
+        && ropeScaling.shortFactor() != null
+        && ropeScaling.longFactor() != null
+        && rotaryDim() > 0)
+      for (List<Double> f : List.of(ropeScaling.shortFactor(), ropeScaling.longFactor()))
+        if (f.size() != rotaryDim() / 2)
+          p.add(
+              "rope_scaling longrope factors have "
+                  + f.size()
+                  + " entries, the rotary dimension "
+                  + rotaryDim()
+                  + " needs "
+                  + rotaryDim() / 2);
     if (vocabSize <= 0) p.add("vocab_size must be positive");
     if (intermediateSize <= 0) p.add("intermediate_size must be positive");
     if (numHiddenLayers <= 0) p.add("num_hidden_layers must be positive");
@@ -453,6 +710,9 @@ public record Qwen2Config(
         m.put("hidden_activation", GELU_TANH);
       }
       m.put("attention_dropout", 0.0);
+      if (phi3() && ropeScaling != null && ropeScaling.originalMaxPositionEmbeddings() != null)
+        // Phi3Config takes the top-level key over the scaling's (its own default: 4096)
+        m.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
       return JSON.writeValueAsString(m);
     } catch (IOException e) {
       throw new IllegalStateException(e);
@@ -485,6 +745,8 @@ public record Qwen2Config(
         ropeLocalBaseFreq,
         queryPreAttnScalar,
         attnLogitSoftcapping,
-        finalLogitSoftcapping);
+        finalLogitSoftcapping,
+        partialRotaryFactor,
+        padTokenId);
   }
 }

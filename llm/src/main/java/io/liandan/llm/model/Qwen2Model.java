@@ -11,16 +11,18 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
+import io.liandan.llm.model.Qwen2Config.RopeScaling;
 
 /**
- * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 families as transformers'
- * {@code modeling_qwen2.py} (and its siblings, which differ only where {@link Qwen2Config}'s
- * switches say: biases, q/k norms, sliding windows, RoPE scaling and local bases, Gemma's scaled
- * embeddings, (1 + w) norms, sandwich norms, GELU-tanh and soft-caps) computes it (eager
- * attention), in DJL NDArray ops: embedding → N × (RMSNorm → GQA attention with RoPE → residual →
- * RMSNorm → SwiGLU → residual) → RMSNorm → lm_head. Stateless apart from the weights and an
- * optional set of adapters ({@link LinearHook}); it neither trains nor samples. B = batch, T = new
- * positions, Tk = keys (cached + new), C = hidden, V = vocab, hd = head dim.
+ * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 / Phi-3 families as
+ * transformers' {@code modeling_qwen2.py} (and its siblings, which differ only where {@link
+ * Qwen2Config}'s switches say: biases, q/k norms, Phi-3's fused projections, sliding windows, RoPE
+ * scaling, partial rotation and local bases, Gemma's scaled embeddings, (1 + w) norms, sandwich
+ * norms, GELU-tanh and soft-caps) computes it (eager attention), in DJL NDArray ops: embedding → N
+ * × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU → residual) → RMSNorm →
+ * lm_head. Stateless apart from the weights and an optional set of adapters ({@link LinearHook});
+ * it neither trains nor samples. B = batch, T = new positions, Tk = keys (cached + new), C =
+ * hidden, V = vocab, hd = head dim, rd = its rotated part.
  */
 public final class Qwen2Model {
   /** Adds something to the output of a named linear layer: LoRA adapters implement it. */
@@ -39,6 +41,7 @@ public final class Qwen2Model {
   private final NDArray minusHalf, attnScale, eps, one, maskValue;
   private final NDArray embedScale, half, geluBeta, geluKappa; // Gemma's
   private final NDArray attnCap, finalCap; // Gemma 2's soft-caps, or null
+  private final NDArray ropeFactor; // yarn's and longrope's factor on cos/sin, or null (1)
   private LinearHook hook;
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
 
@@ -47,7 +50,13 @@ public final class Qwen2Model {
     this.c = weights.config();
     // 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq
     NDManager m = weights.manager();
-    this.invFreq = RopeScalings.apply(c.ropeScaling(), inverseFrequencies(m, c.ropeTheta()));
+    this.invFreq =
+        RopeScalings.apply(
+            c.ropeScaling(),
+            inverseFrequencies(m, c.ropeTheta()),
+            c.ropeTheta(),
+            c.rotaryDim(),
+            false);
     // Gemma 3's sliding layers rotate with their own base, never scaled (even when that base
     // equals rope_theta: the full layers' linear scaling must not reach them)
     this.localInvFreq =
@@ -63,6 +72,8 @@ public final class Qwen2Model {
     this.geluKappa = Scalars.of(m, 0.044715);
     this.attnCap = cap(m, c.attnLogitSoftcapping());
     this.finalCap = cap(m, c.finalLogitSoftcapping());
+    double factor = RopeScalings.attentionFactor(c.ropeScaling());
+    this.ropeFactor = factor == 1 ? null : cap(m, factor);
     NDScope.unregister(invFreq, localInvFreq, minusHalf, attnScale, eps, one, maskValue);
     NDScope.unregister(embedScale, half, geluBeta, geluKappa); // live as the model
   }
@@ -74,10 +85,13 @@ public final class Qwen2Model {
     return a;
   }
 
-  /** 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq: (hd/2). */
+  /**
+   * 1 / theta^(2i/rd) in float32 torch ops, exactly as transformers computes inv_freq: (rd/2), rd =
+   * the rotated part of a head (all of it but for Phi-3's partial_rotary_factor).
+   */
   private NDArray inverseFrequencies(NDManager m, double theta) {
-    try (NDArray exponent =
-            m.arange(0, c.headDim(), 2, DataType.FLOAT32).divi((float) c.headDim());
+    int rd = c.rotaryDim();
+    try (NDArray exponent = m.arange(0, rd, 2, DataType.FLOAT32).divi((float) rd);
         NDArray base = m.create((float) theta)) {
       return base.pow(exponent).pow(-1f);
     }
@@ -145,7 +159,7 @@ public final class Qwen2Model {
 
   /**
    * What the layers of one kind (full or sliding) share in one forward: rotary cos/sin (B|1, 1, T,
-   * hd) and the additive attention bias (B|1, 1, 1, T, Tk).
+   * rd) and the additive attention bias (B|1, 1, 1, T, Tk).
    */
   public record Rotary(NDArray cos, NDArray sin, NDArray bias) {}
 
@@ -171,17 +185,38 @@ public final class Qwen2Model {
       anySliding |= c.slidingLayer(i);
       anyFull |= !c.slidingLayer(i);
     }
+    // dynamic NTK and longrope rotate by how far this forward's positions reach, recomputed per
+    // forward as transformers' dynamic_rope_update does (it also keeps a dynamic base grown by an
+    // earlier, longer call until a call within max_position_embeddings resets it; Liandan does not)
+    NDArray global = invFreq;
+    if (RopeScalings.lengthDependent(c.ropeScaling())) {
+      long reach = positions.max().toType(DataType.INT64, false).getLong() + 1;
+      if (RopeScalings.grows(c, reach)) global = grownFrequencies(m, reach);
+    }
     Rotary full = null, sliding = null;
     if (anyFull) {
-      NDArray[] rope = rope(positions, invFreq);
+      NDArray[] rope = rope(positions, global, ropeFactor);
       full = new Rotary(rope[0], rope[1], attentionBias(m, mask, B, T, past, 0));
     }
-    if (anySliding) {
-      NDArray[] rope = rope(positions, localInvFreq);
+    if (anySliding) { // Gemma 3's sliding layers: their own base, unscaled
+      boolean own = localInvFreq != invFreq;
+      NDArray[] rope = rope(positions, own ? localInvFreq : global, own ? null : ropeFactor);
       sliding =
           new Rotary(rope[0], rope[1], attentionBias(m, mask, B, T, past, c.attentionWindow()));
     }
     return new Positions(full, sliding);
+  }
+
+  /**
+   * The global inv_freq (rd/2) of a forward reaching position {@code reach} - 1 past the trained
+   * length: dynamic NTK's grown base, or longrope's long factors.
+   */
+  private NDArray grownFrequencies(NDManager m, long reach) {
+    RopeScaling s = c.ropeScaling();
+    if (s.ropeType().equals("dynamic"))
+      return inverseFrequencies(m, RopeScalings.dynamicTheta(c, reach));
+    return RopeScalings.apply(
+        s, inverseFrequencies(m, c.ropeTheta()), c.ropeTheta(), c.rotaryDim(), true);
   }
 
   /** (B, T) token ids → (B, T, C) embeddings (Gemma: scaled by √C). */
@@ -230,9 +265,10 @@ public final class Qwen2Model {
       NDArray x, String p, int layer, Rotary at, KvCache cache, boolean training) {
     long B = x.getShape().get(0), T = x.getShape().get(1);
     int nH = c.numAttentionHeads(), nKv = c.numKeyValueHeads(), hd = c.headDim();
-    NDArray q = linear(x, p + "q_proj", training).reshape(B, T, nH, hd).transpose(0, 2, 1, 3);
-    NDArray k = linear(x, p + "k_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
-    NDArray v = linear(x, p + "v_proj", training).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
+    NDList qkv = projectQkv(x, p, training); // (B, T, nH·hd), (B, T, nKv·hd), (B, T, nKv·hd)
+    NDArray q = qkv.get(0).reshape(B, T, nH, hd).transpose(0, 2, 1, 3);
+    NDArray k = qkv.get(1).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
+    NDArray v = qkv.get(2).reshape(B, T, nKv, hd).transpose(0, 2, 1, 3);
     if (c.qkNorm()) { // Qwen3: each head's queries and keys RMS-normalised over hd first
       q = rmsNorm(q, w.get(p + "q_norm.weight"));
       k = rmsNorm(k, w.get(p + "k_norm.weight"));
@@ -255,10 +291,33 @@ public final class Qwen2Model {
     return linear(y, p + "o_proj", training);
   }
 
+  /**
+   * Queries, keys and values before heads are split: three projections, or (Phi-3) one fused
+   * qkv_proj whose output rows are [q ‖ k ‖ v], split here.
+   */
+  private NDList projectQkv(NDArray x, String p, boolean training) {
+    long q = (long) c.numAttentionHeads() * c.headDim(),
+        kv = (long) c.numKeyValueHeads() * c.headDim();
+    if (c.fusedProjections())
+      return linear(x, p + "qkv_proj", training).split(new long[] {q, q + kv}, 2);
+    return new NDList(
+        linear(x, p + "q_proj", training),
+        linear(x, p + "k_proj", training),
+        linear(x, p + "v_proj", training));
+  }
+
   private NDArray mlp(NDArray x, String p, boolean training) {
-    NDArray gate = linear(x, p + "gate_proj", training);
+    NDArray gate, up;
+    if (c.fusedProjections()) { // Phi-3: gate_up_proj's output is [gate ‖ up], (B, T, 2·I)
+      NDList gateUp = linear(x, p + "gate_up_proj", training).split(2, 2);
+      gate = gateUp.get(0);
+      up = gateUp.get(1);
+    } else {
+      gate = linear(x, p + "gate_proj", training);
+      up = linear(x, p + "up_proj", training);
+    }
     NDArray act = c.gemma() ? geluTanh(gate) : gate.mul(Activation.sigmoid(gate)); // SiLU
-    return linear(act.mul(linear(x, p + "up_proj", training)), p + "down_proj", training);
+    return linear(act.mul(up), p + "down_proj", training);
   }
 
   /** ½x(1 + tanh(√(2/π)(x + 0.044715x³))), torch's gelu(approximate="tanh"). */
@@ -295,16 +354,28 @@ public final class Qwen2Model {
     return normed.mul(c.gemma() ? weight.add(one) : weight);
   }
 
-  /** cos and sin of position·inv_freq, duplicated to hd as transformers' cat((f, f), -1). */
-  private static NDArray[] rope(NDArray positions, NDArray invFreq) {
+  /**
+   * cos and sin of position·inv_freq, duplicated to rd as transformers' cat((f, f), -1), times
+   * yarn's or longrope's attention factor when there is one ({@code scale}, else null).
+   */
+  private static NDArray[] rope(NDArray positions, NDArray invFreq, NDArray scale) {
     NDArray f =
-        positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, hd/2)
-    NDArray emb = f.concat(f, -1).expandDims(1); // (B, 1, T, hd)
-    return new NDArray[] {emb.cos(), emb.sin()};
+        positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // (B, T, rd/2)
+    NDArray emb = f.concat(f, -1).expandDims(1); // (B, 1, T, rd)
+    if (scale == null) return new NDArray[] {emb.cos(), emb.sin()};
+    return new NDArray[] {emb.cos().mul(scale), emb.sin().mul(scale)};
   }
 
-  /** q·cos + rotate_half(q)·sin, rotate_half(x) = (-x₂, x₁). */
+  /**
+   * q·cos + rotate_half(q)·sin, rotate_half(x) = (-x₂, x₁), on the first rd dimensions (cos's
+   * width); with Phi-3's partial_rotary_factor the rest of the head passes through unrotated.
+   */
   private static NDArray applyRope(NDArray x, Rotary at) {
+    long rd = at.cos().getShape().get(3);
+    if (rd < x.getShape().get(3)) {
+      NDList parts = x.split(new long[] {rd}, 3); // (…, rd), (…, hd - rd)
+      return applyRope(parts.get(0), at).concat(parts.get(1), 3);
+    }
     long half = x.getShape().get(3) / 2;
     NDList parts = x.split(new long[] {half}, 3);
     NDArray rotated = parts.get(1).neg().concat(parts.get(0), 3);

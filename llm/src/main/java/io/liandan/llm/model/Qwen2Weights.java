@@ -17,10 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The tensors of a Qwen2 model under their Hugging Face names, float32 (the decoder's linears
- * optionally NF4 for Q-LoRA), owned by one long-lived manager. Loads from a safetensors checkpoint
- * (checking every name and shape), initialises at random from a config, and nothing else: the
- * forward pass lives in {@link Qwen2Model}, saving in {@link CheckpointWriter}.
+ * The tensors of a model of the families {@link Qwen2Config} reads, under their Hugging Face names
+ * (Phi-3's fused qkv_proj and gate_up_proj kept fused), float32 (the decoder's linears optionally
+ * NF4 for Q-LoRA), owned by one long-lived manager. Loads from a safetensors checkpoint (checking
+ * every name and shape), initialises at random from a config, and nothing else: the forward pass
+ * lives in {@link Qwen2Model}, saving in {@link CheckpointWriter}.
  */
 public final class Qwen2Weights implements AutoCloseable {
   private final Qwen2Config config;
@@ -53,12 +54,16 @@ public final class Qwen2Weights implements AutoCloseable {
     for (int i = 0; i < c.numHiddenLayers(); i++) {
       String p = "model.layers." + i + ".";
       m.put(p + "input_layernorm.weight", new Shape(C));
-      m.put(p + "self_attn.q_proj.weight", new Shape(q, C));
-      if (c.qkvBias()) m.put(p + "self_attn.q_proj.bias", new Shape(q));
-      m.put(p + "self_attn.k_proj.weight", new Shape(kv, C));
-      if (c.qkvBias()) m.put(p + "self_attn.k_proj.bias", new Shape(kv));
-      m.put(p + "self_attn.v_proj.weight", new Shape(kv, C));
-      if (c.qkvBias()) m.put(p + "self_attn.v_proj.bias", new Shape(kv));
+      if (c.fusedProjections()) { // Phi-3: rows [q ‖ k ‖ v], no biases
+        m.put(p + "self_attn.qkv_proj.weight", new Shape(q + 2 * kv, C));
+      } else {
+        m.put(p + "self_attn.q_proj.weight", new Shape(q, C));
+        if (c.qkvBias()) m.put(p + "self_attn.q_proj.bias", new Shape(q));
+        m.put(p + "self_attn.k_proj.weight", new Shape(kv, C));
+        if (c.qkvBias()) m.put(p + "self_attn.k_proj.bias", new Shape(kv));
+        m.put(p + "self_attn.v_proj.weight", new Shape(kv, C));
+        if (c.qkvBias()) m.put(p + "self_attn.v_proj.bias", new Shape(kv));
+      }
       m.put(p + "self_attn.o_proj.weight", new Shape(C, q));
       if (c.outputBias()) m.put(p + "self_attn.o_proj.bias", new Shape(C));
       if (c.qkNorm()) {
@@ -70,8 +75,12 @@ public final class Qwen2Weights implements AutoCloseable {
         m.put(p + "pre_feedforward_layernorm.weight", new Shape(C));
         m.put(p + "post_feedforward_layernorm.weight", new Shape(C));
       }
-      m.put(p + "mlp.gate_proj.weight", new Shape(I, C));
-      m.put(p + "mlp.up_proj.weight", new Shape(I, C));
+      if (c.fusedProjections()) { // Phi-3: rows [gate ‖ up]
+        m.put(p + "mlp.gate_up_proj.weight", new Shape(2 * I, C));
+      } else {
+        m.put(p + "mlp.gate_proj.weight", new Shape(I, C));
+        m.put(p + "mlp.up_proj.weight", new Shape(I, C));
+      }
       m.put(p + "mlp.down_proj.weight", new Shape(C, I));
     }
     m.put("model.norm.weight", new Shape(C));

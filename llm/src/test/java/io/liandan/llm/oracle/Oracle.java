@@ -17,11 +17,11 @@ import org.junit.jupiter.api.function.Executable;
 
 /**
  * One run of the live oracle ({@code src/test/python/oracle.py}): Hugging Face transformers, PEFT
- * and TRL build random tiny models of each family (Qwen2, Llama, Mistral, Qwen3, Gemma 2, Gemma 3)
- * from a seed drawn per JVM (or {@code LIANDAN_ORACLE_SEED}, as a system property or environment
- * variable, to replay one) and dump what they compute; the tests load the same checkpoints and
- * compare. Made once per JVM, under target/oracle-SEED, which is kept so a failure can be
- * inspected.
+ * and TRL build random tiny models of each family (Qwen2, Llama, Mistral, Qwen3, Gemma 2, Gemma 3,
+ * Phi-3) from a seed drawn per JVM (or {@code LIANDAN_ORACLE_SEED}, as a system property or
+ * environment variable, to replay one) and dump what they compute; the tests load the same
+ * checkpoints and compare. Made once per JVM, under target/oracle-SEED, which is kept so a failure
+ * can be inspected.
  */
 final class Oracle {
   static final String SEED = "LIANDAN_ORACLE_SEED";
@@ -103,6 +103,9 @@ final class Oracle {
     if (c.has("attention_bias")) family += c.get("attention_bias").asBoolean() ? "+bias" : "";
     if (c.has("sliding_window")) family += " window " + c.get("sliding_window").asInt();
     if (c.hasNonNull("rope_scaling")) family += " rope " + c.get("rope_scaling").asText();
+    if (c.has("rope_extra")) family += " " + c.get("rope_extra").toString();
+    if (c.path("partial_rotary_factor").asDouble(1) != 1)
+      family += " partial rotary " + c.get("partial_rotary_factor");
     if (c.has("layer_types")) family += " layers " + c.get("layer_types").toString();
     if (c.has("query_pre_attn_scalar")) family += " qscale " + c.get("query_pre_attn_scalar");
     if (c.hasNonNull("attn_logit_softcapping"))
