@@ -274,6 +274,12 @@ public final class DemoData {
             "no demo model for family '" + family + "'; there is one for each of " + FAMILIES);
       ObjectMapper json = new ObjectMapper();
       ObjectNode config = (ObjectNode) json.readTree(miniConfig(vocab, imEndId).toJson());
+      // the tokenizer's <|endoftext|> pads, as Qwen's: Phi-3's embedding takes pad_token_id as its
+      // padding index, and its default (32000) is outside a mini vocabulary
+      List<String> special = BpeTrainer.SPECIAL;
+      config.put(
+          "pad_token_id",
+          imEndId - special.indexOf("<|im_end|>") + special.indexOf("<|endoftext|>"));
       config.setAll((ObjectNode) json.readTree(in));
       return Qwen2Config.fromJson(config, "examples/" + file);
     } catch (IOException e) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GarbageCollectionGradientTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"qwen2", "gemma2", "gemma3_text", "qwen3", "llama", "mistral"})
+  @ValueSource(strings = {"qwen2", "gemma2", "gemma3_text", "qwen3", "llama", "mistral", "phi3"})
   void gradientsAreTheSameWithACollectionBeforeBackward(String family) {
     Qwen2Config c = DemoData.miniConfig(96, 95, family);
     float[] quiet = gradient(c, false), collected = gradient(c, true);
