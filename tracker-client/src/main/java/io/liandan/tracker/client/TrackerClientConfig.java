@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * How a {@link TrackerClient} talks to the tracker and buffers: one typed object, read once.
@@ -70,99 +71,90 @@ public record TrackerClientConfig(
   }
 
   public TrackerClientConfig withBufferDir(Path dir) {
-    return new TrackerClientConfig(
-        baseUrl,
-        token,
-        dir,
-        maxBatchPoints,
-        linger,
-        maxMemoryPoints,
-        closeTimeout,
-        createTimeout,
-        initialBackoff,
-        maxBackoff,
-        requestTimeout,
-        heartbeatInterval);
+    return with(d -> d.bufferDir = dir);
   }
 
   public TrackerClientConfig withBatching(
       int maxBatchPoints, Duration linger, int maxMemoryPoints) {
-    return new TrackerClientConfig(
-        baseUrl,
-        token,
-        bufferDir,
-        maxBatchPoints,
-        linger,
-        maxMemoryPoints,
-        closeTimeout,
-        createTimeout,
-        initialBackoff,
-        maxBackoff,
-        requestTimeout,
-        heartbeatInterval);
+    return with(
+        d -> {
+          d.maxBatchPoints = maxBatchPoints;
+          d.linger = linger;
+          d.maxMemoryPoints = maxMemoryPoints;
+        });
   }
 
-  public TrackerClientConfig withCloseTimeout(Duration d) {
-    return new TrackerClientConfig(
-        baseUrl,
-        token,
-        bufferDir,
-        maxBatchPoints,
-        linger,
-        maxMemoryPoints,
-        d,
-        createTimeout,
-        initialBackoff,
-        maxBackoff,
-        requestTimeout,
-        heartbeatInterval);
+  public TrackerClientConfig withCloseTimeout(Duration timeout) {
+    return with(d -> d.closeTimeout = timeout);
   }
 
-  public TrackerClientConfig withCreateTimeout(Duration d) {
-    return new TrackerClientConfig(
-        baseUrl,
-        token,
-        bufferDir,
-        maxBatchPoints,
-        linger,
-        maxMemoryPoints,
-        closeTimeout,
-        d,
-        initialBackoff,
-        maxBackoff,
-        requestTimeout,
-        heartbeatInterval);
+  public TrackerClientConfig withCreateTimeout(Duration timeout) {
+    return with(d -> d.createTimeout = timeout);
   }
 
   public TrackerClientConfig withBackoff(Duration initial, Duration max) {
-    return new TrackerClientConfig(
-        baseUrl,
-        token,
-        bufferDir,
-        maxBatchPoints,
-        linger,
-        maxMemoryPoints,
-        closeTimeout,
-        createTimeout,
-        initial,
-        max,
-        requestTimeout,
-        heartbeatInterval);
+    return with(
+        d -> {
+          d.initialBackoff = initial;
+          d.maxBackoff = max;
+        });
   }
 
-  public TrackerClientConfig withRequestTimeout(Duration d) {
-    return new TrackerClientConfig(
-        baseUrl,
-        token,
-        bufferDir,
-        maxBatchPoints,
-        linger,
-        maxMemoryPoints,
-        closeTimeout,
-        createTimeout,
-        initialBackoff,
-        maxBackoff,
-        d,
-        heartbeatInterval);
+  public TrackerClientConfig withRequestTimeout(Duration timeout) {
+    return with(d -> d.requestTimeout = timeout);
+  }
+
+  /** A copy with what {@code change} sets (a wither names only what it changes). */
+  private TrackerClientConfig with(Consumer<Draft> change) {
+    Draft d = new Draft(this);
+    change.accept(d);
+    return d.build();
+  }
+
+  /** The record's components, mutable for the moment a wither edits them. */
+  private static final class Draft {
+    URI baseUrl;
+    String token;
+    Path bufferDir;
+    int maxBatchPoints;
+    Duration linger;
+    int maxMemoryPoints;
+    Duration closeTimeout;
+    Duration createTimeout;
+    Duration initialBackoff;
+    Duration maxBackoff;
+    Duration requestTimeout;
+    Duration heartbeatInterval;
+
+    Draft(TrackerClientConfig c) {
+      baseUrl = c.baseUrl;
+      token = c.token;
+      bufferDir = c.bufferDir;
+      maxBatchPoints = c.maxBatchPoints;
+      linger = c.linger;
+      maxMemoryPoints = c.maxMemoryPoints;
+      closeTimeout = c.closeTimeout;
+      createTimeout = c.createTimeout;
+      initialBackoff = c.initialBackoff;
+      maxBackoff = c.maxBackoff;
+      requestTimeout = c.requestTimeout;
+      heartbeatInterval = c.heartbeatInterval;
+    }
+
+    TrackerClientConfig build() {
+      return new TrackerClientConfig(
+          baseUrl,
+          token,
+          bufferDir,
+          maxBatchPoints,
+          linger,
+          maxMemoryPoints,
+          closeTimeout,
+          createTimeout,
+          initialBackoff,
+          maxBackoff,
+          requestTimeout,
+          heartbeatInterval);
+    }
   }
 }
