@@ -31,12 +31,8 @@ class OracleChatTest {
     ChatTemplate template = ChatTemplate.fromModelDir(QwenFixture.modelDir());
     try (TextTokenizer tok = TextTokenizer.fromModelDir(QwenFixture.modelDir())) {
       for (JsonNode chat : o.readJson("chat.json")) {
-        List<Message> messages = new ArrayList<>();
-        chat.get("messages")
-            .forEach(
-                m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> kwargs = new ObjectMapper().convertValue(chat.get("kwargs"), Map.class);
+        List<Message> messages = messages(chat);
+        Map<String, Object> kwargs = kwargs(chat);
         String what = "conversation " + chat.get("messages") + " " + kwargs;
         o.inCase(
             chat,
@@ -63,12 +59,8 @@ class OracleChatTest {
       String family = chat.get("family").asText();
       Path dir = Path.of(OracleChatTest.class.getResource("/chat-templates/" + family).toURI());
       ChatTemplate template = ChatTemplate.fromModelDir(dir);
-      List<Message> messages = new ArrayList<>();
-      chat.get("messages")
-          .forEach(
-              m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
-      @SuppressWarnings("unchecked")
-      Map<String, Object> kwargs = new ObjectMapper().convertValue(chat.get("kwargs"), Map.class);
+      List<Message> messages = messages(chat);
+      Map<String, Object> kwargs = kwargs(chat);
       boolean agp = chat.get("add_generation_prompt").asBoolean();
       String what = family + " on " + chat.get("messages") + " " + kwargs + ", agp " + agp;
       o.inCase(
@@ -90,5 +82,19 @@ class OracleChatTest {
             }
           });
     }
+  }
+
+  /** The conversation the oracle rendered. */
+  static List<Message> messages(JsonNode chat) {
+    List<Message> messages = new ArrayList<>();
+    chat.get("messages")
+        .forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
+    return messages;
+  }
+
+  /** The extra template variables it passed (enable_thinking, date_string, …). */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> kwargs(JsonNode chat) {
+    return new ObjectMapper().convertValue(chat.get("kwargs"), Map.class);
   }
 }

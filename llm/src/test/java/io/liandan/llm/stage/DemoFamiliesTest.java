@@ -15,7 +15,6 @@ import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.oracle.LiveOracle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -129,14 +128,6 @@ class DemoFamiliesTest {
 
   private static TrainRequest request(
       StageFixture fx, String stage, ModelSource model, Path data, String args) {
-    return new TrainRequest(
-        stage,
-        model,
-        data.toString(),
-        StageFixture.args(args),
-        List.of(),
-        false,
-        fx.root.resolve("out-" + stage).toString(),
-        "cpu");
+    return StageFixture.request(stage, model, data, args, fx.root.resolve("out-" + stage));
   }
 }

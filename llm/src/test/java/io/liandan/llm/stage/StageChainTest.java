@@ -402,14 +402,6 @@ class StageChainTest {
 
   private TrainRequest request(
       String stage, ModelSource model, Path data, String args, String name) {
-    return new TrainRequest(
-        stage,
-        model,
-        data.toString(),
-        StageFixture.args(args),
-        List.of(),
-        false,
-        tmp.resolve("out-" + name).toString(),
-        "cpu");
+    return StageFixture.request(stage, model, data, args, tmp.resolve("out-" + name));
   }
 }

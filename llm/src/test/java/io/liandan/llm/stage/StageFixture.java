@@ -87,6 +87,12 @@ final class StageFixture {
     return out;
   }
 
+  /** A CPU training request on {@code data} with {@link #args} into {@code out}. */
+  static TrainRequest request(String stage, ModelSource model, Path data, String args, Path out) {
+    return new TrainRequest(
+        stage, model, data.toString(), args(args), List.of(), false, out.toString(), "cpu");
+  }
+
   /** Small-run arguments: few steps, frequent logs and checkpoints. */
   static TrainingArgs args(String json) {
     List<String> problems = new ArrayList<>();
