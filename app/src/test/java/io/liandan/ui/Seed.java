@@ -57,7 +57,7 @@ public final class Seed {
         String time = start.plusMillis(s * msPerStep).toString();
         points.add(new MetricBatch.Point(key, s, value.applyAsDouble(s), time));
       }
-      tracker.services().metrics().log(run, new MetricBatch(points));
+      tracker.services().metricWriter().log(run, new MetricBatch(points));
     }
   }
 

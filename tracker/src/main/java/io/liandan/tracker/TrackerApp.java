@@ -10,7 +10,8 @@ import io.liandan.tracker.artifact.ArtifactService;
 import io.liandan.tracker.auth.BearerAuth;
 import io.liandan.tracker.auth.TokenService;
 import io.liandan.tracker.metric.MetricController;
-import io.liandan.tracker.metric.MetricService;
+import io.liandan.tracker.metric.MetricReader;
+import io.liandan.tracker.metric.MetricWriter;
 import io.liandan.tracker.mlflow.MlflowController;
 import io.liandan.tracker.mlflow.MlflowService;
 import io.liandan.tracker.project.ProjectController;
@@ -41,7 +42,8 @@ public final class TrackerApp {
   /** The services the routes call. */
   public record Deps(
       RunService runs,
-      MetricService metrics,
+      MetricWriter metricWriter,
+      MetricReader metricReader,
       SampleService samples,
       ArtifactService artifacts,
       ProjectService projects,
@@ -51,15 +53,16 @@ public final class TrackerApp {
 
     public static Deps of(DSLContext db, Duration crashAfter) {
       RunService runs = new RunService(db, crashAfter);
-      MetricService metrics = new MetricService(db);
+      MetricWriter metricWriter = new MetricWriter(db);
       return new Deps(
           runs,
-          metrics,
+          metricWriter,
+          new MetricReader(db),
           new SampleService(db),
           new ArtifactService(db),
           new ProjectService(db),
           new TokenService(db),
-          new MlflowService(db, runs, metrics),
+          new MlflowService(db, runs, metricWriter),
           new Health(db));
     }
   }
@@ -85,7 +88,7 @@ public final class TrackerApp {
   public static Javalin create(Deps deps, boolean readsNeedToken, HttpSafety safety) {
     var auth = new BearerAuth(deps.tokens(), readsNeedToken);
     var runs = new RunController(deps.runs());
-    var metrics = new MetricController(deps.metrics());
+    var metrics = new MetricController(deps.metricWriter(), deps.metricReader());
     var samples = new SampleController(deps.samples());
     var artifacts = new ArtifactController(deps.artifacts());
     var projects = new ProjectController(deps.projects());

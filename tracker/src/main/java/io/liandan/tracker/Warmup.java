@@ -52,7 +52,7 @@ final class Warmup {
         long run = any.value1();
         Json.MAPPER.writeValueAsBytes(deps.runs().byIds(List.of(run)));
         Json.MAPPER.writeValueAsBytes(
-            deps.metrics()
+            deps.metricReader()
                 .compare(List.of(run), List.of(any.value2()), 1_000, StepRange.ALL, false));
       }
       log.debug("warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.javalin.Javalin;
 import io.liandan.tracker.Api.Response;
-import io.liandan.tracker.metric.MetricService;
+import io.liandan.tracker.metric.MetricReader;
 import io.liandan.tracker.metric.ReadGate;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -61,7 +61,8 @@ class ReadLimitsTest {
     TrackerApp.Deps deps =
         new TrackerApp.Deps(
             d.runs(),
-            new MetricService(t.server.db(), gate),
+            d.metricWriter(),
+            new MetricReader(t.server.db(), gate),
             d.samples(),
             d.artifacts(),
             d.projects(),

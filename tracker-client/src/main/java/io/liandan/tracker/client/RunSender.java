@@ -407,93 +407,20 @@ final class RunSender implements Runnable {
 
   // ---- the sender thread ----
 
+  /** What the sender thread does next: send the oldest item, or refresh the run's heartbeat. */
+  private record Next(Item item) {
+    static final Next HEARTBEAT = new Next(null);
+  }
+
   @Override
   public void run() {
     int failures = 0;
     try {
-      while (true) {
-        Item item;
-        boolean heartbeat = false;
-        lock.lock();
-        try {
-          while (true) {
-            if (stopping) {
-              return;
-            }
-            RunSender before = predecessor;
-            if (before != null && before.drained()) {
-              predecessor = before = null;
-            }
-            long now = System.nanoTime();
-            if (!pending.isEmpty() && before == null) {
-              break;
-            }
-            if (pending.isEmpty() && adopted) {
-              BufferFiles.deleteIfOnly(runDir, BufferFiles.RUN_FILE);
-              return;
-            }
-            long lingerLeft = config.linger().toNanos() - (now - currentSince);
-            if (pending.isEmpty() && !current.isEmpty() && (flushing || lingerLeft <= 0)) {
-              seal();
-              continue;
-            }
-            long beatLeft = config.heartbeatInterval().toNanos() - (now - lastWrite);
-            if (id >= 0 && beatLeft <= 0 && before == null) {
-              heartbeat = true;
-              break;
-            }
-            long wait = id >= 0 ? beatLeft : TimeUnit.SECONDS.toNanos(1);
-            if (!current.isEmpty()) {
-              wait = Math.min(wait, lingerLeft);
-            }
-            if (before != null) {
-              wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(100));
-            }
-            changed.awaitNanos(Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
-          }
-          item = heartbeat ? null : pending.peekFirst();
-        } finally {
-          lock.unlock();
-        }
-        if (heartbeat) {
-          Reply r = transport.send("PATCH", "/runs/" + id, "{}".getBytes(), inflight);
-          lastWrite = System.nanoTime();
-          log.debug("run {}: heartbeat {}", id, r);
-          continue;
-        }
-        Outcome o;
-        try {
-          o = deliver(item);
-        } catch (IOException | RuntimeException e) {
-          log.warn("run {}: sending batch {} failed, will retry: {}", id, item.seq, e.toString());
-          o = Outcome.RETRY;
-        }
-        lock.lock();
-        try {
-          if (o == Outcome.RETRY) {
-            failures++;
-            failedAttempts.incrementAndGet();
-            spill("the tracker did not answer", false);
-            long wait = Transport.backoffMillis(config, failures - 1);
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
-            while (!stopping && System.nanoTime() < until) {
-              changed.awaitNanos(until - System.nanoTime());
-            }
-          } else {
-            if (failures > 0) {
-              log.info("run {}: the tracker answers again after {} failed attempts", id, failures);
-            }
-            failures = 0;
-            lastWrite = System.nanoTime();
-            pending.remove(item);
-            if (item.points != null) {
-              memoryPoints -= item.size;
-            }
-            deleteQuietly(item.file);
-            changed.signalAll();
-          }
-        } finally {
-          lock.unlock();
+      for (Next next = awaitNext(); next != null; next = awaitNext()) {
+        if (next == Next.HEARTBEAT) {
+          heartbeat();
+        } else {
+          failures = settle(next.item(), attempt(next.item()), failures);
         }
       }
     } catch (InterruptedException e) {
@@ -501,13 +428,115 @@ final class RunSender implements Runnable {
     } catch (RuntimeException e) {
       log.error("run {}: the tracker sender stopped; unsent batches stay in {}", id, runDir, e);
     } finally {
-      lock.lock();
-      try {
-        finished = true;
-        changed.signalAll();
-      } finally {
-        lock.unlock();
+      markFinished();
+    }
+  }
+
+  /**
+   * Waits until there is something to send (the oldest item, once any predecessor has drained) or a
+   * heartbeat is due, sealing the current batch when it has lingered long enough or a flush asks;
+   * null when the thread should end (stopping, or an adopted buffer fully sent).
+   */
+  private Next awaitNext() throws InterruptedException {
+    lock.lock();
+    try {
+      while (true) {
+        if (stopping) {
+          return null;
+        }
+        RunSender before = predecessor;
+        if (before != null && before.drained()) {
+          predecessor = before = null;
+        }
+        long now = System.nanoTime();
+        if (!pending.isEmpty() && before == null) {
+          return new Next(pending.peekFirst());
+        }
+        if (pending.isEmpty() && adopted) {
+          BufferFiles.deleteIfOnly(runDir, BufferFiles.RUN_FILE);
+          return null;
+        }
+        long lingerLeft = config.linger().toNanos() - (now - currentSince);
+        if (pending.isEmpty() && !current.isEmpty() && (flushing || lingerLeft <= 0)) {
+          seal();
+          continue;
+        }
+        long beatLeft = config.heartbeatInterval().toNanos() - (now - lastWrite);
+        if (id >= 0 && beatLeft <= 0 && before == null) {
+          return Next.HEARTBEAT;
+        }
+        long wait = id >= 0 ? beatLeft : TimeUnit.SECONDS.toNanos(1);
+        if (!current.isEmpty()) {
+          wait = Math.min(wait, lingerLeft);
+        }
+        if (before != null) {
+          wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        changed.awaitNanos(Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** An empty PATCH, so that the tracker sees the run alive while nothing else is sent. */
+  private void heartbeat() {
+    Reply r = transport.send("PATCH", "/runs/" + id, "{}".getBytes(), inflight);
+    lastWrite = System.nanoTime();
+    log.debug("run {}: heartbeat {}", id, r);
+  }
+
+  /** One delivery of {@code item}; a failure to reach the tracker is a retry. */
+  private Outcome attempt(Item item) {
+    try {
+      return deliver(item);
+    } catch (IOException | RuntimeException e) {
+      log.warn("run {}: sending batch {} failed, will retry: {}", id, item.seq, e.toString());
+      return Outcome.RETRY;
+    }
+  }
+
+  /**
+   * After an attempt: a retry spills the queue to disk and backs off (a stop cuts the wait short);
+   * anything else drops the item from the queue and its file. Returns the consecutive failures.
+   */
+  private int settle(Item item, Outcome o, int failures) throws InterruptedException {
+    lock.lock();
+    try {
+      if (o == Outcome.RETRY) {
+        failures++;
+        failedAttempts.incrementAndGet();
+        spill("the tracker did not answer", false);
+        long wait = Transport.backoffMillis(config, failures - 1);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
+        while (!stopping && System.nanoTime() < until) {
+          changed.awaitNanos(until - System.nanoTime());
+        }
+        return failures;
+      }
+      if (failures > 0) {
+        log.info("run {}: the tracker answers again after {} failed attempts", id, failures);
+      }
+      lastWrite = System.nanoTime();
+      pending.remove(item);
+      if (item.points != null) {
+        memoryPoints -= item.size;
+      }
+      deleteQuietly(item.file);
+      changed.signalAll();
+      return 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void markFinished() {
+    lock.lock();
+    try {
+      finished = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
     }
   }
 

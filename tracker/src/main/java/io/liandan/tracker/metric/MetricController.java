@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** HTTP for metric history; the rules live in {@link MetricService}. */
+/** HTTP for metric history; the rules live in {@link MetricWriter} and {@link MetricReader}. */
 public final class MetricController {
-  private final MetricService metrics;
+  private final MetricWriter writer;
+  private final MetricReader reader;
 
   public record Keys(long runId, List<String> keys, Map<String, SeriesSummary> summaries) {}
 
@@ -27,8 +28,9 @@ public final class MetricController {
   /** The multi-key compare read: {@code {"series":[{"key":K,"runs":[Series…]}…]}}. */
   public record CompareSeries(List<Compare> series) {}
 
-  public MetricController(MetricService metrics) {
-    this.metrics = metrics;
+  public MetricController(MetricWriter writer, MetricReader reader) {
+    this.writer = writer;
+    this.reader = reader;
   }
 
   /**
@@ -36,7 +38,7 @@ public final class MetricController {
    * until the response is serialized, so the heap a read needs is held only while it has them.
    */
   private void gated(Context ctx, long points, Supplier<Object> read) {
-    try (ReadGate.Permit p = metrics.gate().enter(points)) {
+    try (ReadGate.Permit p = reader.gate().enter(points)) {
       ctx.contentType(ContentType.APPLICATION_JSON).result(Json.bytes(read.get()));
     }
   }
@@ -44,7 +46,7 @@ public final class MetricController {
   /** POST /api/v1/runs/{id}/metrics */
   public void log(Context ctx) {
     long id = RunController.id(ctx);
-    ctx.json(metrics.log(id, Json.read(ctx, MetricBatch.class)));
+    ctx.json(writer.log(id, Json.read(ctx, MetricBatch.class)));
   }
 
   /** GET /api/v1/runs/{id}/metrics?key=K&amp;maxPoints=N[&amp;times=true][&amp;from=S&amp;to=S] */
@@ -54,7 +56,7 @@ public final class MetricController {
     int n = maxPoints(ctx);
     StepRange range = range(ctx);
     boolean times = times(ctx);
-    gated(ctx, n, () -> metrics.series(id, key, n, range, times));
+    gated(ctx, n, () -> reader.series(id, key, n, range, times));
   }
 
   /**
@@ -71,13 +73,13 @@ public final class MetricController {
     gated(
         ctx,
         (long) n * keys.size(),
-        () -> new RunSeries(id, metrics.series(id, keys, n, range, times)));
+        () -> new RunSeries(id, reader.series(id, keys, n, range, times)));
   }
 
   /** GET /api/v1/runs/{id}/metrics/keys */
   public void keys(Context ctx) {
     long id = RunController.id(ctx);
-    Map<String, SeriesSummary> s = metrics.keys(id);
+    Map<String, SeriesSummary> s = reader.keys(id);
     ctx.json(new Keys(id, List.copyOf(s.keySet()), s));
   }
 
@@ -93,7 +95,7 @@ public final class MetricController {
     gated(
         ctx,
         (long) n * ids.size(),
-        () -> new Compare(key, metrics.compare(ids, key, n, range, times)));
+        () -> new Compare(key, reader.compare(ids, key, n, range, times)));
   }
 
   /**
@@ -111,7 +113,7 @@ public final class MetricController {
         ctx,
         (long) n * ids.size() * keys.size(),
         () -> {
-          List<List<Series>> read = metrics.compare(ids, keys, n, range, times);
+          List<List<Series>> read = reader.compare(ids, keys, n, range, times);
           List<Compare> out = new ArrayList<>(keys.size());
           for (int i = 0; i < keys.size(); i++) {
             out.add(new Compare(keys.get(i), read.get(i)));

@@ -13,7 +13,7 @@ import io.liandan.tracker.filter.FilterCompiler.SortKey;
 import io.liandan.tracker.filter.FilterException;
 import io.liandan.tracker.filter.FilterExpr;
 import io.liandan.tracker.metric.MetricBatch;
-import io.liandan.tracker.metric.MetricService;
+import io.liandan.tracker.metric.MetricWriter;
 import io.liandan.tracker.mlflow.MlflowJson.Experiment;
 import io.liandan.tracker.mlflow.MlflowJson.KeyValue;
 import io.liandan.tracker.mlflow.MlflowJson.Metric;
@@ -80,9 +80,9 @@ public final class MlflowService {
 
   private final DSLContext db;
   private final RunService runs;
-  private final MetricService metrics;
+  private final MetricWriter metrics;
 
-  public MlflowService(DSLContext db, RunService runs, MetricService metrics) {
+  public MlflowService(DSLContext db, RunService runs, MetricWriter metrics) {
     this.db = db;
     this.runs = runs;
     this.metrics = metrics;
