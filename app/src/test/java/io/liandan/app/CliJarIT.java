@@ -83,7 +83,8 @@ class CliJarIT {
     up =
         start(
             "up.log",
-            "Liandan is up",
+            // the banner's worker line comes after its Temporal line, which the first test reads
+            "  worker:",
             "up",
             "--home",
             home.toString(),
