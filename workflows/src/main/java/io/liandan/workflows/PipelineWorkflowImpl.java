@@ -78,55 +78,64 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   }
 
   private PipelineResult stages(PipelineSpec spec, JsonNode json) {
-    DataActivities data =
-        Workflow.newActivityStub(DataActivities.class, options(spec, spec.queues().cpu(), 5));
-    TrainActivities train =
-        Workflow.newActivityStub(TrainActivities.class, options(spec, spec.queues().gpu(), 10));
-    List<StageResult> results = new ArrayList<>();
+    return new Chain(spec).run(json);
+  }
 
-    Prepared prep =
-        step(
-            "download",
-            null,
-            () ->
-                data.download(
-                    new PrepareRequest(
-                        pipelineId, group, project, json, spec.model(), spec.datasets())));
-    stages.put("download", stages.get("download").finished(downloadResult(prep)));
+  /**
+   * One pipeline's stages in order, each starting from the model and data the ones before it made:
+   * download, then per training stage format → tokenize → train, then eval and merge. The
+   * activities are called in this order and no other (recorded histories replay on it).
+   */
+  private final class Chain {
+    private final PipelineSpec spec;
+    private final DataActivities data;
+    private final TrainActivities train;
+    private final List<StageResult> results = new ArrayList<>();
 
-    ModelSource model = new ModelSource(prep.modelDir(), List.of());
-    String modelKey = prep.modelKey();
-    ModelSource reference = null;
-    List<String> tokenized = new ArrayList<>(), tokenizedKeys = new ArrayList<>();
-    for (StageSpec s : spec.stages()) {
-      if (!s.training()) continue;
-      String[] dataKeys = s.datasets().stream().map(prep.datasetKeys()::get).toArray(String[]::new);
-      String fKey = StageKeys.key("format", spec.inputs(s), dataKeys);
-      StageResult f =
+    /** The training stages' tokenized data and its keys, which eval scores on. */
+    private final List<String> tokenized = new ArrayList<>(), tokenizedKeys = new ArrayList<>();
+
+    private Prepared prep;
+
+    /** The model so far and its key; the preference stage's start model (eval's reference). */
+    private ModelSource model, reference;
+
+    private String modelKey;
+
+    Chain(PipelineSpec spec) {
+      this.spec = spec;
+      data = Workflow.newActivityStub(DataActivities.class, options(spec, spec.queues().cpu(), 5));
+      train =
+          Workflow.newActivityStub(TrainActivities.class, options(spec, spec.queues().gpu(), 10));
+    }
+
+    PipelineResult run(JsonNode json) {
+      download(json);
+      for (StageSpec s : spec.stages()) if (s.training()) training(s);
+      StageSpec e = spec.stage("eval");
+      if (e != null) eval(e);
+      StageSpec mg = spec.stage("merge");
+      if (mg != null) merge(mg);
+      return new PipelineResult(pipelineId, results, model, List.of());
+    }
+
+    private void download(JsonNode json) {
+      prep =
           step(
-              "format-" + s.stage(),
-              fKey,
+              "download",
+              null,
               () ->
-                  data.format(
-                      request(spec, "format-" + s.stage(), "format", fKey, s)
-                          .withDatasets(spec.inputs(s))));
-      results.add(f);
+                  data.download(
+                      new PrepareRequest(
+                          pipelineId, group, project, json, spec.model(), spec.datasets())));
+      stages.put("download", stages.get("download").finished(downloadResult(prep)));
+      model = new ModelSource(prep.modelDir(), List.of());
+      modelKey = prep.modelKey();
+    }
 
-      Object tokSpec = s.args().tokenizeSpec(s.stage(), s.evalRatio());
-      String tKey = StageKeys.key("tokenize", tokSpec, f.key(), prep.modelKey());
-      StageResult t =
-          step(
-              "tokenize-" + s.stage(),
-              tKey,
-              () ->
-                  data.tokenize(
-                      request(spec, "tokenize-" + s.stage(), "tokenize", tKey, s)
-                          .withInputs(List.of(f.out()))
-                          .withModel(prep.modelDir(), null, null)));
-      results.add(t);
-      tokenized.add(t.out());
-      tokenizedKeys.add(t.key());
-
+    /** A training stage: its data formatted, tokenized, and the model so far trained on it. */
+    private void training(StageSpec s) {
+      StageResult t = tokenize(s, format(s));
       String sKey = StageKeys.key(s.stage(), trainParams(spec, s), t.key(), modelKey);
       ModelSource from = model;
       StageResult r =
@@ -143,13 +152,50 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       model = r.next();
       modelKey = sKey;
     }
-    StageSpec e = spec.stage("eval");
-    if (e != null) {
+
+    private StageResult format(StageSpec s) {
+      String[] dataKeys = s.datasets().stream().map(prep.datasetKeys()::get).toArray(String[]::new);
+      String fKey = StageKeys.key("format", spec.inputs(s), dataKeys);
+      StageResult f =
+          step(
+              "format-" + s.stage(),
+              fKey,
+              () ->
+                  data.format(
+                      request(spec, "format-" + s.stage(), "format", fKey, s)
+                          .withDatasets(spec.inputs(s))));
+      results.add(f);
+      return f;
+    }
+
+    /**
+     * Tokenized with the base model's tokenizer, so its key covers the format's and the model's.
+     */
+    private StageResult tokenize(StageSpec s, StageResult f) {
+      Object tokSpec = s.args().tokenizeSpec(s.stage(), s.evalRatio());
+      String tKey = StageKeys.key("tokenize", tokSpec, f.key(), prep.modelKey());
+      StageResult t =
+          step(
+              "tokenize-" + s.stage(),
+              tKey,
+              () ->
+                  data.tokenize(
+                      request(spec, "tokenize-" + s.stage(), "tokenize", tKey, s)
+                          .withInputs(List.of(f.out()))
+                          .withModel(prep.modelDir(), null, null)));
+      results.add(t);
+      tokenized.add(t.out());
+      tokenizedKeys.add(t.key());
+      return t;
+    }
+
+    /** The final model scored on every training stage's tokenized data. */
+    private void eval(StageSpec e) {
       List<String> keys = new ArrayList<>(tokenizedKeys);
       keys.add(modelKey);
       String eKey = StageKeys.key("eval", trainParams(spec, e), keys.toArray(String[]::new));
       ModelSource m = model, ref = reference;
-      StageResult r =
+      results.add(
           step(
               "eval",
               eKey,
@@ -157,24 +203,22 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                   train.eval(
                       request(spec, "eval", "eval", eKey, e)
                           .withInputs(tokenized)
-                          .withModel(prep.modelDir(), m, ref)));
-      results.add(r);
+                          .withModel(prep.modelDir(), m, ref))));
     }
-    StageSpec mg = spec.stage("merge");
-    if (mg != null) {
+
+    /** The final model's adapters merged into the base weights. */
+    private void merge(StageSpec mg) {
       String mKey = StageKeys.key("merge", Map.of("dtype", mg.dtype()), modelKey);
       ModelSource m = model;
-      StageResult r =
+      results.add(
           step(
               "merge",
               mKey,
               () ->
                   data.merge(
                       request(spec, "merge", "merge", mKey, mg)
-                          .withModel(prep.modelDir(), m, null)));
-      results.add(r);
+                          .withModel(prep.modelDir(), m, null))));
     }
-    return new PipelineResult(pipelineId, results, model, List.of());
   }
 
   /** A sweep: every variant as a child pipeline, in parallel, grouped under this pipeline's id. */

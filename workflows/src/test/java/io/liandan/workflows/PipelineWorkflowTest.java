@@ -11,16 +11,20 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
 import io.temporal.testing.WorkflowReplayer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PipelineWorkflowTest {
   @RegisterExtension
@@ -82,10 +86,20 @@ class PipelineWorkflowTest {
     for (String after : List.of("pt", "sft", "dpo", "eval", "merge"))
       assertNotEquals(r.stage(after).key(), r2.stage(after).key(), after + " follows PT");
 
-    String history = client.fetchHistory("p-full").toJson(true);
+    replaysAndRecords(client, "p-full", "pipeline-full-v1.json");
+  }
+
+  /**
+   * Replays the finished execution {@code id} on this workflow implementation and, with
+   * -Dliandan.recordHistories=true, keeps its history as test resource {@code file}, which {@link
+   * #recordedHistoriesStillReplay} replays on every later version (pipeline-full.json predates the
+   * missing-files version marker: record new ones under new names).
+   */
+  static void replaysAndRecords(WorkflowClient client, String id, String file) throws Exception {
+    WorkflowExecutionHistory history = client.fetchHistory(id);
     WorkflowReplayer.replayWorkflowExecution(history, PipelineWorkflowImpl.class);
     if (Boolean.getBoolean("liandan.recordHistories"))
-      Files.writeString(Path.of("src/test/resources/histories/pipeline-full.json"), history);
+      Files.writeString(Path.of("src/test/resources/histories/" + file), history.toJson(true));
   }
 
   /** A kto stage runs in dpo's place and hands eval its start (the SFT result) as reference. */
@@ -113,19 +127,42 @@ class PipelineWorkflowTest {
         FakeStages.calls);
     assertEquals(r.stage("kto").out(), r.model().adapters().get(2));
     assertEquals(r.stage("sft").next(), FakeStages.evalReference, "KTO's reference: SFT's result");
+    replaysAndRecords(client, "p-kto", "pipeline-kto.json");
   }
 
-  @Test
-  void recordedHistoriesStillReplay() throws Exception {
-    // a history recorded from an earlier version of this workflow: a change that would break
-    // running pipelines (reordered or added activity calls) fails here
-    WorkflowReplayer.replayWorkflowExecutionFromResource(
-        "histories/pipeline-full.json", PipelineWorkflowImpl.class);
+  /**
+   * Histories recorded from earlier versions of this workflow: a change that would break running
+   * pipelines (reordered or added activity calls, timers, markers) fails here. pipeline-full.json
+   * predates the missing-files version marker; the others were recorded (2026-12-06) from the
+   * version before {@code stages} was split into methods.
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "pipeline-full.json, p-full",
+    "pipeline-full-v1.json, p-full",
+    "pipeline-kto.json, p-kto",
+    "pipeline-badspec.json, p-bad",
+    "pipeline-badinput.json, p-badinput",
+    "pipeline-flaky.json, p-flaky",
+    "pipeline-cancel.json, p-cancel",
+    "pipeline-sweep.json, p-sweep",
+    "pipeline-sweep-child.json, p-sweep-2"
+  })
+  void recordedHistoriesStillReplay(String file, String workflowId) throws Exception {
+    // the workflow id as recorded, not the replayer's stand-in: a sweep's child ids derive from it
+    String json =
+        new String(
+            PipelineWorkflowTest.class.getResourceAsStream("/histories/" + file).readAllBytes(),
+            StandardCharsets.UTF_8);
+    WorkflowReplayer.replayWorkflowExecution(
+        new WorkflowExecutionHistory(
+            WorkflowExecutionHistory.fromJson(json).getHistory(), workflowId),
+        PipelineWorkflowImpl.class);
   }
 
   @Test
   void aBadSpecFailsBeforeAnyStageRunsListingEveryProblem(
-      WorkflowClient client, WorkflowOptions options) {
+      WorkflowClient client, WorkflowOptions options) throws Exception {
     FakeStages.reset(FakeStages.Mode.NORMAL, client);
     ObjectNode bad = PipelineSpecTest.spec("full.json");
     bad.put("modle", "x");
@@ -146,11 +183,12 @@ class PipelineWorkflowTest {
         f.getOriginalMessage().contains("datasets.sft.source: /nowhere/sft.jsonl not found"),
         f.getOriginalMessage());
     assertEquals(List.of(), FakeStages.calls);
+    replaysAndRecords(client, "p-bad", "pipeline-badspec.json");
   }
 
   @Test
   void badInputIsNotRetriedButInfrastructureErrorsAre(
-      WorkflowClient client, WorkflowOptions options) {
+      WorkflowClient client, WorkflowOptions options) throws Exception {
     FakeStages.reset(FakeStages.Mode.BAD_TOKENIZE, client);
     PipelineWorkflow bad = start(client, options, "p-badinput", PipelineSpecTest.spec("full.json"));
     assertThrows(
@@ -161,18 +199,20 @@ class PipelineWorkflowTest {
     assertEquals("failed", tok.state());
     assertEquals("chat.jsonl line 3: no assistant turn", tok.error());
     assertEquals("pending", bad.status().stages().get(6).state()); // sft never started
+    replaysAndRecords(client, "p-badinput", "pipeline-badinput.json");
 
     FakeStages.reset(FakeStages.Mode.FLAKY_SFT, client);
     PipelineWorkflow flaky = start(client, options, "p-flaky", PipelineSpecTest.spec("full.json"));
     WorkflowStub.fromTyped(flaky).getResult(PipelineResult.class);
     assertEquals(3, FakeStages.attempts.get("sft"));
     assertEquals("completed", flaky.status().state());
+    replaysAndRecords(client, "p-flaky", "pipeline-flaky.json");
   }
 
   @Test
   void cancellingStopsTheRunningStageAndShowsItsProgress(
       WorkflowClient client, WorkflowOptions options, TestWorkflowEnvironment env)
-      throws InterruptedException {
+      throws Exception {
     FakeStages.reset(FakeStages.Mode.HANG_SFT, client);
     PipelineWorkflow wf = start(client, options, "p-cancel", PipelineSpecTest.spec("full.json"));
     StageStatus sft = null;
@@ -195,11 +235,12 @@ class PipelineWorkflowTest {
     assertTrue(FakeStages.sawCancel, "the activity saw the cancellation through its heartbeat");
     assertEquals("cancelled", wf.status().state());
     assertEquals("cancelled", wf.status().stages().get(6).state());
+    replaysAndRecords(client, "p-cancel", "pipeline-cancel.json");
   }
 
   @Test
   void aSweepRunsEachVariantAsAChildPipelineInOneGroup(
-      WorkflowClient client, WorkflowOptions options) {
+      WorkflowClient client, WorkflowOptions options) throws Exception {
     FakeStages.reset(FakeStages.Mode.NORMAL, client);
     ObjectNode spec = PipelineSpecTest.spec("full.json");
     spec.putObject("sweep").putObject("grid").putArray("sft.learning_rate").add(1e-4).add(3e-4);
@@ -214,5 +255,7 @@ class PipelineWorkflowTest {
     // same data, different learning rate: pt is shared, sft differs
     assertEquals(r.children().get(0).stage("pt").key(), r.children().get(1).stage("pt").key());
     assertNotEquals(r.children().get(0).stage("sft").key(), r.children().get(1).stage("sft").key());
+    replaysAndRecords(client, "p-sweep", "pipeline-sweep.json");
+    replaysAndRecords(client, "p-sweep-2", "pipeline-sweep-child.json");
   }
 }

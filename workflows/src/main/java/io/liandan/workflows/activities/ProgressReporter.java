@@ -47,7 +47,8 @@ final class ProgressReporter implements StageListener {
   @Override
   public void progress(long step, long total, String checkpoint) {
     long now = System.nanoTime();
-    if (firstStep < 0) {
+    boolean first = firstStep < 0;
+    if (first) {
       firstStep = step;
       startNanos = now;
     }
@@ -55,7 +56,9 @@ final class ProgressReporter implements StageListener {
     lastCheckpoint = checkpoint;
     last = new Beat(step, total, checkpoint);
     if (ctx != null) ctx.heartbeat(last);
-    if (signal != null && (newCheckpoint || step >= total || now - lastSignal >= intervalNanos)) {
+    // the first step signals whatever nanoTime's origin (lastSignal starts at 0, not at -interval)
+    if (signal != null
+        && (first || newCheckpoint || step >= total || now - lastSignal >= intervalNanos)) {
       lastSignal = now;
       double perStep = step > firstStep ? (now - startNanos) / 1e9 / (step - firstStep) : 0;
       signal.accept(
