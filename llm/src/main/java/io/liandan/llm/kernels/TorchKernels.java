@@ -15,6 +15,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The kernels inside libtorch: the TorchScript module of {@code ops.py}, written as an archive
@@ -33,6 +34,12 @@ final class TorchKernels implements Kernels {
 
   private final PtSymbolBlock module;
   private final NDArray attentionMethod; // carries only the name module_method:attention
+  private final AtomicLong sdpaCalls = new AtomicLong();
+  private NDArray lastBias; // the bias blindRows saw last, and its answer
+  private boolean lastBlind;
+
+  /** A bias at or below this masks its key (the model masks with -Float.MAX_VALUE). */
+  private static final float BLIND = -1e30f;
 
   private TorchKernels(PtSymbolBlock module, NDArray attentionMethod) {
     this.module = module;
@@ -65,12 +72,59 @@ final class TorchKernels implements Kernels {
     return "torch";
   }
 
+  /**
+   * SDPA, except where its gradient would differ from eager attention's: Gemma 2's soft-cap, and a
+   * differentiable call whose mask blinds some query to every key (a left-padding position in a
+   * training batch, or a padding position past a sliding window). Both paths give such a row the
+   * uniform average of the values, but eager attention differentiates a softmax of equal -max
+   * scores (so the row's gradient reaches q and every k, as in transformers' eager attention) while
+   * flash drops it; a loss that reads the row (the last left pad predicting the first token) would
+   * then see other gradients. Right-padded training batches and all of generation take SDPA.
+   */
   @Override
   public NDArray attention(
       NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, NDArray cap) {
-    if (cap != null) return ReferenceKernels.INSTANCE.attention(q, k, v, bias, scale, cap);
+    if (cap != null || (differentiable(q, k, v) && blindRows(bias))) {
+      return ReferenceKernels.INSTANCE.attention(q, k, v, bias, scale, cap);
+    }
+    sdpaCalls.incrementAndGet();
     NDList in = new NDList(q, k, v, bias, scale, attentionMethod);
     return IValueUtils.forward(module, in, true).singletonOrThrow(); // (B, nH, T, hd)
+  }
+
+  /**
+   * Whether autograd records through any of {@code arrays}: a leaf that requires grad or a result
+   * with a grad_fn (DJL's {@code requiresGrad} answers false for the latter: measured, a {@code
+   * w.mul(2)} of a requires-grad {@code w} reads false with grad_fn MulBackward0).
+   */
+  private static boolean differentiable(NDArray... arrays) {
+    if (!JniUtils.isGradMode()) return false;
+    for (NDArray a : arrays) {
+      PtNDArray t = (PtNDArray) a;
+      if (JniUtils.requiresGrad(t)) return true;
+      String fn = JniUtils.getGradientFunctionNames(t);
+      if (fn != null && !fn.isEmpty()) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether some query of {@code bias} sees no key; remembered for the last bias, which every layer
+   * of one kind (full or sliding) shares within a forward.
+   */
+  private synchronized boolean blindRows(NDArray bias) {
+    if (bias != lastBias) {
+      try (NDArray seen = bias.max(new int[] {-1}).gt(BLIND)) { // (B|1, 1, 1, T)
+        lastBlind = !seen.all().getBoolean();
+      }
+      lastBias = bias;
+    }
+    return lastBlind;
+  }
+
+  /** SDPA calls so far: lets tests see which path ran. */
+  static long sdpaCalls() {
+    return get().sdpaCalls.get();
   }
 
   @Override

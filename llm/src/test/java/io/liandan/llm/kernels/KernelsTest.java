@@ -26,54 +26,70 @@ class KernelsTest {
 
   /**
    * Values and gradients of q, k, v equal on both paths, for prefill and cached decoding, left and
-   * right padding, GQA and MHA, full and sliding-window masks, with and without Gemma 2's soft-cap.
+   * right padding, GQA, MQA and MHA, full and sliding-window masks, with and without Gemma 2's
+   * soft-cap; and which path the torch kernels took: SDPA unless the scores are capped or, when
+   * differentiating, some query sees no key (then eager attention, whose gradient there differs).
    */
-  @ParameterizedTest(name = "nKv {0}, T {1}, past {2}, window {3}, cap {4}")
+  @ParameterizedTest(
+      name = "nKv {0}, T {1}, past {2}, window {3}, cap {4}, row 0 padded {5}, blind {6}")
   @CsvSource({
-    "2, 9, 0, 0, 0", // GQA prefill: a left-padded row, a right-padded row, a full row
-    "4, 9, 0, 0, 0", // MHA
-    "1, 9, 0, 3, 0", // MQA with a sliding window of 3
-    "2, 1, 8, 0, 0", // one decoding step over a cache of 8
-    "2, 3, 6, 4, 0", // a chunk of 3 over a cache of 6, sliding window of 4
-    "2, 9, 0, 0, 5" // Gemma 2's soft-capped scores (the torch kernels fall back to the reference)
+    "2, 9, 0, 0, 0, right, false", // GQA prefill: rows right-padded by 2 and 3, a full row
+    "4, 9, 0, 0, 0, right, false", // MHA
+    "1, 9, 0, 4, 0, right, false", // MQA with a sliding window of 4
+    "1, 9, 0, 3, 0, right, true", // window 3: row 1's last query sees only padding
+    "2, 9, 0, 0, 0, left, true", // row 0's first two queries see nothing
+    "1, 9, 0, 3, 0, left, true",
+    "2, 1, 8, 0, 0, left, false", // one decoding step over a cache of 8
+    "2, 3, 6, 4, 0, left, false", // a chunk of 3 over a cache of 6, sliding window of 4
+    "2, 9, 0, 0, 5, right, false" // Gemma 2's soft-capped scores: eager
   })
   void attentionEqualsTheReferenceInValuesAndGradients(
-      int nKv, int T, int past, int window, double cap) {
+      int nKv, int T, int past, int window, double cap, String row0, boolean blindCase) {
     int B = 3, nH = 4, hd = 16, Tk = past + T;
-    Random r = new Random(SEED + 31L * nKv + T + past + window);
+    Random r = new Random(SEED + 31L * nKv + T + past + window + row0.length());
     float[] q = gauss(r, B * nH * T * hd), k = gauss(r, B * nKv * Tk * hd);
     float[] v = gauss(r, B * nKv * Tk * hd), dy = gauss(r, B * nH * T * hd);
-    // row 0 left-padded (2 pads), row 1 right-padded (3 pads), row 2 all real
+    // row 0 padded by 2 on the left or right, row 1 right-padded by 3, row 2 all real
     int[][] real = new int[B][Tk];
     for (int j = 0; j < Tk; j++) {
-      real[0][j] = j >= 2 ? 1 : 0;
+      real[0][j] = (row0.equals("left") ? j >= 2 : j < Tk - 2) ? 1 : 0;
       real[1][j] = j < Tk - 3 ? 1 : 0;
       real[2][j] = 1;
     }
     float[] bias = bias(real, T, past, window);
-    // a query that sees no key at all (a left-padding position) reads a uniform average on both
-    // paths, but its gradient is an artefact of the path (the reference differentiates a softmax
-    // of equal -max scores, flash skips the row): no loss reads such a row, so neither does this
-    // one
-    for (int b = 0; b < B; b++)
-      for (int t = 0; t < T; t++) {
-        boolean blind = true;
-        for (int j = 0; j < Tk; j++) blind &= bias[(b * T + t) * Tk + j] != 0;
-        for (int h = 0; blind && h < nH; h++) {
-          int row = ((b * nH + h) * T + t) * hd; // dy is (B, nH, T, hd)
-          java.util.Arrays.fill(dy, row, row + hd, 0);
-        }
-      }
-    List<NDArray> ref, torch;
+    boolean blind = false;
+    for (int row = 0; row < B * T; row++) {
+      boolean sees = false;
+      for (int j = 0; j < Tk; j++) sees |= bias[row * Tk + j] == 0;
+      blind |= !sees;
+    }
+    assertEquals(blindCase, blind, "the case's blind queries");
+    Kernels torch = Kernels.named("torch");
     try (NDManager m = NDManager.newBaseManager()) {
-      ref = run(Kernels.named("reference"), m, B, nH, nKv, T, Tk, hd, q, k, v, dy, bias, cap);
-      torch = run(Kernels.named("torch"), m, B, nH, nKv, T, Tk, hd, q, k, v, dy, bias, cap);
-      assertMaxAbs(ref.get(0), torch.get(0), 1e-5, "attention output");
+      List<NDArray> ref =
+          run(Kernels.named("reference"), m, B, nH, nKv, T, Tk, hd, q, k, v, dy, bias, cap);
+      long before = TorchKernels.sdpaCalls();
+      List<NDArray> got = run(torch, m, B, nH, nKv, T, Tk, hd, q, k, v, dy, bias, cap);
+      boolean sdpa = cap == 0 && !blind;
+      assertEquals(sdpa ? 1 : 0, TorchKernels.sdpaCalls() - before, "SDPA calls");
+      assertMaxAbs(ref.get(0), got.get(0), 1e-5, "attention output");
       String[] names = {"dq", "dk", "dv"};
       for (int i = 1; i < 4; i++) {
-        double rel = assertRel(ref.get(i), torch.get(i), 1e-4, names[i - 1]);
+        double rel = assertRel(ref.get(i), got.get(i), 1e-4, names[i - 1]);
         assertTrue(ref.get(i).abs().max().getFloat() > 0, names[i - 1] + " is not zero");
         System.out.printf("attention %s: rel diff %.2e%n", names[i - 1], rel);
+      }
+      // without autograd (generation) SDPA takes the blind queries too: same values
+      try (NoGrad ng = new NoGrad()) {
+        NDArray qa = m.create(q, new Shape(B, nH, T, hd));
+        NDArray ka = m.create(k, new Shape(B, nKv, Tk, hd));
+        NDArray va = m.create(v, new Shape(B, nKv, Tk, hd));
+        NDArray b = m.create(bias, new Shape(B, 1, 1, T, Tk));
+        NDArray scale = m.create((float) (1 / Math.sqrt(hd)));
+        before = TorchKernels.sdpaCalls();
+        NDArray y = torch.attention(qa, ka, va, b, scale, cap == 0 ? null : m.create((float) cap));
+        assertEquals(cap == 0 ? 1 : 0, TorchKernels.sdpaCalls() - before, "SDPA calls, no grad");
+        assertMaxAbs(ref.get(0), y, 1e-5, "attention output without autograd");
       }
     }
   }
