@@ -84,7 +84,7 @@ final class TorchKernels implements Kernels {
   @Override
   public NDArray attention(
       NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, NDArray cap) {
-    if (cap != null || (differentiable(q, k, v) && blindRows(bias))) {
+    if (cap != null || (blindRows(bias) && differentiable(q, k, v))) {
       return ReferenceKernels.INSTANCE.attention(q, k, v, bias, scale, cap);
     }
     sdpaCalls.incrementAndGet();
@@ -93,19 +93,21 @@ final class TorchKernels implements Kernels {
   }
 
   /**
-   * Whether autograd records through any of {@code arrays}: a leaf that requires grad or a result
-   * with a grad_fn (DJL's {@code requiresGrad} answers false for the latter: measured, a {@code
-   * w.mul(2)} of a requires-grad {@code w} reads false with grad_fn MulBackward0).
+   * Whether autograd records through any of q, k, v, asked of torch inside the script: DJL's {@code
+   * JniUtils.requiresGrad} read false for a result with a grad_fn (measured: {@code w.mul(2)} of a
+   * requires-grad {@code w}, grad_fn MulBackward0), and its {@code getGradientFunctionNames}
+   * crashes the JVM (SIGSEGV in {@code torchGradFnName}) on a tensor without a grad_fn.
    */
-  private static boolean differentiable(NDArray... arrays) {
+  private boolean differentiable(NDArray q, NDArray k, NDArray v) {
     if (!JniUtils.isGradMode()) return false;
-    for (NDArray a : arrays) {
-      PtNDArray t = (PtNDArray) a;
-      if (JniUtils.requiresGrad(t)) return true;
-      String fn = JniUtils.getGradientFunctionNames(t);
-      if (fn != null && !fn.isEmpty()) return true;
+    IValue[] in = {
+      IValue.from((PtNDArray) q), IValue.from((PtNDArray) k), IValue.from((PtNDArray) v)
+    };
+    try (IValue out = IValueUtils.runMethod(module, "requires_grad", in)) {
+      return out.toBoolean();
+    } finally {
+      for (IValue i : in) i.close();
     }
-    return false;
   }
 
   /**
