@@ -11,6 +11,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
+import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.model.Qwen2Config.RopeScaling;
 
 /**
@@ -43,6 +44,7 @@ public final class Qwen2Model {
   private final NDArray attnCap, finalCap; // Gemma 2's soft-caps, or null
   private final NDArray ropeFactor; // yarn's and longrope's factor on cos/sin, or null (1)
   private LinearHook hook;
+  private Kernels kernels = Kernels.configured(); // attention: flash (torch) or eager (reference)
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
 
   public Qwen2Model(Qwen2Weights weights) {
@@ -123,6 +125,18 @@ public final class Qwen2Model {
 
   public DataType computeType() {
     return compute;
+  }
+
+  /**
+   * The implementation of attention (see {@link Kernels}); the default is {@link
+   * Kernels#configured}.
+   */
+  public void setKernels(Kernels kernels) {
+    this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
+  }
+
+  public Kernels kernels() {
+    return kernels;
   }
 
   /** Installs (or with null removes) the adapter hook on the linear layers. */
@@ -280,14 +294,8 @@ public final class Qwen2Model {
       k = kv[0];
       v = kv[1]; // (B, nKv, Tk, hd)
     }
-    // GQA without copying keys: query heads grouped per key head, matmul broadcasts over the group
-    NDArray qg = q.reshape(B, nKv, c.groups(), T, hd); // (B, nKv, g, T, hd)
-    NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, nKv, 1, hd, Tk)
-    NDArray att = qg.matMul(kT).muli(attnScale); // (B, nKv, g, T, Tk)
-    if (attnCap != null) att = softcap(att, attnCap); // Gemma 2, before the mask as transformers
-    att = att.addi(at.bias()).softmax(-1);
-    NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
-    y = y.reshape(B, nH, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) nH * hd);
+    NDArray y = kernels.attention(q, k, v, at.bias(), attnScale, attnCap); // (B, nH, T, hd)
+    y = y.transpose(0, 2, 1, 3).reshape(B, T, (long) nH * hd);
     return linear(y, p + "o_proj", training);
   }
 

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Scalars;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +32,7 @@ public final class AdamW implements AutoCloseable {
   private final List<Boolean> decay = new ArrayList<>();
   private final Hyper h;
   private final NDManager state;
+  private final Kernels kernels;
   private long step;
 
   /**
@@ -43,7 +44,21 @@ public final class AdamW implements AutoCloseable {
       Hyper h,
       NDManager state,
       java.util.function.Predicate<String> noDecay) {
+    this(params, h, state, noDecay, Kernels.configured());
+  }
+
+  /**
+   * @param kernels whose AdamW runs the update: the per-tensor DJL ops ({@code reference}) or
+   *     torch's fused kernel ({@code torch}); both keep the same state ({@link #state()})
+   */
+  public AdamW(
+      Map<String, NDArray> params,
+      Hyper h,
+      NDManager state,
+      java.util.function.Predicate<String> noDecay,
+      Kernels kernels) {
     this.h = h;
+    this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
     this.state = state;
     params.forEach(
         (name, p) -> {
@@ -62,31 +77,47 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * One update with learning rate {@code lr}, then zeroed gradients. The step's constants are
-   * tensors made once on the device ({@link Scalars}): a Java number in an op would be copied to
-   * the device, and on CUDA each such copy waits for the GPU — hundreds of stalls a step.
+   * One update with learning rate {@code lr}, then zeroed gradients: the decayed and the undecayed
+   * parameters as two groups through the {@link Kernels}' AdamW (per-tensor DJL ops, or torch's
+   * fused kernel). Parameters without a gradient (not reached by this loss) are skipped, as torch
+   * skips them.
    */
   public void step(double lr) {
     step++;
-    double bc1 = 1 - Math.pow(h.beta1(), step), bc2 = 1 - Math.pow(h.beta2(), step);
     try (NoGrad ng = new NoGrad();
         NDScope scope = new NDScope()) {
-      NDArray keep = Scalars.of(state, 1 - lr * h.weightDecay());
-      NDArray beta1 = Scalars.of(state, h.beta1()), rest1 = Scalars.of(state, 1 - h.beta1());
-      NDArray beta2 = Scalars.of(state, h.beta2()), rest2 = Scalars.of(state, 1 - h.beta2());
-      NDArray sqrtBc2 = Scalars.of(state, (float) Math.sqrt(bc2));
-      NDArray eps = Scalars.of(state, h.eps()), stepSize = Scalars.of(state, lr / bc1);
+      List<List<NDArray>> decayed = groupLists(), plain = groupLists();
       for (int i = 0; i < params.size(); i++) {
         NDArray p = params.get(i), g = p.getGradient();
-        if (g == null) continue; // not reached by this loss (torch skips it too)
-        if (decay.get(i) && h.weightDecay() != 0) p.muli(keep);
-        m.get(i).muli(beta1).addi(g.mul(rest1));
-        v.get(i).muli(beta2).addi(g.square().muli(rest2));
-        NDArray denom = v.get(i).sqrt().divi(sqrtBc2).addi(eps);
-        p.subi(m.get(i).div(denom).muli(stepSize));
+        if (g == null) continue;
+        List<List<NDArray>> group = decay.get(i) && h.weightDecay() != 0 ? decayed : plain;
+        group.get(0).add(p);
+        group.get(1).add(g);
+        group.get(2).add(m.get(i));
+        group.get(3).add(v.get(i));
       }
+      update(decayed, lr, h.weightDecay());
+      update(plain, lr, 0);
     }
     zeroGrad();
+  }
+
+  private static List<List<NDArray>> groupLists() {
+    return List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+  }
+
+  private void update(List<List<NDArray>> g, double lr, double weightDecay) {
+    kernels.adamw(
+        g.get(0),
+        g.get(1),
+        g.get(2),
+        g.get(3),
+        step,
+        lr,
+        h.beta1(),
+        h.beta2(),
+        h.eps(),
+        weightDecay);
   }
 
   /**

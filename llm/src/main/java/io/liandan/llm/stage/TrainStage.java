@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
+import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.CheckpointWriter;
 import io.liandan.llm.model.Qwen2Model;
@@ -80,11 +81,14 @@ public final class TrainStage {
                 : null) {
       Qwen2Model model = new Qwen2Model(w);
       model.setHook(lora);
+      Kernels kernels = Kernels.named(args.kernels());
+      model.setKernels(kernels);
       // fp16: float16 linears over float32 masters, with dynamic loss scaling; with NF4 the
       // dequantized weights come out as float16 directly
       GradScaler scaler = args.fp16() ? new GradScaler() : null;
       if (args.fp16()) model.setComputeType(DataType.FLOAT16);
       Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
+      if (frozenModel != null) frozenModel.setKernels(kernels);
       Map<String, NDArray> trainable = lora != null ? lora.parameters() : w.tensors();
       long trainableCount = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
       SampleGenerations samples =
@@ -112,7 +116,7 @@ public final class TrainStage {
       AdamW.Hyper hyper =
           new AdamW.Hyper(
               args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
-      try (AdamW opt = new AdamW(trainable, hyper, m, AdamW::isNoDecay)) {
+      try (AdamW opt = new AdamW(trainable, hyper, m, AdamW::isNoDecay, kernels)) {
         Stepper stepper;
         DpoTrainer dpoTrainer = null;
         KtoTrainer ktoTrainer = null;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.llm.data.tokenize.TokenizeSpec;
+import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.PreferenceLoss;
@@ -28,6 +29,11 @@ import java.util.List;
  * (bitsandbytes' bnb_4bit_use_double_quant) also quantizes their scales. {@code
  * gradient_checkpointing} (TrainingArguments' name) re-runs each decoder layer in backward instead
  * of keeping its activations.
+ *
+ * <p>{@code kernels}: {@code torch} (the default) runs attention (scaled_dot_product_attention) and
+ * AdamW (fused) inside libtorch through a TorchScript module, {@code reference} as DJL ops; the
+ * default follows the system property {@code liandan.kernels} or the environment variable {@code
+ * LIANDAN_KERNELS} where set. See {@link Kernels}.
  *
  * <p>Preference keys (dpo stage), TRL 1.16's names: {@code loss_type} (one name or a list, combined
  * with {@code loss_weights}), {@code label_smoothing}, {@code rpo_alpha} (shorthand for an added
@@ -75,6 +81,7 @@ public record TrainingArgs(
     boolean doubleQuantization,
     boolean fp16,
     boolean gradientCheckpointing,
+    String kernels,
     List<String> lossType,
     List<Double> lossWeights,
     double labelSmoothing,
@@ -86,6 +93,7 @@ public record TrainingArgs(
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
+  public static final List<String> KERNELS = List.of("torch", "reference");
 
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -133,6 +141,7 @@ public record TrainingArgs(
         true,
         false,
         false,
+        Kernels.configuredName(),
         List.of("sigmoid"),
         List.of(),
         0.0,
@@ -241,6 +250,7 @@ public record TrainingArgs(
           "quantization_bit: 4-bit base weights are frozen, so quantization needs finetuning_type"
               + " lora (Q-LoRA), not "
               + finetuningType);
+    if (!KERNELS.contains(kernels)) p.add("kernels: '" + kernels + "' is not one of " + KERNELS);
     if (!SAVE_DTYPES.contains(saveDtype))
       p.add("save_dtype: '" + saveDtype + "' is not one of " + SAVE_DTYPES);
     return p;

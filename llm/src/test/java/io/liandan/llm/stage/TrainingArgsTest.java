@@ -56,6 +56,16 @@ class TrainingArgsTest {
   }
 
   @Test
+  void kernelsIsTorchOrReference() throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs a =
+        TrainingArgs.parse(Json.MAPPER.readTree("{\"kernels\": \"reference\"}"), "args", problems);
+    assertEquals("reference", a.kernels());
+    TrainingArgs.parse(Json.MAPPER.readTree("{\"kernels\": \"flash\"}"), "args", problems);
+    assertEquals(List.of("args.kernels: 'flash' is not one of [torch, reference]"), problems);
+  }
+
+  @Test
   void preferenceKeysUseTrlsNamesAndRefuseWhatTrlWouldIgnore() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
@@ -212,6 +222,7 @@ class TrainingArgsTest {
             true,
             false,
             false,
+            "torch",
             List.of("sigmoid"),
             List.of(),
             0,

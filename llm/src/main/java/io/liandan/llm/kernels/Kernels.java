@@ -1,0 +1,81 @@
+package io.liandan.llm.kernels;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The hot operations of a training step behind one interface, so that their implementation can be
+ * switched by one setting: {@code reference} runs them as DJL ops (the parity baseline), {@code
+ * torch} inside libtorch through a TorchScript module that Java writes itself ({@link
+ * TorchKernels}: flash attention, fused AdamW). Both give the same numbers to float32 rounding.
+ */
+public interface Kernels {
+  /** The system property (tests, generation) that picks the kernels when no argument does. */
+  String PROPERTY = "liandan.kernels";
+
+  /** The environment variable read when {@link #PROPERTY} is unset. */
+  String ENV = "LIANDAN_KERNELS";
+
+  /** The kernels used when nothing is set: the ones whose parity tests pass. */
+  String DEFAULT = "torch";
+
+  /** {@code torch} or {@code reference}. */
+  String name();
+
+  /**
+   * Softmax attention with an additive mask, grouped-query: softmax(q·kᵀ·scale [soft-capped] +
+   * bias)·v, differentiable in q, k, v.
+   *
+   * @param q (B, nH, T, hd)
+   * @param k (B, nKv, Tk, hd), nH a multiple of nKv; query head h reads key head h / (nH/nKv)
+   * @param v (B, nKv, Tk, hd)
+   * @param bias (B|1, 1, 1, T, Tk) float32: 0 where a query may see a key, a large negative where
+   *     not
+   * @param scale 0-d float32 multiplier of the scores
+   * @param cap 0-d float32 soft-cap of the scores (cap·tanh(s/cap), before the bias), or null
+   * @return (B, nH, T, hd)
+   */
+  NDArray attention(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, NDArray cap);
+
+  /**
+   * One AdamW update (torch.optim.AdamW's rule) of one parameter group, in place: {@code params},
+   * {@code expAvg} and {@code expAvgSq} change, the gradients do not.
+   *
+   * @param step the step count after this update (1 for the first), for the bias corrections
+   */
+  void adamw(
+      List<NDArray> params,
+      List<NDArray> grads,
+      List<NDArray> expAvg,
+      List<NDArray> expAvgSq,
+      long step,
+      double lr,
+      double beta1,
+      double beta2,
+      double eps,
+      double weightDecay);
+
+  /** The kernels called {@code name}; refuses an unknown name, listing the known ones. */
+  static Kernels named(String name) {
+    return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
+      case "torch" -> TorchKernels.get();
+      case "reference" -> ReferenceKernels.INSTANCE;
+      default ->
+          throw new IllegalArgumentException(
+              "kernels must be \"torch\" or \"reference\", not \"" + name + "\"");
+    };
+  }
+
+  /** The kernels named by {@link #PROPERTY}, else {@link #ENV}, else {@link #DEFAULT}. */
+  static Kernels configured() {
+    return named(configuredName());
+  }
+
+  /** The name {@link #configured()} resolves. */
+  static String configuredName() {
+    String name = System.getProperty(PROPERTY);
+    if (name == null || name.isBlank()) name = System.getenv(ENV);
+    return name == null || name.isBlank() ? DEFAULT : name;
+  }
+}

@@ -1,0 +1,162 @@
+package io.liandan.llm.kernels;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The kernels inside libtorch: the TorchScript module of {@code ops.py}, written as an archive
+ * ({@link KernelArchive}) and loaded once per process. Attention runs torch's
+ * scaled_dot_product_attention (the flash kernel on CPU, with the model's additive mask), AdamW
+ * torch's {@code _fused_adamw_} (one kernel for all tensors of a group). Gemma 2's soft-capped
+ * attention stays on the reference path: SDPA cannot cap the scores.
+ *
+ * <p>Training-path calls go through {@link IValueUtils#forward(PtSymbolBlock, NDList, boolean)}
+ * with isTrain=true, which names the method by an input called {@code module_method:NAME}: the
+ * outputs then join DJL's autograd graph. (DJL's {@code runMethod} runs under InferenceMode, which
+ * records no graph; the optimizer step needs none.)
+ */
+final class TorchKernels implements Kernels {
+  private static volatile TorchKernels instance;
+
+  private final PtSymbolBlock module;
+  private final NDArray attentionMethod; // carries only the name module_method:attention
+  private final AtomicLong sdpaCalls = new AtomicLong();
+  private NDArray lastBias; // the bias blindRows saw last, and its answer
+  private boolean lastBlind;
+
+  /** A bias at or below this masks its key (the model masks with -Float.MAX_VALUE). */
+  private static final float BLIND = -1e30f;
+
+  private TorchKernels(PtSymbolBlock module, NDArray attentionMethod) {
+    this.module = module;
+    this.attentionMethod = attentionMethod;
+  }
+
+  /** The process's kernel module, written and loaded on first use. */
+  static TorchKernels get() {
+    TorchKernels k = instance;
+    if (k != null) return k;
+    synchronized (TorchKernels.class) {
+      if (instance == null) instance = load();
+      return instance;
+    }
+  }
+
+  private static TorchKernels load() {
+    // lives as long as the process: the module holds no tensors, its methods run on any device
+    PtNDManager manager = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+    Path archive = KernelArchive.writeTemp();
+    PtSymbolBlock module =
+        JniUtils.loadModule(manager, archive, true, new String[0], new String[0], false);
+    NDArray marker = manager.zeros(new Shape(), DataType.FLOAT32);
+    marker.setName("module_method:attention");
+    return new TorchKernels(module, marker);
+  }
+
+  @Override
+  public String name() {
+    return "torch";
+  }
+
+  /**
+   * SDPA, except where its gradient would differ from eager attention's: Gemma 2's soft-cap, and a
+   * differentiable call whose mask blinds some query to every key (a left-padding position in a
+   * training batch, or a padding position past a sliding window). Both paths give such a row the
+   * uniform average of the values, but eager attention differentiates a softmax of equal -max
+   * scores (so the row's gradient reaches q and every k, as in transformers' eager attention) while
+   * flash drops it; a loss that reads the row (the last left pad predicting the first token) would
+   * then see other gradients. Right-padded training batches and all of generation take SDPA.
+   */
+  @Override
+  public NDArray attention(
+      NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, NDArray cap) {
+    if (cap != null || (blindRows(bias) && differentiable(q, k, v))) {
+      return ReferenceKernels.INSTANCE.attention(q, k, v, bias, scale, cap);
+    }
+    sdpaCalls.incrementAndGet();
+    NDList in = new NDList(q, k, v, bias, scale, attentionMethod);
+    return IValueUtils.forward(module, in, true).singletonOrThrow(); // (B, nH, T, hd)
+  }
+
+  /**
+   * Whether autograd records through any of q, k, v, asked of torch inside the script: DJL's {@code
+   * JniUtils.requiresGrad} read false for a result with a grad_fn (measured: {@code w.mul(2)} of a
+   * requires-grad {@code w}, grad_fn MulBackward0), and its {@code getGradientFunctionNames}
+   * crashes the JVM (SIGSEGV in {@code torchGradFnName}) on a tensor without a grad_fn.
+   */
+  private boolean differentiable(NDArray q, NDArray k, NDArray v) {
+    if (!JniUtils.isGradMode()) return false;
+    IValue[] in = {
+      IValue.from((PtNDArray) q), IValue.from((PtNDArray) k), IValue.from((PtNDArray) v)
+    };
+    try (IValue out = IValueUtils.runMethod(module, "requires_grad", in)) {
+      return out.toBoolean();
+    } finally {
+      for (IValue i : in) i.close();
+    }
+  }
+
+  /**
+   * Whether some query of {@code bias} sees no key; remembered for the last bias, which every layer
+   * of one kind (full or sliding) shares within a forward.
+   */
+  private synchronized boolean blindRows(NDArray bias) {
+    if (bias != lastBias) {
+      try (NDArray seen = bias.max(new int[] {-1}).gt(BLIND)) { // (B|1, 1, 1, T)
+        lastBlind = !seen.all().getBoolean();
+      }
+      lastBias = bias;
+    }
+    return lastBlind;
+  }
+
+  /** SDPA calls so far: lets tests see which path ran. */
+  static long sdpaCalls() {
+    return get().sdpaCalls.get();
+  }
+
+  @Override
+  public void adamw(
+      List<NDArray> params,
+      List<NDArray> grads,
+      List<NDArray> expAvg,
+      List<NDArray> expAvgSq,
+      long step,
+      double lr,
+      double beta1,
+      double beta2,
+      double eps,
+      double weightDecay) {
+    if (params.isEmpty()) return;
+    List<IValue> args = new ArrayList<>();
+    try {
+      args.add(list(params));
+      args.add(list(grads));
+      args.add(list(expAvg));
+      args.add(list(expAvgSq));
+      for (double d : new double[] {step, lr, beta1, beta2, weightDecay, eps})
+        args.add(IValue.from(d));
+      IValueUtils.runMethod(module, "adamw", args.toArray(new IValue[0])).close();
+    } finally {
+      args.forEach(IValue::close);
+    }
+  }
+
+  private static IValue list(List<NDArray> arrays) {
+    return IValue.listFrom(arrays.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+  }
+}

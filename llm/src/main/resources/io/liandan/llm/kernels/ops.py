@@ -1,0 +1,28 @@
+class Ops(Module):
+  __parameters__ = []
+  __buffers__ = []
+  training : bool
+  def attention(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: Tensor) -> Tensor:
+    # q (B, nH, T, hd), k/v (B, nKv, Tk, hd), bias (B|1, 1, 1, T, Tk) additive, scale 0-d.
+    # GQA: k/v heads repeated here, since enable_gqa=True takes the slow math path on CPU and
+    # repeat_interleave keeps the flash kernel; query head h reads kv head h // groups.
+    groups = q.size(1) // k.size(1)
+    if groups > 1:
+      k = torch.repeat_interleave(k, groups, 1)
+      v = torch.repeat_interleave(v, groups, 1)
+    mask = torch.squeeze(bias, 1)
+    return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=float(scale))
+  def adamw(self: __torch__.Ops, params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor], exp_avg_sqs: List[Tensor], step: float, lr: float, beta1: float, beta2: float, weight_decay: float, eps: float) -> int:
+    # torch.optim.AdamW(fused=True)'s update over the whole list, in place; the step count is the
+    # one after this update (torch increments state_steps before calling the kernel)
+    n = len(params)
+    if n == 0:
+      return 0
+    at = torch.full(annotate(List[int], []), step, dtype=6, device=params[0].device)
+    steps = annotate(List[Tensor], [])
+    for i in range(n):
+      steps.append(at)
+    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+    return n
+  def requires_grad(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor) -> bool:
+    return q.requires_grad or k.requires_grad or v.requires_grad

@@ -1,0 +1,220 @@
+package io.liandan.llm.kernels;
+
+import static io.liandan.llm.Fixtures.assertMaxAbs;
+import static io.liandan.llm.Fixtures.assertRel;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.liandan.llm.Fixtures;
+import io.liandan.llm.model.NoGrad;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The torch kernels against the reference (DJL-op) kernels on random inputs. */
+class KernelsTest {
+  private static final long SEED = 20261206L;
+
+  /**
+   * Values and gradients of q, k, v equal on both paths, for prefill and cached decoding, left and
+   * right padding, GQA, MQA and MHA, full and sliding-window masks, with and without Gemma 2's
+   * soft-cap; and which path the torch kernels took: SDPA unless the scores are capped or, when
+   * differentiating, some query sees no key (then eager attention, whose gradient there differs).
+   */
+  @ParameterizedTest(
+      name = "nKv {0}, T {1}, past {2}, window {3}, cap {4}, row 0 padded {5}, blind {6}")
+  @CsvSource({
+    "2, 9, 0, 0, 0, right, false", // GQA prefill: rows right-padded by 2 and 3, a full row
+    "4, 9, 0, 0, 0, right, false", // MHA
+    "1, 9, 0, 4, 0, right, false", // MQA with a sliding window of 4
+    "1, 9, 0, 3, 0, right, true", // window 3: row 1's last query sees only padding
+    "2, 9, 0, 0, 0, left, true", // row 0's first two queries see nothing
+    "1, 9, 0, 3, 0, left, true",
+    "2, 1, 8, 0, 0, left, false", // one decoding step over a cache of 8
+    "2, 3, 6, 4, 0, left, false", // a chunk of 3 over a cache of 6, sliding window of 4
+    "2, 9, 0, 0, 5, right, false" // Gemma 2's soft-capped scores: eager
+  })
+  void attentionEqualsTheReferenceInValuesAndGradients(
+      int nKv, int T, int past, int window, double cap, String row0, boolean blindCase) {
+    int B = 3, nH = 4, hd = 16, Tk = past + T;
+    Random r = new Random(SEED + 31L * nKv + T + past + window + row0.length());
+    float[] q = gauss(r, B * nH * T * hd), k = gauss(r, B * nKv * Tk * hd);
+    float[] v = gauss(r, B * nKv * Tk * hd), dy = gauss(r, B * nH * T * hd);
+    // row 0 padded by 2 on the left or right, row 1 right-padded by 3, row 2 all real
+    int[][] real = new int[B][Tk];
+    for (int j = 0; j < Tk; j++) {
+      real[0][j] = (row0.equals("left") ? j >= 2 : j < Tk - 2) ? 1 : 0;
+      real[1][j] = j < Tk - 3 ? 1 : 0;
+      real[2][j] = 1;
+    }
+    float[] bias = bias(real, T, past, window);
+    boolean blind = false;
+    for (int row = 0; row < B * T; row++) {
+      boolean sees = false;
+      for (int j = 0; j < Tk; j++) sees |= bias[row * Tk + j] == 0;
+      blind |= !sees;
+    }
+    assertEquals(blindCase, blind, "the case's blind queries");
+    Kernels torch = Kernels.named("torch");
+    try (NDManager m = NDManager.newBaseManager()) {
+      List<NDArray> ref =
+          run(Kernels.named("reference"), m, B, nH, nKv, T, Tk, hd, q, k, v, dy, bias, cap);
+      long before = TorchKernels.sdpaCalls();
+      List<NDArray> got = run(torch, m, B, nH, nKv, T, Tk, hd, q, k, v, dy, bias, cap);
+      boolean sdpa = cap == 0 && !blind;
+      assertEquals(sdpa ? 1 : 0, TorchKernels.sdpaCalls() - before, "SDPA calls");
+      assertMaxAbs(ref.get(0), got.get(0), 1e-5, "attention output");
+      String[] names = {"dq", "dk", "dv"};
+      for (int i = 1; i < 4; i++) {
+        double rel = assertRel(ref.get(i), got.get(i), 1e-4, names[i - 1]);
+        assertTrue(ref.get(i).abs().max().getFloat() > 0, names[i - 1] + " is not zero");
+        System.out.printf("attention %s: rel diff %.2e%n", names[i - 1], rel);
+      }
+      // without autograd (generation) SDPA takes the blind queries too: same values
+      try (NoGrad ng = new NoGrad()) {
+        NDArray qa = m.create(q, new Shape(B, nH, T, hd));
+        NDArray ka = m.create(k, new Shape(B, nKv, Tk, hd));
+        NDArray va = m.create(v, new Shape(B, nKv, Tk, hd));
+        NDArray b = m.create(bias, new Shape(B, 1, 1, T, Tk));
+        NDArray scale = m.create((float) (1 / Math.sqrt(hd)));
+        before = TorchKernels.sdpaCalls();
+        NDArray y = torch.attention(qa, ka, va, b, scale, cap == 0 ? null : m.create((float) cap));
+        assertEquals(cap == 0 ? 1 : 0, TorchKernels.sdpaCalls() - before, "SDPA calls, no grad");
+        assertMaxAbs(ref.get(0), y, 1e-5, "attention output without autograd");
+      }
+    }
+  }
+
+  private static List<NDArray> run(
+      Kernels kernels,
+      NDManager m,
+      int B,
+      int nH,
+      int nKv,
+      int T,
+      int Tk,
+      int hd,
+      float[] q,
+      float[] k,
+      float[] v,
+      float[] dy,
+      float[] bias,
+      double cap) {
+    NDArray qa = m.create(q, new Shape(B, nH, T, hd));
+    NDArray ka = m.create(k, new Shape(B, nKv, Tk, hd));
+    NDArray va = m.create(v, new Shape(B, nKv, Tk, hd));
+    NDArray b = m.create(bias, new Shape(B, 1, 1, T, Tk));
+    NDArray scale = m.create((float) (1 / Math.sqrt(hd)));
+    NDArray capA = cap == 0 ? null : m.create((float) cap);
+    for (NDArray a : List.of(qa, ka, va)) a.setRequiresGradient(true);
+    NDArray y;
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      y = kernels.attention(qa, ka, va, b, scale, capA);
+      gc.backward(y.mul(m.create(dy, y.getShape())).sum());
+    }
+    return List.of(
+        y.duplicate(),
+        qa.getGradient().duplicate(),
+        ka.getGradient().duplicate(),
+        va.getGradient().duplicate());
+  }
+
+  /** The model's additive mask, computed independently: (B, 1, 1, T, Tk) flattened. */
+  private static float[] bias(int[][] real, int T, int past, int window) {
+    int B = real.length, Tk = real[0].length;
+    float[] out = new float[B * T * Tk];
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++)
+        for (int j = 0; j < Tk; j++) {
+          int at = past + t;
+          boolean seen = j <= at && real[b][j] == 1 && (window == 0 || j > at - window);
+          out[(b * T + t) * Tk + j] = seen ? 0 : -Float.MAX_VALUE;
+        }
+    return out;
+  }
+
+  /** Three steps of fused AdamW equal three of the per-tensor reference, decay on and off. */
+  @Test
+  void fusedAdamWEqualsTheReference() {
+    Random r = new Random(SEED);
+    int n = 5;
+    List<float[]> init = new ArrayList<>(), grads = new ArrayList<>();
+    for (int i = 0; i < n; i++) init.add(gauss(r, 37 + 11 * i));
+    for (int s = 0; s < 3 * n; s++) grads.add(gauss(r, 37 + 11 * (s % n)));
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad()) {
+      List<List<NDArray>> ref = adam(Kernels.named("reference"), m, init, grads);
+      List<List<NDArray>> torch = adam(Kernels.named("torch"), m, init, grads);
+      for (int g = 0; g < 3; g++)
+        for (int i = 0; i < n; i++) {
+          double rel = assertRel(ref.get(g).get(i), torch.get(g).get(i), 1e-6, g + "/" + i);
+          System.out.printf("adamw state %d of tensor %d: rel diff %.2e%n", g, i, rel);
+        }
+      // the update moved the parameters (not a no-op on both sides)
+      assertTrue(Fixtures.maxAbs(m.create(init.get(0)), ref.get(0).get(0)) > 1e-3);
+    }
+  }
+
+  /** params, exp_avg, exp_avg_sq after three steps (lr 1e-2, betas 0.9/0.99, decay 0.1). */
+  private static List<List<NDArray>> adam(
+      Kernels kernels, NDManager m, List<float[]> init, List<float[]> grads) {
+    int n = init.size();
+    List<NDArray> p = new ArrayList<>(), ea = new ArrayList<>(), eas = new ArrayList<>();
+    for (float[] x : init) {
+      p.add(m.create(x));
+      ea.add(m.zeros(new Shape(x.length)));
+      eas.add(m.zeros(new Shape(x.length)));
+    }
+    for (int s = 0; s < 3; s++) {
+      List<NDArray> g = new ArrayList<>();
+      for (int i = 0; i < n; i++) g.add(m.create(grads.get(s * n + i)));
+      // tensors 0..2 decayed, 3..4 not, as AdamW groups them
+      kernels.adamw(
+          p.subList(0, 3),
+          g.subList(0, 3),
+          ea.subList(0, 3),
+          eas.subList(0, 3),
+          s + 1,
+          1e-2,
+          0.9,
+          0.99,
+          1e-8,
+          0.1);
+      kernels.adamw(
+          p.subList(3, n),
+          g.subList(3, n),
+          ea.subList(3, n),
+          eas.subList(3, n),
+          s + 1,
+          1e-2,
+          0.9,
+          0.99,
+          1e-8,
+          0);
+    }
+    return List.of(p, ea, eas);
+  }
+
+  @Test
+  void anUnknownNameIsRefusedNamingTheChoices() {
+    var e = assertThrows(IllegalArgumentException.class, () -> Kernels.named("fast"));
+    assertTrue(e.getMessage().contains("\"torch\" or \"reference\""), e.getMessage());
+    assertEquals("reference", Kernels.named("Reference").name());
+    assertEquals("torch", Kernels.named("torch").name());
+  }
+
+  private static float[] gauss(Random r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+    return a;
+  }
+}
