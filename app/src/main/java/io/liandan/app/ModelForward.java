@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.safetensors.CheckpointException;
 import io.liandan.llm.safetensors.SafetensorsFile;
 import io.liandan.llm.safetensors.SafetensorsWriter;
@@ -46,7 +46,7 @@ final class ModelForward implements Callable<Integer> {
   public Integer call() {
     try (NDManager m = device.manager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m);
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
       NDArray ids, mask = null;
       try (SafetensorsFile in = SafetensorsFile.open(input)) {
@@ -74,7 +74,7 @@ final class ModelForward implements Callable<Integer> {
         throw new CheckpointException(
             input + ": tensor 'input_ids' must be [batch, seq], got " + ids.getShape());
       }
-      Qwen2Model net = new Qwen2Model(w);
+      Decoder net = new Decoder(w);
       net.setHook(lora);
       NDArray logits = net.forward(ids, mask, false);
       new SafetensorsWriter()

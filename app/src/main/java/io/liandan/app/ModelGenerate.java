@@ -8,8 +8,8 @@ import io.liandan.llm.data.tokenizer.TextTokenizer;
 import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -97,7 +97,7 @@ final class ModelGenerate implements Callable<Integer> {
     // --prompt goes through the folder's tokenizer and chat template; --prompt-ids does not
     try (TextTokenizer tok = prompt.text == null ? null : TextTokenizer.fromModelDir(model);
         NDManager m = device.manager();
-        Qwen2Weights w = Qwen2Weights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m);
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
       long[] ids =
           tok == null
@@ -105,7 +105,7 @@ final class ModelGenerate implements Callable<Integer> {
               : tok.encode(rendered());
       Set<Long> stop = eos(w);
       if (tok != null && eosIds == null) tok.tokenId("<|im_end|>").ifPresent(stop::add);
-      Qwen2Model net = new Qwen2Model(w);
+      Decoder net = new Decoder(w);
       net.setHook(lora);
       SamplingConfig cfg =
           new SamplingConfig(maxNewTokens, sampling, temperature, topK, topP, seed, stop, 0);
@@ -128,7 +128,7 @@ final class ModelGenerate implements Callable<Integer> {
             .render(List.of(new Message("user", prompt.text, null)), true);
   }
 
-  private Set<Long> eos(Qwen2Weights w) throws Exception {
+  private Set<Long> eos(DecoderWeights w) throws Exception {
     Set<Long> ids = new HashSet<>();
     if (eosIds != null) {
       for (String s : eosIds) if (!s.equals("none")) ids.add(parseId(s.trim()));

@@ -3,7 +3,7 @@ package io.liandan.app;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.CheckpointWriter;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.DecoderWeights;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,7 +38,7 @@ final class ModelMerge implements Callable<Integer> {
   @Override
   public Integer call() {
     try (NDManager m = device.manager();
-        Qwen2Weights w = Qwen2Weights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m);
         LoraAdapter lora = LoraAdapter.load(adapter, w)) {
       lora.mergeInto(w);
       String storage = dtype != null ? dtype : w.config().torchDtype();

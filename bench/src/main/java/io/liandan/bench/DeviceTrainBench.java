@@ -10,9 +10,9 @@ import ai.djl.util.cuda.CudaUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -53,14 +53,14 @@ import java.util.function.IntToDoubleFunction;
  * seq, steps, warmup, lr, fp16, checkpointing, lora_r, targets q_proj,v_proj or all-linear).
  */
 public final class DeviceTrainBench {
-  static final Map<String, Qwen2Config> SHAPES =
+  static final Map<String, DecoderConfig> SHAPES =
       Map.of(
           "0.5b", shape(896, 4864, 24, 14, 2),
           "1.5b", shape(1536, 8960, 28, 12, 2),
           "mini", shape(256, 1024, 4, 4, 2));
 
-  static Qwen2Config shape(int hidden, int inter, int layers, int heads, int kv) {
-    return new Qwen2Config(
+  static DecoderConfig shape(int hidden, int inter, int layers, int heads, int kv) {
+    return new DecoderConfig(
         "qwen2",
         151936,
         hidden,
@@ -107,7 +107,7 @@ public final class DeviceTrainBench {
     }
     long baselineDeviceMb = a.get("device").startsWith("cuda") ? nvidiaSmiUsedMb() : 0;
     Device device = Devices.resolve(a.get("device"));
-    Qwen2Config c = SHAPES.get(a.get("shape"));
+    DecoderConfig c = SHAPES.get(a.get("shape"));
     if (c == null) throw new IllegalArgumentException("shape: one of " + SHAPES.keySet());
     int layers = Integer.parseInt(a.get("layers"));
     if (layers > 0) { // fewer layers: a quicker run of the same layer shape
@@ -140,17 +140,17 @@ public final class DeviceTrainBench {
     long rssBefore = TrainBench.status("VmRSS:");
 
     try (NDManager m = NDManager.newBaseManager(device)) {
-      Qwen2Weights w;
+      DecoderWeights w;
       if (mode.equals("qlora")) { // as ModelLoader.loadQuantized: NF4 on the host, then moved
         try (NDManager host = NDManager.newBaseManager(Device.cpu());
-            Qwen2Weights onHost = Qwen2Weights.random(c, 1, host)) {
+            DecoderWeights onHost = DecoderWeights.random(c, 1, host)) {
           onHost.quantizeLinears(true);
           w = onHost.moveTo(m);
         }
       } else {
-        w = Qwen2Weights.random(c, 1, m);
+        w = DecoderWeights.random(c, 1, m);
       }
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       if (fp16) model.setComputeType(DataType.FLOAT16);
       Map<String, NDArray> params = w.tensors();
       LoraAdapter lora = null;
@@ -171,8 +171,8 @@ public final class DeviceTrainBench {
           new PreferenceLoss.Config(List.of(a.get("loss_type")), null, 0.1, 0, 0.5, 0);
       // full fine-tuning's DPO reference: a frozen second copy (the same seed, the same weights),
       // which a reference-free loss never loads
-      Qwen2Weights frozen =
-          mode.equals("dpo-full") && !loss.referenceFree() ? Qwen2Weights.random(c, 1, m) : null;
+      DecoderWeights frozen =
+          mode.equals("dpo-full") && !loss.referenceFree() ? DecoderWeights.random(c, 1, m) : null;
       IntToDoubleFunction step =
           kto
               ? ktoSteps(model, lora, opt, warm + steps, lr, B, T)
@@ -213,7 +213,7 @@ public final class DeviceTrainBench {
 
   /** Causal-LM steps on {@link BenchData#batch}: a step's index to its loss. */
   static IntToDoubleFunction causalLmSteps(
-      Qwen2Model model,
+      Decoder model,
       AdamW opt,
       int total,
       double lr,
@@ -233,9 +233,9 @@ public final class DeviceTrainBench {
    * same weights with the adapter switched off.
    */
   static IntToDoubleFunction dpoSteps(
-      Qwen2Model model,
+      Decoder model,
       LoraAdapter lora,
-      Qwen2Weights frozen,
+      DecoderWeights frozen,
       PreferenceLoss.Config loss,
       AdamW opt,
       int total,
@@ -244,7 +244,7 @@ public final class DeviceTrainBench {
       Map<String, String> a,
       int B,
       int T) {
-    Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
+    Decoder frozenModel = frozen == null ? null : new Decoder(frozen);
     DpoTrainer.Reference ref =
         loss.referenceFree()
             ? null
@@ -268,7 +268,7 @@ public final class DeviceTrainBench {
 
   /** KTO steps on {@link BenchData#kto}: DPO's pairs unpaired, β 0.1, weights 1. */
   static IntToDoubleFunction ktoSteps(
-      Qwen2Model model, LoraAdapter lora, AdamW opt, int total, double lr, int B, int T) {
+      Decoder model, LoraAdapter lora, AdamW opt, int total, double lr, int B, int T) {
     DpoTrainer.Reference ref =
         (ids, mask) -> {
           lora.setEnabled(false);

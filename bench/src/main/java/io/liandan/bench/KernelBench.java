@@ -8,9 +8,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.kernels.Kernels;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
@@ -34,8 +34,8 @@ public final class KernelBench {
     int B = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     int T = args.length > 2 ? Integer.parseInt(args[2]) : 512;
     int steps = args.length > 3 ? Integer.parseInt(args[3]) : 3;
-    Qwen2Config half = DeviceTrainBench.SHAPES.get("0.5b");
-    Qwen2Config c =
+    DecoderConfig half = DeviceTrainBench.SHAPES.get("0.5b");
+    DecoderConfig c =
         DeviceTrainBench.shape(
             half.hiddenSize(),
             half.intermediateSize(),
@@ -92,7 +92,7 @@ public final class KernelBench {
     }
   }
 
-  static double[] attention(NDManager m, Kernels k, Qwen2Config c, int B, int T, int reps) {
+  static double[] attention(NDManager m, Kernels k, DecoderConfig c, int B, int T, int reps) {
     int nH = c.numAttentionHeads(), nKv = c.numKeyValueHeads(), hd = c.headDim();
     NDArray q = m.randomNormal(new Shape(B, nH, T, hd));
     NDArray kk = m.randomNormal(new Shape(B, nKv, T, hd));
@@ -119,8 +119,8 @@ public final class KernelBench {
     return ms;
   }
 
-  static double[] adamw(NDManager m, Kernels k, Qwen2Config c, int reps) {
-    Qwen2Weights w = Qwen2Weights.random(c, 1, m);
+  static double[] adamw(NDManager m, Kernels k, DecoderConfig c, int reps) {
+    DecoderWeights w = DecoderWeights.random(c, 1, m);
     AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay, k);
     double[] ms = new double[reps];
     for (int i = -1; i < reps; i++) {
@@ -138,9 +138,9 @@ public final class KernelBench {
     return ms;
   }
 
-  static double[] train(NDManager m, Kernels k, Qwen2Config c, int B, int T, int steps) {
-    Qwen2Weights w = Qwen2Weights.random(c, 1, m);
-    Qwen2Model model = new Qwen2Model(w);
+  static double[] train(NDManager m, Kernels k, DecoderConfig c, int B, int T, int steps) {
+    DecoderWeights w = DecoderWeights.random(c, 1, m);
+    Decoder model = new Decoder(w);
     model.setKernels(k);
     AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay, k);
     CausalLmTrainer trainer =

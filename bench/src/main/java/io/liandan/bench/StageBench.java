@@ -12,7 +12,7 @@ import io.liandan.llm.data.tokenize.ChatRenderer;
 import io.liandan.llm.data.tokenize.TokenizeStage;
 import io.liandan.llm.data.tokenizer.TextTokenizer;
 import io.liandan.llm.demo.DemoData;
-import io.liandan.llm.model.Qwen2Config;
+import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.stage.EvalRequest;
 import io.liandan.llm.stage.EvalResult;
 import io.liandan.llm.stage.EvalStage;
@@ -59,7 +59,7 @@ public final class StageBench {
     long t0 = System.nanoTime();
     DemoData.writeDemo(out);
     System.out.printf("demo data: %.1f s%n", (System.nanoTime() - t0) / 1e9);
-    Qwen2Config config = Qwen2Config.load(out.resolve("model"));
+    DecoderConfig config = DecoderConfig.load(out.resolve("model"));
     List<String> prompts = new ArrayList<>();
     spec.path("sample_prompts").forEach(p -> prompts.add(p.asText()));
 
@@ -127,7 +127,7 @@ public final class StageBench {
   static void report(
       String stage,
       TrainingArgs a,
-      Qwen2Config c,
+      DecoderConfig c,
       double gemm,
       Recorder rec,
       double stageSecs,

@@ -8,10 +8,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
  * bench exec:java -Dexec.args="steps batch seq memory-steps"} (defaults 10 4 256 1000).
  */
 public final class TrainBench {
-  static final Qwen2Config MINI = DeviceTrainBench.SHAPES.get("mini");
+  static final DecoderConfig MINI = DeviceTrainBench.SHAPES.get("mini");
 
   public static void main(String[] args) throws Exception {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
@@ -66,8 +66,8 @@ public final class TrainBench {
   record Result(long trained, double tokensPerS, double flops, double firstLoss, double lastLoss) {}
 
   static Result train(NDManager m, String mode, int steps, int B, int T) {
-    Qwen2Weights w = Qwen2Weights.random(MINI, 1, m);
-    Qwen2Model model = new Qwen2Model(w);
+    DecoderWeights w = DecoderWeights.random(MINI, 1, m);
+    Decoder model = new Decoder(w);
     Map<String, NDArray> params;
     if (mode.equals("lora")) {
       LoraAdapter lora =
@@ -101,7 +101,7 @@ public final class TrainBench {
    * lm_head, plus attention's QKᵀ and AV (2·T·C each per layer, forward; ×3 with backward). Under
    * LoRA the frozen weights need no weight gradient: 4 per frozen weight instead of 6.
    */
-  static double flopsPerToken(Qwen2Config c, int T, boolean lora) {
+  static double flopsPerToken(DecoderConfig c, int T, boolean lora) {
     long C = c.hiddenSize(),
         I = c.intermediateSize(),
         kv = (long) c.numKeyValueHeads() * c.headDim();
@@ -123,8 +123,8 @@ public final class TrainBench {
 
   /** Resident memory after 100 and after `steps` LoRA steps of a small batch: it must stay flat. */
   static void memory(NDManager m, int steps) throws Exception {
-    Qwen2Weights w = Qwen2Weights.random(MINI, 2, m);
-    Qwen2Model model = new Qwen2Model(w);
+    DecoderWeights w = DecoderWeights.random(MINI, 2, m);
+    Decoder model = new Decoder(w);
     LoraAdapter lora =
         LoraAdapter.init(LoraConfig.of(8, 16, 0.05, List.of("q_proj", "v_proj")), w, 1);
     model.setHook(lora);

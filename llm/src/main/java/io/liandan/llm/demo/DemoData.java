@@ -3,7 +3,7 @@ package io.liandan.llm.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.llm.data.tokenizer.BpeTrainer;
-import io.liandan.llm.model.Qwen2Config;
+import io.liandan.llm.model.DecoderConfig;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -193,8 +193,8 @@ public final class DemoData {
   /**
    * The mini model: Qwen2's architecture scaled down (mini_qwen's path), vocabulary {@code vocab}.
    */
-  public static Qwen2Config miniConfig(int vocab, int imEndId) {
-    return new Qwen2Config(
+  public static DecoderConfig miniConfig(int vocab, int imEndId) {
+    return new DecoderConfig(
         "qwen2",
         vocab,
         128,
@@ -266,7 +266,7 @@ public final class DemoData {
    * examples/families/FAMILY.json (carried in the jar) laid over them, read back as Liandan reads
    * any config.json, so a switch it does not know is refused here, naming the file.
    */
-  public static Qwen2Config miniConfig(int vocab, int imEndId, String family) {
+  public static DecoderConfig miniConfig(int vocab, int imEndId, String family) {
     String file = "families/" + family + ".json";
     try (var in = DemoData.class.getResourceAsStream(file)) {
       if (in == null)
@@ -281,14 +281,14 @@ public final class DemoData {
           "pad_token_id",
           imEndId - special.indexOf("<|im_end|>") + special.indexOf("<|endoftext|>"));
       config.setAll((ObjectNode) json.readTree(in));
-      return Qwen2Config.fromJson(config, "examples/" + file);
+      return DecoderConfig.fromJson(config, "examples/" + file);
     } catch (IOException e) {
       throw new UncheckedIOException("examples/" + file + ": " + e.getMessage(), e);
     }
   }
 
   /** The families `liandan demo --family` can build the mini model as: every one Liandan loads. */
-  public static final List<String> FAMILIES = Qwen2Config.FAMILIES;
+  public static final List<String> FAMILIES = DecoderConfig.FAMILIES;
 
   /** {@link #write(Path, int, int, int)} with the mini model in {@code family}'s shape. */
   public void write(Path dir, int documents, int instructions, int pairs, String family) {

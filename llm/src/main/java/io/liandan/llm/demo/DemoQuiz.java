@@ -7,8 +7,8 @@ import io.liandan.llm.data.tokenizer.TextTokenizer;
 import io.liandan.llm.demo.DemoData.Qa;
 import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,14 +78,14 @@ public final class DemoQuiz {
     ChatTemplate template = ChatTemplate.fromModelDirOrChatMl(modelDir);
     try (TextTokenizer tok = TextTokenizer.fromModelDir(modelDir);
         NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(modelDir, m)) {
+        DecoderWeights w = DecoderWeights.load(modelDir, m)) {
       Set<Long> stop = new HashSet<>();
       w.config().eosTokenIds().forEach(id -> stop.add(id.longValue()));
       tok.tokenId("<|im_end|>").ifPresent(stop::add);
       tok.eosTokenId().ifPresent(stop::add);
       long pad = stop.iterator().next(); // left padding is masked out
       SamplingConfig greedy = new SamplingConfig(MAX_NEW_TOKENS, false, 1, 0, 1, 0, stop, pad);
-      Generator gen = new Generator(new Qwen2Model(w));
+      Generator gen = new Generator(new Decoder(w));
       List<Answer> answers = new ArrayList<>(questions.size());
       for (int from = 0; from < questions.size(); from += BATCH) {
         List<Qa> batch = questions.subList(from, Math.min(questions.size(), from + BATCH));

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.KvCache;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,9 +17,9 @@ import java.util.List;
  * row has emitted an EOS id or max_new_tokens is reached.
  */
 public final class Generator {
-  private final Qwen2Model model;
+  private final Decoder model;
 
-  public Generator(Qwen2Model model) {
+  public Generator(Decoder model) {
     this.model = model;
   }
 

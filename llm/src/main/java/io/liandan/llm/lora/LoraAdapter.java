@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.safetensors.CheckpointException;
 import io.liandan.llm.safetensors.SafetensorsCheckpoint;
@@ -32,7 +32,7 @@ import java.util.TreeSet;
  * the base weights. Beside NF4 base weights (Q-LoRA) the adapters stay float32; merging needs the
  * float base. Not here: DoRA, per-module ranks.
  */
-public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
+public final class LoraAdapter implements Decoder.LinearHook, AutoCloseable {
   private static final String PEFT_PREFIX = "base_model.model.";
 
   private final LoraConfig config;
@@ -53,7 +53,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   }
 
   /** The linear modules of {@code base} (names without ".weight") that {@code config} targets. */
-  public static List<String> targetedModules(LoraConfig config, Qwen2Weights base) {
+  public static List<String> targetedModules(LoraConfig config, DecoderWeights base) {
     List<String> out = new ArrayList<>();
     for (String name : base.names()) {
       if (!name.endsWith(".weight") || base.shape(name).dimension() != 2) continue;
@@ -72,7 +72,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
    * Fresh adapters as PEFT initialises them: A ~ kaiming-uniform(a=√5) = U(±1/√in), B = 0, so the
    * model's output is unchanged at step 0. Deterministic given {@code seed}.
    */
-  public static LoraAdapter init(LoraConfig config, Qwen2Weights base, long seed) {
+  public static LoraAdapter init(LoraConfig config, DecoderWeights base, long seed) {
     requireValid(config);
     NDManager m = base.manager();
     SplittableRandom rng = new SplittableRandom(seed);
@@ -95,7 +95,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
   /**
    * Loads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) for {@code base}.
    */
-  public static LoraAdapter load(Path dir, Qwen2Weights base) {
+  public static LoraAdapter load(Path dir, DecoderWeights base) {
     LoraConfig config = LoraConfig.read(LoraConfig.configFile(dir));
     Path file = dir.resolve("adapter_model.safetensors");
     Map<String, NDArray[]> modules = new LinkedHashMap<>();
@@ -126,7 +126,8 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
 
   private static NDArray read(
       SafetensorsCheckpoint ckpt, String module, String which, Shape shape, NDManager m) {
-    return Qwen2Weights.readFloat32(ckpt, PEFT_PREFIX + module + "." + which + ".weight", shape, m);
+    return DecoderWeights.readFloat32(
+        ckpt, PEFT_PREFIX + module + "." + which + ".weight", shape, m);
   }
 
   /**
@@ -200,7 +201,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
    * W ← W + scale·B·A for every adapted module, in float32, refusing a delta that holds NaN or
    * infinity (PEFT's safe_merge) before anything is changed.
    */
-  public void mergeInto(Qwen2Weights base) {
+  public void mergeInto(DecoderWeights base) {
     if (base.quantized())
       throw new IllegalStateException(
           "cannot merge into NF4 base weights: merge into the float checkpoint the Q-LoRA run"
@@ -226,7 +227,7 @@ public final class LoraAdapter implements Qwen2Model.LinearHook, AutoCloseable {
 
   private static NDArray copyOf(NDManager m, float[] v, Shape s) {
     try (NDArray view = m.create(v, s)) {
-      return Qwen2Weights.ownedCopy(view);
+      return DecoderWeights.ownedCopy(view);
     }
   }
 

@@ -41,7 +41,7 @@ public final class CheckpointWriter {
    *     float32; Hub checkpoints are usually bfloat16)
    * @param sideFilesFrom a model folder whose tokenizer/generation files are copied; may be null
    */
-  public static void save(Qwen2Weights w, Path dir, String dtype, Path sideFilesFrom) {
+  public static void save(DecoderWeights w, Path dir, String dtype, Path sideFilesFrom) {
     Dtype storage = storageDtype(dtype);
     if (w.quantized())
       throw new IllegalArgumentException(
@@ -86,7 +86,7 @@ public final class CheckpointWriter {
   }
 
   /** What save_pretrained writes when the model has no generation config: the config's ids. */
-  static String generationConfig(Qwen2Config c) {
+  static String generationConfig(DecoderConfig c) {
     var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
     n.put("_from_model_config", true);
     if (c.bosTokenId() != null) n.put("bos_token_id", c.bosTokenId());

@@ -1,7 +1,7 @@
 package io.liandan.llm.model;
 
 import ai.djl.ndarray.NDArray;
-import io.liandan.llm.model.Qwen2Config.RopeScaling;
+import io.liandan.llm.model.DecoderConfig.RopeScaling;
 import java.util.List;
 
 /**
@@ -23,7 +23,7 @@ final class RopeScalings {
    * the ones computed at load: dynamic NTK past max_position_embeddings (its base grows with the
    * length), longrope past original_max_position_embeddings (its long factors).
    */
-  static boolean grows(Qwen2Config c, long seqLen) {
+  static boolean grows(DecoderConfig c, long seqLen) {
     RopeScaling s = c.ropeScaling();
     if (s == null) return false;
     return switch (s.ropeType()) {
@@ -37,7 +37,7 @@ final class RopeScalings {
    * Dynamic NTK's base for a forward reaching {@code seqLen} - 1 (past max_position_embeddings):
    * theta · (factor · seqLen / max − (factor − 1))^(rd / (rd − 2)).
    */
-  static double dynamicTheta(Qwen2Config c, long seqLen) {
+  static double dynamicTheta(DecoderConfig c, long seqLen) {
     double f = c.ropeScaling().factor(), rd = c.rotaryDim();
     return c.ropeTheta()
         * Math.pow(f * seqLen / c.maxPositionEmbeddings() - (f - 1), rd / (rd - 2));

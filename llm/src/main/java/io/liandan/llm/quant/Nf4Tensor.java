@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.model.Scalars;
 
 /**
@@ -96,16 +96,16 @@ public final class Nf4Tensor implements AutoCloseable {
     return a.reshape(-1).get("0:" + blocks).add(offset); // (blocks)
   }
 
-  /** This weight on {@code target}'s device, owned by it (see {@code Qwen2Weights.moveTo}). */
+  /** This weight on {@code target}'s device, owned by it (see {@code DecoderWeights.moveTo}). */
   public Nf4Tensor moveTo(NDManager target) {
     Nf4Tensor out =
         new Nf4Tensor(
             shape,
-            Qwen2Weights.move(codes, target),
-            Qwen2Weights.move(absmax, target),
-            Qwen2Weights.move(qAbsmax, target),
-            Qwen2Weights.move(scale2, target),
-            Qwen2Weights.move(offset, target));
+            DecoderWeights.move(codes, target),
+            DecoderWeights.move(absmax, target),
+            DecoderWeights.move(qAbsmax, target),
+            DecoderWeights.move(scale2, target),
+            DecoderWeights.move(offset, target));
     codeBook.close();
     if (dynamicCode != null) dynamicCode.close();
     return out;

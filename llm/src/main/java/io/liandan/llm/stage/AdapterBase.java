@@ -3,7 +3,7 @@ package io.liandan.llm.stage;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.model.CheckpointWriter;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.DecoderWeights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ public final class AdapterBase {
    * on the host from {@code source}.
    */
   public static String resolve(
-      ModelSource source, Qwen2Weights trained, Path stageOut, String dtype, long seed) {
+      ModelSource source, DecoderWeights trained, Path stageOut, String dtype, long seed) {
     if (source.adapters().isEmpty()) return source.dir();
     Path base = stageOut.resolve(FOLDER).toAbsolutePath();
     CheckpointWriter.deleteRecursively(base); // an earlier attempt that died before result.json
@@ -39,7 +39,7 @@ public final class AdapterBase {
       CheckpointWriter.save(trained, base, dtype, source.path());
     } else {
       try (NDManager host = NDManager.newBaseManager(Device.cpu());
-          Qwen2Weights plain = ModelLoader.load(source, host, seed)) {
+          DecoderWeights plain = ModelLoader.load(source, host, seed)) {
         CheckpointWriter.save(plain, base, dtype, source.path());
       }
     }

@@ -2,8 +2,8 @@ package io.liandan.llm.stage;
 
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
 import java.nio.file.Path;
@@ -35,10 +35,10 @@ public final class EvalStage {
       throw new IllegalArgumentException(
           "eval: DPO and KTO data need the reference model (the DPO or KTO stage's start)");
     try (NDManager m = ModelLoader.manager(req.device());
-        Qwen2Weights w = ModelLoader.load(req.model(), m, args.seed());
-        Qwen2Weights ref =
+        DecoderWeights w = ModelLoader.load(req.model(), m, args.seed());
+        DecoderWeights ref =
             needsReference ? ModelLoader.load(req.reference(), m, args.seed()) : null) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       Map<String, Double> metrics = new LinkedHashMap<>();
       for (String t : req.tokenized()) {
         Path dir = Path.of(t);
@@ -46,7 +46,7 @@ public final class EvalStage {
         if (manifest.splits().get("eval").samples() == 0) continue;
         Map<String, Double> v;
         if (manifest.kind().equals("dpo")) {
-          Qwen2Model refModel = new Qwen2Model(ref);
+          Decoder refModel = new Decoder(ref);
           DpoTrainer scorer =
               new DpoTrainer(
                       model,
@@ -60,7 +60,7 @@ public final class EvalStage {
                   .withLoss(args.preferenceLoss());
           v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else if (manifest.kind().equals("kto")) {
-          Qwen2Model refModel = new Qwen2Model(ref);
+          Decoder refModel = new Decoder(ref);
           KtoTrainer scorer =
               new KtoTrainer(
                   model,

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.data.tokenize.TokenShards;
+import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
@@ -24,7 +24,7 @@ import java.util.Map;
 final class HeldOut {
   private HeldOut() {}
 
-  static Map<String, Double> causalLm(Qwen2Model model, TokenShards eval, int batchSize) {
+  static Map<String, Double> causalLm(Decoder model, TokenShards eval, int batchSize) {
     ShardBatches batches = ShardBatches.inOrder(eval, batchSize, 0, false);
     double sum = 0;
     long count = 0;

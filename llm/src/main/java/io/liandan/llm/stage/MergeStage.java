@@ -2,7 +2,7 @@ package io.liandan.llm.stage;
 
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.model.CheckpointWriter;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.DecoderWeights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,7 +28,7 @@ public final class MergeStage {
     Devices.resolve(req.device()); // a bad device or a missing GPU fails before any work
     Path merged = out.resolve("merged");
     try (NDManager m = ModelLoader.manager(req.device());
-        Qwen2Weights w = ModelLoader.load(req.model(), m, 0)) {
+        DecoderWeights w = ModelLoader.load(req.model(), m, 0)) {
       CheckpointWriter.deleteRecursively(merged); // an attempt that died before merge.json
       CheckpointWriter.save(w, merged, req.dtype(), req.model().path());
     }

@@ -3,8 +3,8 @@ package io.liandan.llm.stage;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import java.nio.file.Path;
 
 /**
@@ -26,10 +26,10 @@ public final class ModelLoader {
    * to {@code manager}'s device — so that a GPU never holds the float32 model (a 7B one would not
    * fit the cards Q-LoRA is for). On the CPU it quantizes in place.
    */
-  public static Qwen2Weights loadQuantized(
+  public static DecoderWeights loadQuantized(
       ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
     if (!manager.getDevice().isGpu()) {
-      Qwen2Weights w = load(source, manager, seed);
+      DecoderWeights w = load(source, manager, seed);
       w.quantizeLinears(doubleQuant);
       return w;
     }
@@ -39,9 +39,9 @@ public final class ModelLoader {
   }
 
   /** Loads and quantizes under {@code host}, then moves the result to {@code manager}. */
-  static Qwen2Weights quantizedOn(
+  static DecoderWeights quantizedOn(
       NDManager host, ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
-    try (Qwen2Weights w = load(source, host, seed)) {
+    try (DecoderWeights w = load(source, host, seed)) {
       w.quantizeLinears(doubleQuant);
       return w.moveTo(manager);
     }
@@ -51,12 +51,12 @@ public final class ModelLoader {
    * The source's weights: loaded from its checkpoint, or initialised from its config.json with
    * {@code seed} (transformers' init), with each adapter merged in order.
    */
-  public static Qwen2Weights load(ModelSource source, NDManager manager, long seed) {
+  public static DecoderWeights load(ModelSource source, NDManager manager, long seed) {
     Path dir = source.path();
-    Qwen2Weights w =
+    DecoderWeights w =
         source.fromScratch()
-            ? Qwen2Weights.random(Qwen2Config.load(dir), seed, manager)
-            : Qwen2Weights.load(dir, manager);
+            ? DecoderWeights.random(DecoderConfig.load(dir), seed, manager)
+            : DecoderWeights.load(dir, manager);
     try {
       for (String a : source.adapters()) {
         try (LoraAdapter lora = LoraAdapter.load(Path.of(a), w)) {

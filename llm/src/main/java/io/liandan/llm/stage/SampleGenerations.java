@@ -5,7 +5,7 @@ import io.liandan.llm.data.template.ChatTemplate;
 import io.liandan.llm.data.tokenizer.TextTokenizer;
 import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
-import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Decoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,7 +36,7 @@ final class SampleGenerations {
     this.seed = seed;
   }
 
-  List<Map<String, Object>> generate(Qwen2Model model, List<String> prompts, String label) {
+  List<Map<String, Object>> generate(Decoder model, List<String> prompts, String label) {
     if (prompts.isEmpty() || maxNewTokens == 0) return List.of();
     try (TextTokenizer tok = TextTokenizer.fromModelDir(modelDir)) {
       ChatTemplate template = chat ? ChatTemplate.fromModelDirOrChatMl(modelDir) : null;

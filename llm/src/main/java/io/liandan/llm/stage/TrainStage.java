@@ -8,8 +8,8 @@ import io.liandan.llm.data.tokenize.TokenizeManifest;
 import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.CheckpointWriter;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -68,18 +68,18 @@ public final class TrainStage {
         manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
 
     try (NDManager m = ModelLoader.manager(req.device());
-        Qwen2Weights w =
+        DecoderWeights w =
             args.quantizationBit() == 4
                 ? ModelLoader.loadQuantized(
                     req.model(), m, args.seed(), args.doubleQuantization()) // Q-LoRA: NF4 base
                 : ModelLoader.load(req.model(), m, args.seed());
         LoraAdapter lora =
             args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
-        Qwen2Weights frozen =
+        DecoderWeights frozen =
             (kto || (dpo && !args.preferenceLoss().referenceFree())) && lora == null
                 ? ModelLoader.load(req.model(), m, args.seed()) // the full-FT reference copy
                 : null) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       Kernels kernels = Kernels.named(args.kernels());
       model.setKernels(kernels);
@@ -87,7 +87,7 @@ public final class TrainStage {
       // dequantized weights come out as float16 directly
       GradScaler scaler = args.fp16() ? new GradScaler() : null;
       if (args.fp16()) model.setComputeType(DataType.FLOAT16);
-      Qwen2Model frozenModel = frozen == null ? null : new Qwen2Model(frozen);
+      Decoder frozenModel = frozen == null ? null : new Decoder(frozen);
       if (frozenModel != null) frozenModel.setKernels(kernels);
       Map<String, NDArray> trainable = lora != null ? lora.parameters() : w.tensors();
       long trainableCount = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.liandan.llm.model.Qwen2Model;
+import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
@@ -24,7 +24,7 @@ public final class CausalLmTrainer {
   /** What a step reports: mean token loss, grad norm before clipping, lr used, tokens seen. */
   public record StepResult(double loss, double gradNorm, double lr, long tokens) {}
 
-  private final Qwen2Model model;
+  private final Decoder model;
   private final AdamW optimizer;
   private final LrSchedule schedule;
   private final double baseLr;
@@ -35,7 +35,7 @@ public final class CausalLmTrainer {
   private long headPieceFloats = LayerCheckpoints.HEAD_PIECE_FLOATS; // logits a head piece
 
   public CausalLmTrainer(
-      Qwen2Model model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
+      Decoder model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
     this(model, optimizer, schedule, baseLr, maxGradNorm, 42);
   }
 
@@ -43,7 +43,7 @@ public final class CausalLmTrainer {
    * @param seed seeds dropout per step (transformers' TrainingArguments.seed)
    */
   public CausalLmTrainer(
-      Qwen2Model model,
+      Decoder model,
       AdamW optimizer,
       LrSchedule schedule,
       double baseLr,

@@ -10,8 +10,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
@@ -109,7 +109,7 @@ public final class DpoTrainer {
     NDArray logits(NDArray ids, NDArray mask);
   }
 
-  private final Qwen2Model policy;
+  private final Decoder policy;
   private final Reference reference;
   private final AdamW optimizer;
   private final LrSchedule schedule;
@@ -121,7 +121,7 @@ public final class DpoTrainer {
   private PreferenceLoss.Config loss;
 
   public DpoTrainer(
-      Qwen2Model policy,
+      Decoder policy,
       Reference reference,
       AdamW optimizer,
       LrSchedule schedule,

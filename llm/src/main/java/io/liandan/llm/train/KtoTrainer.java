@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scalars;
 import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
@@ -25,7 +25,7 @@ import java.util.Map;
  * Not yet: fp16 loss scaling and gradient checkpointing (DpoTrainer has both).
  */
 public final class KtoTrainer {
-  private final Qwen2Model policy;
+  private final Decoder policy;
   private final DpoTrainer.Reference reference;
   private final AdamW optimizer;
   private final LrSchedule schedule;
@@ -33,7 +33,7 @@ public final class KtoTrainer {
   private final long seed;
 
   public KtoTrainer(
-      Qwen2Model policy,
+      Decoder policy,
       DpoTrainer.Reference reference,
       AdamW optimizer,
       LrSchedule schedule,

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
 import io.liandan.llm.model.Scoped;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +27,8 @@ public final class LayerCheckpoints {
   /** Logits per head piece (512 MiB of float32): bounds the head's memory under checkpointing. */
   public static final long HEAD_PIECE_FLOATS = 1L << 27;
 
-  private final Qwen2Model model;
-  private final Qwen2Model.Positions at;
+  private final Decoder model;
+  private final Decoder.Positions at;
   private final NDArray embedded; // (B, T, C) with its graph to the embedding when that trains
   private final List<NDArray> inputs; // layer i's input, detached; inputs[L] = the final hidden
   private final long seed;
@@ -36,8 +36,8 @@ public final class LayerCheckpoints {
   private int mismatches = -1; // tests: recomputed outputs that differed from the first pass
 
   private LayerCheckpoints(
-      Qwen2Model model,
-      Qwen2Model.Positions at,
+      Decoder model,
+      Decoder.Positions at,
       NDArray embedded,
       List<NDArray> inputs,
       long seed,
@@ -57,11 +57,11 @@ public final class LayerCheckpoints {
    * @param mask (B, T) 1 = real token, 0 = padding; null = all real
    */
   public static LayerCheckpoints forward(
-      Qwen2Model model, NDArray ids, NDArray mask, long seed, boolean training) {
+      Decoder model, NDArray ids, NDArray mask, long seed, boolean training) {
     int layers = model.config().numHiddenLayers();
     NDArray embedded = model.embed(ids);
     List<NDArray> inputs = new ArrayList<>(layers + 1);
-    Qwen2Model.Positions at;
+    Decoder.Positions at;
     try (NoGrad ng = new NoGrad()) {
       at = model.positions(ids, mask, null, 0);
       NDArray x = embedded.stopGradient();
@@ -117,7 +117,7 @@ public final class LayerCheckpoints {
    * Row ranges ("from:to") of {@code hidden} (B, T, C) whose logits hold at most {@code floats}
    * values each (at least one sequence a piece).
    */
-  public static List<String> pieces(NDArray hidden, Qwen2Config c, long floats) {
+  public static List<String> pieces(NDArray hidden, DecoderConfig c, long floats) {
     long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
     long rows = Math.max(1, floats / (T * c.vocabSize()));
     List<String> out = new ArrayList<>();

@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -36,8 +36,8 @@ class Fp16TrainingTest {
   static double[] train(boolean fp16, boolean qlora, GradScaler[] scalerOut) {
     Engine.getInstance().setRandomSeed(5);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
+      Decoder model = new Decoder(w);
       Map<String, NDArray> params = w.tensors();
       LoraAdapter lora = null;
       if (qlora) {

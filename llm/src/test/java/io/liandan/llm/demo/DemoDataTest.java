@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.liandan.llm.data.Message;
 import io.liandan.llm.data.template.ChatTemplate;
 import io.liandan.llm.data.tokenizer.TextTokenizer;
-import io.liandan.llm.model.Qwen2Config;
+import io.liandan.llm.model.DecoderConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,7 +69,7 @@ class DemoDataTest {
   void theTrainedTokenizerRoundTripsBothLanguagesAndKnowsChatMl() throws Exception {
     new DemoData(1).write(tmp, 200, 100, 50);
     Path model = tmp.resolve("model");
-    Qwen2Config c = Qwen2Config.load(model);
+    DecoderConfig c = DecoderConfig.load(model);
     try (TextTokenizer tok = TextTokenizer.fromModelDir(model)) {
       for (String s : List.of("The panda eats bamboo.", "熊猫吃竹子。", "7加8等于15。 Hello, world!")) {
         long[] ids = tok.encode(s);

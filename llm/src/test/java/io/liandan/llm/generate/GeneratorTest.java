@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -26,11 +26,9 @@ class GeneratorTest {
         new ObjectMapper().readTree(path(name + "/expected_generate.json").toFile());
     long[] prompt = ids(expected.get("prompt")), greedy = ids(expected.get("greedy"));
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
+        DecoderWeights w = DecoderWeights.load(path(name), m)) {
       long[] out =
-          new Generator(new Qwen2Model(w))
-              .generate(List.of(prompt), SamplingConfig.greedy(20))
-              .get(0);
+          new Generator(new Decoder(w)).generate(List.of(prompt), SamplingConfig.greedy(20)).get(0);
       assertArrayEquals(greedy, out);
     }
   }
@@ -39,8 +37,8 @@ class GeneratorTest {
   void leftPaddedBatchEqualsOneByOne() {
     long[] a = {5, 17, 99, 123, 7}, b = {42, 8};
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m)) {
-      Generator g = new Generator(new Qwen2Model(w));
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-tied"), m)) {
+      Generator g = new Generator(new Decoder(w));
       List<long[]> batch = g.generate(List.of(a, b), SamplingConfig.greedy(12));
       assertArrayEquals(g.generate(List.of(a), SamplingConfig.greedy(12)).get(0), batch.get(0));
       assertArrayEquals(g.generate(List.of(b), SamplingConfig.greedy(12)).get(0), batch.get(1));
@@ -51,8 +49,8 @@ class GeneratorTest {
   void stopsAtEosAndSamplingIsSeeded() {
     long[] p = {5, 17, 99, 123, 7};
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
-      Generator g = new Generator(new Qwen2Model(w));
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
+      Generator g = new Generator(new Decoder(w));
       // 927 is the untied model's second greedy token: generation must end right after it
       long[] stopped =
           g.generate(List.of(p), SamplingConfig.greedy(20).withEos(Set.of(927L), 0)).get(0);

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -38,13 +38,13 @@ class LongropeGenerationTest {
   void keysAreRecomputedWithTheLongFactorsOncePastTheOriginalLength(@TempDir Path dir)
       throws Exception {
     Files.writeString(dir.resolve("config.json"), CONFIG);
-    Qwen2Config c = Qwen2Config.load(dir);
+    DecoderConfig c = DecoderConfig.load(dir);
     assertEquals(8, c.generationCacheRestart());
     long[] prompt = {5, 17, 33, 2, 48};
     int steps = 14; // crosses 8 at the fourth new token, ten more after it
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.random(c, 11, m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.random(c, 11, m)) {
+      Decoder model = new Decoder(w);
       long[] generated =
           new Generator(model).generate(List.of(prompt), SamplingConfig.greedy(steps)).get(0);
       assertArrayEquals(uncachedGreedy(model, prompt, steps), generated);
@@ -52,7 +52,7 @@ class LongropeGenerationTest {
   }
 
   /** Greedy ids from a full forward over the whole sequence at every step (no cache). */
-  private static long[] uncachedGreedy(Qwen2Model model, long[] prompt, int steps) {
+  private static long[] uncachedGreedy(Decoder model, long[] prompt, int steps) {
     long[] seq = prompt.clone();
     try (NoGrad ng = new NoGrad()) {
       for (int s = 0; s < steps; s++) {

@@ -11,11 +11,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.Fixtures;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.KvCache;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,14 +51,14 @@ class ModelKernelsTest {
       throws Exception {
     String name = kase.split(" ")[0];
     boolean left = kase.endsWith("left");
-    Qwen2Config config;
+    DecoderConfig config;
     Path dir = null;
     if (name.startsWith("qwen2")) {
       dir = Fixtures.path(name);
-      config = Qwen2Config.load(dir);
+      config = DecoderConfig.load(dir);
     } else {
       Files.writeString(tmp.resolve("config.json"), MISTRAL);
-      config = Qwen2Config.load(tmp);
+      config = DecoderConfig.load(tmp);
     }
     Random r = new Random(SEED);
     long[] ids = new long[B * T], mask = new long[B * T], labels = new long[B * T];
@@ -92,15 +92,16 @@ class ModelKernelsTest {
   /** logits, loss, cached-decoding logits and each weight's gradient on {@code kernels}. */
   private static Map<String, NDArray> run(
       Kernels kernels,
-      Qwen2Config config,
+      DecoderConfig config,
       Path dir,
       NDManager m,
       long[] ids,
       long[] mask,
       long[] labels,
       boolean eager) {
-    Qwen2Weights w = dir != null ? Qwen2Weights.load(dir, m) : Qwen2Weights.random(config, 7, m);
-    Qwen2Model model = new Qwen2Model(w);
+    DecoderWeights w =
+        dir != null ? DecoderWeights.load(dir, m) : DecoderWeights.random(config, 7, m);
+    Decoder model = new Decoder(w);
     model.setKernels(kernels);
     w.tensors().values().forEach(p -> p.setRequiresGradient(true));
     NDArray idsA = m.create(ids, new Shape(B, T)), maskA = m.create(mask, new Shape(B, T));

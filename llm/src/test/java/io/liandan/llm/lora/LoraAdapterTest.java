@@ -15,9 +15,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.CheckpointWriter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Files;
@@ -38,9 +38,9 @@ class LoraAdapterTest {
   @Test
   void sftStepGradientsAndAdamWMatchPeftAndTorch() {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m);
+        DecoderWeights w = DecoderWeights.load(path(BASE), m);
         LoraAdapter lora = LoraAdapter.load(path(LORA), w)) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       Map<String, NDArray> params = lora.parameters();
       for (var e : params.entrySet()) { // the saved adapter is the state before the step
@@ -86,8 +86,8 @@ class LoraAdapterTest {
   void peftMergedCheckpointLoadsToPeftLogits() {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights merged = Qwen2Weights.load(path(BASE + "/merged"), m)) {
-      NDArray logits = new Qwen2Model(merged).forward(read(m, LOGITS, "input_ids"), null, false);
+        DecoderWeights merged = DecoderWeights.load(path(BASE + "/merged"), m)) {
+      NDArray logits = new Decoder(merged).forward(read(m, LOGITS, "input_ids"), null, false);
       assertMaxAbs(read(m, LOGITS, "merged_logits"), logits, 1e-4, "merged checkpoint");
     }
   }
@@ -96,10 +96,10 @@ class LoraAdapterTest {
   void savedAdapterAndMergedCheckpointReloadToTheSameLogits(@TempDir Path tmp) throws Exception {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m);
+        DecoderWeights w = DecoderWeights.load(path(BASE), m);
         LoraAdapter lora = LoraAdapter.load(path(LORA), w)) {
       NDArray ids = read(m, LOGITS, "input_ids");
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       NDArray expected = model.forward(ids, null, false);
       lora.save(tmp.resolve("adapter"), "qwen2-tiny-untied");
@@ -116,9 +116,9 @@ class LoraAdapterTest {
       }
       model.setHook(null);
       CheckpointWriter.save(w, tmp.resolve("merged"), "float32", path(BASE));
-      try (Qwen2Weights reloaded = Qwen2Weights.load(tmp.resolve("merged"), m)) {
+      try (DecoderWeights reloaded = DecoderWeights.load(tmp.resolve("merged"), m)) {
         assertMaxAbs(
-            expected, new Qwen2Model(reloaded).forward(ids, null, false), 1e-5, "merged reload");
+            expected, new Decoder(reloaded).forward(ids, null, false), 1e-5, "merged reload");
       }
     }
   }
@@ -127,13 +127,13 @@ class LoraAdapterTest {
   void freshAdapterLeavesTheModelUnchangedAndTargetsAllLinear() {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m)) {
+        DecoderWeights w = DecoderWeights.load(path(BASE), m)) {
       LoraConfig cfg = LoraConfig.of(4, 8, 0.1, List.of(LoraConfig.ALL_LINEAR));
       assertEquals(
           14, LoraAdapter.targetedModules(cfg, w).size()); // 7 linears × 2 layers, no lm_head
       try (LoraAdapter lora = LoraAdapter.init(cfg, w, 1)) {
         NDArray ids = read(m, LOGITS, "input_ids");
-        Qwen2Model model = new Qwen2Model(w);
+        Decoder model = new Decoder(w);
         NDArray before = model.forward(ids, null, false);
         model.setHook(lora);
         assertMaxAbs(before, model.forward(ids, null, false), 0, "B = 0 at init");

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -18,14 +18,14 @@ import org.junit.jupiter.api.Test;
  */
 class Phi3LoraTargetsTest {
   // hidden 32, 4 query heads of 8, 2 key/value heads: qkv_proj has 32 + 2·16 = 64 rows
-  static final Qwen2Config TINY =
-      new Qwen2Config(
+  static final DecoderConfig TINY =
+      new DecoderConfig(
           "phi3", 64, 32, 24, 2, 4, 2, 64, 10000.0, 1e-5, false, 0.02, 1, List.of(2), "float32");
 
   @Test
   void allLinearResolvesToPhi3sFusedModules() {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.random(TINY, 1, m)) {
+        DecoderWeights w = DecoderWeights.random(TINY, 1, m)) {
       List<String> targets =
           LoraAdapter.targetedModules(LoraConfig.of(4, 8, 0, List.of("all-linear")), w);
       assertEquals(
@@ -43,7 +43,7 @@ class Phi3LoraTargetsTest {
   @Test
   void aLoraOnFusedQkvIsOneAAndOneB() {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.random(TINY, 1, m)) {
+        DecoderWeights w = DecoderWeights.random(TINY, 1, m)) {
       LoraAdapter a = LoraAdapter.init(LoraConfig.of(4, 8, 0, List.of("qkv_proj")), w, 2);
       String q = "model.layers.0.self_attn.qkv_proj";
       assertEquals(

@@ -45,7 +45,7 @@ class BadCheckpointTest {
     Path file = copyWith(dir, NORM, null);
     try (NDManager m = NDManager.newBaseManager()) {
       assertNames(
-          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
           file.toString(),
           NORM,
           "missing");
@@ -57,7 +57,7 @@ class BadCheckpointTest {
     Path file = copyWith(dir, null, NORM);
     try (NDManager m = NDManager.newBaseManager()) {
       assertNames(
-          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
           file.toString(),
           NORM,
           "[32, 2]",
@@ -73,7 +73,7 @@ class BadCheckpointTest {
     }
     try (NDManager m = NDManager.newBaseManager()) {
       assertNames(
-          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
           file.toString(),
           "truncated");
     }
@@ -91,7 +91,7 @@ class BadCheckpointTest {
     Files.write(file, bytes);
     try (NDManager m = NDManager.newBaseManager()) {
       assertNames(
-          assertThrows(CheckpointException.class, () -> Qwen2Weights.load(dir, m)),
+          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
           file.toString(),
           "model.norm.weight",
           "Q4_");

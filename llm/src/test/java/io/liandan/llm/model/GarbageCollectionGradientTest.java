@@ -23,19 +23,19 @@ class GarbageCollectionGradientTest {
   @ParameterizedTest
   @ValueSource(strings = {"qwen2", "gemma2", "gemma3_text", "qwen3", "llama", "mistral", "phi3"})
   void gradientsAreTheSameWithACollectionBeforeBackward(String family) {
-    Qwen2Config c = DemoData.miniConfig(96, 95, family);
+    DecoderConfig c = DemoData.miniConfig(96, 95, family);
     float[] quiet = gradient(c, false), collected = gradient(c, true);
     assertArrayEquals(quiet, collected, 0f, family + ": embedding gradient after a GC");
   }
 
-  private static float[] gradient(Qwen2Config c, boolean collect) {
+  private static float[] gradient(DecoderConfig c, boolean collect) {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.random(c, 3, m)) {
+        DecoderWeights w = DecoderWeights.random(c, 3, m)) {
       NDArray emb = w.get("model.embed_tokens.weight");
       emb.setRequiresGradient(true);
       NDArray ids = m.arange(0, 40, 1, ai.djl.ndarray.types.DataType.INT64).reshape(2, 20);
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray loss = CausalLmLoss.mean(new Qwen2Model(w).forward(ids, null, true), ids);
+        NDArray loss = CausalLmLoss.mean(new Decoder(w).forward(ids, null, true), ids);
         if (collect) {
           for (int i = 0; i < 3; i++) {
             byte[][] garbage = new byte[64][];

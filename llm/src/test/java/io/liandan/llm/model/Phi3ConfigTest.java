@@ -29,7 +29,7 @@ class Phi3ConfigTest {
 
   @Test
   void readsPhi3Mini4k(@TempDir Path dir) throws Exception {
-    Qwen2Config c = Qwen2Config.load(resource("phi3-mini-4k-instruct.json"));
+    DecoderConfig c = DecoderConfig.load(resource("phi3-mini-4k-instruct.json"));
     assertTrue(c.fusedProjections());
     assertFalse(c.qkvBias() || c.outputBias());
     assertEquals(96, c.headDim());
@@ -39,26 +39,26 @@ class Phi3ConfigTest {
     assertEquals(2047, c.attentionWindow());
     assertTrue(c.slidingLayer(0) && c.slidingLayer(31));
     assertEquals(List.of("Phi3ForCausalLM"), c.architectures());
-    Map<String, Shape> shapes = Qwen2Weights.expectedShapes(c);
+    Map<String, Shape> shapes = DecoderWeights.expectedShapes(c);
     assertEquals(new Shape(3 * 3072, 3072), shapes.get("model.layers.0.self_attn.qkv_proj.weight"));
     assertEquals(new Shape(2 * 8192, 3072), shapes.get("model.layers.0.mlp.gate_up_proj.weight"));
     assertFalse(shapes.containsKey("model.layers.0.self_attn.q_proj.weight"));
     assertFalse(shapes.containsKey("model.layers.0.mlp.up_proj.weight"));
     Files.writeString(dir.resolve("config.json"), c.toJson());
-    assertEquals(c, Qwen2Config.load(dir), "what a checkpoint declares reads back the same");
+    assertEquals(c, DecoderConfig.load(dir), "what a checkpoint declares reads back the same");
   }
 
   @Test
   void readsPhi4MiniPartialRotaryAndLongrope(@TempDir Path dir) throws Exception {
-    Qwen2Config c = Qwen2Config.load(resource("phi4-mini-instruct.json"));
+    DecoderConfig c = DecoderConfig.load(resource("phi4-mini-instruct.json"));
     assertEquals(128, c.headDim());
     assertEquals(96, c.rotaryDim(), "0.75 of 128");
     assertEquals(3, c.groups());
     assertTrue(c.tieWordEmbeddings());
     assertEquals(
         new Shape((24 + 2 * 8) * 128, 3072),
-        Qwen2Weights.expectedShapes(c).get("model.layers.0.self_attn.qkv_proj.weight"));
-    Qwen2Config.RopeScaling s = c.ropeScaling();
+        DecoderWeights.expectedShapes(c).get("model.layers.0.self_attn.qkv_proj.weight"));
+    DecoderConfig.RopeScaling s = c.ropeScaling();
     assertEquals("longrope", s.ropeType(), "the Hub's legacy 'type' key");
     assertEquals(4096, s.originalMaxPositionEmbeddings());
     assertEquals(32.0, s.factor(), "max_position_embeddings / original");
@@ -73,7 +73,7 @@ class Phi3ConfigTest {
     String written = Files.readString(dir.resolve("config.json"));
     // Phi3Config takes the top-level original length over the scaling's: it must be written there
     assertTrue(written.contains("\"original_max_position_embeddings\" : 4096"), written);
-    assertEquals(c, Qwen2Config.load(dir));
+    assertEquals(c, DecoderConfig.load(dir));
   }
 
   @Test
@@ -119,7 +119,7 @@ class Phi3ConfigTest {
         base.formatted(
             "{\"rope_type\":\"yarn\",\"factor\":4.0,\"original_max_position_embeddings\":16,"
                 + "\"mscale\":1.0,\"mscale_all_dim\":0.5}"));
-    Qwen2Config.RopeScaling y = Qwen2Config.load(dir).ropeScaling();
+    DecoderConfig.RopeScaling y = DecoderConfig.load(dir).ropeScaling();
     // attention_factor = mscale(factor, 1) / mscale(factor, 0.5), beta_fast/slow 32 and 1
     double m1 = 0.1 * Math.log(4) + 1, mHalf = 0.05 * Math.log(4) + 1;
     assertEquals(m1 / mHalf, y.attentionFactor(), 1e-12);
@@ -128,22 +128,22 @@ class Phi3ConfigTest {
     assertTrue(y.truncate());
     Files.writeString(
         dir.resolve("config.json"), base.formatted("{\"rope_type\":\"dynamic\",\"factor\":2.0}"));
-    Qwen2Config d = Qwen2Config.load(dir);
+    DecoderConfig d = DecoderConfig.load(dir);
     assertFalse(RopeScalings.grows(d, 64));
     assertTrue(RopeScalings.grows(d, 65));
     // NTK: theta · (factor · len / max − (factor − 1))^(rd / (rd − 2)); rd = 8
     assertEquals(
         10000.0 * Math.pow(2.0 * 80 / 64 - 1, 8.0 / 6), RopeScalings.dynamicTheta(d, 80), 1e-6);
     Files.writeString(dir.resolve("config.json"), d.toJson());
-    assertEquals(d, Qwen2Config.load(dir));
+    assertEquals(d, DecoderConfig.load(dir));
     Files.writeString(dir.resolve("config.json"), base.formatted("{\"rope_type\":\"dynamic\"}"));
-    var e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
+    var e = assertThrows(IllegalArgumentException.class, () -> DecoderConfig.load(dir));
     assertTrue(e.getMessage().contains("'dynamic' needs a factor"), e.getMessage());
   }
 
   private static void assertRefused(Path dir, String json, String expected) throws Exception {
     Files.writeString(dir.resolve("config.json"), json);
-    var e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
+    var e = assertThrows(IllegalArgumentException.class, () -> DecoderConfig.load(dir));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 }

@@ -9,9 +9,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.train.DpoLoss;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.MicroBatch;
@@ -45,9 +45,9 @@ class OracleDpoTest {
           PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
           try (NDManager m = NDManager.newBaseManager();
               NoGrad ng = new NoGrad();
-              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m);
+              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m);
               LoraAdapter lora = LoraAdapter.load(o.dir(c).resolve("lora"), w)) {
-            Qwen2Model model = new Qwen2Model(w);
+            Decoder model = new Decoder(w);
             model.setHook(lora);
             DpoTrainer.Reference ref =
                 (ids, mask) -> {
@@ -81,7 +81,7 @@ class OracleDpoTest {
         });
   }
 
-  static NDArray logps(Qwen2Model model, MicroBatch b) {
+  static NDArray logps(Decoder model, MicroBatch b) {
     NDArray[] t = tensors(model.manager(), b);
     return TokenLogps.of(model.forward(t[0], t[2], false), t[1]).perSequence();
   }

@@ -9,8 +9,8 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.DpoTrainer;
@@ -45,7 +45,7 @@ class OracleKtoTest {
           for (int i = 0; i < labels.length; i++) labels[i] = d.get("labels").get(i).asBoolean();
           KtoBatch batch = KtoBatch.of(rows, labels, 0);
           try (NDManager m = NDManager.newBaseManager();
-              Qwen2Weights w = Qwen2Weights.load(dir.resolve("model"), m);
+              DecoderWeights w = DecoderWeights.load(dir.resolve("model"), m);
               LoraAdapter lora = LoraAdapter.load(dir.resolve("lora"), w);
               AdamW opt =
                   new AdamW(
@@ -53,7 +53,7 @@ class OracleKtoTest {
                       new AdamW.Hyper(0.9, 0.999, 1e-8, 0),
                       m,
                       AdamW::isNoDecay)) {
-            Qwen2Model model = new Qwen2Model(w);
+            Decoder model = new Decoder(w);
             model.setHook(lora);
             DpoTrainer.Reference ref =
                 (ids, mask) -> {

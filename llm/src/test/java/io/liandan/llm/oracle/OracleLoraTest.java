@@ -11,9 +11,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Path;
@@ -36,9 +36,9 @@ class OracleLoraTest {
           Path f = o.dir(c).resolve("lora_step.safetensors");
           double lr = c.at("/lora/lr").asDouble(), wd = c.at("/lora/weight_decay").asDouble();
           try (NDManager m = NDManager.newBaseManager();
-              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m);
+              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m);
               LoraAdapter lora = LoraAdapter.load(o.dir(c).resolve("lora"), w)) {
-            Qwen2Model model = new Qwen2Model(w);
+            Decoder model = new Decoder(w);
             model.setHook(lora);
             Map<String, NDArray> params = lora.parameters();
             for (var e : params.entrySet())
@@ -84,9 +84,9 @@ class OracleLoraTest {
           Path f = o.dir(c).resolve("peft_trained_logits.safetensors");
           try (NDManager m = NDManager.newBaseManager();
               NoGrad ng = new NoGrad();
-              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m);
+              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m);
               LoraAdapter lora = LoraAdapter.load(o.dir(c).resolve("peft_trained"), w)) {
-            Qwen2Model model = new Qwen2Model(w);
+            Decoder model = new Decoder(w);
             NDArray ids = read(m, f, "input_ids");
             NDArray base = model.forward(ids, null, false);
             model.setHook(lora);

@@ -10,9 +10,9 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,12 +34,12 @@ class OracleModelTest {
         (o, c) -> {
           try (NDManager m = NDManager.newBaseManager();
               NoGrad ng = new NoGrad();
-              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m)) {
+              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m)) {
             assertEquals(c.get("dtype").asText(), w.config().torchDtype(), "checkpoint dtype");
             Path f = o.dir(c).resolve("logits.safetensors");
             NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
             NDArray logits =
-                new Qwen2Model(w).forward(ids, mask, read(m, f, "position_ids"), null, false);
+                new Decoder(w).forward(ids, mask, read(m, f, "position_ids"), null, false);
             assertMaxAbs(read(m, f, "logits"), logits, 1e-4, "logits");
             NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100)); // -100 on padding
             assertMaxAbs(
@@ -55,9 +55,9 @@ class OracleModelTest {
         (o, c) -> {
           JsonNode g = o.readJson(c.get("name").asText() + "/generate.json");
           try (NDManager m = NDManager.newBaseManager();
-              Qwen2Weights w = Qwen2Weights.load(o.dir(c).resolve("model"), m)) {
+              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m)) {
             List<long[]> out =
-                new Generator(new Qwen2Model(w))
+                new Generator(new Decoder(w))
                     .generate(ids(g.get("prompts")), SamplingConfig.greedy(12));
             List<long[]> expected = ids(g.get("generated"));
             for (int b = 0; b < expected.size(); b++)

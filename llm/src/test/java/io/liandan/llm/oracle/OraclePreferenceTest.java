@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.DpoTrainer;
@@ -65,12 +65,12 @@ class OraclePreferenceTest {
   private static void check(Path dir, JsonNode cfg, PreferenceBatch batch, double lr) {
     PreferenceLoss.Config loss = config(cfg);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(dir.resolve("model"), m);
+        DecoderWeights w = DecoderWeights.load(dir.resolve("model"), m);
         LoraAdapter lora = LoraAdapter.load(dir.resolve("lora"), w);
         AdamW opt =
             new AdamW(
                 lora.parameters(), new AdamW.Hyper(0.9, 0.999, 1e-8, 0), m, AdamW::isNoDecay)) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       DpoTrainer.Reference ref =
           loss.referenceFree()

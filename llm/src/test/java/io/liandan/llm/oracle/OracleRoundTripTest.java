@@ -13,9 +13,9 @@ import io.liandan.llm.Fixtures;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.model.CheckpointWriter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.safetensors.SafetensorsWriter;
 import io.liandan.llm.stage.AdapterBase;
@@ -72,9 +72,9 @@ class OracleRoundTripTest {
     else targets.add(l.get("targets").asText());
     LoraConfig cfg = LoraConfig.of(l.get("r").asInt(), l.get("alpha").asDouble(), 0, targets);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m);
         LoraAdapter lora = LoraAdapter.init(cfg, w, c.get("seed").asLong())) {
-      Qwen2Model net = new Qwen2Model(w);
+      Decoder net = new Decoder(w);
       net.setHook(lora);
       try (AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, n -> false)) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -99,8 +99,8 @@ class OracleRoundTripTest {
         CheckpointWriter.save(w, d.resolve("merged-float32"), "float32", model);
         put(out, "merged-float32", net.forward(ids, null, false));
         CheckpointWriter.save(w, d.resolve("merged-bfloat16"), "bfloat16", model);
-        try (Qwen2Weights bf16 = Qwen2Weights.load(d.resolve("merged-bfloat16"), m)) {
-          put(out, "merged-bfloat16", new Qwen2Model(bf16).forward(ids, null, false));
+        try (DecoderWeights bf16 = DecoderWeights.load(d.resolve("merged-bfloat16"), m)) {
+          put(out, "merged-bfloat16", new Decoder(bf16).forward(ids, null, false));
         }
         put(out, "dpo", secondStage(c, model, d, cfg, ids));
         inputs.put("input_ids", ids.toLongArray(), ids.getShape().getShape());
@@ -117,14 +117,14 @@ class OracleRoundTripTest {
   static NDArray secondStage(JsonNode c, Path model, Path d, LoraConfig cfg, NDArray ids) {
     ModelSource source = ModelSource.of(model).withAdapter(d.resolve("adapter"));
     NDManager m = ids.getManager();
-    try (Qwen2Weights w = ModelLoader.load(source, m, 0);
+    try (DecoderWeights w = ModelLoader.load(source, m, 0);
         LoraAdapter second = LoraAdapter.init(cfg, w, c.get("seed").asLong() + 1)) {
       for (var e : second.parameters().entrySet()) // B ≠ 0, as after training
       if (e.getKey().endsWith("lora_B.weight"))
           e.getValue().addi(m.randomNormal(e.getValue().getShape()).muli(0.05f));
       String base = AdapterBase.resolve(source, w, d.resolve("dpo"), "float32", 0);
       second.save(d.resolve("dpo-adapter"), base);
-      Qwen2Model net = new Qwen2Model(w);
+      Decoder net = new Decoder(w);
       net.setHook(second);
       return net.forward(ids, null, false);
     }

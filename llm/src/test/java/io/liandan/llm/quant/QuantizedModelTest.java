@@ -12,9 +12,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmLoss;
@@ -34,8 +34,8 @@ class QuantizedModelTest {
   void quantizedLogitsStayCloseToFloat32(boolean doubleQuant) {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m);
-        Qwen2Weights q = Qwen2Weights.load(path(FIXTURE), m)) {
+        DecoderWeights w = DecoderWeights.load(path(FIXTURE), m);
+        DecoderWeights q = DecoderWeights.load(path(FIXTURE), m)) {
       String f = FIXTURE + "/expected_logits.safetensors";
       NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
       // NF4's own error on one of these N(0, 0.02) weights, as rms(Δw) / rms(w)
@@ -46,8 +46,8 @@ class QuantizedModelTest {
       double weightErr = Math.sqrt(dw.square().mean().getFloat() / w0.square().mean().getFloat());
       assertTrue(q.quantized());
       assertEquals(w.parameterCount(), q.parameterCount());
-      NDArray a = new Qwen2Model(w).forward(ids, mask, false);
-      NDArray b = new Qwen2Model(q).forward(ids, mask, false);
+      NDArray a = new Decoder(w).forward(ids, mask, false);
+      NDArray b = new Decoder(q).forward(ids, mask, false);
       double scale = a.abs().max().getFloat();
       double maxDiff = a.sub(b).abs().max().getFloat();
       double rms = Math.sqrt(a.sub(b).square().mean().getFloat());
@@ -96,8 +96,8 @@ class QuantizedModelTest {
   void nf4KeepsWhatATrainedModelLearned(boolean doubleQuant) {
     Engine.getInstance().setRandomSeed(5);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path(FIXTURE), m)) {
+      Decoder model = new Decoder(w);
       AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
       CausalLmTrainer t =
           new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("constant", 0, 30), 3e-3, 1);
@@ -111,7 +111,7 @@ class QuantizedModelTest {
         NDArray x = m.create(ids, new ai.djl.ndarray.types.Shape(2, 12));
         double trained = CausalLmLoss.mean(model.forward(x, null, false), x).getFloat();
         w.quantizeLinears(doubleQuant);
-        double nf4 = CausalLmLoss.mean(new Qwen2Model(w).forward(x, null, false), x).getFloat();
+        double nf4 = CausalLmLoss.mean(new Decoder(w).forward(x, null, false), x).getFloat();
         System.out.printf(
             "NF4 (double quant %s) on the trained fixture: loss %.4f untrained, %.4f trained,"
                 + " %.4f after NF4 (%+.1f %%)%n",
@@ -127,11 +127,11 @@ class QuantizedModelTest {
   void qloraTrainsAdaptersBesideFrozenNf4Weights(boolean doubleQuant) {
     Engine.getInstance().setRandomSeed(5);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m)) {
+        DecoderWeights w = DecoderWeights.load(path(FIXTURE), m)) {
       LoraAdapter lora = LoraAdapter.init(LoraConfig.of(4, 8, 0, List.of("all-linear")), w, 9);
       w.quantizeLinears(doubleQuant);
       assertThrows(IllegalStateException.class, () -> lora.mergeInto(w));
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
       CausalLmTrainer t =

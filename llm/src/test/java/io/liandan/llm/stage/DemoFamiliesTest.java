@@ -8,10 +8,10 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.data.tokenize.TokenizeSpec;
 import io.liandan.llm.demo.DemoData;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import io.liandan.llm.oracle.LiveOracle;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ class DemoFamiliesTest {
   @MethodSource("families")
   void ptSftAndMergeTrainTheFamilyAndTransformersReadsTheResult(String family) throws Exception {
     StageFixture fx = new StageFixture(tmp.resolve(family), family);
-    assertEquals(family, Qwen2Config.load(fx.model).modelType());
+    assertEquals(family, DecoderConfig.load(fx.model).modelType());
     RecordingListener ptLog = new RecordingListener();
     TrainResult pt =
         new TrainStage()
@@ -92,14 +92,14 @@ class DemoFamiliesTest {
                 new MergeRequest(
                     sft.next(), fx.root.resolve("merged").toString(), "float32", "cpu"));
     Path dir = Path.of(merged.merged());
-    assertEquals(Qwen2Config.load(fx.model), Qwen2Config.load(dir), "the family's config kept");
+    assertEquals(DecoderConfig.load(fx.model), DecoderConfig.load(dir), "the family's config kept");
 
     long[][] ids = {{5, 17, 42, 99, 7, 300, 12, 64, 8, 250, 31, 77}};
     float[] mine;
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(dir, m);
+        DecoderWeights w = DecoderWeights.load(dir, m);
         NoGrad g = new NoGrad()) {
-      NDArray logits = new Qwen2Model(w).forward(m.create(ids), null, false);
+      NDArray logits = new Decoder(w).forward(m.create(ids), null, false);
       mine = logits.toFloatArray();
     }
     JsonNode hf =

@@ -10,9 +10,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,14 +29,14 @@ class QuantizedLoadTest {
     String f = FIXTURE + "/expected_logits.safetensors";
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights inPlace = ModelLoader.loadQuantized(source, m, 0, true)) {
-      Qwen2Weights moved;
+        DecoderWeights inPlace = ModelLoader.loadQuantized(source, m, 0, true)) {
+      DecoderWeights moved;
       try (NDManager host = NDManager.newBaseManager()) {
         moved = ModelLoader.quantizedOn(host, source, m, 0, true);
       } // the host manager is gone: everything the weights hold must belong to m now
       NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
-      NDArray a = new Qwen2Model(inPlace).forward(ids, mask, false);
-      NDArray b = new Qwen2Model(moved).forward(ids, mask, false);
+      NDArray a = new Decoder(inPlace).forward(ids, mask, false);
+      NDArray b = new Decoder(moved).forward(ids, mask, false);
       assertEquals(0f, a.sub(b).abs().max().getFloat(), "same NF4 codes, same logits");
       assertEquals(inPlace.quantizedBytes(), moved.quantizedBytes());
       assertEquals(inPlace.names(), moved.names());
@@ -49,8 +49,8 @@ class QuantizedLoadTest {
   void loraInitialisedOnTheNf4BaseEqualsTheOneOnTheFloatBase() {
     LoraConfig c = LoraConfig.of(4, 8, 0, List.of("all-linear"));
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(FIXTURE), m);
-        Qwen2Weights q = ModelLoader.loadQuantized(ModelSource.of(path(FIXTURE)), m, 0, true);
+        DecoderWeights w = DecoderWeights.load(path(FIXTURE), m);
+        DecoderWeights q = ModelLoader.loadQuantized(ModelSource.of(path(FIXTURE)), m, 0, true);
         LoraAdapter a = LoraAdapter.init(c, w, 9);
         LoraAdapter b = LoraAdapter.init(c, q, 9)) {
       assertEquals(w.names(), q.names(), "checkpoint order kept: the adapters draw in that order");

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.data.tokenize.TokenizeSpec;
 import io.liandan.llm.model.CheckpointWriter;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.safetensors.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ class ResumeInFreshJvmTest {
     Path data = fx.tokenized("sft", TokenizeSpec.sft(96, false, 0.1, 1));
     Path base = tmp.resolve("base"); // LoRA needs weights: a random init, saved
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.random(Qwen2Config.load(fx.model), 1, m)) {
+        DecoderWeights w = DecoderWeights.random(DecoderConfig.load(fx.model), 1, m)) {
       CheckpointWriter.save(w, base, "float32", fx.model);
     }
 

@@ -11,10 +11,10 @@ import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.data.tokenize.TokenizeSpec;
 import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Config;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -67,7 +67,7 @@ class StageChainTest {
         List.of(0L, 15L, 30L),
         List.copyOf(eval.keySet()),
         "eval at the start, eval_steps, the end");
-    double start = Math.log(Qwen2Config.load(fx.model).vocabSize()); // a random model's ≈ ln V
+    double start = Math.log(DecoderConfig.load(fx.model).vocabSize()); // a random model's ≈ ln V
     assertEquals(start, eval.firstEntry().getValue(), 0.1, "step 0 is the untrained model");
     assertTrue(eval.lastEntry().getValue() < 0.7 * start, "eval loss " + eval + " vs " + start);
     TreeMap<Long, Double> loss = rec.series("train/loss");
@@ -191,15 +191,15 @@ class StageChainTest {
     long[] ids = {5, 77, 300, 400, 12, 240, 3};
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights named = Qwen2Weights.load(Path.of(base), m);
-        Qwen2Weights trainedOn = ModelLoader.load(sft.next(), m, 0);
-        Qwen2Weights pretrained = Qwen2Weights.load(Path.of(pt.next().dir()), m)) {
+        DecoderWeights named = DecoderWeights.load(Path.of(base), m);
+        DecoderWeights trainedOn = ModelLoader.load(sft.next(), m, 0);
+        DecoderWeights pretrained = DecoderWeights.load(Path.of(pt.next().dir()), m)) {
       NDArray in = m.create(ids, new Shape(1, ids.length));
-      NDArray want = new Qwen2Model(trainedOn).forward(in, null, false);
+      NDArray want = new Decoder(trainedOn).forward(in, null, false);
       Fixtures.assertMaxAbs(
-          want, new Qwen2Model(named).forward(in, null, false), 0, "named base = PT + SFT");
+          want, new Decoder(named).forward(in, null, false), 0, "named base = PT + SFT");
       assertTrue(
-          Fixtures.maxAbs(want, new Qwen2Model(pretrained).forward(in, null, false)) > 1e-3,
+          Fixtures.maxAbs(want, new Decoder(pretrained).forward(in, null, false)) > 1e-3,
           "the SFT adapter changed the model");
     }
   }
@@ -240,19 +240,19 @@ class StageChainTest {
     assertEquals(2, r.adapters().size());
     long[] ids = {5, 77, 300, 400, 12, 240, 3};
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights base = Qwen2Weights.load(Path.of(pt.next().dir()), m);
-        Qwen2Weights mw = Qwen2Weights.load(merged, m);
+        DecoderWeights base = DecoderWeights.load(Path.of(pt.next().dir()), m);
+        DecoderWeights mw = DecoderWeights.load(merged, m);
         NoGrad ng = new NoGrad()) {
       // base + adapters applied as hooks, one merged at a time as the stages trained them
       try (LoraAdapter a = LoraAdapter.load(Path.of(sft.next().adapters().get(0)), base)) {
         a.mergeInto(base);
       }
-      Qwen2Model hooked = new Qwen2Model(base);
+      Decoder hooked = new Decoder(base);
       LoraAdapter b = LoraAdapter.load(Path.of(r.adapters().get(1)), base);
       hooked.setHook(b);
       NDArray in = m.create(ids, new Shape(1, ids.length));
       NDArray want = hooked.forward(in, null, false);
-      NDArray got = new Qwen2Model(mw).forward(in, null, false);
+      NDArray got = new Decoder(mw).forward(in, null, false);
       Fixtures.assertMaxAbs(want, got, 1e-4, "merged vs base + adapters");
       b.close();
     }

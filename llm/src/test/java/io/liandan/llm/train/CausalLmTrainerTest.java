@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.List;
@@ -46,8 +46,8 @@ class CausalLmTrainerTest {
       Function<Integer, List<MicroBatch>> data, int steps, boolean lora, double dropout) {
     Engine.getInstance().setRandomSeed(5);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
+      Decoder model = new Decoder(w);
       Map<String, NDArray> params = w.tensors();
       float[] frozen = w.get("model.layers.0.mlp.up_proj.weight").toFloatArray();
       if (lora) {

@@ -7,9 +7,9 @@ import static io.liandan.llm.Fixtures.read;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,9 +23,9 @@ class DpoLossTest {
   void logpsLossesAndRewardsMatchTrl() {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m);
         LoraAdapter lora = LoraAdapter.load(path("qwen2-tiny-untied/lora"), w)) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       NDArray prompt = read(m, F, "prompt");
       NDArray pc = logps(model, prompt, read(m, F, "chosen"));
@@ -45,7 +45,7 @@ class DpoLossTest {
   }
 
   /** Sum of log p over the completion tokens of prompt‖completion. */
-  static NDArray logps(Qwen2Model model, NDArray prompt, NDArray completion) {
+  static NDArray logps(Decoder model, NDArray prompt, NDArray completion) {
     NDArray ids = prompt.concat(completion, 1);
     long P = prompt.getShape().get(1);
     NDArray labels = ids.duplicate();

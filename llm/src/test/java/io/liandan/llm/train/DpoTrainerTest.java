@@ -9,8 +9,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -34,9 +34,9 @@ class DpoTrainerTest {
   @CsvSource({"false,false", "true,false", "false,true"})
   void firstStepMatchesTrlAndTrainingWidensTheMargin(boolean fp16, boolean checkpointing) {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m);
         LoraAdapter lora = LoraAdapter.load(path("qwen2-tiny-untied/lora"), w)) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       if (fp16) model.setComputeType(DataType.FLOAT16);
       DpoTrainer.Reference reference = adapterOff(model, lora);
@@ -80,7 +80,7 @@ class DpoTrainerTest {
   }
 
   /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
-  static DpoTrainer.Reference adapterOff(Qwen2Model model, LoraAdapter lora) {
+  static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
     return (ids, mask) -> {
       lora.setEnabled(false);
       try {

@@ -11,8 +11,8 @@ import io.liandan.llm.data.tokenize.ShardWriter;
 import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import java.nio.file.Files;
@@ -54,8 +54,8 @@ class ExactResumeTest {
   static List<Double> train(
       boolean lora, TokenShards shards, Path ckpt, int from, int to, float[][] finalWeights) {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
+      Decoder model = new Decoder(w);
       Map<String, NDArray> params = w.tensors();
       if (lora) {
         LoraAdapter a =

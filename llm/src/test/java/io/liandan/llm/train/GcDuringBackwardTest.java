@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.ArrayList;
@@ -32,8 +32,8 @@ class GcDuringBackwardTest {
   /** One causal-LM and one DPO step; returns the updated trainable tensors, flattened. */
   static float[] step(boolean lora, boolean collectMidForward) {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-untied"), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
+      Decoder model = new Decoder(w);
       Map<String, NDArray> params = w.tensors();
       LoraAdapter a = null;
       if (lora) {

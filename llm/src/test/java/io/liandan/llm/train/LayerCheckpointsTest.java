@@ -14,8 +14,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
-import io.liandan.llm.model.Qwen2Model;
-import io.liandan.llm.model.Qwen2Weights;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import java.util.ArrayList;
@@ -35,9 +35,9 @@ class LayerCheckpointsTest {
   @Test
   void loraGradientsThroughReRunLayersMatchPeft() {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m);
+        DecoderWeights w = DecoderWeights.load(path(BASE), m);
         LoraAdapter lora = LoraAdapter.load(path(BASE + "/lora"), w)) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       Map<String, NDArray> params = lora.parameters();
       new AdamW(params, AdamW.Hyper.defaults(0.0), m, n -> false); // attaches the gradients
@@ -67,8 +67,8 @@ class LayerCheckpointsTest {
 
   static Map<String, float[]> fullGradients(boolean checkpointing) {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-tied"), m)) {
+      Decoder model = new Decoder(w);
       new AdamW(w.tensors(), AdamW.Hyper.defaults(0.0), m, n -> false);
       MicroBatch b =
           CausalLmTrainerTest.batch(CausalLmTrainerTest.row(1), CausalLmTrainerTest.row(2));
@@ -96,8 +96,8 @@ class LayerCheckpointsTest {
   @Test
   void dropoutMasksReplayInTheReRun() {
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path(BASE), m)) {
+      Decoder model = new Decoder(w);
       LoraAdapter lora =
           LoraAdapter.init(LoraConfig.of(4, 8, 0.5, List.of(LoraConfig.ALL_LINEAR)), w, 3);
       model.setHook(lora);
@@ -135,8 +135,8 @@ class LayerCheckpointsTest {
   static float[][] trainLora(boolean checkpointing) {
     Engine.getInstance().setRandomSeed(5);
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m)) {
-      Qwen2Model model = new Qwen2Model(w);
+        DecoderWeights w = DecoderWeights.load(path(BASE), m)) {
+      Decoder model = new Decoder(w);
       LoraAdapter a =
           LoraAdapter.init(LoraConfig.of(4, 8, 0.0, List.of("q_proj", "up_proj")), w, 9);
       model.setHook(a);
@@ -176,9 +176,9 @@ class LayerCheckpointsTest {
   static float[][] trainDpo(boolean checkpointing) {
     String f = BASE + "/lora/expected_dpo.safetensors";
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights w = Qwen2Weights.load(path(BASE), m);
+        DecoderWeights w = DecoderWeights.load(path(BASE), m);
         LoraAdapter lora = LoraAdapter.load(path(BASE + "/lora"), w)) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       model.setHook(lora);
       DpoTrainer.Reference reference = DpoTrainerTest.adapterOff(model, lora);
       long[] p = read(m, f, "prompt").toLongArray(),

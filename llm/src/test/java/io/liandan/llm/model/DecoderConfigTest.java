@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class Qwen2ConfigTest {
+class DecoderConfigTest {
   /** Qwen2.5-0.5B-Instruct's config.json as the Hub serves it (top-level rope_theta, bf16). */
   static final String HUB_QWEN25 =
       """
@@ -26,7 +26,7 @@ class Qwen2ConfigTest {
   @Test
   void readsHubStyle(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("config.json"), HUB_QWEN25);
-    Qwen2Config c = Qwen2Config.load(dir);
+    DecoderConfig c = DecoderConfig.load(dir);
     assertEquals(1_000_000.0, c.ropeTheta());
     assertEquals("bfloat16", c.torchDtype());
     assertEquals(64, c.headDim());
@@ -37,17 +37,17 @@ class Qwen2ConfigTest {
 
   @Test
   void readsTransformers5StyleAndRoundTrips(@TempDir Path dir) throws Exception {
-    Qwen2Config c = Qwen2Config.load(Fixtures.path("qwen2-tiny-untied"));
+    DecoderConfig c = DecoderConfig.load(Fixtures.path("qwen2-tiny-untied"));
     assertEquals(10000.0, c.ropeTheta());
     assertEquals("float32", c.torchDtype());
     Files.writeString(dir.resolve("config.json"), c.toJson());
-    assertEquals(c, Qwen2Config.load(dir));
+    assertEquals(c, DecoderConfig.load(dir));
   }
 
   @Test
   void refusesOtherArchitecturesAndRopeScalingByName(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("config.json"), HUB_QWEN25.replace("\"qwen2\"", "\"phi\""));
-    var e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
+    var e = assertThrows(IllegalArgumentException.class, () -> DecoderConfig.load(dir));
     assertTrue(
         e.getMessage().contains("config.json")
             && e.getMessage().contains("'phi'")
@@ -58,12 +58,12 @@ class Qwen2ConfigTest {
         HUB_QWEN25.replace(
             "\"rope_theta\"",
             "\"rope_scaling\":{\"rope_type\":\"proportional\",\"factor\":4},\"rope_theta\""));
-    e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
+    e = assertThrows(IllegalArgumentException.class, () -> DecoderConfig.load(dir));
     assertTrue(e.getMessage().contains("proportional"), e.getMessage());
     Files.writeString(
         dir.resolve("config.json"),
         HUB_QWEN25.replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3"));
-    e = assertThrows(IllegalArgumentException.class, () -> Qwen2Config.load(dir));
+    e = assertThrows(IllegalArgumentException.class, () -> DecoderConfig.load(dir));
     assertTrue(e.getMessage().contains("num_key_value_heads 3"), e.getMessage());
   }
 
@@ -110,7 +110,7 @@ class Qwen2ConfigTest {
   @Test
   void readsGemmasAsTransformersDoes(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("config.json"), HUB_GEMMA2);
-    Qwen2Config g2 = Qwen2Config.load(dir);
+    DecoderConfig g2 = DecoderConfig.load(dir);
     assertTrue(g2.gemma() && !g2.qkNorm() && !g2.qkvBias());
     assertEquals(256, g2.headDim());
     assertEquals(50.0, g2.attnLogitSoftcapping());
@@ -122,10 +122,10 @@ class Qwen2ConfigTest {
     assertEquals(10000.0, g2.localRopeTheta());
     assertEquals(List.of("Gemma2ForCausalLM"), g2.architectures());
     Files.writeString(dir.resolve("config.json"), g2.toJson());
-    assertEquals(g2, Qwen2Config.load(dir), "what a checkpoint declares reads back the same");
+    assertEquals(g2, DecoderConfig.load(dir), "what a checkpoint declares reads back the same");
 
     Files.writeString(dir.resolve("config.json"), HUB_GEMMA3);
-    Qwen2Config g3 = Qwen2Config.load(dir);
+    DecoderConfig g3 = DecoderConfig.load(dir);
     assertTrue(g3.gemma() && g3.qkNorm());
     assertEquals(null, g3.attnLogitSoftcapping());
     assertEquals(null, g3.finalLogitSoftcapping());
@@ -136,7 +136,7 @@ class Qwen2ConfigTest {
     Files.writeString(dir.resolve("config.json"), g3.toJson());
     String written = Files.readString(dir.resolve("config.json"));
     assertTrue(written.contains("\"final_logit_softcapping\" : null"), written);
-    assertEquals(g3, Qwen2Config.load(dir));
+    assertEquals(g3, DecoderConfig.load(dir));
 
     // transformers 5 writes Gemma 3's RoPE per layer type
     String t5 =
@@ -147,8 +147,9 @@ class Qwen2ConfigTest {
                 "\"rope_parameters\":{\"full_attention\":{\"rope_type\":\"linear\",\"factor\":8.0,"
                     + "\"rope_theta\":1000000.0},\"sliding_attention\":{\"rope_type\":\"default\","
                     + "\"rope_theta\":10000.0}},");
-    Qwen2Config g3t5 = Qwen2Config.fromJson(Qwen2Config.JSON.readTree(t5), "g3");
-    assertEquals(new Qwen2Config.RopeScaling("linear", 8.0, null, null, null), g3t5.ropeScaling());
+    DecoderConfig g3t5 = DecoderConfig.fromJson(DecoderConfig.JSON.readTree(t5), "g3");
+    assertEquals(
+        new DecoderConfig.RopeScaling("linear", 8.0, null, null, null), g3t5.ropeScaling());
     assertEquals(10_000.0, g3t5.localRopeTheta());
     assertEquals(1_000_000.0, g3t5.ropeTheta());
 
@@ -163,7 +164,7 @@ class Qwen2ConfigTest {
       var e =
           assertThrows(
               IllegalArgumentException.class,
-              () -> Qwen2Config.fromJson(Qwen2Config.JSON.readTree(json), "g3.json"),
+              () -> DecoderConfig.fromJson(DecoderConfig.JSON.readTree(json), "g3.json"),
               bad[1]);
       assertTrue(
           e.getMessage().contains("g3.json") && e.getMessage().contains(bad[2]), e.getMessage());
@@ -173,15 +174,16 @@ class Qwen2ConfigTest {
   @Test
   void readsEachFamilysSwitches(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("config.json"), HUB_LLAMA32);
-    Qwen2Config llama = Qwen2Config.load(dir);
-    assertEquals(new Qwen2Config.RopeScaling("llama3", 32.0, 1.0, 4.0, 8192), llama.ropeScaling());
+    DecoderConfig llama = DecoderConfig.load(dir);
+    assertEquals(
+        new DecoderConfig.RopeScaling("llama3", 32.0, 1.0, 4.0, 8192), llama.ropeScaling());
     assertEquals(List.of("LlamaForCausalLM"), llama.architectures());
     assertTrue(!llama.qkvBias() && !llama.outputBias() && !llama.qkNorm());
     assertEquals(0, llama.attentionWindow());
     Files.writeString(dir.resolve("config.json"), llama.toJson()); // what a checkpoint declares
-    assertEquals(llama, Qwen2Config.load(dir));
+    assertEquals(llama, DecoderConfig.load(dir));
 
-    Qwen2Config qwen2 = Qwen2Config.fromJson(Qwen2Config.JSON.readTree(HUB_QWEN25), "q");
+    DecoderConfig qwen2 = DecoderConfig.fromJson(DecoderConfig.JSON.readTree(HUB_QWEN25), "q");
     assertTrue(qwen2.qkvBias() && !qwen2.outputBias());
     assertEquals(
         0, qwen2.attentionWindow(), "Qwen2's sliding_window is off without use_sliding_window");
@@ -190,7 +192,7 @@ class Qwen2ConfigTest {
         HUB_QWEN25
             .replace("\"qwen2\"", "\"qwen3\"")
             .replace("\"use_cache\"", "\"head_dim\":128,\"use_cache\"");
-    Qwen2Config q3 = Qwen2Config.fromJson(Qwen2Config.JSON.readTree(qwen3), "q3");
+    DecoderConfig q3 = DecoderConfig.fromJson(DecoderConfig.JSON.readTree(qwen3), "q3");
     assertTrue(q3.qkNorm() && !q3.qkvBias());
     assertEquals(128, q3.headDim());
 
@@ -199,13 +201,13 @@ class Qwen2ConfigTest {
             .replace("\"qwen2\"", "\"mistral\"")
             .replace("\"sliding_window\":32768", "\"sliding_window\":4096");
     assertEquals(
-        4096, Qwen2Config.fromJson(Qwen2Config.JSON.readTree(mistral), "m").attentionWindow());
+        4096, DecoderConfig.fromJson(DecoderConfig.JSON.readTree(mistral), "m").attentionWindow());
 
     String mlpBias = HUB_LLAMA32.replace("\"mlp_bias\":false", "\"mlp_bias\":true");
     var e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> Qwen2Config.fromJson(Qwen2Config.JSON.readTree(mlpBias), "l"));
+            () -> DecoderConfig.fromJson(DecoderConfig.JSON.readTree(mlpBias), "l"));
     assertTrue(e.getMessage().contains("mlp_bias"), e.getMessage());
   }
 }

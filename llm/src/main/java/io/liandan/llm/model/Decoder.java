@@ -12,20 +12,20 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
 import io.liandan.llm.kernels.Kernels;
-import io.liandan.llm.model.Qwen2Config.RopeScaling;
+import io.liandan.llm.model.DecoderConfig.RopeScaling;
 
 /**
  * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 / Phi-3 families as
  * transformers' {@code modeling_qwen2.py} (and its siblings, which differ only where {@link
- * Qwen2Config}'s switches say: biases, q/k norms, Phi-3's fused projections, sliding windows, RoPE
- * scaling, partial rotation and local bases, Gemma's scaled embeddings, (1 + w) norms, sandwich
- * norms, GELU-tanh and soft-caps) computes it (eager attention), in DJL NDArray ops: embedding → N
- * × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU → residual) → RMSNorm →
- * lm_head. Stateless apart from the weights and an optional set of adapters ({@link LinearHook});
- * it neither trains nor samples. B = batch, T = new positions, Tk = keys (cached + new), C =
- * hidden, V = vocab, hd = head dim, rd = its rotated part.
+ * DecoderConfig}'s switches say: biases, q/k norms, Phi-3's fused projections, sliding windows,
+ * RoPE scaling, partial rotation and local bases, Gemma's scaled embeddings, (1 + w) norms,
+ * sandwich norms, GELU-tanh and soft-caps) computes it (eager attention), in DJL NDArray ops:
+ * embedding → N × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU → residual) →
+ * RMSNorm → lm_head. Stateless apart from the weights and an optional set of adapters ({@link
+ * LinearHook}); it neither trains nor samples. B = batch, T = new positions, Tk = keys (cached +
+ * new), C = hidden, V = vocab, hd = head dim, rd = its rotated part.
  */
-public final class Qwen2Model {
+public final class Decoder {
   /** Adds something to the output of a named linear layer: LoRA adapters implement it. */
   public interface LinearHook {
     /** {@code y} = x·Wᵀ + b of module {@code module}; returns y or y plus the adapter's term. */
@@ -34,8 +34,8 @@ public final class Qwen2Model {
 
   private static final float MASKED = -Float.MAX_VALUE; // what transformers adds for masked keys
 
-  private final Qwen2Config c;
-  private final Qwen2Weights w;
+  private final DecoderConfig c;
+  private final DecoderWeights w;
   private final NDArray invFreq, localInvFreq; // (hd/2): full layers', sliding layers'
   // torch-owned scalars, made once on the model's device: see Scalars, and AdamW.step for why an
   // op's Java number would stall a GPU
@@ -47,7 +47,7 @@ public final class Qwen2Model {
   private Kernels kernels = Kernels.configured(); // attention: flash (torch) or eager (reference)
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
 
-  public Qwen2Model(Qwen2Weights weights) {
+  public Decoder(DecoderWeights weights) {
     this.w = weights;
     this.c = weights.config();
     // 1 / theta^(2i/hd) in float32 torch ops, exactly as transformers computes inv_freq
@@ -99,11 +99,11 @@ public final class Qwen2Model {
     }
   }
 
-  public Qwen2Config config() {
+  public DecoderConfig config() {
     return c;
   }
 
-  public Qwen2Weights weights() {
+  public DecoderWeights weights() {
     return w;
   }
 

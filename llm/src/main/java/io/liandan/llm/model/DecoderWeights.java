@@ -17,25 +17,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The tensors of a model of the families {@link Qwen2Config} reads, under their Hugging Face names
- * (Phi-3's fused qkv_proj and gate_up_proj kept fused), float32 (the decoder's linears optionally
- * NF4 for Q-LoRA), owned by one long-lived manager. Loads from a safetensors checkpoint (checking
- * every name and shape), initialises at random from a config, and nothing else: the forward pass
- * lives in {@link Qwen2Model}, saving in {@link CheckpointWriter}.
+ * The tensors of a model of the families {@link DecoderConfig} reads, under their Hugging Face
+ * names (Phi-3's fused qkv_proj and gate_up_proj kept fused), float32 (the decoder's linears
+ * optionally NF4 for Q-LoRA), owned by one long-lived manager. Loads from a safetensors checkpoint
+ * (checking every name and shape), initialises at random from a config, and nothing else: the
+ * forward pass lives in {@link Decoder}, saving in {@link CheckpointWriter}.
  */
-public final class Qwen2Weights implements AutoCloseable {
-  private final Qwen2Config config;
+public final class DecoderWeights implements AutoCloseable {
+  private final DecoderConfig config;
   private final NDManager manager;
   private final Map<String, NDArray> tensors; // HF name -> float32 tensor, in checkpoint order
   private final Map<String, Nf4Tensor> quantized = new LinkedHashMap<>(); // frozen NF4 linears
   private final List<String> order; // every name, float or NF4, in checkpoint order
 
-  private Qwen2Weights(Qwen2Config config, NDManager manager, Map<String, NDArray> tensors) {
+  private DecoderWeights(DecoderConfig config, NDManager manager, Map<String, NDArray> tensors) {
     this(config, manager, tensors, List.copyOf(tensors.keySet()));
   }
 
-  private Qwen2Weights(
-      Qwen2Config config, NDManager manager, Map<String, NDArray> tensors, List<String> order) {
+  private DecoderWeights(
+      DecoderConfig config, NDManager manager, Map<String, NDArray> tensors, List<String> order) {
     this.config = config;
     this.manager = manager;
     this.tensors = tensors;
@@ -45,7 +45,7 @@ public final class Qwen2Weights implements AutoCloseable {
   /**
    * Every tensor a checkpoint of this config must hold, with its shape, in Hugging Face's order.
    */
-  public static Map<String, Shape> expectedShapes(Qwen2Config c) {
+  public static Map<String, Shape> expectedShapes(DecoderConfig c) {
     long C = c.hiddenSize(), I = c.intermediateSize(), V = c.vocabSize();
     long q = (long) c.numAttentionHeads() * c.headDim(),
         kv = (long) c.numKeyValueHeads() * c.headDim();
@@ -89,8 +89,8 @@ public final class Qwen2Weights implements AutoCloseable {
   }
 
   /** Loads {@code dir} (config.json + model.safetensors or a sharded index). */
-  public static Qwen2Weights load(Path dir, NDManager manager) {
-    Qwen2Config config = Qwen2Config.load(dir);
+  public static DecoderWeights load(Path dir, NDManager manager) {
+    DecoderConfig config = DecoderConfig.load(dir);
     Map<String, NDArray> t = new LinkedHashMap<>();
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
       for (Map.Entry<String, Shape> e : expectedShapes(config).entrySet()) {
@@ -100,7 +100,7 @@ public final class Qwen2Weights implements AutoCloseable {
       t.values().forEach(NDArray::close);
       throw e;
     }
-    return new Qwen2Weights(config, manager, t);
+    return new DecoderWeights(config, manager, t);
   }
 
   /**
@@ -140,7 +140,7 @@ public final class Qwen2Weights implements AutoCloseable {
    * weights ~ N(0, initializer_range), biases 0, norms the identity. Deterministic given {@code
    * seed}.
    */
-  public static Qwen2Weights random(Qwen2Config config, long seed, NDManager manager) {
+  public static DecoderWeights random(DecoderConfig config, long seed, NDManager manager) {
     java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
     Map<String, NDArray> t = new LinkedHashMap<>();
     for (Map.Entry<String, Shape> e : expectedShapes(config).entrySet()) {
@@ -157,7 +157,7 @@ public final class Qwen2Weights implements AutoCloseable {
       a.setName(n);
       t.put(n, a);
     }
-    return new Qwen2Weights(config, manager, t);
+    return new DecoderWeights(config, manager, t);
   }
 
   /** N(0, std) from a Java RNG, so that the same seed gives the same model on any device. */
@@ -185,7 +185,7 @@ public final class Qwen2Weights implements AutoCloseable {
     return view.mul(1f);
   }
 
-  public Qwen2Config config() {
+  public DecoderConfig config() {
     return config;
   }
 
@@ -250,12 +250,12 @@ public final class Qwen2Weights implements AutoCloseable {
    * These weights, float and NF4, moved to {@code target}'s device and owned by it; this object is
    * left empty. Q-LoRA quantizes on the host first, so the float32 model never sits on the GPU.
    */
-  public Qwen2Weights moveTo(NDManager target) {
+  public DecoderWeights moveTo(NDManager target) {
     Map<String, NDArray> t = new LinkedHashMap<>();
     for (String name : order) {
       if (tensors.containsKey(name)) t.put(name, move(tensors.get(name), target));
     }
-    Qwen2Weights out = new Qwen2Weights(config, target, t, order);
+    DecoderWeights out = new DecoderWeights(config, target, t, order);
     quantized.forEach((name, q) -> out.quantized.put(name, q.moveTo(target)));
     tensors.clear();
     quantized.clear();

@@ -23,7 +23,7 @@ import java.util.Map;
  * rope_parameters}, {@code dtype}). Other architectures are refused, naming the families that load.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Qwen2Config(
+public record DecoderConfig(
     @JsonProperty("model_type") String modelType,
     @JsonProperty("vocab_size") int vocabSize,
     @JsonProperty("hidden_size") int hiddenSize,
@@ -114,13 +114,13 @@ public record Qwen2Config(
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  public Qwen2Config {
+  public DecoderConfig {
     eosTokenIds = eosTokenIds == null ? List.of() : List.copyOf(eosTokenIds);
     layerTypes = layerTypes == null ? null : List.copyOf(layerTypes);
   }
 
   /** A config whose head width is hidden_size / num_attention_heads (no head_dim key). */
-  public Qwen2Config(
+  public DecoderConfig(
       String modelType,
       int vocabSize,
       int hiddenSize,
@@ -298,7 +298,7 @@ public record Qwen2Config(
   static final String GELU_TANH = "gelu_pytorch_tanh";
 
   /** Reads {@code dir/config.json} (or the file itself when {@code path} is a file). */
-  public static Qwen2Config load(Path path) {
+  public static DecoderConfig load(Path path) {
     Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
     if (!Files.exists(file)) {
       throw new IllegalArgumentException(file + ": no config.json (is this a model folder?)");
@@ -311,7 +311,7 @@ public record Qwen2Config(
   }
 
   /** Maps a parsed config.json; {@code source} names the file in error messages. */
-  public static Qwen2Config fromJson(JsonNode n, String source) {
+  public static DecoderConfig fromJson(JsonNode n, String source) {
     List<String> problems = new ArrayList<>();
     String type = n.path("model_type").asText("");
     if (!FAMILIES.contains(type)) {
@@ -398,8 +398,8 @@ public record Qwen2Config(
             : n.hasNonNull("dtype") ? n.get("dtype").asText() : "float32";
     int hidden = required(n, "hidden_size", problems);
     int heads = required(n, "num_attention_heads", problems);
-    Qwen2Config c =
-        new Qwen2Config(
+    DecoderConfig c =
+        new DecoderConfig(
             type,
             required(n, "vocab_size", problems),
             hidden,
@@ -720,8 +720,8 @@ public record Qwen2Config(
   }
 
   /** A copy with another storage dtype name (what a saved checkpoint declares). */
-  public Qwen2Config withTorchDtype(String dtype) {
-    return new Qwen2Config(
+  public DecoderConfig withTorchDtype(String dtype) {
+    return new DecoderConfig(
         modelType,
         vocabSize,
         hiddenSize,

@@ -17,17 +17,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The forward pass and loss against transformers' logits for both tiny checkpoints. */
-class Qwen2ModelTest {
+class DecoderTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"qwen2-tiny-tied", "qwen2-tiny-untied"})
   void logitsAndLossMatchTransformers(String name) {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
+        DecoderWeights w = DecoderWeights.load(path(name), m)) {
       String f = name + "/expected_logits.safetensors";
       NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
-      NDArray logits = new Qwen2Model(w).forward(ids, mask, false);
+      NDArray logits = new Decoder(w).forward(ids, mask, false);
       assertMaxAbs(read(m, f, "logits"), logits, 1e-4, name + " logits");
       // labels = ids with -100 on padding, as the fixture's loss was computed
       NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100));
@@ -42,13 +42,13 @@ class Qwen2ModelTest {
     String name = "qwen2-tiny-untied";
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path(name), m)) {
+        DecoderWeights w = DecoderWeights.load(path(name), m)) {
       String f = name + "/expected_logits.safetensors";
       NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
       Path out = tmp.resolve("saved");
       CheckpointWriter.save(w, out, dtype, path(name));
       assertTrue(out.resolve("generation_config.json").toFile().exists());
-      try (Qwen2Weights back = Qwen2Weights.load(out, m)) {
+      try (DecoderWeights back = DecoderWeights.load(out, m)) {
         assertEquals(dtype, back.config().torchDtype());
         // each weight is the nearest value of the format: float32 exact, float16 as libtorch's
         // own cast rounds it, bfloat16 (which this engine cannot hold) as nearestBf16 picks it
@@ -70,8 +70,8 @@ class Qwen2ModelTest {
             }
           }
         }
-        NDArray a = new Qwen2Model(w).forward(ids, mask, false);
-        NDArray b = new Qwen2Model(back).forward(ids, mask, false);
+        NDArray a = new Decoder(w).forward(ids, mask, false);
+        NDArray b = new Decoder(back).forward(ids, mask, false);
         double scale = a.abs().max().getFloat(), off = Fixtures.maxAbs(a, b);
         System.out.printf(
             "%s round trip: logits max |Δ| %.2e, %.3f %% of the largest logit %.3f%n",
@@ -101,9 +101,9 @@ class Qwen2ModelTest {
   void cachedDecodingEqualsFullForward(int chunk) {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        Qwen2Weights w = Qwen2Weights.load(path("qwen2-tiny-tied"), m);
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-tied"), m);
         KvCache cache = new KvCache(w.config().numHiddenLayers())) {
-      Qwen2Model model = new Qwen2Model(w);
+      Decoder model = new Decoder(w);
       NDArray ids =
           read(m, "qwen2-tiny-tied/expected_logits.safetensors", "input_ids").get("0:1, :");
       NDArray full = model.forward(ids, null, false);
@@ -117,11 +117,11 @@ class Qwen2ModelTest {
 
   @org.junit.jupiter.api.Test
   void randomInitIsDeterministicAndScaled() {
-    Qwen2Config c = Qwen2Config.load(path("qwen2-tiny-tied"));
+    DecoderConfig c = DecoderConfig.load(path("qwen2-tiny-tied"));
     try (NDManager m = NDManager.newBaseManager();
-        Qwen2Weights a = Qwen2Weights.random(c, 42, m);
-        Qwen2Weights b = Qwen2Weights.random(c, 42, m);
-        Qwen2Weights d = Qwen2Weights.random(c, 43, m)) {
+        DecoderWeights a = DecoderWeights.random(c, 42, m);
+        DecoderWeights b = DecoderWeights.random(c, 42, m);
+        DecoderWeights d = DecoderWeights.random(c, 43, m)) {
       NDArray wa = a.get("model.layers.0.mlp.up_proj.weight");
       assertEquals(0.0, Fixtures.maxAbs(wa, b.get("model.layers.0.mlp.up_proj.weight")));
       assertTrue(Fixtures.maxAbs(wa, d.get("model.layers.0.mlp.up_proj.weight")) > 0.01);
