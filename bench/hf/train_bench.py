@@ -124,7 +124,7 @@ def main():
     baseline = nvidia_smi_used_mb() if cuda else 0
     import torch
     import transformers
-    from transformers import DecoderConfig, Qwen2ForCausalLM
+    from transformers import Qwen2Config, Qwen2ForCausalLM
 
     if int(a["threads"]) > 0:
         torch.set_num_threads(int(a["threads"]))
@@ -148,7 +148,7 @@ def main():
         torch.cuda.reset_peak_memory_stats(device)
 
     torch.manual_seed(1)
-    config = DecoderConfig(vocab_size=151936, hidden_size=hidden, intermediate_size=inter,
+    config = Qwen2Config(vocab_size=151936, hidden_size=hidden, intermediate_size=inter,
                          num_hidden_layers=layers, num_attention_heads=heads,
                          num_key_value_heads=kv, max_position_embeddings=32768,
                          rms_norm_eps=1e-6, tie_word_embeddings=True,

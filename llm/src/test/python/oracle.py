@@ -21,11 +21,11 @@ from safetensors.torch import save_file, load_file
 torch.set_num_threads(1)  # two shared cores: one each for this and the JVM
 import transformers
 from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma2Config, Gemma3TextConfig,
-                          LlamaConfig, MistralConfig, Phi3Config, DecoderConfig, Qwen3Config)
+                          LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config)
 
 # the decoder families Liandan loads, by model_type; each run draws all of them: the first four
 # share the four base cases, the Gemmas get a case each of their own
-CONFIGS = {"qwen2": DecoderConfig, "llama": LlamaConfig, "mistral": MistralConfig,
+CONFIGS = {"qwen2": Qwen2Config, "llama": LlamaConfig, "mistral": MistralConfig,
            "qwen3": Qwen3Config}
 GEMMAS = {"gemma2": Gemma2Config, "gemma3_text": Gemma3TextConfig}
 OTHERS = {"phi3": Phi3Config}  # a case each, after the Gemmas

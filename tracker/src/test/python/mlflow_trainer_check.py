@@ -11,11 +11,11 @@ import tempfile
 import mlflow
 import torch
 from mlflow import MlflowClient
-from transformers import DecoderConfig, Qwen2ForCausalLM, Trainer, TrainingArguments
+from transformers import Qwen2Config, Qwen2ForCausalLM, Trainer, TrainingArguments
 
 STEPS = 6
 torch.manual_seed(0)
-config = DecoderConfig(
+config = Qwen2Config(
     vocab_size=100,
     hidden_size=32,
     intermediate_size=64,
