@@ -50,11 +50,13 @@ class CliJarIT {
   static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * Workflow overhead over the stages' own work, all 12 stages of the short demo (with the tracker
-   * and the real server): measured 3.2–3.8 % by PipelineOverheadBench and 1.8–4.4 % here
-   * (BENCHMARKS.md, 2026-12-05); the alarm rings at 15 %.
+   * Workflow overhead of all 12 stages of the short demo together (with the tracker and the real
+   * server), in seconds: measured 2.8–3.9 s on the loaded VM (work 88–159 s, 1.8–4.4 %) and 1.7 s
+   * in CI on a quiet one (BENCHMARKS.md). A share of the work is no alarm here: the quick demo's
+   * work is 6 s on a quiet machine with the torch kernels and 160 s on a loaded one, while the
+   * overhead stays a few seconds; the share is printed.
    */
-  static final double MAX_OVERHEAD_SHARE = 0.15;
+  static final double MAX_OVERHEAD_SECONDS = 12;
 
   /** What one stage may add beyond its work (measured ≤ 1.6 s, the first stages' JVM warm-up). */
   static final double MAX_STAGE_OVERHEAD_SECONDS = 5;
@@ -182,7 +184,7 @@ class CliJarIT {
             "all: work %.2f s, overhead %.2f s (%.2f %%)%n",
             work, overhead, 100 * overhead / work));
     System.out.print("CLI-JAR overhead per stage\n" + table);
-    assertTrue(overhead / work <= MAX_OVERHEAD_SHARE, table.toString());
+    assertTrue(overhead <= MAX_OVERHEAD_SECONDS, table.toString());
     for (StageOverhead o : rows)
       assertTrue(o.overhead() <= MAX_STAGE_OVERHEAD_SECONDS, o.stage() + "\n" + table);
   }
