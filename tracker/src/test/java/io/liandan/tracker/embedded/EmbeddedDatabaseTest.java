@@ -86,8 +86,12 @@ class EmbeddedDatabaseTest {
         new Thread(
             () -> {
               try (Statement s = busy.createStatement()) {
-                // CPU-bound: a backend notices its postmaster's death only when it waits
-                s.execute("SELECT count(*) FROM generate_series(1, 25000000)");
+                // CPU-bound for 4 s whatever the machine's speed (a fixed row count ran out
+                // before the kill on a quiet machine): a backend notices its postmaster's death
+                // only when it waits
+                s.execute(
+                    "DO $$ BEGIN WHILE clock_timestamp() < statement_timestamp()"
+                        + " + interval '4 seconds' LOOP END LOOP; END $$");
               } catch (SQLException endsEitherWay) {
                 // the backend may be gone by the time it would answer
               }
