@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.safetensors.CheckpointException;
 import io.liandan.llm.safetensors.SafetensorsFile;
 import io.liandan.llm.safetensors.SafetensorsWriter;

@@ -11,7 +11,7 @@ import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;

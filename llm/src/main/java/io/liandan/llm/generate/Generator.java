@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.KvCache;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

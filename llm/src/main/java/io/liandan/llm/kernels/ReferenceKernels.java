@@ -3,8 +3,8 @@ package io.liandan.llm.kernels;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.NoGrad;
+import io.liandan.llm.tensor.Scalars;
 import java.util.List;
 
 /**

@@ -7,11 +7,12 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Scalars;
 import io.liandan.llm.safetensors.CheckpointException;
 import io.liandan.llm.safetensors.SafetensorsCheckpoint;
 import io.liandan.llm.safetensors.SafetensorsWriter;
+import io.liandan.llm.tensor.NoGrad;
+import io.liandan.llm.tensor.Scalars;
+import io.liandan.llm.tensor.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -227,7 +228,7 @@ public final class LoraAdapter implements Decoder.LinearHook, AutoCloseable {
 
   private static NDArray copyOf(NDManager m, float[] v, Shape s) {
     try (NDArray view = m.create(v, s)) {
-      return DecoderWeights.ownedCopy(view);
+      return Tensors.ownedCopy(view);
     }
   }
 

@@ -13,6 +13,8 @@ import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
 import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.model.DecoderConfig.RopeScaling;
+import io.liandan.llm.tensor.Scalars;
+import io.liandan.llm.tensor.Scoped;
 
 /**
  * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 / Phi-3 families as

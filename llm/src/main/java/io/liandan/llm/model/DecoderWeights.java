@@ -9,6 +9,7 @@ import io.liandan.llm.quant.Nf4Quantizer;
 import io.liandan.llm.quant.Nf4Tensor;
 import io.liandan.llm.safetensors.SafetensorsCheckpoint;
 import io.liandan.llm.safetensors.TensorInfo;
+import io.liandan.llm.tensor.Tensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -117,7 +118,7 @@ public final class DecoderWeights implements AutoCloseable {
     switch (info.dtype()) {
       case F32 -> {
         try (NDArray view = manager.create(ckpt.raw(name), shape, DataType.FLOAT32)) {
-          out = ownedCopy(view);
+          out = Tensors.ownedCopy(view);
         }
       }
       case F16 -> {
@@ -127,7 +128,7 @@ public final class DecoderWeights implements AutoCloseable {
       }
       default -> {
         try (NDArray view = manager.create(ckpt.readFloat32(name), shape)) {
-          out = ownedCopy(view);
+          out = Tensors.ownedCopy(view);
         }
       }
     }
@@ -171,18 +172,8 @@ public final class DecoderWeights implements AutoCloseable {
       if (i + 1 < v.length) v[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
     }
     try (NDArray view = manager.create(v, s)) {
-      return ownedCopy(view);
+      return Tensors.ownedCopy(view);
     }
-  }
-
-  /**
-   * A tensor in torch-owned memory with the values of {@code view}. On CPU, {@code create(buffer)}
-   * wraps the Java buffer (for F32, the read-only file mapping) without copying, and parameters are
-   * updated in place; DJL's duplicate() would copy through a Java buffer twice, while a multiply by
-   * one makes torch allocate and fill the result natively.
-   */
-  public static NDArray ownedCopy(NDArray view) {
-    return view.mul(1f);
   }
 
   public DecoderConfig config() {
@@ -253,24 +244,13 @@ public final class DecoderWeights implements AutoCloseable {
   public DecoderWeights moveTo(NDManager target) {
     Map<String, NDArray> t = new LinkedHashMap<>();
     for (String name : order) {
-      if (tensors.containsKey(name)) t.put(name, move(tensors.get(name), target));
+      if (tensors.containsKey(name)) t.put(name, Tensors.move(tensors.get(name), target));
     }
     DecoderWeights out = new DecoderWeights(config, target, t, order);
     quantized.forEach((name, q) -> out.quantized.put(name, q.moveTo(target)));
     tensors.clear();
     quantized.clear();
     return out;
-  }
-
-  /** {@code a} on {@code target}'s device, owned by {@code target}; a copy closes the original. */
-  public static NDArray move(NDArray a, NDManager target) {
-    if (a == null) return null;
-    String name = a.getName();
-    NDArray b = a.toDevice(target.getDevice(), false); // a itself when already there
-    if (b != a) a.close();
-    b.attach(target);
-    if (name != null) b.setName(name);
-    return b;
   }
 
   /** The tensor named {@code name}; throws when the model has none. */

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.liandan.llm.kernels.Kernels;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

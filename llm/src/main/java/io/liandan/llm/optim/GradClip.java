@@ -2,8 +2,8 @@ package io.liandan.llm.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.NoGrad;
+import io.liandan.llm.tensor.Scalars;
 import java.util.Collection;
 
 /** torch.nn.utils.clip_grad_norm_: scale all gradients by max_norm / (‖g‖₂ + 1e-6) when above. */

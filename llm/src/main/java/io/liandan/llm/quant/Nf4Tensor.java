@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.NoGrad;
+import io.liandan.llm.tensor.Scalars;
+import io.liandan.llm.tensor.Tensors;
 
 /**
  * A frozen weight in NF4 ({@link Nf4Quantizer}), on the device of its manager, that dequantizes
@@ -101,11 +101,11 @@ public final class Nf4Tensor implements AutoCloseable {
     Nf4Tensor out =
         new Nf4Tensor(
             shape,
-            DecoderWeights.move(codes, target),
-            DecoderWeights.move(absmax, target),
-            DecoderWeights.move(qAbsmax, target),
-            DecoderWeights.move(scale2, target),
-            DecoderWeights.move(offset, target));
+            Tensors.move(codes, target),
+            Tensors.move(absmax, target),
+            Tensors.move(qAbsmax, target),
+            Tensors.move(scale2, target),
+            Tensors.move(offset, target));
     codeBook.close();
     if (dynamicCode != null) dynamicCode.close();
     return out;

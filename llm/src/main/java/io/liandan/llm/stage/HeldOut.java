@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.model.Decoder;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;

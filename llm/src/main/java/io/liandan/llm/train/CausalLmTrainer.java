@@ -7,11 +7,11 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
-import io.liandan.llm.model.Scalars;
-import io.liandan.llm.model.Scoped;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
+import io.liandan.llm.tensor.Scalars;
+import io.liandan.llm.tensor.Scoped;
 import java.util.List;
 
 /**

@@ -1,7 +1,7 @@
 package io.liandan.llm.train;
 
 import ai.djl.ndarray.NDArray;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.Scalars;
 
 /**
  * TRL's sigmoid DPO loss: −log σ(β·((π_c − r_c) − (π_r − r_r))) per pair, with the rewards TRL

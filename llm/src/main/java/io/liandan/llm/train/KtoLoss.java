@@ -3,7 +3,7 @@ package io.liandan.llm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.Scalars;
 
 /**
  * TRL 1.16's KTO loss (KTOTrainer._compute_loss, loss_type "kto") on unpaired examples: a desirable

@@ -6,8 +6,8 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderConfig;
-import io.liandan.llm.model.NoGrad;
-import io.liandan.llm.model.Scoped;
+import io.liandan.llm.tensor.NoGrad;
+import io.liandan.llm.tensor.Scoped;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.Scalars;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -11,7 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.Scalars;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

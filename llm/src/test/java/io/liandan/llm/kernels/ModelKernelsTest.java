@@ -15,7 +15,7 @@ import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.model.KvCache;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Files;
 import java.nio.file.Path;

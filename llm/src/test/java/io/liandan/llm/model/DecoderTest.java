@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.Fixtures;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;

@@ -9,7 +9,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import io.liandan.llm.model.Scalars;
+import io.liandan.llm.tensor.Scalars;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

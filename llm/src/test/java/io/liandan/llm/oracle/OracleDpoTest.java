@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.DpoLoss;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.MicroBatch;

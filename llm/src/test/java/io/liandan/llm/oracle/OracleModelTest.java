@@ -12,7 +12,7 @@ import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Path;
 import java.util.ArrayList;

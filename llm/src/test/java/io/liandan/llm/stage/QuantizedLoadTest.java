@@ -12,7 +12,7 @@ import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

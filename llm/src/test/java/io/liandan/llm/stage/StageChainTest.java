@@ -14,7 +14,7 @@ import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.model.NoGrad;
+import io.liandan.llm.tensor.NoGrad;
 import org.junit.jupiter.api.Test;
 
 /**

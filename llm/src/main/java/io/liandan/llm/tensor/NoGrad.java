@@ -1,4 +1,4 @@
-package io.liandan.llm.model;
+package io.liandan.llm.tensor;
 
 import ai.djl.pytorch.jni.JniUtils;
 
