@@ -55,9 +55,12 @@ class Nf4BitsandbytesTest {
         for (int i = 0; i < dyn.length; i++) {
           assertEquals(dyn[i], DynamicCode.CODE[i], Math.ulp(dyn[i]), replay + ": dynamic " + i);
         }
-        // the mean of the absmax: bitsandbytes sums in float32, Liandan in double — an ulp apart
+        // the mean of the absmax: bitsandbytes sums its 300 values in float32, Liandan in double —
+        // a few ulps apart (2 on seed 624892609, where one ulp was allowed); a wrong mean is far
+        // off
         float offset = q.offset().getFloat();
-        assertEquals(bnb.get("offset").asDouble(), offset, Math.ulp(offset), replay + ": offset");
+        assertEquals(
+            bnb.get("offset").asDouble(), offset, 8 * Math.ulp(offset), replay + ": offset");
         assertArrayEquals(
             floats(bnb.get("scale2")), q.scale2().toFloatArray(), 1e-7f, replay + ": scale2");
         // bitsandbytes' CPU kernel (cquantize_blockwise_cpu_fp32) is not exactly nearest: on a
