@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradClip;
 import io.liandan.llm.stage.Devices;
+import io.liandan.llm.tensor.NoGrad;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
