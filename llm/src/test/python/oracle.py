@@ -312,7 +312,7 @@ def generate_case(m, case, d):
             # logits': a cap near the logits' size squeezes every capped margin below 1e-3 (seed
             # 637585328). The capped margin still has to clear tanh's own rounding.
             uncapped = cap * torch.atanh((scores.double() / cap).clamp(-1 + 1e-12, 1 - 1e-12))
-            if top_margin(scores) > 1e-5:
+            if margin > 1e-5:
                 margin = top_margin(uncapped)
         if margin > GREEDY_MARGIN:
             break

@@ -145,40 +145,41 @@ class OraclePreferenceTest {
     }
   }
 
-  /** Each LoRA gradient within 1e-4 of TRL's (relative to the tensor's largest). */
+  /**
+   * Each LoRA gradient within 1e-4 of TRL's (relative to the tensor's largest); prints the worst
+   * float32-vs-float64 error of Liandan and of TRL first, so a drift shows before a failure.
+   */
   private static void assertGradients(
       NDManager m, Path f, JsonNode cfg, LoraAdapter lora, String what) {
     double mineWorst = 0, trlWorst = 0;
-    String name = cfg.get("name").asText();
+    String name = cfg.get("name").asText(), failure = null;
     for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
-      NDArray exact64 = read(m, f, name + ".grad64." + e.getKey());
-      mineWorst = Math.max(mineWorst, Fixtures.relDiff(exact64, e.getValue().getGradient()));
-      trlWorst =
-          Math.max(trlWorst, Fixtures.relDiff(exact64, read(m, f, name + ".grad." + e.getKey())));
+      NDArray mine = e.getValue().getGradient();
+      NDArray expected = read(m, f, name + ".grad." + e.getKey());
+      NDArray exact = read(m, f, name + ".grad64." + e.getKey());
+      double own = Fixtures.relDiff(exact, expected), mineExact = Fixtures.relDiff(exact, mine);
+      double rel = Fixtures.relDiff(expected, mine);
+      mineWorst = Math.max(mineWorst, mineExact);
+      trlWorst = Math.max(trlWorst, own);
+      // 1e-4, or ten times TRL's own float32 error against its float64 gradient on a draw where
+      // float32 itself strays further (as OracleLoraTest)
+      if (failure == null && !(rel <= Fixtures.gradBound(GRAD_TOL, exact, expected)))
+        failure =
+            what
+                + "gradient of "
+                + e.getKey()
+                + ": "
+                + rel
+                + " relative (TRL's own float32: "
+                + own
+                + "; Liandan's against float64: "
+                + mineExact
+                + ")";
     }
     System.out.printf(
         "%s%s: float32 gradients against float64, worst tensor: Liandan %.2e, TRL %.2e%n",
         what, name, mineWorst, trlWorst);
-    for (Map.Entry<String, NDArray> e : lora.parameters().entrySet()) {
-      NDArray expected = read(m, f, name + ".grad." + e.getKey());
-      // 1e-4, or ten times TRL's own float32 error against its float64 gradient on a draw where
-      // float32 itself strays further (as OracleLoraTest)
-      NDArray exact = read(m, f, name + ".grad64." + e.getKey());
-      double own = Fixtures.relDiff(exact, expected);
-      double rel = Fixtures.relDiff(expected, e.getValue().getGradient());
-      assertTrue(
-          rel <= Fixtures.gradBound(GRAD_TOL, exact, expected),
-          what
-              + "gradient of "
-              + e.getKey()
-              + ": "
-              + rel
-              + " relative (TRL's own float32: "
-              + own
-              + "; Liandan's against float64: "
-              + Fixtures.relDiff(exact, e.getValue().getGradient())
-              + ")");
-    }
+    assertTrue(failure == null, failure);
   }
 
   static PreferenceLoss.Config config(JsonNode cfg) {
