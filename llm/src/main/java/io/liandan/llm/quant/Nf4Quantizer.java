@@ -102,8 +102,9 @@ public final class Nf4Quantizer {
       float max = 0;
       for (int i = from; i < to; i++) max = Math.max(max, Math.abs(absmax[i] - offset));
       scale[b] = max;
-      float inv = max == 0 ? 0 : 1 / max;
-      for (int i = from; i < to; i++) q[i] = (byte) DynamicCode.nearest((absmax[i] - offset) * inv);
+      for (int i = from; i < to; i++) {
+        q[i] = (byte) DynamicCode.nearest(max == 0 ? 0 : (absmax[i] - offset) / max);
+      }
     }
     NDArray qAbsmax; // (blocks) uint8 indices into the dynamic code
     try (NDArray signed = manager.create(q, new Shape(q.length))) {

@@ -63,33 +63,34 @@ class Nf4BitsandbytesTest {
             bnb.get("offset").asDouble(), offset, 8 * Math.ulp(offset), replay + ": offset");
         assertArrayEquals(
             floats(bnb.get("scale2")), q.scale2().toFloatArray(), 1e-7f, replay + ": scale2");
-        // bitsandbytes' CPU kernel (cquantize_blockwise_cpu_fp32) is not exactly nearest: on a
-        // value near a midpoint between two codes it may take the farther one. An index may differ
-        // only there (≤ 3 % of the gap from the midpoint; seed 391062630 showed 1.1 %, past the
-        // 1 % first allowed), in ≤ 1 % of blocks; a wrong code would be ≥ 50 % away.
+        // bitsandbytes' CPU kernel (cquantize_blockwise_cpu_fp32) is not nearest: its table search
+        // (BinSearch's Direct2 over a code dense near zero) returns a neighbour up to 4 codes off
+        // for 8 % of uniform values in [-1, 1] (seed 146866556 here: x 0.0011004, 3.6 % of the gap
+        // below the midpoint of codes 142 and 143, stored as 143). Liandan stores the nearest
+        // code, so an index may differ from bitsandbytes' only where Liandan's code is the closer.
         int[] want = ints(bnb.get("q_absmax")), got = unsigned(q.qAbsmax().toByteArray());
-        float[] absmax = floats(all.at("/plain/absmax")), scale2 = floats(bnb.get("scale2"));
+        float[] absmax = floats(all.at("/plain/absmax")), scale2 = q.scale2().toFloatArray();
         int differ = 0;
         for (int b = 0; b < want.length; b++) {
           if (want[b] == got[b]) continue;
           differ++;
           float x = (absmax[b] - offset) / scale2[b / Nf4Quantizer.BLOCK2];
           float c = DynamicCode.CODE[want[b]], d = DynamicCode.CODE[got[b]];
-          double fromMid = Math.abs(x - (c + d) / 2) / Math.abs(c - d);
           assertTrue(
-              Math.abs(want[b] - got[b]) == 1 && fromMid <= 0.03,
+              Math.abs(x - d) <= Math.abs(x - c),
               replay
                   + ": 8-bit absmax "
                   + b
                   + " is "
                   + got[b]
-                  + ", bitsandbytes "
+                  + " ("
+                  + d
+                  + "), bitsandbytes "
                   + want[b]
-                  + " (x "
-                  + x
-                  + ", "
-                  + fromMid
-                  + " of the gap from the midpoint)");
+                  + " ("
+                  + c
+                  + "), closer to x "
+                  + x);
           dequantTolerance[b] = Math.abs(c - d) * scale2[b / Nf4Quantizer.BLOCK2];
         }
         System.out.println(
@@ -97,8 +98,7 @@ class Nf4BitsandbytesTest {
                 + differ
                 + " of "
                 + want.length
-                + " 8-bit absmax indices differ at a midpoint");
-        assertTrue(differ <= want.length / 100, replay + ": " + differ + " indices differ");
+                + " 8-bit absmax indices differ, bitsandbytes' the farther");
       }
       float[] back = q.dequantize(m, DataType.FLOAT32).toFloatArray();
       float[] want = floats(bnb.get("dequantized"));
