@@ -156,6 +156,20 @@ final class TorchKernels implements Kernels {
     }
   }
 
+  /**
+   * {@code dst.copy_(raw viewed as dtype)}: raw's bytes reinterpreted as the c10 scalar type {@code
+   * dtype} and widened into {@code dst} in place, under InferenceMode (which allows in-place writes
+   * to normal tensors and records nothing).
+   */
+  void copyFromBytes(NDArray dst, NDArray raw, int dtype) {
+    IValue[] in = {IValue.from((PtNDArray) dst), IValue.from((PtNDArray) raw), IValue.from(dtype)};
+    try {
+      IValueUtils.runMethod(module, "copy_from_bytes", in).close(); // returns dst
+    } finally {
+      for (IValue i : in) i.close();
+    }
+  }
+
   private static IValue list(List<NDArray> arrays) {
     return IValue.listFrom(arrays.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
   }

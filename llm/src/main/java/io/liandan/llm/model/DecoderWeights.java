@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.amp.Cast;
+import io.liandan.llm.kernels.Widening;
 import io.liandan.llm.quant.Nf4Quantizer;
 import io.liandan.llm.quant.Nf4Tensor;
 import io.liandan.llm.safetensors.SafetensorsCheckpoint;
@@ -93,9 +94,10 @@ public final class DecoderWeights implements AutoCloseable {
   public static DecoderWeights load(Path dir, NDManager manager) {
     DecoderConfig config = DecoderConfig.load(dir);
     Map<String, NDArray> t = new LinkedHashMap<>();
-    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
+        Widening widening = new Widening()) {
       for (Map.Entry<String, Shape> e : expectedShapes(config).entrySet()) {
-        t.put(e.getKey(), readFloat32(ckpt, e.getKey(), e.getValue(), manager));
+        t.put(e.getKey(), readFloat32(ckpt, e.getKey(), e.getValue(), widening, manager));
       }
     } catch (RuntimeException e) {
       t.values().forEach(NDArray::close);
@@ -104,32 +106,42 @@ public final class DecoderWeights implements AutoCloseable {
     return new DecoderWeights(config, manager, t);
   }
 
-  /**
-   * Reads one tensor as float32 into memory that {@code manager} owns. F32 and F16 go straight from
-   * the memory-mapped file to torch (which widens F16); BF16 is widened in Java because bf16
-   * tensors crash this engine build.
-   */
+  /** {@link #readFloat32(SafetensorsCheckpoint, String, Shape, Widening, NDManager)} of one. */
   public static NDArray readFloat32(
       SafetensorsCheckpoint ckpt, String name, Shape expected, NDManager manager) {
+    try (Widening widening = Widening.forBytes(ckpt.info(name).bytes())) {
+      return readFloat32(ckpt, name, expected, widening, manager);
+    }
+  }
+
+  /**
+   * Reads one tensor as float32 into memory that {@code manager} owns: F32, F16 and BF16 straight
+   * from the file into libtorch, which widens them ({@link Widening}); F64 rounded in Java.
+   *
+   * @param expected the shape the tensor must have; null = as stored
+   */
+  public static NDArray readFloat32(
+      SafetensorsCheckpoint ckpt,
+      String name,
+      Shape expected,
+      Widening widening,
+      NDManager manager) {
     TensorInfo info =
         expected == null ? ckpt.info(name) : ckpt.expectShape(name, expected.getShape());
     Shape shape = new Shape(info.shape());
+    Widening.Stored stored =
+        switch (info.dtype()) {
+          case BF16 -> Widening.Stored.BF16;
+          case F16 -> Widening.Stored.F16;
+          case F32 -> Widening.Stored.F32;
+          default -> null;
+        };
     NDArray out;
-    switch (info.dtype()) {
-      case F32 -> {
-        try (NDArray view = manager.create(ckpt.raw(name), shape, DataType.FLOAT32)) {
-          out = Tensors.ownedCopy(view);
-        }
-      }
-      case F16 -> {
-        try (NDArray view = manager.create(ckpt.raw(name), shape, DataType.FLOAT16)) {
-          out = view.toType(DataType.FLOAT32, true);
-        }
-      }
-      default -> {
-        try (NDArray view = manager.create(ckpt.readFloat32(name), shape)) {
-          out = Tensors.ownedCopy(view);
-        }
+    if (stored != null) {
+      out = widening.toFloat32((at, dst) -> ckpt.read(name, at, dst), stored, shape, manager);
+    } else {
+      try (NDArray view = manager.create(ckpt.readFloat32(name), shape)) {
+        out = Tensors.ownedCopy(view);
       }
     }
     out.setName(name);

@@ -191,6 +191,13 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     return file(name).raw(name);
   }
 
+  /**
+   * @see SafetensorsFile#read
+   */
+  public void read(String name, long offset, ByteBuffer dst) {
+    file(name).read(name, offset, dst);
+  }
+
   private SafetensorsFile file(String name) {
     SafetensorsFile f = byTensor.get(name);
     if (f == null) throw new CheckpointException(source, "missing tensor '" + name + "'");

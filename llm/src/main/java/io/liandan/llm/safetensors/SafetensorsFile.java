@@ -167,6 +167,31 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
+   * Reads bytes of tensor {@code name} from its byte {@code offset} into {@code dst}, as many as
+   * {@code dst} has remaining (positioned reads: threads may share this file).
+   *
+   * @throws CheckpointException if the tensor is missing or the range runs past its end
+   */
+  public void read(String name, long offset, ByteBuffer dst) {
+    TensorInfo t = info(name);
+    if (offset < 0 || offset + dst.remaining() > t.bytes()) {
+      throw new CheckpointException(
+          file,
+          "bytes "
+              + offset
+              + ".."
+              + (offset + dst.remaining())
+              + " are outside tensor '"
+              + name
+              + "' ("
+              + t.bytes()
+              + " bytes)");
+    }
+    ensureOpen();
+    readFully(file, channel, dst, dataStart + t.begin() + offset);
+  }
+
+  /**
    * The tensor as float32: F32 as stored, F16 and BF16 widened exactly, F64 rounded to nearest.
    *
    * @throws CheckpointException if missing, of an integer dtype, or too many elements for an array

@@ -26,3 +26,8 @@ class Ops(Module):
     return n
   def requires_grad(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor) -> bool:
     return q.requires_grad or k.requires_grad or v.requires_grad
+  def copy_from_bytes(self: __torch__.Ops, dst: Tensor, raw: Tensor, dtype: int) -> Tensor:
+    # dst (n) float32, a slice of a loading tensor; raw (n * size) uint8, the little-endian bytes
+    # of n values of dtype (15 bfloat16, 5 float16, 6 float32), reinterpreted then widened.
+    # view_copy, not view: TorchScript resolves x.view(dtype) to view(size) and fails.
+    return torch.copy_(dst, torch.view_copy(raw, dtype=dtype))

@@ -1,0 +1,91 @@
+package io.liandan.llm.kernels;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Checkpoint bytes into float32 tensors at memory speed. Each chunk of a tensor's little-endian
+ * bytes is read into one reused staging buffer, which torch wraps as uint8 without a copy; libtorch
+ * reinterprets the chunk as its stored type and widens it into its slice of the destination, which
+ * torch allocated without filling. Java never touches a value, and bf16 is never named to DJL (its
+ * native dtype table stops before bf16: the JVM aborts). One instance per load: peak memory is the
+ * float32 tensors plus a chunk or two.
+ */
+public final class Widening implements AutoCloseable {
+  /** The staging chunk: 32 MiB, large enough that a call's overhead is noise. */
+  static final int CHUNK_BYTES = 32 << 20;
+
+  /** Fills {@code dst} (its remaining bytes) from byte {@code offset} of the tensor. */
+  @FunctionalInterface
+  public interface Source {
+    void read(long offset, ByteBuffer dst);
+  }
+
+  /** The stored element types this reads. */
+  public enum Stored {
+    BF16(2, 15),
+    F16(2, 5),
+    F32(4, 6);
+
+    final int bytes;
+    final int torchType; // c10::ScalarType
+
+    Stored(int bytes, int torchType) {
+      this.bytes = bytes;
+      this.torchType = torchType;
+    }
+  }
+
+  private final ByteBuffer staging; // a chunk as stored
+  private final NDManager host; // owns the wraps of the staging buffer
+
+  public Widening() {
+    this(CHUNK_BYTES);
+  }
+
+  /** For reading tensors of at most {@code bytes}: a staging buffer no larger than needed. */
+  public static Widening forBytes(long bytes) {
+    return new Widening((int) Math.min(CHUNK_BYTES, Math.max(16, bytes)));
+  }
+
+  Widening(int chunkBytes) {
+    staging = ByteBuffer.allocateDirect(chunkBytes).order(ByteOrder.LITTLE_ENDIAN);
+    host = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+  }
+
+  /**
+   * A new float32 tensor of {@code shape} on {@code manager}'s device, owned by it, holding the
+   * {@code shape.size()} values of type {@code stored} that {@code source} reads.
+   */
+  public NDArray toFloat32(Source source, Stored stored, Shape shape, NDManager manager) {
+    long n = shape.size();
+    long perChunk = staging.capacity() / stored.bytes; // elements
+    NDArray flat = manager.create(new Shape(n), DataType.FLOAT32); // torch::empty: not filled
+    try {
+      for (long at = 0; at < n; at += perChunk) {
+        int count = (int) Math.min(perChunk, n - at);
+        staging.clear().limit(count * stored.bytes);
+        source.read(at * stored.bytes, staging);
+        staging.flip();
+        try (NDArray dst = flat.get(new NDIndex("{}:{}", at, at + count));
+            NDArray raw = host.create(staging, new Shape(staging.limit()), DataType.UINT8)) {
+          TorchKernels.get().copyFromBytes(dst, raw, stored.torchType);
+        }
+      }
+      return flat.reshape(shape); // a view: the storage outlives flat's handle
+    } finally {
+      flat.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    host.close();
+  }
+}
