@@ -4,9 +4,11 @@
       a random Qwen2ForCausalLM of the shape saved by save_pretrained as one safetensors file
       (0.5b: Qwen2.5-0.5B's config, tied embeddings, 494 M parameters, 988 MB in bf16), plus the
       prompt both sides feed (prompt.json: 32 token ids). Written to DIR.tmp, renamed when complete.
-  load_decode_bench.py run DIR t0_ns=<epoch ns before the process started> new_tokens=64 threads=N
-      from_pretrained in float32 (what Liandan holds), one greedy token, then a timed generate of
-      new_tokens and of 1 token: decode tokens/s = (new_tokens - 1) / (t_new - t_1).
+  load_decode_bench.py run DIR t0_ns=<epoch ns before the process started> new_tokens=64
+                          warmup_tokens=16 threads=N
+      from_pretrained in float32 (what Liandan holds), one greedy token, an untimed generate of
+      warmup_tokens, then a timed generate of new_tokens and of 1 token: decode tokens/s =
+      (new_tokens - 1) / (t_new - t_1).
 
 Prints one line `RESULT {json}`: first_token_s (t0 -> the first token's id in hand), load_s (the
 from_pretrained call alone), decode_tokens_per_s, rss_hwm_mb (VmHWM at the end),
@@ -22,6 +24,7 @@ import time
 SHAPES = {  # hidden, intermediate, layers, heads, kv heads, vocab
     "0.5b": (896, 4864, 24, 14, 2, 151936),
     "mini": (256, 768, 4, 4, 2, 151936),
+    "overhead": (64, 128, 24, 4, 2, 1024),  # the 0.5b's 24 layers, negligible weights: per-op cost
 }
 
 
@@ -49,7 +52,7 @@ def make(directory, a):
     tmp = directory + ".tmp"
     model.save_pretrained(tmp, safe_serialization=True, max_shard_size="100GB")
     g = torch.Generator().manual_seed(1)
-    prompt = torch.randint(0, 150000, (32,), generator=g).tolist()
+    prompt = torch.randint(0, min(V, 150000), (32,), generator=g).tolist()
     with open(os.path.join(tmp, "prompt.json"), "w") as f:
         json.dump(prompt, f)
     os.rename(tmp, directory)
@@ -67,6 +70,7 @@ def run(directory, a):
     t0 = int(a["t0_ns"]) / 1e9
     threads = int(a.get("threads", os.cpu_count()))
     n = int(a.get("new_tokens", "64"))
+    warmup = int(a.get("warmup_tokens", "16"))
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -87,6 +91,7 @@ def run(directory, a):
 
     first = generate(1)[0, -1].item()
     first_token_s = time.time() - t0
+    generate(warmup)  # decode is measured warm, on both sides (the JVM compiles as it runs)
     t = time.time()
     out = generate(n)
     t_n = time.time() - t

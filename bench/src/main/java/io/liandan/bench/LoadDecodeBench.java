@@ -16,10 +16,11 @@ import java.util.Set;
 /**
  * Liandan's side of the load and decode workloads of {@code bench/side-by-side} (issue 21), the
  * twin of {@code bench/hf/load_decode_bench.py run}: a checkpoint directory loaded as float32 (the
- * path every stage takes), one greedy token for the prompt in prompt.json, then a timed generation
- * of new_tokens and of 1 token; decode tokens/s = (new_tokens - 1) / (t_new - t_1). Run: {@code
- * java -cp … io.liandan.bench.LoadDecodeBench DIR t0_ns=<epoch ns before the JVM started>
- * new_tokens=64}. Prints {@code RESULT {json}} with the keys the Python side prints.
+ * path every stage takes), one greedy token for the prompt in prompt.json, an untimed generation of
+ * warmup_tokens (the JVM compiles the decode path as it runs), then a timed generation of
+ * new_tokens and of 1 token; decode tokens/s = (new_tokens - 1) / (t_new - t_1). Run: {@code java
+ * -cp … io.liandan.bench.LoadDecodeBench DIR t0_ns=<epoch ns before the JVM started> new_tokens=64
+ * warmup_tokens=16}. Prints {@code RESULT {json}} with the keys the Python side prints.
  */
 public final class LoadDecodeBench {
   public static void main(String[] args) throws Exception {
@@ -32,6 +33,7 @@ public final class LoadDecodeBench {
     }
     double t0 = Long.parseLong(a.get("t0_ns")) / 1e9;
     int n = Integer.parseInt(a.getOrDefault("new_tokens", "64"));
+    int warmup = Integer.parseInt(a.getOrDefault("warmup_tokens", "16"));
     ObjectMapper json = new ObjectMapper();
     long[] prompt = json.readValue(Files.readString(dir.resolve("prompt.json")), long[].class);
     try (NDManager m = NDManager.newBaseManager()) {
@@ -43,6 +45,7 @@ public final class LoadDecodeBench {
       Generator g = new Generator(new Decoder(w));
       long first = g.generate(List.of(prompt), greedy(1)).get(0)[prompt.length];
       double firstTokenS = System.currentTimeMillis() / 1e3 - t0;
+      g.generate(List.of(prompt), greedy(warmup)); // decode is measured warm, as on the HF side
       start = System.nanoTime();
       long[] out = g.generate(List.of(prompt), greedy(n)).get(0);
       double tN = (System.nanoTime() - start) / 1e9;

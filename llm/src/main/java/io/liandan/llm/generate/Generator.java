@@ -12,9 +12,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Batched generation with a KV cache: prompts are left-padded (positions count real tokens only, as
- * transformers' generate does), one forward over the prompts, then one token per step until every
- * row has emitted an EOS id or max_new_tokens is reached.
+ * Batched generation with a KV cache preallocated for the prompt and max_new_tokens: prompts are
+ * left-padded (positions count real tokens only, as transformers' generate does), one forward over
+ * the prompts, then one token per step until every row has emitted an EOS id or max_new_tokens is
+ * reached.
  */
 public final class Generator {
   private final Decoder model;
@@ -51,8 +52,12 @@ public final class Generator {
     TokenSampler sampler = new TokenSampler(cfg);
     NDManager m = model.manager();
     long[] fullMask = mask, fullIds = ids, fullPos = pos; // (B, Tk): everything fed so far
+    // without padding no key is ever masked: the model is given no mask, so decode steps add none
+    boolean padded = prompts.stream().anyMatch(p -> p.length < L);
     int restart = model.config().generationCacheRestart();
-    KvCache cache = new KvCache(model.config().numHiddenLayers());
+    int layers = model.config().numHiddenLayers();
+    long capacity = (long) L + cfg.maxNewTokens(); // every position this generation can feed
+    KvCache cache = new KvCache(layers, capacity);
     try (NoGrad ng = new NoGrad()) {
       long[] stepIds = ids, stepPos = pos;
       int T = L;
@@ -62,7 +67,7 @@ public final class Generator {
           // the original length, the cache is dropped and every position recomputed, so that all
           // keys rotate with the long factors
           cache.close();
-          cache = new KvCache(model.config().numHiddenLayers());
+          cache = new KvCache(layers, capacity);
           stepIds = fullIds;
           stepPos = fullPos;
           T = fullIds.length / B;
@@ -70,13 +75,12 @@ public final class Generator {
         float[] last;
         try (NDScope scope = new NDScope()) {
           NDArray logits =
-              model.forward(
+              model.forwardLast(
                   m.create(stepIds, new Shape(B, T)),
-                  m.create(fullMask, new Shape(B, fullMask.length / B)),
+                  padded ? m.create(fullMask, new Shape(B, fullMask.length / B)) : null,
                   m.create(stepPos, new Shape(B, T)),
-                  cache,
-                  false);
-          last = logits.get(":, -1, :").toFloatArray(); // (B, V)
+                  cache);
+          last = logits.toFloatArray(); // (B, 1, V) → B·V
         }
         stepIds = new long[B];
         stepPos = new long[B];

@@ -31,7 +31,7 @@ public interface Kernels {
    * @param k (B, nKv, Tk, hd), nH a multiple of nKv; query head h reads key head h / (nH/nKv)
    * @param v (B, nKv, Tk, hd)
    * @param bias (B|1, 1, 1, T, Tk) float32: 0 where a query may see a key, a large negative where
-   *     not
+   *     not; null where every query sees every key (a decode step without padding)
    * @param scale 0-d float32 multiplier of the scores
    * @param cap 0-d float32 soft-cap of the scores (cap·tanh(s/cap), before the bias), or null
    * @return (B, nH, T, hd)

@@ -32,7 +32,7 @@ final class ReferenceKernels implements Kernels {
     NDArray kT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, nKv, 1, hd, Tk)
     NDArray att = qg.matMul(kT).muli(scale); // (B, nKv, g, T, Tk)
     if (cap != null) att = att.div(cap).tanh().mul(cap); // Gemma 2, before the mask as transformers
-    att = att.addi(bias).softmax(-1);
+    att = (bias == null ? att : att.addi(bias)).softmax(-1);
     NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
     return y.reshape(B, nH, T, hd);
   }

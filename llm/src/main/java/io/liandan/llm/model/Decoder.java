@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -161,6 +162,22 @@ public final class Decoder {
    */
   public NDArray forward(
       NDArray ids, NDArray mask, NDArray positions, KvCache cache, boolean training) {
+    return head(hidden(ids, mask, positions, cache, training)); // (B, T, V)
+  }
+
+  /**
+   * {@link #forward}'s logits of the last position only, (B, 1, V): what generation samples from.
+   * The head's matmul over the other prompt positions (T·V·C multiply-adds) is skipped.
+   */
+  public NDArray forwardLast(NDArray ids, NDArray mask, NDArray positions, KvCache cache) {
+    NDArray x = hidden(ids, mask, positions, cache, false); // (B, T, C)
+    long T = x.getShape().get(1);
+    return head(x.get(new NDIndex().addAllDim().addSliceDim(T - 1, T))); // (B, 1, V)
+  }
+
+  /** The final layer's output before the last norm and the head: (B, T, C). */
+  private NDArray hidden(
+      NDArray ids, NDArray mask, NDArray positions, KvCache cache, boolean training) {
     long T = ids.getShape().get(1);
     Positions at = positions(ids, mask, positions, cache == null ? 0 : cache.length());
     NDArray x = embed(ids); // (B, T, C)
@@ -170,7 +187,7 @@ public final class Decoder {
       x = Scoped.keep(() -> layer(n, in, at, cache, training));
     }
     if (cache != null) cache.advance(T);
-    return head(x); // (B, T, V)
+    return x;
   }
 
   /**
@@ -399,6 +416,9 @@ public final class Decoder {
    */
   private NDArray attentionBias(NDManager m, NDArray mask, long B, long T, long past, int window) {
     long Tk = past + T;
+    if (mask == null && T == 1 && (window <= 0 || Tk <= window)) {
+      return null; // a decode step without padding sees every key: no mask to add
+    }
     NDArray qIdx = arange(m, past, past + T).reshape(T, 1);
     NDArray kIdx = arange(m, 0, Tk).reshape(1, Tk);
     NDArray allowed = kIdx.lte(qIdx); // (T, Tk)

@@ -12,6 +12,14 @@ class Ops(Module):
       v = torch.repeat_interleave(v, groups, 1)
     mask = torch.squeeze(bias, 1)
     return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=float(scale))
+  def attention_unmasked(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor, scale: Tensor) -> Tensor:
+    # attention without a mask, where every query sees every key (a decode step without padding):
+    # SDPA then skips adding a (B, nH, T, Tk) bias, most of its cost at T = 1
+    groups = q.size(1) // k.size(1)
+    if groups > 1:
+      k = torch.repeat_interleave(k, groups, 1)
+      v = torch.repeat_interleave(v, groups, 1)
+    return torch.scaled_dot_product_attention(q, k, v, None, 0., False, scale=float(scale))
   def adamw(self: __torch__.Ops, params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor], exp_avg_sqs: List[Tensor], step: float, lr: float, beta1: float, beta2: float, weight_decay: float, eps: float) -> int:
     # torch.optim.AdamW(fused=True)'s update over the whole list, in place; the step count is the
     # one after this update (torch increments state_steps before calling the kernel)

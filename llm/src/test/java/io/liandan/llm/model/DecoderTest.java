@@ -9,12 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The forward pass and loss against transformers' logits for both tiny checkpoints. */
@@ -97,13 +99,14 @@ class DecoderTest {
     return ((bits >>> 16) & 1) == 0 ? down : up;
   }
 
+  /** Both caches: growing by concatenation (capacity 0), and preallocated for the 16 positions. */
   @ParameterizedTest
-  @ValueSource(ints = {1, 4})
-  void cachedDecodingEqualsFullForward(int chunk) {
+  @CsvSource({"1, 0", "4, 0", "1, 16", "4, 16"})
+  void cachedDecodingEqualsFullForward(int chunk, int capacity) {
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
         DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-tied"), m);
-        KvCache cache = new KvCache(w.config().numHiddenLayers())) {
+        KvCache cache = new KvCache(w.config().numHiddenLayers(), capacity)) {
       Decoder model = new Decoder(w);
       NDArray ids =
           read(m, "qwen2-tiny-tied/expected_logits.safetensors", "input_ids").get("0:1, :");
@@ -113,6 +116,28 @@ class DecoderTest {
             model.forward(ids.get(":, " + t + ":" + (t + chunk)), null, null, cache, false);
         assertMaxAbs(full.get(":, " + t + ":" + (t + chunk) + ", :"), step, 1e-4, "position " + t);
       }
+      if (capacity > 0) { // a 17th position does not fit
+        NDArray more = ids.get(":, 0:1");
+        IllegalStateException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, () -> model.forward(more, null, null, cache, false));
+        assertTrue(e.getMessage().contains("16 positions"), e.getMessage());
+      }
+    }
+  }
+
+  /** Generation's last-position logits are the full forward's last row. */
+  @org.junit.jupiter.api.Test
+  void lastPositionLogitsAreTheFullForwardsLastRow() {
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-tied"), m)) {
+      Decoder model = new Decoder(w);
+      NDArray ids =
+          read(m, "qwen2-tiny-tied/expected_logits.safetensors", "input_ids").get("0:1, :");
+      NDArray last = model.forwardLast(ids, null, null, null);
+      assertEquals(new Shape(1, 1, w.config().vocabSize()), last.getShape());
+      assertMaxAbs(model.forward(ids, null, false).get(":, -1:, :"), last, 1e-5, "last row");
     }
   }
 
