@@ -72,6 +72,7 @@ def run(directory, a):
     n = int(a.get("new_tokens", "64"))
     warmup = int(a.get("warmup_tokens", "16"))
     import torch
+    import transformers
     from transformers import AutoModelForCausalLM
 
     torch.set_num_threads(threads)
@@ -101,7 +102,7 @@ def run(directory, a):
     print("RESULT " + json.dumps(dict(
         first_token_s=first_token_s, load_s=load_s, first_token=first,
         tokens=out[0, ids.shape[1]:].tolist(), decode_tokens_per_s=(n - 1) / (t_n - t_1),
-        rss_hwm_mb=rss_mb(), rss_before_load_mb=rss_before,
+        rss_hwm_mb=rss_mb(), rss_before_load_mb=rss_before, transformers=transformers.__version__,
         load_rss_hwm_mb=load_hwm, threads=threads, torch=torch.__version__)), flush=True)
 
 

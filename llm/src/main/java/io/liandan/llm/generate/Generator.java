@@ -72,7 +72,8 @@ public final class Generator {
           stepPos = fullPos;
           T = fullIds.length / B;
         }
-        float[] last;
+        float[] last = null; // (B·V) logits for sampling
+        long[] best = null; // (B) greedy picks, made by torch: no logits leave the device
         try (NDScope scope = new NDScope()) {
           NDArray logits =
               model.forwardLast(
@@ -80,13 +81,15 @@ public final class Generator {
                   padded ? m.create(fullMask, new Shape(B, fullMask.length / B)) : null,
                   m.create(stepPos, new Shape(B, T)),
                   cache);
-          last = logits.toFloatArray(); // (B, 1, V) → B·V
+          if (cfg.doSample()) last = logits.toFloatArray(); // (B, 1, V) → B·V
+          else best = logits.argMax(-1).toLongArray(); // (B, 1): the first maximum, as Java's
         }
         stepIds = new long[B];
         stepPos = new long[B];
         boolean all = true;
         for (int b = 0; b < B; b++) {
-          long tok = done[b] ? cfg.padTokenId() : sampler.next(last, b * V, V);
+          long tok =
+              done[b] ? cfg.padTokenId() : best != null ? best[b] : sampler.next(last, b * V, V);
           if (!done[b]) {
             out.get(b).add(tok);
             done[b] = cfg.eosTokenIds().contains(tok);

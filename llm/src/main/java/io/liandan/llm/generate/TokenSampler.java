@@ -53,15 +53,28 @@ final class TokenSampler {
     return s;
   }
 
-  /** Keeps the smallest set of most likely tokens whose mass reaches p (at least one). */
-  private static void topP(double[] probs, double p) {
-    Integer[] order = new Integer[probs.length];
-    for (int i = 0; i < order.length; i++) order[i] = i;
-    Arrays.sort(order, (a, b) -> Double.compare(probs[b], probs[a]));
+  /**
+   * Keeps the smallest set of most likely tokens whose mass reaches p (at least one); among tokens
+   * of equal probability at the edge, the lowest ids (a stable sort's order). Sorts a primitive
+   * copy: a boxed index sort took 30 ms a row at a 152K vocabulary, longer than a 0.5B model's
+   * decode step spends per row on anything but its weights.
+   */
+  static void topP(double[] probs, double p) {
+    int n = probs.length;
+    double[] sorted = probs.clone();
+    Arrays.sort(sorted); // ascending: the most likely last
     double acc = 0;
     int keep = 0;
-    while (keep < order.length && (keep == 0 || acc < p)) acc += probs[order[keep++]];
-    for (int i = keep; i < order.length; i++) probs[order[i]] = 0;
+    while (keep < n && (keep == 0 || acc < p)) acc += sorted[n - 1 - keep++];
+    double edge = sorted[n - keep]; // the least likely kept probability
+    int above = 0;
+    for (double x : probs) if (x > edge) above++;
+    int ties = keep - above; // kept tokens at the edge
+    for (int i = 0; i < n; i++) {
+      if (probs[i] > edge) continue;
+      if (probs[i] == edge && ties > 0) ties--;
+      else probs[i] = 0;
+    }
   }
 
   static int argmax(float[] logits, int offset, int vocab) {

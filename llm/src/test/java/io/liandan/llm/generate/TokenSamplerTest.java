@@ -61,4 +61,32 @@ class TokenSamplerTest {
       }
     }
   }
+
+  /**
+   * Top-p over a primitive sort keeps exactly what a stable sort of token ids by probability keeps
+   * (the smallest most-likely set reaching p, the lowest ids among ties at its edge), on rows built
+   * with many ties, for several p.
+   */
+  @Test
+  void topPKeepsWhatAStableSortKeeps() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+    for (int row = 0; row < 300; row++) {
+      int n = 1 + r.nextInt(40);
+      double[] probs = new double[n];
+      double sum = 0;
+      for (int i = 0; i < n; i++) sum += probs[i] = 1 + r.nextInt(4); // values repeat: ties
+      for (int i = 0; i < n; i++) probs[i] /= sum;
+      double p = r.nextDouble();
+      double[] want = probs.clone(), got = probs.clone();
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) order[i] = i;
+      java.util.Arrays.sort(order, (a, b) -> Double.compare(want[b], want[a])); // stable
+      double acc = 0;
+      int keep = 0;
+      while (keep < n && (keep == 0 || acc < p)) acc += want[order[keep++]];
+      for (int i = keep; i < n; i++) want[order[i]] = 0;
+      TokenSampler.topP(got, p);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, "row " + row + ", p " + p);
+    }
+  }
 }

@@ -94,6 +94,33 @@ class KernelsTest {
     }
   }
 
+  /**
+   * No mask (a decode step without padding): both paths give what a mask of zeros gives, with one
+   * query (the torch script's grouped matmuls) and with several (SDPA), for GQA, MQA and MHA, with
+   * keys that are a view of a longer cache buffer as the preallocated KV cache passes them.
+   */
+  @ParameterizedTest(name = "nKv {0}, T {1}")
+  @CsvSource({"2, 1", "1, 1", "4, 1", "2, 3"})
+  void attentionWithoutAMaskEqualsAZeroMask(int nKv, int T) {
+    int B = 1, nH = 4, hd = 16, Tk = 11, cap = 16;
+    Random r = new Random(SEED + nKv * 7L + T);
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad()) {
+      NDArray q = m.create(gauss(r, B * nH * T * hd), new Shape(B, nH, T, hd));
+      NDArray kBuf = m.create(gauss(r, B * nKv * cap * hd), new Shape(B, nKv, cap, hd));
+      NDArray vBuf = m.create(gauss(r, B * nKv * cap * hd), new Shape(B, nKv, cap, hd));
+      NDArray k = kBuf.get(":, :, 0:" + Tk), v = vBuf.get(":, :, 0:" + Tk);
+      NDArray zero = m.zeros(new Shape(1, 1, 1, T, Tk));
+      NDArray scale = m.create((float) (1 / Math.sqrt(hd)));
+      NDArray want = Kernels.named("reference").attention(q, k, v, zero, scale, null);
+      for (String name : List.of("reference", "torch")) {
+        NDArray got = Kernels.named(name).attention(q, k, v, null, scale, null);
+        assertEquals(new Shape(B, nH, T, hd), got.getShape(), name);
+        assertMaxAbs(want, got, 1e-5, name + " without a mask");
+      }
+    }
+  }
+
   private static List<NDArray> run(
       Kernels kernels,
       NDManager m,
