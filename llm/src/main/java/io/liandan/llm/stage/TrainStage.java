@@ -1,15 +1,8 @@
 package io.liandan.llm.stage;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
-import io.liandan.llm.kernels.Kernels;
-import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.CheckpointWriter;
-import io.liandan.llm.model.Decoder;
-import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
@@ -45,6 +38,41 @@ public final class TrainStage {
     Path out = Path.of(req.out());
     Optional<TrainResult> done = StageFiles.read(out.resolve(TrainResult.FILE), TrainResult.class);
     if (done.isPresent()) return done.get();
+    TokenizeManifest manifest = checked(req);
+    TrainingArgs args = req.args();
+    Path data = Path.of(req.tokenized());
+    TokenShards trainShards = manifest.open(data, "train");
+    TokenShards evalShards =
+        manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
+    try (StageModels ms = StageModels.load(req)) {
+      SampleGenerations samples =
+          new SampleGenerations(
+              req.model().path(), !req.stage().equals("pt"), args.maxNewTokens(), args.seed());
+      if (req.sampleBefore())
+        listener.samples(
+            SampleGenerations.TABLE, 0, samples.generate(ms.model, req.samplePrompts(), "base"));
+      boolean pairs = req.stage().equals("dpo") || req.stage().equals("kto");
+      ShardBatches batches =
+          pairs
+              ? ShardBatches.pairs(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0)
+              : new ShardBatches(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0);
+      long total = totalSteps(args, batches);
+      AdamW.Hyper hyper =
+          new AdamW.Hyper(
+              args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
+      try (AdamW opt = new AdamW(ms.trainable(), hyper, ms.manager, AdamW::isNoDecay, ms.kernels)) {
+        Training training = training(req, ms, opt, schedule(args, total), batches, evalShards);
+        Resume resume = resume(out.resolve(CHECKPOINTS), ms, opt, batches);
+        // where the stage starts, on held-out data: the baseline its eval curve falls from
+        if (resume.fromStep() == 0) listener.metrics(0, training.evaluate().run());
+        Loop loop = loop(args, ms, opt, batches, training, resume, total, out, listener);
+        return finish(req, ms, training, loop, resume.fromStep(), total, samples, listener);
+      }
+    }
+  }
+
+  /** The request's problems, all at once, before any data or weights are read. */
+  private static TokenizeManifest checked(TrainRequest req) {
     TrainingArgs args = req.args();
     List<String> problems = new ArrayList<>(args.problems());
     problems.addAll(args.problems(req.stage()));
@@ -61,278 +89,274 @@ public final class TrainStage {
           req.model().dir()
               + ": has no weights (a config only); train it from scratch with finetuning_type"
               + " full, LoRA needs pretrained weights");
-    boolean dpo = req.stage().equals("dpo"), kto = req.stage().equals("kto");
-    String unit = dpo ? "pairs" : kto ? "examples" : "tokens"; // what a step's throughput counts
-    TokenShards trainShards = manifest.open(data, "train");
-    TokenShards evalShards =
-        manifest.splits().get("eval").samples() > 0 ? manifest.open(data, "eval") : null;
+    return manifest;
+  }
 
-    try (NDManager m = ModelLoader.manager(req.device());
-        DecoderWeights w =
-            args.quantizationBit() == 4
-                ? ModelLoader.loadQuantized(
-                    req.model(), m, args.seed(), args.doubleQuantization()) // Q-LoRA: NF4 base
-                : ModelLoader.load(req.model(), m, args.seed());
-        LoraAdapter lora =
-            args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
-        DecoderWeights frozen =
-            (kto || (dpo && !args.preferenceLoss().referenceFree())) && lora == null
-                ? ModelLoader.load(req.model(), m, args.seed()) // the full-FT reference copy
-                : null) {
-      Decoder model = new Decoder(w);
-      model.setHook(lora);
-      Kernels kernels = Kernels.named(args.kernels());
-      model.setKernels(kernels);
-      // fp16: float16 linears over float32 masters, with dynamic loss scaling; with NF4 the
-      // dequantized weights come out as float16 directly
-      GradScaler scaler = args.fp16() ? new GradScaler() : null;
-      if (args.fp16()) model.setComputeType(DataType.FLOAT16);
-      Decoder frozenModel = frozen == null ? null : new Decoder(frozen);
-      if (frozenModel != null) frozenModel.setKernels(kernels);
-      Map<String, NDArray> trainable = lora != null ? lora.parameters() : w.tensors();
-      long trainableCount = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
-      SampleGenerations samples =
-          new SampleGenerations(
-              req.model().path(), !req.stage().equals("pt"), args.maxNewTokens(), args.seed());
-      if (req.sampleBefore())
-        listener.samples(
-            SampleGenerations.TABLE, 0, samples.generate(model, req.samplePrompts(), "base"));
+  /** Optimizer steps: max_steps, or epochs of gradient_accumulation_steps micro-batches each. */
+  private static long totalSteps(TrainingArgs args, ShardBatches batches) {
+    long stepsPerEpoch = Math.max(1, batches.batchesPerEpoch() / args.gradientAccumulationSteps());
+    return args.maxSteps() > 0
+        ? args.maxSteps()
+        : (long) Math.ceil(args.numTrainEpochs() * stepsPerEpoch);
+  }
 
-      // data and schedule: an optimizer step = gradient_accumulation_steps micro-batches
-      ShardBatches batches =
-          dpo || kto
-              ? ShardBatches.pairs(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0)
-              : new ShardBatches(trainShards, args.perDeviceTrainBatchSize(), args.seed(), 0);
-      long stepsPerEpoch =
-          Math.max(1, batches.batchesPerEpoch() / args.gradientAccumulationSteps());
-      long total =
-          args.maxSteps() > 0
-              ? args.maxSteps()
-              : (long) Math.ceil(args.numTrainEpochs() * stepsPerEpoch);
-      LrSchedule schedule =
-          args.warmupSteps() > 0
-              ? new LrSchedule(args.lrSchedulerType(), args.warmupSteps(), total)
-              : LrSchedule.withWarmupRatio(args.lrSchedulerType(), args.warmupRatio(), total);
-      AdamW.Hyper hyper =
-          new AdamW.Hyper(
-              args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
-      try (AdamW opt = new AdamW(trainable, hyper, m, AdamW::isNoDecay, kernels)) {
-        Stepper stepper;
-        DpoTrainer dpoTrainer = null;
-        KtoTrainer ktoTrainer = null;
-        // the reference is the model this stage started from: the adapter switched off, or a
-        // frozen copy for full fine-tuning — never the policy itself
-        DpoTrainer.Reference startModel =
-            lora != null
-                ? (ids, mask) -> {
-                  lora.setEnabled(false);
-                  try {
-                    return model.forward(ids, mask, false);
-                  } finally {
-                    lora.setEnabled(true);
-                  }
-                }
-                : frozenModel == null ? null : (ids, mask) -> frozenModel.forward(ids, mask, false);
-        if (kto) {
-          KtoTrainer t =
-              new KtoTrainer(
-                  model,
-                  startModel,
-                  opt,
-                  schedule,
-                  args.learningRate(),
-                  args.maxGradNorm(),
-                  args.beta(),
-                  args.desirableWeight(),
-                  args.undesirableWeight(),
-                  args.seed());
-          ktoTrainer = t;
-          stepper =
-              () -> {
-                List<KtoBatch> micro = new ArrayList<>();
-                for (int i = 0; i < args.gradientAccumulationSteps(); i++)
-                  micro.add(batches.nextKto());
-                Map<String, Double> v = t.step(micro);
-                v.values().removeIf(x -> Double.isNaN(x)); // a label absent from every micro-batch
-                v.put(
-                    "train/examples",
-                    (double) micro.stream().mapToInt(b -> b.desirable().length).sum());
-                return v;
-              };
-        } else if (dpo) {
-          DpoTrainer.Reference ref =
-              args.preferenceLoss().referenceFree()
-                  ? null // orpo, simpo: no reference forward at all
-                  : startModel;
-          DpoTrainer t =
-              new DpoTrainer(
-                      model,
-                      ref,
-                      opt,
-                      schedule,
-                      args.learningRate(),
-                      args.maxGradNorm(),
-                      args.beta(),
-                      args.seed())
-                  .withLoss(args.preferenceLoss())
-                  .withLossScaling(scaler)
-                  .withGradientCheckpointing(args.gradientCheckpointing());
-          dpoTrainer = t;
-          stepper =
-              () -> {
-                List<PreferenceBatch> micro = new ArrayList<>();
-                for (int i = 0; i < args.gradientAccumulationSteps(); i++)
-                  micro.add(batches.nextPairs());
-                DpoTrainer.StepResult r = t.step(micro);
-                Map<String, Double> v = r.metrics("");
-                if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
-                v.put("train/learning_rate", r.lr());
-                v.put(
-                    "train/pairs", (double) micro.stream().mapToInt(b -> b.chosen().batch()).sum());
-                return v;
-              };
-        } else {
-          CausalLmTrainer t =
-              new CausalLmTrainer(
-                      model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed())
-                  .withLossScaling(scaler)
-                  .withGradientCheckpointing(args.gradientCheckpointing());
-          stepper =
-              () -> {
-                List<MicroBatch> micro = new ArrayList<>();
-                for (int i = 0; i < args.gradientAccumulationSteps(); i++)
-                  micro.add(batches.next());
-                CausalLmTrainer.StepResult r = t.step(micro);
-                Map<String, Double> v = new LinkedHashMap<>();
-                v.put("train/loss", r.loss());
-                if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
-                v.put("train/learning_rate", r.lr());
-                v.put("train/tokens", (double) r.tokens());
-                return v;
-              };
-        }
-        DpoTrainer evalTrainer = dpoTrainer;
-        KtoTrainer evalKto = ktoTrainer;
-        Evaluator evaluate =
-            () ->
-                evalShards == null
-                    ? Map.of()
-                    : dpo
-                        ? HeldOut.dpo(evalTrainer, evalShards, args.perDeviceEvalBatchSize())
-                        : kto
-                            ? HeldOut.kto(evalKto, evalShards, args.perDeviceEvalBatchSize())
-                            : HeldOut.causalLm(model, evalShards, args.perDeviceEvalBatchSize());
+  private static LrSchedule schedule(TrainingArgs args, long total) {
+    return args.warmupSteps() > 0
+        ? new LrSchedule(args.lrSchedulerType(), args.warmupSteps(), total)
+        : LrSchedule.withWarmupRatio(args.lrSchedulerType(), args.warmupRatio(), total);
+  }
 
-        // resume: weights, moments, step, data position and the open logging window
-        Path checkpoints = out.resolve(CHECKPOINTS);
-        LogWindow window = new LogWindow();
-        long resumedFrom = 0;
-        String lastCheckpoint = null;
-        Optional<Path> latest = TrainCheckpoint.latest(checkpoints);
-        if (latest.isPresent()) {
-          batches.seek(TrainCheckpoint.restore(latest.get(), trainable, opt));
-          Map<String, Double> carry = TrainCheckpoint.state(latest.get()).carry();
-          window.restore(carry);
-          if (scaler != null) scaler.restore(carry);
-          resumedFrom = opt.stepCount();
-          lastCheckpoint = latest.get().toString();
-        }
+  /** One optimizer step's metrics; how held-out data is scored; what a step's throughput counts. */
+  private record Training(Stepper stepper, Evaluator evaluate, String unit) {}
 
-        // where the stage starts, on held-out data: the baseline its eval curve falls from
-        if (resumedFrom == 0) listener.metrics(0, evaluate.run());
-        long t0 = System.nanoTime(), windowStart = t0, checkpointNanos = 0;
-        double windowWork = 0, work = 0;
-        Map<String, Double> last = Map.of();
-        while (opt.stepCount() < total) {
-          Map<String, Double> v = stepper.step();
-          window.add(v);
-          long step = opt.stepCount();
-          windowWork += v.getOrDefault("train/" + unit, 0.0);
-          work += v.getOrDefault("train/" + unit, 0.0);
-          if (step % args.loggingSteps() == 0 || step == total) {
-            Map<String, Double> line = window.drain();
-            // this step's, as Trainer logs it; none when fp16 skipped the step (NaN: overflow)
-            if (v.containsKey("train/grad_norm"))
-              line.put("train/grad_norm", v.get("train/grad_norm"));
-            else line.remove("train/grad_norm");
-            line.put("train/learning_rate", v.get("train/learning_rate"));
-            if (scaler != null) line.put("train/loss_scale", scaler.scale());
-            line.remove("train/tokens");
-            line.remove("train/pairs");
-            line.remove("train/examples");
-            line.put("train/epoch", epoch(batches));
-            double secs = (System.nanoTime() - windowStart) / 1e9;
-            line.put("train/" + unit + "_per_second", windowWork / secs);
-            line.putAll(SystemMetrics.sample(m.getDevice()));
-            listener.metrics(step, line);
-            last = line;
-            windowStart = System.nanoTime();
-            windowWork = 0;
-          }
-          if (args.evalSteps() > 0 && step % args.evalSteps() == 0 && step < total)
-            listener.metrics(step, evaluate.run());
-          if ((args.saveSteps() > 0 && step % args.saveSteps() == 0) || step == total) {
-            listener.beforeCheckpoint(step);
-            long c0 = System.nanoTime();
-            lastCheckpoint =
-                TrainCheckpoint.save(
-                        checkpoints,
-                        trainable,
-                        opt,
-                        batches.position(),
-                        carry(window, scaler),
-                        args.saveTotalLimit())
-                    .toString();
-            checkpointNanos += System.nanoTime() - c0;
-          }
-          listener.progress(step, total, lastCheckpoint);
-        }
-
-        double loopSeconds = (System.nanoTime() - t0) / 1e9;
-        // the end: held-out metrics, generations, the trained weights or adapter, result.json
-        Map<String, Double> metrics = new LinkedHashMap<>(last);
-        Map<String, Double> eval = evaluate.run();
-        listener.metrics(total, eval);
-        metrics.putAll(eval);
-        listener.samples(
-            SampleGenerations.TABLE,
-            total,
-            samples.generate(model, req.samplePrompts(), req.stage()));
-        ModelSource next;
-        if (lora != null) {
-          Path adapter = out.resolve("adapter");
-          String base = AdapterBase.resolve(req.model(), w, out, args.saveDtype(), args.seed());
-          lora.save(adapter, base);
-          AdapterBase.writeNote(adapter, req.model(), base);
-          next = req.model().withAdapter(adapter);
-        } else {
-          Path saved = out.resolve("model");
-          CheckpointWriter.deleteRecursively(
-              saved); // an earlier attempt that died before result.json
-          CheckpointWriter.save(w, saved, args.saveDtype(), req.model().path());
-          next = ModelSource.of(saved);
-        }
-        Map<String, Object> summary = new LinkedHashMap<>(metrics);
-        summary.put("trainable_params", trainableCount);
-        if (w.quantized()) summary.put("nf4_weight_bytes", w.quantizedBytes());
-        if (scaler != null) {
-          summary.put("loss_scale", scaler.scale());
-          summary.put("skipped_steps", scaler.skippedSteps()); // inf/NaN gradients, fp16
-        }
-        summary.put("total_steps", total);
-        summary.put("resumed_from_step", resumedFrom);
-        summary.put("train_runtime", loopSeconds); // the step loop, checkpoints included
-        summary.put("train_" + unit, work); // this run's, padding included
-        summary.put("checkpoint_seconds", checkpointNanos / 1e9);
-        if (lastCheckpoint != null)
-          summary.put("checkpoint_bytes", folderBytes(Path.of(lastCheckpoint)));
-        listener.summary(summary);
-        TrainResult result =
-            new TrainResult(req.stage(), out.toString(), next, total, resumedFrom, metrics);
-        StageFiles.write(out.resolve(TrainResult.FILE), result);
-        return result;
+  private static Training training(
+      TrainRequest req,
+      StageModels ms,
+      AdamW opt,
+      LrSchedule schedule,
+      ShardBatches batches,
+      TokenShards evalShards) {
+    TrainingArgs args = req.args();
+    int evalBatch = args.perDeviceEvalBatchSize();
+    switch (req.stage()) {
+      case "kto" -> {
+        KtoTrainer t =
+            new KtoTrainer(
+                ms.model,
+                ms.startModel(),
+                opt,
+                schedule,
+                args.learningRate(),
+                args.maxGradNorm(),
+                args.beta(),
+                args.desirableWeight(),
+                args.undesirableWeight(),
+                args.seed());
+        Evaluator eval =
+            () -> evalShards == null ? Map.of() : HeldOut.kto(t, evalShards, evalBatch);
+        return new Training(() -> ktoStep(t, batches, args), eval, "examples");
+      }
+      case "dpo" -> {
+        DpoTrainer t =
+            new DpoTrainer(
+                    ms.model,
+                    args.preferenceLoss().referenceFree() ? null : ms.startModel(), // orpo, simpo
+                    opt,
+                    schedule,
+                    args.learningRate(),
+                    args.maxGradNorm(),
+                    args.beta(),
+                    args.seed())
+                .withLoss(args.preferenceLoss())
+                .withLossScaling(ms.scaler)
+                .withGradientCheckpointing(args.gradientCheckpointing());
+        Evaluator eval =
+            () -> evalShards == null ? Map.of() : HeldOut.dpo(t, evalShards, evalBatch);
+        return new Training(() -> dpoStep(t, batches, args), eval, "pairs");
+      }
+      default -> {
+        CausalLmTrainer t =
+            new CausalLmTrainer(
+                    ms.model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed())
+                .withLossScaling(ms.scaler)
+                .withGradientCheckpointing(args.gradientCheckpointing());
+        Evaluator eval =
+            () -> evalShards == null ? Map.of() : HeldOut.causalLm(ms.model, evalShards, evalBatch);
+        return new Training(() -> causalLmStep(t, batches, args), eval, "tokens");
       }
     }
+  }
+
+  private static Map<String, Double> ktoStep(
+      KtoTrainer t, ShardBatches batches, TrainingArgs args) {
+    List<KtoBatch> micro = new ArrayList<>();
+    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(batches.nextKto());
+    Map<String, Double> v = t.step(micro);
+    v.values().removeIf(x -> Double.isNaN(x)); // a label absent from every micro-batch
+    v.put("train/examples", (double) micro.stream().mapToInt(b -> b.desirable().length).sum());
+    return v;
+  }
+
+  private static Map<String, Double> dpoStep(
+      DpoTrainer t, ShardBatches batches, TrainingArgs args) {
+    List<PreferenceBatch> micro = new ArrayList<>();
+    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(batches.nextPairs());
+    DpoTrainer.StepResult r = t.step(micro);
+    Map<String, Double> v = r.metrics("");
+    if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
+    v.put("train/learning_rate", r.lr());
+    v.put("train/pairs", (double) micro.stream().mapToInt(b -> b.chosen().batch()).sum());
+    return v;
+  }
+
+  private static Map<String, Double> causalLmStep(
+      CausalLmTrainer t, ShardBatches batches, TrainingArgs args) {
+    List<MicroBatch> micro = new ArrayList<>();
+    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(batches.next());
+    CausalLmTrainer.StepResult r = t.step(micro);
+    Map<String, Double> v = new LinkedHashMap<>();
+    v.put("train/loss", r.loss());
+    if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
+    v.put("train/learning_rate", r.lr());
+    v.put("train/tokens", (double) r.tokens());
+    return v;
+  }
+
+  /** Where a resumed run stands: the step it continues from and its newest checkpoint. */
+  private record Resume(long fromStep, String lastCheckpoint, LogWindow window) {}
+
+  /** Weights, moments, step, data position and the open logging window of the newest checkpoint. */
+  private static Resume resume(Path checkpoints, StageModels ms, AdamW opt, ShardBatches batches) {
+    LogWindow window = new LogWindow();
+    Optional<Path> latest = TrainCheckpoint.latest(checkpoints);
+    if (latest.isEmpty()) return new Resume(0, null, window);
+    batches.seek(TrainCheckpoint.restore(latest.get(), ms.trainable(), opt));
+    Map<String, Double> carry = TrainCheckpoint.state(latest.get()).carry();
+    window.restore(carry);
+    if (ms.scaler != null) ms.scaler.restore(carry);
+    return new Resume(opt.stepCount(), latest.get().toString(), window);
+  }
+
+  /** What the step loop leaves: the last logged line, its work, time and newest checkpoint. */
+  private record Loop(
+      Map<String, Double> last,
+      double work,
+      double seconds,
+      double checkpointSeconds,
+      String lastCheckpoint) {}
+
+  /** Steps to {@code total}, logging, evaluating and checkpointing on the arguments' schedule. */
+  private static Loop loop(
+      TrainingArgs args,
+      StageModels ms,
+      AdamW opt,
+      ShardBatches batches,
+      Training training,
+      Resume resume,
+      long total,
+      Path out,
+      StageListener listener) {
+    LogWindow window = resume.window();
+    String unit = training.unit(), lastCheckpoint = resume.lastCheckpoint();
+    long t0 = System.nanoTime(), windowStart = t0, checkpointNanos = 0;
+    double windowWork = 0, work = 0;
+    Map<String, Double> last = Map.of();
+    while (opt.stepCount() < total) {
+      Map<String, Double> v = training.stepper().step();
+      window.add(v);
+      long step = opt.stepCount();
+      windowWork += v.getOrDefault("train/" + unit, 0.0);
+      work += v.getOrDefault("train/" + unit, 0.0);
+      if (step % args.loggingSteps() == 0 || step == total) {
+        double secs = (System.nanoTime() - windowStart) / 1e9;
+        last = logLine(window.drain(), v, ms, batches, unit, windowWork / secs);
+        listener.metrics(step, last);
+        windowStart = System.nanoTime();
+        windowWork = 0;
+      }
+      if (args.evalSteps() > 0 && step % args.evalSteps() == 0 && step < total)
+        listener.metrics(step, training.evaluate().run());
+      if ((args.saveSteps() > 0 && step % args.saveSteps() == 0) || step == total) {
+        listener.beforeCheckpoint(step);
+        long c0 = System.nanoTime();
+        lastCheckpoint =
+            TrainCheckpoint.save(
+                    out.resolve(CHECKPOINTS),
+                    ms.trainable(),
+                    opt,
+                    batches.position(),
+                    carry(window, ms.scaler),
+                    args.saveTotalLimit())
+                .toString();
+        checkpointNanos += System.nanoTime() - c0;
+      }
+      listener.progress(step, total, lastCheckpoint);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return new Loop(last, work, seconds, checkpointNanos / 1e9, lastCheckpoint);
+  }
+
+  /** A logging step's line: the window's means, this step's grad_norm and lr, rates, system. */
+  private static Map<String, Double> logLine(
+      Map<String, Double> line,
+      Map<String, Double> step,
+      StageModels ms,
+      ShardBatches batches,
+      String unit,
+      double perSecond) {
+    // this step's, as Trainer logs it; none when fp16 skipped the step (NaN: overflow)
+    if (step.containsKey("train/grad_norm"))
+      line.put("train/grad_norm", step.get("train/grad_norm"));
+    else line.remove("train/grad_norm");
+    line.put("train/learning_rate", step.get("train/learning_rate"));
+    if (ms.scaler != null) line.put("train/loss_scale", ms.scaler.scale());
+    line.remove("train/tokens");
+    line.remove("train/pairs");
+    line.remove("train/examples");
+    line.put("train/epoch", epoch(batches));
+    line.put("train/" + unit + "_per_second", perSecond);
+    line.putAll(SystemMetrics.sample(ms.manager.getDevice()));
+    return line;
+  }
+
+  /** The end: held-out metrics, generations, the trained weights or adapter, result.json last. */
+  private static TrainResult finish(
+      TrainRequest req,
+      StageModels ms,
+      Training training,
+      Loop loop,
+      long resumedFrom,
+      long total,
+      SampleGenerations samples,
+      StageListener listener) {
+    TrainingArgs args = req.args();
+    Path out = Path.of(req.out());
+    Map<String, Double> metrics = new LinkedHashMap<>(loop.last());
+    Map<String, Double> eval = training.evaluate().run();
+    listener.metrics(total, eval);
+    metrics.putAll(eval);
+    listener.samples(
+        SampleGenerations.TABLE,
+        total,
+        samples.generate(ms.model, req.samplePrompts(), req.stage()));
+    ModelSource next = save(req, ms, out, args);
+    Map<String, Object> summary = new LinkedHashMap<>(metrics);
+    summary.put(
+        "trainable_params",
+        ms.trainable().values().stream().mapToLong(a -> a.getShape().size()).sum());
+    if (ms.weights.quantized()) summary.put("nf4_weight_bytes", ms.weights.quantizedBytes());
+    if (ms.scaler != null) {
+      summary.put("loss_scale", ms.scaler.scale());
+      summary.put("skipped_steps", ms.scaler.skippedSteps()); // inf/NaN gradients, fp16
+    }
+    summary.put("total_steps", total);
+    summary.put("resumed_from_step", resumedFrom);
+    summary.put("train_runtime", loop.seconds()); // the step loop, checkpoints included
+    summary.put("train_" + training.unit(), loop.work()); // this run's, padding included
+    summary.put("checkpoint_seconds", loop.checkpointSeconds());
+    if (loop.lastCheckpoint() != null)
+      summary.put("checkpoint_bytes", folderBytes(Path.of(loop.lastCheckpoint())));
+    listener.summary(summary);
+    TrainResult result =
+        new TrainResult(req.stage(), out.toString(), next, total, resumedFrom, metrics);
+    StageFiles.write(out.resolve(TrainResult.FILE), result);
+    return result;
+  }
+
+  /** The trained adapter (with its base noted) or the whole model; what the next stage loads. */
+  private static ModelSource save(TrainRequest req, StageModels ms, Path out, TrainingArgs args) {
+    if (ms.lora != null) {
+      Path adapter = out.resolve("adapter");
+      String base =
+          AdapterBase.resolve(req.model(), ms.weights, out, args.saveDtype(), args.seed());
+      ms.lora.save(adapter, base);
+      AdapterBase.writeNote(adapter, req.model(), base);
+      return req.model().withAdapter(adapter);
+    }
+    Path saved = out.resolve("model");
+    CheckpointWriter.deleteRecursively(saved); // an earlier attempt that died before result.json
+    CheckpointWriter.save(ms.weights, saved, args.saveDtype(), req.model().path());
+    return ModelSource.of(saved);
   }
 
   /** What a checkpoint carries besides tensors: the log window's sums and the fp16 scaler. */
