@@ -175,7 +175,14 @@ public final class Decoder {
     return head(x.get(new NDIndex().addAllDim().addSliceDim(T - 1, T))); // (B, 1, V)
   }
 
-  /** The final layer's output before the last norm and the head: (B, T, C). */
+  /**
+   * The final layer's output before the last norm and the head, (B, T, C): {@link #head} of it is
+   * {@link #forward}'s logits. Trainers run the head in pieces over it.
+   */
+  public NDArray hidden(NDArray ids, NDArray mask, boolean training) {
+    return hidden(ids, mask, null, null, training);
+  }
+
   private NDArray hidden(
       NDArray ids, NDArray mask, NDArray positions, KvCache cache, boolean training) {
     long T = ids.getShape().get(1);

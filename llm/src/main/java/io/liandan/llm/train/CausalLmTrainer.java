@@ -4,7 +4,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.optim.AdamW;
@@ -32,7 +35,7 @@ public final class CausalLmTrainer {
   private final long seed;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
-  private long headPieceFloats = LayerCheckpoints.HEAD_PIECE_FLOATS; // logits a head piece
+  private long headPieceFloats = HeadPieces.FLOATS; // logits a head piece
 
   public CausalLmTrainer(
       Decoder model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
@@ -65,8 +68,8 @@ public final class CausalLmTrainer {
 
   /**
    * gradient_checkpointing: keep only each layer's input and re-run the layer in backward ({@link
-   * LayerCheckpoints}); the head then runs a few sequences at a time, so its (B, T, V) logits and
-   * their gradient never exist whole.
+   * LayerCheckpoints}). With or without it, the head and loss run in {@link HeadPieces}, so the (B,
+   * T, V) logits and their gradient never exist whole.
    */
   public CausalLmTrainer withGradientCheckpointing(boolean on) {
     this.checkpointing = on;
@@ -80,6 +83,7 @@ public final class CausalLmTrainer {
     long tokens = micro.stream().mapToLong(mb -> (long) mb.batch() * mb.seq()).sum();
     double loss = 0;
     NDManager m = model.manager();
+    long vocab = model.config().vocabSize();
     for (int k = 0; k < micro.size(); k++) {
       MicroBatch mb = micro.get(k);
       try (NDScope scope = new NDScope();
@@ -88,35 +92,36 @@ public final class CausalLmTrainer {
         NDArray ids = m.create(mb.ids(), s), labels = m.create(mb.labels(), s);
         NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
         NDArray tokenCount = Scalars.of(m, Math.max(total, 1));
+        NDArray hidden, top; // (B, T, C): the last layer's output, and the head's detached input
+        LayerCheckpoints ck = null;
         if (checkpointing) {
           long dropoutSeed = StepSeed.microBatch(seed, optimizer.stepCount(), k);
-          LayerCheckpoints ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
-          NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
-          for (String at : LayerCheckpoints.pieces(ck.hidden(), model.config(), headPieceFloats)) {
-            NDArray l =
-                Scoped.keep( // the piece's logits die with its backward
-                    () -> {
-                      NDArray pl =
-                          TokenLogps.of(model.head(ck.hidden().get(at)), labels.get(at))
-                              .sumLoss()
-                              .div(tokenCount);
-                      gc.backward(GradScaler.scaled(scaler, pl));
-                      return pl;
-                    });
-            pieces = pieces == null ? l : pieces.add(l);
-          }
-          ck.backward();
-          loss += pieces.getFloat();
+          ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
+          hidden = null;
+          top = ck.hidden();
         } else {
-          NDArray l = // the logits autograd does not keep are freed before backward
-              Scoped.keep(
-                  () ->
-                      TokenLogps.of(model.forward(ids, mask, true), labels)
-                          .sumLoss()
-                          .div(tokenCount));
-          gc.backward(GradScaler.scaled(scaler, l));
-          loss += l.getFloat();
+          hidden = model.hidden(ids, mask, true);
+          top = hidden.stopGradient();
+          top.setRequiresGradient(true);
         }
+        NDArray target = TokenLogps.targets(labels);
+        NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
+        for (NDIndex at : HeadPieces.of(mb.batch(), mb.seq(), vocab, headPieceFloats)) {
+          NDArray l =
+              Scoped.keep( // the piece's logits die with its backward
+                  () -> {
+                    NDArray pl =
+                        TokenLogps.ofTargets(model.head(top.get(at)), target.get(at))
+                            .sumLoss()
+                            .div(tokenCount);
+                    gc.backward(GradScaler.scaled(scaler, pl));
+                    return pl;
+                  });
+          pieces = pieces == null ? l : pieces.add(l);
+        }
+        if (ck != null) ck.backward();
+        else JniUtils.backward((PtNDArray) hidden, (PtNDArray) top.getGradient(), false, false);
+        loss += pieces.getFloat();
       }
     }
     double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);

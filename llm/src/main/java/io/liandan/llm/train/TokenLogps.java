@@ -30,7 +30,22 @@ public final class TokenLogps {
   public static TokenLogps of(NDArray logits, NDArray labels) {
     // shift the labels, not the logits: slicing (B, T, V) would copy it, and its backward would
     // fill another (B, T, V) with zeros; the last position gets no target instead
-    NDArray target = shifted(labels);
+    return ofTargets(logits, targets(labels));
+  }
+
+  /**
+   * (B, T) the label each position predicts: the next one, -100 at the end; pieces of a batch
+   * ({@link HeadPieces}) take their targets from this, so a span's last position still has one.
+   */
+  public static NDArray targets(NDArray labels) {
+    return shifted(labels);
+  }
+
+  /**
+   * @param logits (b, t, V), any piece of a batch
+   * @param target (b, t) int64 from {@link #targets}, the same piece
+   */
+  public static TokenLogps ofTargets(NDArray logits, NDArray target) {
     NDArray keep = target.neq(IGNORE);
     NDArray safe = target.mul(keep.toType(DataType.INT64, false)); // -100 -> 0, any index works
     NDArray valid = keep.toType(DataType.FLOAT32, false);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.liandan.llm.Fixtures;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.model.Decoder;
@@ -89,6 +90,62 @@ class CausalLmTrainerTest {
     assertTrue(java.util.Arrays.equals(a, b), "same seeds, bit-identical adapter");
     float[] c = train(s -> List.of(batch(row(s + 7), row(s + 1))), 4, true, 0.1);
     assertTrue(!java.util.Arrays.equals(a, c), "other data, other adapter");
+  }
+
+  /**
+   * The head and loss cut into pieces (here every position its own, the span case of {@link
+   * HeadPieces}; and whole sequences) train as one piece: losses (~7) ≤ 1e-5 over 3 steps, the
+   * first step's gradients ≤ 1e-5 relative — full fine-tuning of the tied model, whose embedding
+   * takes gradients from the head's pieces and from the layers' backward, and LoRA. (Weights after
+   * the steps are not compared: AdamW divides each gradient by its own root mean square, which
+   * turns a rounding difference in a near-zero gradient into a whole lr step.)
+   */
+  @Test
+  void theHeadInPiecesTrainsAsTheWholeHead() {
+    for (boolean lora : new boolean[] {false, true}) {
+      float[][] whole = trainTied(Long.MAX_VALUE, lora);
+      for (long floats : new long[] {1, 2L * T * 1000}) { // a position; two sequences (V 1000)
+        float[][] pieces = trainTied(floats, lora);
+        try (NDManager m = NDManager.newBaseManager()) {
+          String what = (lora ? "LoRA" : "full") + ", pieces of " + floats + " logits";
+          Fixtures.assertMaxAbs(m.create(whole[0]), m.create(pieces[0]), 1e-5, what + ": losses");
+          assertRel(m.create(whole[1]), m.create(pieces[1]), 1e-5, what + ": gradient");
+          if (!lora) assertRel(m.create(whole[2]), m.create(pieces[2]), 1e-5, what + ": embedding");
+        }
+      }
+    }
+  }
+
+  /** 3 steps' losses, and the first step's gradients of a trained weight and the embedding. */
+  static float[][] trainTied(long headPieceFloats, boolean lora) {
+    Engine.getInstance().setRandomSeed(5);
+    try (NDManager m = NDManager.newBaseManager();
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-tied"), m)) {
+      assertTrue(w.config().tieWordEmbeddings());
+      Decoder model = new Decoder(w);
+      Map<String, NDArray> params = w.tensors();
+      String trained = "model.layers.1.self_attn.q_proj.weight";
+      if (lora) {
+        LoraAdapter a =
+            LoraAdapter.init(LoraConfig.of(4, 8, 0, List.of("q_proj", "up_proj")), w, 9);
+        model.setHook(a);
+        params = a.parameters();
+        trained = "model.layers.1.mlp.up_proj.lora_B.weight";
+      }
+      AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
+      CausalLmTrainer t =
+          new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0)
+              .headPieceFloats(headPieceFloats);
+      float[] losses = new float[3], grad = null, embedding = null;
+      for (int s = 0; s < 3; s++) {
+        losses[s] = (float) t.step(List.of(batch(row(s), row(s + 10), row(s + 20)))).loss();
+        if (s == 0) {
+          grad = params.get(trained).getGradient().toFloatArray();
+          embedding = lora ? grad : w.get("model.embed_tokens.weight").getGradient().toFloatArray();
+        }
+      }
+      return new float[][] {losses, grad, embedding};
+    }
   }
 
   /** max |a - b| between a host copy and a tensor. */

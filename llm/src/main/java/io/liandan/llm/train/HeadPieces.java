@@ -1,0 +1,40 @@
+package io.liandan.llm.train;
+
+import ai.djl.ndarray.index.NDIndex;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How the head and loss of a (B, T) batch are cut so that at most {@code floats} logits exist at
+ * once: whole sequences together while they fit, else spans of positions within one sequence. Each
+ * piece is run, its loss backpropagated into the (detached) final hidden state, and dropped before
+ * the next: the (B, T, V) logits, their log-softmax and their gradient never exist whole.
+ */
+public final class HeadPieces {
+  /**
+   * Logits per piece by default: 16 M floats, 64 MiB — at a 152K vocabulary about 110 positions,
+   * whose head matmul still runs at GEMM speed.
+   */
+  public static final long FLOATS = 1L << 24;
+
+  private HeadPieces() {}
+
+  /** [rows, positions] index ranges covering (B, T), each with at most {@code floats} logits. */
+  public static List<NDIndex> of(long B, long T, long vocab, long floats) {
+    List<NDIndex> out = new ArrayList<>();
+    long rows = floats / (T * vocab);
+    if (rows >= 1) {
+      for (long r = 0; r < B; r += rows) {
+        out.add(new NDIndex().addSliceDim(r, Math.min(r + rows, B)));
+      }
+      return out;
+    }
+    long span = Math.max(1, floats / vocab); // positions of one sequence per piece
+    for (long r = 0; r < B; r++) {
+      for (long t = 0; t < T; t += span) {
+        out.add(new NDIndex().addSliceDim(r, r + 1).addSliceDim(t, Math.min(t + span, T)));
+      }
+    }
+    return out;
+  }
+}
