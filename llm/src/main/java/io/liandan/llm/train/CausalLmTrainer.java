@@ -106,7 +106,8 @@ public final class CausalLmTrainer {
         }
         NDArray target = TokenLogps.targets(labels);
         NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
-        for (NDIndex at : HeadPieces.of(mb.batch(), mb.seq(), vocab, headPieceFloats)) {
+        for (HeadPieces.Piece piece : HeadPieces.of(mb.batch(), mb.seq(), vocab, headPieceFloats)) {
+          NDIndex at = piece.index();
           NDArray l =
               Scoped.keep( // the piece's logits die with its backward
                   () -> {

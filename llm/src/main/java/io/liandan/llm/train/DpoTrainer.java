@@ -2,10 +2,9 @@ package io.liandan.llm.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -117,7 +116,7 @@ public final class DpoTrainer {
   private final long seed;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
-  private long headPieceFloats = LayerCheckpoints.HEAD_PIECE_FLOATS;
+  private long headPieceFloats = HeadPieces.FLOATS;
   private PreferenceLoss.Config loss;
 
   public DpoTrainer(
@@ -186,42 +185,36 @@ public final class DpoTrainer {
         NDArray promptLabels = loss.needsPromptLogps() ? promptLabels(b.chosen()) : null;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
           long dropoutSeed = StepSeed.microBatch(seed, step, 2L * k);
-          LayerCheckpoints ckC =
-              checkpointing
-                  ? LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true)
-                  : null;
-          LayerCheckpoints ckR =
-              checkpointing
-                  ? LayerCheckpoints.forward(
-                      policy, rejected[0], rejected[2], dropoutSeed + 1, true)
-                  : null;
-          NDArray pc, pr, pp = null; // (B) the policy's sequence log-probs; pp: chosen prompts
-          if (checkpointing) { // from the last hidden state, a few sequences at a time
-            pc = headLogps(ckC.hidden(), chosen[1]);
-            pr = headLogps(ckR.hidden(), rejected[1]);
-            if (promptLabels != null) pp = headLogps(ckC.hidden(), promptLabels);
+          // the last hidden states (B, T, C): re-run layers' inputs (checkpointing) or a forward
+          // whose graph waits for the head's gradient; the head itself runs in pieces either way
+          LayerCheckpoints ckC = null, ckR = null;
+          NDArray hiddenC = null, hiddenR = null, topC, topR;
+          if (checkpointing) {
+            ckC = LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true);
+            ckR = LayerCheckpoints.forward(policy, rejected[0], rejected[2], dropoutSeed + 1, true);
+            topC = ckC.hidden();
+            topR = ckR.hidden();
           } else {
-            NDArray logitsC = policy.forward(chosen[0], chosen[2], true);
-            if (promptLabels == null) {
-              pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
-            } else { // ORPO: one log-softmax over prompt and completion, split by the masks
-              NDArray[] split = promptAndCompletion(b.chosen(), logitsC, chosen[1]);
-              pp = split[0];
-              pc = split[1];
-            }
-            pr =
-                TokenLogps.of(policy.forward(rejected[0], rejected[2], true), rejected[1])
-                    .perSequence();
+            hiddenC = policy.hidden(chosen[0], chosen[2], true);
+            hiddenR = policy.hidden(rejected[0], rejected[2], true);
+            topC = detachedLeaf(hiddenC);
+            topR = detachedLeaf(hiddenR);
           }
+          // (B) the policy's sequence log-probs, leaves that gather the loss's gradient
+          NDArray pc = headLogps(topC, chosen[1]), pr = headLogps(topR, rejected[1]);
+          NDArray pp = promptLabels == null ? null : headLogps(topC, promptLabels); // ORPO
           PreferenceLoss d = PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp));
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
           gc.backward(GradScaler.scaled(scaler, l));
+          headBackward(topC, chosen[1], pc.getGradient());
+          headBackward(topR, rejected[1], pr.getGradient());
+          if (pp != null) headBackward(topC, promptLabels, pp.getGradient());
           if (checkpointing) {
-            headBackward(ckC.hidden(), chosen[1], pc.getGradient());
-            headBackward(ckR.hidden(), rejected[1], pr.getGradient());
-            if (pp != null) headBackward(ckC.hidden(), promptLabels, pp.getGradient());
             ckC.backward();
             ckR.backward();
+          } else {
+            JniUtils.backward((PtNDArray) hiddenC, (PtNDArray) topC.getGradient(), false, false);
+            JniUtils.backward((PtNDArray) hiddenR, (PtNDArray) topR.getGradient(), false, false);
           }
           values(d).metrics("").forEach((key, v) -> sums.merge(key, v / micro.size(), Double::sum));
         }
@@ -320,33 +313,53 @@ public final class DpoTrainer {
     }
   }
 
+  /** {@code hidden} without its graph, as a leaf that gathers the head's gradient. */
+  private static NDArray detachedLeaf(NDArray hidden) {
+    NDArray top = hidden.stopGradient();
+    top.setRequiresGradient(true);
+    return top;
+  }
+
   /**
-   * (B) sequence log-probs from the last hidden state (B, T, C), a piece of sequences at a time
-   * without a graph: a leaf that gathers the loss's gradient for {@link #headBackward}. The DPO
-   * loss needs every sequence's log-prob before any gradient exists, so the head runs twice.
+   * (B) sequence log-probs from the last hidden state (B, T, C), a {@link HeadPieces} piece at a
+   * time without a graph: a leaf that gathers the loss's gradient for {@link #headBackward}. The
+   * DPO loss needs every sequence's log-prob before any gradient exists, so the head runs twice.
    */
   private NDArray headLogps(NDArray hidden, NDArray labels) {
-    NDList pieces = new NDList();
+    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
+    NDArray target = TokenLogps.targets(labels);
+    NDArray all = hidden.getManager().zeros(new Shape(B));
     try (NoGrad ng = new NoGrad()) {
-      for (String at : LayerCheckpoints.pieces(hidden, policy.config(), headPieceFloats)) {
-        pieces.add(
-            Scoped.keep(
-                () -> TokenLogps.of(policy.head(hidden.get(at)), labels.get(at)).perSequence()));
+      for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocabSize(), headPieceFloats)) {
+        NDIndex at = piece.index(), rows = piece.rows();
+        try (NDScope scope = new NDScope()) {
+          NDArray lp =
+              TokenLogps.ofTargets(policy.head(hidden.get(at)), target.get(at)).perSequence();
+          all.set(rows, all.get(rows).add(lp)); // a span adds to its sequence's sum
+        }
       }
     }
-    NDArray all = NDArrays.concat(pieces);
     all.setRequiresGradient(true);
     return all;
   }
 
   /** Re-runs the head piece by piece with autograd on and backpropagates {@code grad} (B). */
   private void headBackward(NDArray hidden, NDArray labels, NDArray grad) {
-    for (String at : LayerCheckpoints.pieces(hidden, policy.config(), headPieceFloats)) {
+    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
+    NDArray target = TokenLogps.targets(labels);
+    for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocabSize(), headPieceFloats)) {
+      NDIndex at = piece.index();
       try (NDScope scope = new NDScope()) {
-        NDArray lp = TokenLogps.of(policy.head(hidden.get(at)), labels.get(at)).perSequence();
-        JniUtils.backward((PtNDArray) lp, (PtNDArray) grad.get(at), false, false);
+        NDArray lp =
+            TokenLogps.ofTargets(policy.head(hidden.get(at)), target.get(at)).perSequence();
+        // d(sequence log-prob)/d(piece) = 1: the piece's rows take their sequences' gradient
+        JniUtils.backward((PtNDArray) lp, (PtNDArray) grad.get(piece.rows()), false, false);
       }
     }
+  }
+
+  private long vocabSize() {
+    return policy.config().vocabSize();
   }
 
   /** Tests: a smaller head piece, so that a small model's batch is split too. */

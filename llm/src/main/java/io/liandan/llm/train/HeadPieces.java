@@ -19,21 +19,30 @@ public final class HeadPieces {
 
   private HeadPieces() {}
 
-  /** [rows, positions] index ranges covering (B, T), each with at most {@code floats} logits. */
-  public static List<NDIndex> of(long B, long T, long vocab, long floats) {
-    List<NDIndex> out = new ArrayList<>();
+  /** One piece: rows [from, to) and, when a sequence is cut, positions [t0, t1). */
+  public record Piece(long from, long to, long t0, long t1) {
+    /** [from:to, t0:t1] of a (B, T, …) tensor. */
+    public NDIndex index() {
+      return new NDIndex().addSliceDim(from, to).addSliceDim(t0, t1);
+    }
+
+    /** [from:to] of a (B, …) tensor: the piece's sequences. */
+    public NDIndex rows() {
+      return new NDIndex().addSliceDim(from, to);
+    }
+  }
+
+  /** Pieces covering (B, T), each with at most {@code floats} logits (at least one position). */
+  public static List<Piece> of(long B, long T, long vocab, long floats) {
+    List<Piece> out = new ArrayList<>();
     long rows = floats / (T * vocab);
     if (rows >= 1) {
-      for (long r = 0; r < B; r += rows) {
-        out.add(new NDIndex().addSliceDim(r, Math.min(r + rows, B)));
-      }
+      for (long r = 0; r < B; r += rows) out.add(new Piece(r, Math.min(r + rows, B), 0, T));
       return out;
     }
     long span = Math.max(1, floats / vocab); // positions of one sequence per piece
     for (long r = 0; r < B; r++) {
-      for (long t = 0; t < T; t += span) {
-        out.add(new NDIndex().addSliceDim(r, r + 1).addSliceDim(t, Math.min(t + span, T)));
-      }
+      for (long t = 0; t < T; t += span) out.add(new Piece(r, r + 1, t, Math.min(t + span, T)));
     }
     return out;
   }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.liandan.llm.model.Decoder;
-import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scoped;
 import java.util.ArrayList;
@@ -24,9 +23,6 @@ import java.util.List;
  * re-run layer sees the masks its first run drew, as torch.utils.checkpoint's RNG replay does.
  */
 public final class LayerCheckpoints {
-  /** Logits per head piece (512 MiB of float32): bounds the head's memory under checkpointing. */
-  public static final long HEAD_PIECE_FLOATS = 1L << 27;
-
   private final Decoder model;
   private final Decoder.Positions at;
   private final NDArray embedded; // (B, T, C) with its graph to the embedding when that trains
@@ -111,18 +107,6 @@ public final class LayerCheckpoints {
     if (JniUtils.requiresGrad((PtNDArray) model.weights().get("model.embed_tokens.weight")))
       JniUtils.backward((PtNDArray) embedded, (PtNDArray) grad, false, false);
     grad.close();
-  }
-
-  /**
-   * Row ranges ("from:to") of {@code hidden} (B, T, C) whose logits hold at most {@code floats}
-   * values each (at least one sequence a piece).
-   */
-  public static List<String> pieces(NDArray hidden, DecoderConfig c, long floats) {
-    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
-    long rows = Math.max(1, floats / (T * c.vocabSize()));
-    List<String> out = new ArrayList<>();
-    for (long r = 0; r < B; r += rows) out.add(r + ":" + Math.min(r + rows, B));
-    return out;
   }
 
   /** Tests: from now on, count recomputed layer outputs that differ from the first pass. */
