@@ -36,6 +36,7 @@ public final class CausalLmTrainer {
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
   private long headPieceFloats = HeadPieces.FLOATS; // logits a head piece
+  private boolean exactPieces; // tests: exactly headPieceFloats, even where the head trains
 
   public CausalLmTrainer(
       Decoder model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
@@ -84,6 +85,7 @@ public final class CausalLmTrainer {
     double loss = 0;
     NDManager m = model.manager();
     long vocab = model.config().vocabSize();
+    long pieceFloats = HeadPieces.floats(model, headPieceFloats, exactPieces);
     for (int k = 0; k < micro.size(); k++) {
       MicroBatch mb = micro.get(k);
       try (NDScope scope = new NDScope();
@@ -106,7 +108,7 @@ public final class CausalLmTrainer {
         }
         NDArray target = TokenLogps.targets(labels);
         NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
-        for (HeadPieces.Piece piece : HeadPieces.of(mb.batch(), mb.seq(), vocab, headPieceFloats)) {
+        for (HeadPieces.Piece piece : HeadPieces.of(mb.batch(), mb.seq(), vocab, pieceFloats)) {
           NDIndex at = piece.index();
           NDArray l =
               Scoped.keep( // the piece's logits die with its backward
@@ -132,6 +134,7 @@ public final class CausalLmTrainer {
   /** Tests: a smaller head piece, so that a small model's batch is split too. */
   CausalLmTrainer headPieceFloats(long floats) {
     this.headPieceFloats = floats;
+    this.exactPieces = true;
     return this;
   }
 }

@@ -84,9 +84,14 @@ public final class LayerCheckpoints {
    * and into the embedding when it trains; parameter gradients accumulate as in one backward.
    */
   public void backward() {
-    int layers = inputs.size() - 1;
     NDArray grad = hidden().getGradient(); // (B, T, C)
     if (grad == null) throw new IllegalStateException("backward the head's loss first");
+    backward(grad);
+  }
+
+  /** {@link #backward()} from {@code grad} (B, T, C), the loss's gradient at the final hidden. */
+  public void backward(NDArray grad) {
+    int layers = inputs.size() - 1;
     for (int i = layers - 1; i >= 0; i--) {
       NDArray x = inputs.get(i), next;
       try (NDScope scope = new NDScope()) {

@@ -79,6 +79,64 @@ class DpoTrainerTest {
     }
   }
 
+  /**
+   * The head in pieces (each position its own: spans of a sequence) gives the one-piece gradients,
+   * ≤ 1e-5 relative: with LoRA (a frozen head: one pass, its gradients scaled by the loss's) and
+   * with full fine-tuning (the head trains: log-probs first, the head re-run with the loss's
+   * coefficients), of the adapter or of a layer weight and the lm_head.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void theHeadInPiecesGivesTheWholeHeadsGradients(boolean lora) {
+    float[][] whole = firstStepGradients(lora, Long.MAX_VALUE);
+    float[][] pieces = firstStepGradients(lora, 1);
+    try (NDManager m = NDManager.newBaseManager()) {
+      String what = lora ? "LoRA" : "full";
+      io.liandan.llm.Fixtures.assertMaxAbs(
+          m.create(whole[0]), m.create(pieces[0]), 1e-6, what + ": loss");
+      io.liandan.llm.Fixtures.assertRel(
+          m.create(whole[1]), m.create(pieces[1]), 1e-5, what + ": gradient");
+      io.liandan.llm.Fixtures.assertRel(
+          m.create(whole[2]), m.create(pieces[2]), 1e-5, what + ": second gradient");
+    }
+  }
+
+  /** The first step's loss and two gradients, the head in pieces of {@code floats} logits. */
+  static float[][] firstStepGradients(boolean withLora, long floats) {
+    try (NDManager m = NDManager.newBaseManager();
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m);
+        DecoderWeights frozen = DecoderWeights.load(path("qwen2-tiny-untied"), m);
+        LoraAdapter lora = withLora ? LoraAdapter.load(path("qwen2-tiny-untied/lora"), w) : null) {
+      Decoder model = new Decoder(w), base = new Decoder(frozen);
+      model.setHook(lora);
+      DpoTrainer.Reference reference =
+          withLora ? adapterOff(model, lora) : (ids, mask) -> base.forward(ids, mask, false);
+      long[] p = read(m, F, "prompt").toLongArray(),
+          c = read(m, F, "chosen").toLongArray(),
+          r = read(m, F, "rejected").toLongArray();
+      List<int[][]> pairs = new ArrayList<>();
+      for (int b = 0; b < 3; b++) {
+        pairs.add(new int[][] {ints(p, b * 6, 6), ints(c, b * 5, 5), ints(r, b * 7, 7)});
+      }
+      java.util.Map<String, NDArray> params = withLora ? lora.parameters() : w.tensors();
+      AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
+      DpoTrainer t =
+          new DpoTrainer(model, reference, opt, new LrSchedule("constant", 0, 2), 0, 1e9, 0.1, 1)
+              .headPieceFloats(floats);
+      double loss = t.step(List.of(PreferenceBatch.of(pairs, 0))).loss();
+      String a =
+          withLora
+              ? "model.layers.1.self_attn.v_proj.lora_B.weight"
+              : "model.layers.1.mlp.up_proj.weight";
+      String b = withLora ? "model.layers.0.self_attn.q_proj.lora_A.weight" : "lm_head.weight";
+      return new float[][] {
+        {(float) loss},
+        params.get(a).getGradient().toFloatArray(),
+        params.get(b).getGradient().toFloatArray()
+      };
+    }
+  }
+
   /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
   static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
     return (ids, mask) -> {
