@@ -46,7 +46,7 @@ final class ModelForward implements Callable<Integer> {
   public Integer call() {
     try (NDManager m = device.manager();
         NoGrad ng = new NoGrad();
-        DecoderWeights w = DecoderWeights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m, LoadReport.stderr(model));
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
       NDArray ids, mask = null;
       try (SafetensorsFile in = SafetensorsFile.open(input)) {

@@ -97,7 +97,7 @@ final class ModelGenerate implements Callable<Integer> {
     // --prompt goes through the folder's tokenizer and chat template; --prompt-ids does not
     try (TextTokenizer tok = prompt.text == null ? null : TextTokenizer.fromModelDir(model);
         NDManager m = device.manager();
-        DecoderWeights w = DecoderWeights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m, LoadReport.stderr(model));
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
       long[] ids =
           tok == null

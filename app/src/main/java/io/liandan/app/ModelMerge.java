@@ -38,7 +38,7 @@ final class ModelMerge implements Callable<Integer> {
   @Override
   public Integer call() {
     try (NDManager m = device.manager();
-        DecoderWeights w = DecoderWeights.load(model, m);
+        DecoderWeights w = DecoderWeights.load(model, m, LoadReport.stderr(model));
         LoraAdapter lora = LoraAdapter.load(adapter, w)) {
       lora.mergeInto(w);
       String storage = dtype != null ? dtype : w.config().torchDtype();

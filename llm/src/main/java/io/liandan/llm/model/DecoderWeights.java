@@ -90,14 +90,31 @@ public final class DecoderWeights implements AutoCloseable {
     return m;
   }
 
+  /** Told after each tensor how many of the checkpoint's bytes are loaded, of how many. */
+  @FunctionalInterface
+  public interface LoadProgress {
+    LoadProgress NONE = (done, total) -> {};
+
+    void loaded(long bytes, long totalBytes);
+  }
+
   /** Loads {@code dir} (config.json + model.safetensors or a sharded index). */
   public static DecoderWeights load(Path dir, NDManager manager) {
+    return load(dir, manager, LoadProgress.NONE);
+  }
+
+  /** {@link #load(Path, NDManager)}, telling {@code progress} after each tensor. */
+  public static DecoderWeights load(Path dir, NDManager manager, LoadProgress progress) {
     DecoderConfig config = DecoderConfig.load(dir);
     Map<String, NDArray> t = new LinkedHashMap<>();
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
         Widening widening = new Widening()) {
-      for (Map.Entry<String, Shape> e : expectedShapes(config).entrySet()) {
+      Map<String, Shape> shapes = expectedShapes(config);
+      long total = 0, done = 0;
+      for (String name : shapes.keySet()) total += ckpt.info(name).bytes();
+      for (Map.Entry<String, Shape> e : shapes.entrySet()) {
         t.put(e.getKey(), readFloat32(ckpt, e.getKey(), e.getValue(), widening, manager));
+        progress.loaded(done += ckpt.info(e.getKey()).bytes(), total);
       }
     } catch (RuntimeException e) {
       t.values().forEach(NDArray::close);

@@ -126,6 +126,22 @@ class DecoderTest {
     }
   }
 
+  /** Loading tells its progress after each tensor, rising to the checkpoint's tensor bytes. */
+  @org.junit.jupiter.api.Test
+  void loadingReportsItsProgressUpToTheWholeCheckpoint() {
+    java.util.List<long[]> calls = new java.util.ArrayList<>();
+    try (NDManager m = NDManager.newBaseManager();
+        DecoderWeights w =
+            DecoderWeights.load(
+                path("qwen2-tiny-tied"), m, (b, t) -> calls.add(new long[] {b, t}))) {
+      assertEquals(w.names().size(), calls.size(), "one call a tensor");
+      long total = calls.get(0)[1], params = w.parameterCount();
+      assertEquals(params * 4, total, "a float32 checkpoint: 4 bytes a parameter");
+      for (int i = 1; i < calls.size(); i++) assertTrue(calls.get(i)[0] > calls.get(i - 1)[0]);
+      assertEquals(total, calls.get(calls.size() - 1)[0]);
+    }
+  }
+
   /** Generation's last-position logits are the full forward's last row. */
   @org.junit.jupiter.api.Test
   void lastPositionLogitsAreTheFullForwardsLastRow() {
