@@ -50,7 +50,7 @@ public final class EvalStage {
           DpoTrainer scorer =
               new DpoTrainer(
                       model,
-                      (ids, mask) -> refModel.forward(ids, mask, false),
+                      DpoTrainer.Reference.of(refModel),
                       null,
                       null,
                       0,
@@ -64,7 +64,7 @@ public final class EvalStage {
           KtoTrainer scorer =
               new KtoTrainer(
                   model,
-                  (ids, mask) -> refModel.forward(ids, mask, false),
+                  DpoTrainer.Reference.of(refModel),
                   null,
                   null,
                   0,

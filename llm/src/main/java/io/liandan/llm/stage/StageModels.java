@@ -84,16 +84,29 @@ final class StageModels implements AutoCloseable {
    */
   DpoTrainer.Reference startModel() {
     if (lora != null) {
-      return (ids, mask) -> {
-        lora.setEnabled(false);
-        try {
-          return model.forward(ids, mask, false);
-        } finally {
-          lora.setEnabled(true);
+      DpoTrainer.Reference off = DpoTrainer.Reference.of(model);
+      return new DpoTrainer.Reference() {
+        @Override
+        public NDArray logits(NDArray ids, NDArray mask) {
+          return adapterOff(() -> off.logits(ids, mask));
+        }
+
+        @Override
+        public NDArray logps(NDArray ids, NDArray mask, NDArray labels) {
+          return adapterOff(() -> off.logps(ids, mask, labels));
         }
       };
     }
-    return frozenModel == null ? null : (ids, mask) -> frozenModel.forward(ids, mask, false);
+    return frozenModel == null ? null : DpoTrainer.Reference.of(frozenModel);
+  }
+
+  private NDArray adapterOff(java.util.function.Supplier<NDArray> run) {
+    lora.setEnabled(false);
+    try {
+      return run.get();
+    } finally {
+      lora.setEnabled(true);
+    }
   }
 
   private static void closeQuietly(AutoCloseable c, Exception primary) {

@@ -102,10 +102,31 @@ public final class DpoTrainer {
     }
   }
 
-  /** Computes the reference model's logits for a batch; called without gradients. */
+  /** The reference model of a batch; called without gradients. */
   @FunctionalInterface
   public interface Reference {
+    /** (B, T, V) logits. */
     NDArray logits(NDArray ids, NDArray mask);
+
+    /** (B) sequence log-probs of {@code labels}; by default through {@link #logits}, whole. */
+    default NDArray logps(NDArray ids, NDArray mask, NDArray labels) {
+      return TokenLogps.of(logits(ids, mask), labels).perSequence();
+    }
+
+    /** {@code model} as the reference: its head in {@link HeadPieces}, no (B, T, V) logits. */
+    static Reference of(Decoder model) {
+      return new Reference() {
+        @Override
+        public NDArray logits(NDArray ids, NDArray mask) {
+          return model.forward(ids, mask, false);
+        }
+
+        @Override
+        public NDArray logps(NDArray ids, NDArray mask, NDArray labels) {
+          return HeadPieces.sequenceLogps(model, model.hidden(ids, mask, false), labels);
+        }
+      };
+    }
   }
 
   private final Decoder policy;
@@ -235,8 +256,8 @@ public final class DpoTrainer {
       NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
       NDArray refC = null, refR = null, pp = null;
       if (!loss.referenceFree()) {
-        refC = TokenLogps.of(reference.logits(chosen[0], chosen[2]), chosen[1]).perSequence();
-        refR = TokenLogps.of(reference.logits(rejected[0], rejected[2]), rejected[1]).perSequence();
+        refC = reference.logps(chosen[0], chosen[2], chosen[1]);
+        refR = reference.logps(rejected[0], rejected[2], rejected[1]);
       }
       NDArray logitsC = policy.forward(chosen[0], chosen[2], false), pc;
       if (loss.needsPromptLogps()) {
@@ -310,8 +331,7 @@ public final class DpoTrainer {
   /** (B) the reference's sequence log-probs, its (B, T, V) logits freed before returning. */
   private NDArray referenceLogps(NDArray[] batch) {
     try (NoGrad ng = new NoGrad()) {
-      return Scoped.keep(
-          () -> TokenLogps.of(reference.logits(batch[0], batch[2]), batch[1]).perSequence());
+      return Scoped.keep(() -> reference.logps(batch[0], batch[2], batch[1]));
     }
   }
 
@@ -377,19 +397,7 @@ public final class DpoTrainer {
    * DPO loss needs every sequence's log-prob before any gradient exists, so the head runs twice.
    */
   private NDArray headLogps(NDArray hidden, NDArray labels) {
-    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
-    NDArray target = TokenLogps.targets(labels);
-    NDArray all = hidden.getManager().zeros(new Shape(B));
-    try (NoGrad ng = new NoGrad()) {
-      for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocabSize(), pieceFloats())) {
-        NDIndex at = piece.index(), rows = piece.rows();
-        try (NDScope scope = new NDScope()) {
-          NDArray lp =
-              TokenLogps.ofTargets(policy.head(hidden.get(at)), target.get(at)).perSequence();
-          all.set(rows, all.get(rows).add(lp)); // a span adds to its sequence's sum
-        }
-      }
-    }
+    NDArray all = HeadPieces.sequenceLogps(policy, hidden, labels, pieceFloats());
     all.setRequiresGradient(true);
     return all;
   }

@@ -1,10 +1,13 @@
 package io.liandan.llm.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.liandan.llm.model.Decoder;
+import io.liandan.llm.tensor.NoGrad;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,6 +50,32 @@ public final class HeadPieces {
     public NDIndex rows() {
       return new NDIndex().addSliceDim(from, to);
     }
+  }
+
+  /** {@link #sequenceLogps(Decoder, NDArray, NDArray, long)} in pieces of {@link #FLOATS}. */
+  public static NDArray sequenceLogps(Decoder model, NDArray hidden, NDArray labels) {
+    return sequenceLogps(model, hidden, labels, FLOATS);
+  }
+
+  /**
+   * (B) sequence log-probs of {@code labels} (B, T) from {@code model}'s head over its last hidden
+   * state (B, T, C), piece by piece without a graph: a span adds to its sequence's sum.
+   */
+  public static NDArray sequenceLogps(Decoder model, NDArray hidden, NDArray labels, long floats) {
+    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
+    NDArray target = TokenLogps.targets(labels);
+    NDArray all = hidden.getManager().zeros(new Shape(B));
+    try (NoGrad ng = new NoGrad()) {
+      for (Piece piece : of(B, T, model.config().vocabSize(), floats)) {
+        try (NDScope scope = new NDScope()) {
+          NDIndex at = piece.index();
+          NDArray lp =
+              TokenLogps.ofTargets(model.head(hidden.get(at)), target.get(at)).perSequence();
+          all.set(piece.rows(), all.get(piece.rows()).add(lp));
+        }
+      }
+    }
+    return all;
   }
 
   /** Pieces covering (B, T), each with at most {@code floats} logits (at least one position). */

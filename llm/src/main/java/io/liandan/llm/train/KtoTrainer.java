@@ -155,12 +155,9 @@ public final class KtoTrainer {
     try (NoGrad ng = new NoGrad()) {
       return Scoped.keep(
           () ->
-              TokenLogps.of(
-                      underPolicy
-                          ? policy.forward(t[0], t[2], false)
-                          : reference.logits(t[0], t[2]),
-                      t[1])
-                  .perSequence());
+              underPolicy
+                  ? HeadPieces.sequenceLogps(policy, policy.hidden(t[0], t[2], false), t[1])
+                  : reference.logps(t[0], t[2], t[1]));
     }
   }
 

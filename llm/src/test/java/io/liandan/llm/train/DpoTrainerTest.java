@@ -137,6 +137,32 @@ class DpoTrainerTest {
     }
   }
 
+  /**
+   * A decoder as reference gives, through its head in pieces, the log-probs of its whole logits.
+   */
+  @org.junit.jupiter.api.Test
+  void aDecoderReferenceGivesTheLogpsOfItsWholeLogits() {
+    try (NDManager m = NDManager.newBaseManager();
+        io.liandan.llm.tensor.NoGrad ng = new io.liandan.llm.tensor.NoGrad();
+        DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
+      Decoder model = new Decoder(w);
+      DpoTrainer.Reference ref = DpoTrainer.Reference.of(model);
+      DpoTrainer.Reference whole = (ids, mask) -> model.forward(ids, mask, false);
+      PreferenceBatch b =
+          PreferenceBatch.of(
+              List.of(
+                  new int[][] {{5, 6, 7}, {8, 9}, {10, 11, 12, 13}},
+                  new int[][] {{14}, {15, 16, 17, 18}, {19}}),
+              0);
+      MicroBatch mb = b.chosen();
+      ai.djl.ndarray.types.Shape s = new ai.djl.ndarray.types.Shape(mb.batch(), mb.seq());
+      NDArray ids = m.create(mb.ids(), s), labels = m.create(mb.labels(), s);
+      NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
+      io.liandan.llm.Fixtures.assertMaxAbs(
+          whole.logps(ids, mask, labels), ref.logps(ids, mask, labels), 1e-5, "sequence log-probs");
+    }
+  }
+
   /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
   static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
     return (ids, mask) -> {
