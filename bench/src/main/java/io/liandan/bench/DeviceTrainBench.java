@@ -249,15 +249,8 @@ public final class DeviceTrainBench {
         loss.referenceFree()
             ? null
             : frozenModel != null
-                ? (ids, mask) -> frozenModel.forward(ids, mask, false)
-                : (ids, mask) -> {
-                  lora.setEnabled(false);
-                  try {
-                    return model.forward(ids, mask, false);
-                  } finally {
-                    lora.setEnabled(true);
-                  }
-                };
+                ? DpoTrainer.Reference.of(frozenModel)
+                : DpoTrainer.Reference.adapterOff(model, lora); // as the stages build it
     DpoTrainer trainer =
         new DpoTrainer(model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1)
             .withLoss(loss)
@@ -269,15 +262,7 @@ public final class DeviceTrainBench {
   /** KTO steps on {@link BenchData#kto}: DPO's pairs unpaired, β 0.1, weights 1. */
   static IntToDoubleFunction ktoSteps(
       Decoder model, LoraAdapter lora, AdamW opt, int total, double lr, int B, int T) {
-    DpoTrainer.Reference ref =
-        (ids, mask) -> {
-          lora.setEnabled(false);
-          try {
-            return model.forward(ids, mask, false);
-          } finally {
-            lora.setEnabled(true);
-          }
-        };
+    DpoTrainer.Reference ref = DpoTrainer.Reference.adapterOff(model, lora);
     KtoTrainer trainer =
         new KtoTrainer(
             model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1.0, 1.0, 1);

@@ -83,30 +83,8 @@ final class StageModels implements AutoCloseable {
    * copy for full fine-tuning — never the policy itself; null when there is neither.
    */
   DpoTrainer.Reference startModel() {
-    if (lora != null) {
-      DpoTrainer.Reference off = DpoTrainer.Reference.of(model);
-      return new DpoTrainer.Reference() {
-        @Override
-        public NDArray logits(NDArray ids, NDArray mask) {
-          return adapterOff(() -> off.logits(ids, mask));
-        }
-
-        @Override
-        public NDArray logps(NDArray ids, NDArray mask, NDArray labels) {
-          return adapterOff(() -> off.logps(ids, mask, labels));
-        }
-      };
-    }
+    if (lora != null) return DpoTrainer.Reference.adapterOff(model, lora);
     return frozenModel == null ? null : DpoTrainer.Reference.of(frozenModel);
-  }
-
-  private NDArray adapterOff(java.util.function.Supplier<NDArray> run) {
-    lora.setEnabled(false);
-    try {
-      return run.get();
-    } finally {
-      lora.setEnabled(true);
-    }
   }
 
   private static void closeQuietly(AutoCloseable c, Exception primary) {

@@ -113,6 +113,34 @@ public final class DpoTrainer {
       return TokenLogps.of(logits(ids, mask), labels).perSequence();
     }
 
+    /**
+     * {@code model} with {@code lora} switched off as the reference: the weights LoRA training
+     * started from, without a second copy; the head in {@link HeadPieces}.
+     */
+    static Reference adapterOff(Decoder model, io.liandan.llm.lora.LoraAdapter lora) {
+      Reference on = of(model);
+      return new Reference() {
+        @Override
+        public NDArray logits(NDArray ids, NDArray mask) {
+          return off(() -> on.logits(ids, mask));
+        }
+
+        @Override
+        public NDArray logps(NDArray ids, NDArray mask, NDArray labels) {
+          return off(() -> on.logps(ids, mask, labels));
+        }
+
+        private NDArray off(java.util.function.Supplier<NDArray> run) {
+          lora.setEnabled(false);
+          try {
+            return run.get();
+          } finally {
+            lora.setEnabled(true);
+          }
+        }
+      };
+    }
+
     /** {@code model} as the reference: its head in {@link HeadPieces}, no (B, T, V) logits. */
     static Reference of(Decoder model) {
       return new Reference() {

@@ -165,14 +165,7 @@ class DpoTrainerTest {
 
   /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
   static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
-    return (ids, mask) -> {
-      lora.setEnabled(false);
-      try {
-        return model.forward(ids, mask, false);
-      } finally {
-        lora.setEnabled(true);
-      }
-    };
+    return DpoTrainer.Reference.adapterOff(model, lora);
   }
 
   static int[] ints(long[] a, int from, int n) {
