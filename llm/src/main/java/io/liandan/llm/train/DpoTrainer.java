@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -247,19 +246,20 @@ public final class DpoTrainer {
           } else {
             hiddenC = policy.hidden(chosen[0], chosen[2], true);
             hiddenR = policy.hidden(rejected[0], rejected[2], true);
-            topC = detachedLeaf(hiddenC);
-            topR = detachedLeaf(hiddenR);
+            topC = SequenceHead.detachedLeaf(hiddenC);
+            topR = SequenceHead.detachedLeaf(hiddenR);
           }
           // (B) the policy's sequence log-probs, leaves that gather the loss's gradient
-          HeadRun c = head(topC, chosen[1]), r = head(topR, rejected[1]);
-          HeadRun p = promptLabels == null ? null : head(topC, promptLabels); // ORPO
+          SequenceHead head = new SequenceHead(policy, headPieceFloats, exactPieces);
+          SequenceHead.Run c = head.run(topC, chosen[1]), r = head.run(topR, rejected[1]);
+          SequenceHead.Run p = promptLabels == null ? null : head.run(topC, promptLabels); // ORPO
           NDArray pc = c.logps(), pr = r.logps(), pp = p == null ? null : p.logps();
           PreferenceLoss d = PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp));
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
           gc.backward(GradScaler.scaled(scaler, l));
-          NDArray gradC = headGradient(topC, chosen[1], c);
-          NDArray gradR = headGradient(topR, rejected[1], r);
-          if (p != null) gradC = gradC.add(headGradient(topC, promptLabels, p));
+          NDArray gradC = head.gradient(topC, chosen[1], c);
+          NDArray gradR = head.gradient(topR, rejected[1], r);
+          if (p != null) gradC = gradC.add(head.gradient(topC, promptLabels, p));
           if (checkpointing) {
             ckC.backward(gradC);
             ckR.backward(gradR);
@@ -363,102 +363,11 @@ public final class DpoTrainer {
     }
   }
 
-  /** {@code hidden} without its graph, as a leaf that gathers the head's gradient. */
-  private static NDArray detachedLeaf(NDArray hidden) {
-    NDArray top = hidden.stopGradient();
-    top.setRequiresGradient(true);
-    return top;
-  }
-
-  /**
-   * One side's head over the last hidden state: its (B) log-probs, a leaf that gathers the loss's
-   * gradient, and — where the head has nothing to train (LoRA, Q-LoRA: the lm_head and final norm
-   * frozen) — each position's gradient of its own sequence's log-prob, (B, T, C).
-   */
-  private record HeadRun(NDArray logps, NDArray grad) {}
-
-  /**
-   * The head in {@link HeadPieces}. With a frozen head, one pass: each piece's log-probs with a
-   * graph, backpropagated at once into a leaf of its own, so that the loss's gradient later only
-   * scales them (one head forward and one backward, as without pieces). With a head that trains,
-   * its weight's gradient must carry the loss's coefficients, which no piece knows yet: log-probs
-   * without a graph now, the head re-run in {@link #headGradient} once they are known.
-   */
-  private HeadRun head(NDArray hidden, NDArray labels) {
-    if (headTrains()) return new HeadRun(headLogps(hidden, labels), null);
-    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
-    NDArray target = TokenLogps.targets(labels), leaf = detachedLeaf(hidden);
-    NDArray all = hidden.getManager().zeros(new Shape(B));
-    for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocabSize(), headPieceFloats)) {
-      try (NDScope scope = new NDScope()) {
-        NDIndex at = piece.index();
-        NDArray lp = TokenLogps.ofTargets(policy.head(leaf.get(at)), target.get(at)).perSequence();
-        // each position belongs to one sequence: d(Σ lp)/d leaf is d lp_b / d h_(b,t)
-        JniUtils.backward((PtNDArray) lp, (PtNDArray) lp.onesLike(), false, false);
-        try (NoGrad ng = new NoGrad()) {
-          all.set(piece.rows(), all.get(piece.rows()).add(lp)); // a span adds to its sequence
-        }
-      }
-    }
-    all.setRequiresGradient(true);
-    return new HeadRun(all, leaf.getGradient());
-  }
-
-  /** The loss's gradient at the last hidden state (B, T, C) from one side's head run. */
-  private NDArray headGradient(NDArray hidden, NDArray labels, HeadRun run) {
-    NDArray coef = run.logps().getGradient(); // (B) dLoss / d log-prob
-    if (run.grad() != null) return run.grad().mul(coef.reshape(coef.getShape().get(0), 1, 1));
-    NDArray leaf = detachedLeaf(hidden); // the head re-run: its weights take the gradient too
-    headBackward(leaf, labels, coef);
-    return leaf.getGradient();
-  }
-
-  /** Whether the lm_head or the final norm trains (full fine-tuning). */
-  private boolean headTrains() {
-    return JniUtils.requiresGrad((PtNDArray) policy.weights().lmHead())
-        || JniUtils.requiresGrad((PtNDArray) policy.weights().get("model.norm.weight"));
-  }
-
-  /**
-   * (B) sequence log-probs from the last hidden state (B, T, C), a {@link HeadPieces} piece at a
-   * time without a graph: a leaf that gathers the loss's gradient for {@link #headBackward}. The
-   * DPO loss needs every sequence's log-prob before any gradient exists, so the head runs twice.
-   */
-  private NDArray headLogps(NDArray hidden, NDArray labels) {
-    NDArray all = HeadPieces.sequenceLogps(policy, hidden, labels, pieceFloats());
-    all.setRequiresGradient(true);
-    return all;
-  }
-
-  /** Re-runs the head piece by piece with autograd on and backpropagates {@code grad} (B). */
-  private void headBackward(NDArray hidden, NDArray labels, NDArray grad) {
-    long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
-    NDArray target = TokenLogps.targets(labels);
-    for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocabSize(), pieceFloats())) {
-      NDIndex at = piece.index();
-      try (NDScope scope = new NDScope()) {
-        NDArray lp =
-            TokenLogps.ofTargets(policy.head(hidden.get(at)), target.get(at)).perSequence();
-        // d(sequence log-prob)/d(piece) = 1: the piece's rows take their sequences' gradient
-        JniUtils.backward((PtNDArray) lp, (PtNDArray) grad.get(piece.rows()), false, false);
-      }
-    }
-  }
-
-  private long vocabSize() {
-    return policy.config().vocabSize();
-  }
-
   /** Tests: a smaller head piece, so that a small model's batch is split too. */
   DpoTrainer headPieceFloats(long floats) {
     this.headPieceFloats = floats;
     this.exactPieces = true;
     return this;
-  }
-
-  /** Logits a head piece holds: bigger where the head trains ({@link HeadPieces#floats}). */
-  private long pieceFloats() {
-    return HeadPieces.floats(policy, headPieceFloats, exactPieces);
   }
 
   /** The loss's metrics as numbers (grad norm and lr NaN). */

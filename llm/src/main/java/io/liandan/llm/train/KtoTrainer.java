@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.optim.AdamW;
@@ -77,12 +79,18 @@ public final class KtoTrainer {
         NDArray klPolicy = logps(kl, true), klRef = logps(kl, false), ref = logps(ex, false);
         NDArray desirable = mg.create(b.desirable());
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          NDArray pol =
-              TokenLogps.of(policy.forward(ex[0], ex[2], true), ex[1]).perSequence(); // (B)
+          // the head in pieces over the last hidden state: no (B, T, V) logits
+          NDArray hidden = policy.hidden(ex[0], ex[2], true),
+              top = SequenceHead.detachedLeaf(hidden);
+          SequenceHead head = new SequenceHead(policy, HeadPieces.FLOATS, false);
+          SequenceHead.Run run = head.run(top, ex[1]);
+          NDArray pol = run.logps(); // (B)
           KtoLoss l =
               KtoLoss.of(
                   pol, ref, desirable, klPolicy, klRef, beta, desirableWeight, undesirableWeight);
           gc.backward(l.loss().div(Scalars.of(mg, micro.size())));
+          NDArray grad = head.gradient(top, ex[1], run);
+          JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
           NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
           Map<String, Double> v = new LinkedHashMap<>();
           v.put("train/loss", (double) l.loss().getFloat());

@@ -59,8 +59,8 @@ class OracleRoundTripTest {
   }
 
   /**
-   * Trains a fresh adapter one step, saves it, merges it and saves the merged model twice, and
-   * records the logits Liandan gets from each (the bf16 one as Liandan reads it back).
+   * Trains a fresh adapter one step (lr 0.1), saves it, merges it and saves the merged model twice,
+   * and records the logits Liandan gets from each (the bf16 one as Liandan reads it back).
    */
   static void write(Oracle o, JsonNode c) {
     Path d = o.dir(c).resolve("liandan"), model = o.dir(c).resolve("model");
@@ -82,7 +82,9 @@ class OracleRoundTripTest {
           NDArray logits = net.forward(ids, read(m, step, "attention_mask"), true);
           gc.backward(CausalLmLoss.mean(logits, read(m, step, "labels")));
         }
-        opt.step(1e-2);
+        // lr 0.1: AdamW's first step moves each entry by ~lr, and at 1e-2 a one-layer model with
+        // LoRA on gate/up only moved its logits less than 1e-3 (seed 843166775, case2)
+        opt.step(0.1);
       }
       SafetensorsWriter out = new SafetensorsWriter(), inputs = new SafetensorsWriter();
       try (NoGrad ng = new NoGrad()) {
@@ -91,7 +93,8 @@ class OracleRoundTripTest {
         lora.setEnabled(false);
         NDArray base = net.forward(ids, null, false);
         lora.setEnabled(true);
-        assertTrue(Fixtures.maxAbs(base, adapted) > 1e-3, "the trained adapter changes logits");
+        double moved = Fixtures.maxAbs(base, adapted);
+        assertTrue(moved > 1e-3, "the trained adapter changes logits by " + moved + " only");
         lora.save(d.resolve("adapter"), model.toString());
         put(out, "peft", adapted);
         lora.mergeInto(w);
