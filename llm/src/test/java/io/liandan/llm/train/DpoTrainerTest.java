@@ -40,14 +40,7 @@ class DpoTrainerTest {
       model.setHook(lora);
       if (fp16) model.setComputeType(DataType.FLOAT16);
       DpoTrainer.Reference reference = adapterOff(model, lora);
-      long[] p = read(m, F, "prompt").toLongArray(),
-          c = read(m, F, "chosen").toLongArray(),
-          r = read(m, F, "rejected").toLongArray();
-      List<int[][]> pairs = new ArrayList<>();
-      for (int b = 0; b < 3; b++) {
-        pairs.add(new int[][] {ints(p, b * 6, 6), ints(c, b * 5, 5), ints(r, b * 7, 7)});
-      }
-      PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
+      PreferenceBatch batch = fixturePairs(m);
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
           new DpoTrainer(
@@ -111,19 +104,12 @@ class DpoTrainerTest {
       model.setHook(lora);
       DpoTrainer.Reference reference =
           withLora ? adapterOff(model, lora) : (ids, mask) -> base.forward(ids, mask, false);
-      long[] p = read(m, F, "prompt").toLongArray(),
-          c = read(m, F, "chosen").toLongArray(),
-          r = read(m, F, "rejected").toLongArray();
-      List<int[][]> pairs = new ArrayList<>();
-      for (int b = 0; b < 3; b++) {
-        pairs.add(new int[][] {ints(p, b * 6, 6), ints(c, b * 5, 5), ints(r, b * 7, 7)});
-      }
       java.util.Map<String, NDArray> params = withLora ? lora.parameters() : w.tensors();
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
           new DpoTrainer(model, reference, opt, new LrSchedule("constant", 0, 2), 0, 1e9, 0.1, 1)
               .headPieceFloats(floats);
-      double loss = t.step(List.of(PreferenceBatch.of(pairs, 0))).loss();
+      double loss = t.step(List.of(fixturePairs(m))).loss();
       String a =
           withLora
               ? "model.layers.1.self_attn.v_proj.lora_B.weight"
@@ -166,6 +152,18 @@ class DpoTrainerTest {
   /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
   static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
     return DpoTrainer.Reference.adapterOff(model, lora);
+  }
+
+  /** The fixture's three pairs (prompts of 6, chosen of 5, rejected of 7 tokens) as one batch. */
+  static PreferenceBatch fixturePairs(NDManager m) {
+    long[] p = read(m, F, "prompt").toLongArray(),
+        c = read(m, F, "chosen").toLongArray(),
+        r = read(m, F, "rejected").toLongArray();
+    List<int[][]> pairs = new ArrayList<>();
+    for (int b = 0; b < 3; b++) {
+      pairs.add(new int[][] {ints(p, b * 6, 6), ints(c, b * 5, 5), ints(r, b * 7, 7)});
+    }
+    return PreferenceBatch.of(pairs, 0);
   }
 
   static int[] ints(long[] a, int from, int n) {
