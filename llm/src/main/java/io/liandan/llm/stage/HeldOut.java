@@ -8,6 +8,7 @@ import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.HeadPieces;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.ShardBatches;
@@ -35,11 +36,11 @@ final class HeldOut {
           NoGrad ng = new NoGrad()) {
         Shape s = new Shape(mb.batch(), mb.seq());
         NDArray mask = mb.mask() == null ? null : m.create(mb.mask(), s);
-        TokenLogps lp =
-            TokenLogps.of(
-                model.forward(m.create(mb.ids(), s), mask, false), m.create(mb.labels(), s));
-        sum += lp.sumLoss().getFloat();
-        count += lp.count();
+        NDArray labels = m.create(mb.labels(), s);
+        NDArray hidden = model.hidden(m.create(mb.ids(), s), mask, false);
+        // the head in pieces: an eval batch's (B, T, V) logits never exist whole
+        sum -= HeadPieces.sequenceLogps(model, hidden, labels).sum().getFloat();
+        count += (long) TokenLogps.validOf(labels).sum().getFloat();
       }
     }
     double loss = sum / Math.max(count, 1);

@@ -287,33 +287,18 @@ public final class DpoTrainer {
         refC = reference.logps(chosen[0], chosen[2], chosen[1]);
         refR = reference.logps(rejected[0], rejected[2], rejected[1]);
       }
-      NDArray logitsC = policy.forward(chosen[0], chosen[2], false), pc;
+      // the head in pieces, as in training: no (B, T, V) logits
+      NDArray hiddenC = policy.hidden(chosen[0], chosen[2], false);
+      NDArray pc = HeadPieces.sequenceLogps(policy, hiddenC, chosen[1]);
       if (loss.needsPromptLogps()) {
-        NDArray[] split = promptAndCompletion(b.chosen(), logitsC, chosen[1]);
-        pp = split[0];
-        pc = split[1];
-      } else {
-        pc = TokenLogps.of(logitsC, chosen[1]).perSequence();
+        pp = HeadPieces.sequenceLogps(policy, hiddenC, promptLabels(b.chosen()));
       }
       NDArray pr =
-          TokenLogps.of(policy.forward(rejected[0], rejected[2], false), rejected[1]).perSequence();
+          HeadPieces.sequenceLogps(
+              policy, policy.hidden(rejected[0], rejected[2], false), rejected[1]);
       StepResult v = values(PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp)));
       return v;
     }
-  }
-
-  /**
-   * (B) prompt and (B) completion log-probs from one log-softmax of the (B, T, V) logits: a second
-   * one for the prompt would hold another (B, T, V) for backward.
-   */
-  private NDArray[] promptAndCompletion(MicroBatch mb, NDArray logits, NDArray labels) {
-    long[] full = new long[mb.ids().length]; // every real token: prompt and completion
-    for (int i = 0; i < full.length; i++)
-      full[i] = mb.mask() == null || mb.mask()[i] == 1 ? mb.ids()[i] : TokenLogps.IGNORE;
-    NDArray fullLabels = policy.manager().create(full, new Shape(mb.batch(), mb.seq()));
-    TokenLogps lp = TokenLogps.of(logits, fullLabels);
-    NDArray pc = lp.perSequence(TokenLogps.validOf(labels));
-    return new NDArray[] {lp.perSequence().sub(pc), pc};
   }
 
   /** The loss's inputs: log-probs plus completion (and ORPO's prompt) token counts per pair. */
