@@ -99,7 +99,7 @@ public final class Generator {
           stepPos[b] = nextPos[b]++;
         }
         if (all) break;
-        fullMask = appendOnes(fullMask, B);
+        if (padded) fullMask = appendOnes(fullMask, B); // unpadded, the model gets no mask
         fullIds = append(fullIds, stepIds, B);
         fullPos = append(fullPos, stepPos, B);
         T = 1;

@@ -13,9 +13,9 @@ import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The kernels inside libtorch: the TorchScript module of {@code ops.py}, written as an archive
@@ -104,18 +104,10 @@ final class TorchKernels implements Kernels {
    * step's shapes), which takes 24 of them a token for a 24-layer model.
    */
   private NDArray inference(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-    NDArray[] args =
-        bias == null ? new NDArray[] {q, k, v, scale} : new NDArray[] {q, k, v, bias, scale};
-    IValue[] in = new IValue[args.length];
-    try {
-      for (int i = 0; i < in.length; i++) in[i] = IValue.from((PtNDArray) args[i]);
-      String method = bias == null ? "attention_unmasked" : "attention";
-      try (IValue out = IValueUtils.runMethod(module, method, in)) {
-        return out.toTensor((PtNDManager) q.getManager()); // (B, nH, T, hd)
-      }
-    } finally {
-      for (IValue i : in) if (i != null) i.close();
-    }
+    PtNDManager m = (PtNDManager) q.getManager();
+    return bias == null
+        ? call("attention_unmasked", out -> out.toTensor(m), q, k, v, scale)
+        : call("attention", out -> out.toTensor(m), q, k, v, bias, scale); // (B, nH, T, hd)
   }
 
   /**
@@ -126,14 +118,7 @@ final class TorchKernels implements Kernels {
    */
   private boolean differentiable(NDArray q, NDArray k, NDArray v) {
     if (!JniUtils.isGradMode()) return false;
-    IValue[] in = {
-      IValue.from((PtNDArray) q), IValue.from((PtNDArray) k), IValue.from((PtNDArray) v)
-    };
-    try (IValue out = IValueUtils.runMethod(module, "requires_grad", in)) {
-      return out.toBoolean();
-    } finally {
-      for (IValue i : in) i.close();
-    }
+    return call("requires_grad", IValue::toBoolean, q, k, v);
   }
 
   /**
@@ -168,18 +153,19 @@ final class TorchKernels implements Kernels {
       double eps,
       double weightDecay) {
     if (params.isEmpty()) return;
-    List<IValue> args = new ArrayList<>();
-    try {
-      args.add(list(params));
-      args.add(list(grads));
-      args.add(list(expAvg));
-      args.add(list(expAvgSq));
-      for (double d : new double[] {step, lr, beta1, beta2, weightDecay, eps})
-        args.add(IValue.from(d));
-      IValueUtils.runMethod(module, "adamw", args.toArray(new IValue[0])).close();
-    } finally {
-      args.forEach(IValue::close);
-    }
+    call(
+        "adamw",
+        out -> null,
+        params,
+        grads,
+        expAvg,
+        expAvgSq,
+        (double) step,
+        lr,
+        beta1,
+        beta2,
+        weightDecay,
+        eps);
   }
 
   /**
@@ -188,11 +174,32 @@ final class TorchKernels implements Kernels {
    * to normal tensors and records nothing).
    */
   void copyFromBytes(NDArray dst, NDArray raw, int dtype) {
-    IValue[] in = {IValue.from((PtNDArray) dst), IValue.from((PtNDArray) raw), IValue.from(dtype)};
+    call("copy_from_bytes", out -> null, dst, raw, (long) dtype); // returns dst
+  }
+
+  /**
+   * The script's method {@code method} under InferenceMode ({@code runMethod}) on {@code args} —
+   * tensors, lists of tensors, longs and doubles — with {@code read} applied to its result; every
+   * IValue made here is closed, the result's included.
+   */
+  @SuppressWarnings("unchecked")
+  private <T> T call(String method, Function<IValue, T> read, Object... args) {
+    IValue[] in = new IValue[args.length];
     try {
-      IValueUtils.runMethod(module, "copy_from_bytes", in).close(); // returns dst
+      for (int i = 0; i < in.length; i++) {
+        Object a = args[i];
+        in[i] =
+            a instanceof NDArray t
+                ? IValue.from((PtNDArray) t)
+                : a instanceof List<?> l
+                    ? list((List<NDArray>) l)
+                    : a instanceof Long n ? IValue.from(n) : IValue.from((Double) a);
+      }
+      try (IValue out = IValueUtils.runMethod(module, method, in)) {
+        return read.apply(out);
+      }
     } finally {
-      for (IValue i : in) i.close();
+      for (IValue i : in) if (i != null) i.close();
     }
   }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.liandan.llm.kernels.Widening;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.safetensors.CheckpointException;
@@ -100,11 +101,12 @@ public final class LoraAdapter implements Decoder.LinearHook, AutoCloseable {
     LoraConfig config = LoraConfig.read(LoraConfig.configFile(dir));
     Path file = dir.resolve("adapter_model.safetensors");
     Map<String, NDArray[]> modules = new LinkedHashMap<>();
-    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file)) {
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file);
+        Widening widening = Widening.forBytes(largest(ckpt))) {
       for (String module : targetedModules(config, base)) {
         Shape w = base.shape(module + ".weight");
-        NDArray a = read(ckpt, module, "lora_A", new Shape(config.r(), w.get(1)), base.manager());
-        NDArray b = read(ckpt, module, "lora_B", new Shape(w.get(0), config.r()), base.manager());
+        NDArray a = read(ckpt, widening, module, "lora_A", new Shape(config.r(), w.get(1)), base);
+        NDArray b = read(ckpt, widening, module, "lora_B", new Shape(w.get(0), config.r()), base);
         modules.put(module, new NDArray[] {a, b});
       }
       for (String name : ckpt.names()) {
@@ -126,9 +128,19 @@ public final class LoraAdapter implements Decoder.LinearHook, AutoCloseable {
   }
 
   private static NDArray read(
-      SafetensorsCheckpoint ckpt, String module, String which, Shape shape, NDManager m) {
-    return DecoderWeights.readFloat32(
-        ckpt, PEFT_PREFIX + module + "." + which + ".weight", shape, m);
+      SafetensorsCheckpoint ckpt,
+      Widening widening,
+      String module,
+      String which,
+      Shape shape,
+      DecoderWeights base) {
+    String name = PEFT_PREFIX + module + "." + which + ".weight";
+    return DecoderWeights.readFloat32(ckpt, name, shape, widening, base.manager());
+  }
+
+  /** Bytes of the checkpoint's largest tensor: the staging one load's reads need. */
+  private static long largest(SafetensorsCheckpoint ckpt) {
+    return ckpt.names().stream().mapToLong(n -> ckpt.info(n).bytes()).max().orElse(0);
   }
 
   /**

@@ -123,14 +123,6 @@ public final class DecoderWeights implements AutoCloseable {
     return new DecoderWeights(config, manager, t);
   }
 
-  /** {@link #readFloat32(SafetensorsCheckpoint, String, Shape, Widening, NDManager)} of one. */
-  public static NDArray readFloat32(
-      SafetensorsCheckpoint ckpt, String name, Shape expected, NDManager manager) {
-    try (Widening widening = Widening.forBytes(ckpt.info(name).bytes())) {
-      return readFloat32(ckpt, name, expected, widening, manager);
-    }
-  }
-
   /**
    * Reads one tensor as float32 into memory that {@code manager} owns: F32, F16 and BF16 straight
    * from the file into libtorch, which widens them ({@link Widening}); F64 rounded in Java.

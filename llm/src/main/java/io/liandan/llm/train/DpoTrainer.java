@@ -237,29 +237,28 @@ public final class DpoTrainer {
           // the last hidden states (B, T, C): re-run layers' inputs (checkpointing) or a forward
           // whose graph waits for the head's gradient; the head itself runs in pieces either way
           LayerCheckpoints ckC = null, ckR = null;
-          NDArray hiddenC = null, hiddenR = null, topC, topR;
+          NDArray hiddenC, hiddenR;
           if (checkpointing) {
             ckC = LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true);
             ckR = LayerCheckpoints.forward(policy, rejected[0], rejected[2], dropoutSeed + 1, true);
-            topC = ckC.hidden();
-            topR = ckR.hidden();
+            hiddenC = ckC.hidden();
+            hiddenR = ckR.hidden();
           } else {
             hiddenC = policy.hidden(chosen[0], chosen[2], true);
             hiddenR = policy.hidden(rejected[0], rejected[2], true);
-            topC = SequenceHead.detachedLeaf(hiddenC);
-            topR = SequenceHead.detachedLeaf(hiddenR);
           }
           // (B) the policy's sequence log-probs, leaves that gather the loss's gradient
           SequenceHead head = new SequenceHead(policy, headPieceFloats, exactPieces);
-          SequenceHead.Run c = head.run(topC, chosen[1]), r = head.run(topR, rejected[1]);
-          SequenceHead.Run p = promptLabels == null ? null : head.run(topC, promptLabels); // ORPO
+          SequenceHead.Run c = head.run(hiddenC, chosen[1]), r = head.run(hiddenR, rejected[1]);
+          SequenceHead.Run p =
+              promptLabels == null ? null : head.run(hiddenC, promptLabels); // ORPO
           NDArray pc = c.logps(), pr = r.logps(), pp = p == null ? null : p.logps();
           PreferenceLoss d = PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp));
           NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
           gc.backward(GradScaler.scaled(scaler, l));
-          NDArray gradC = head.gradient(topC, chosen[1], c);
-          NDArray gradR = head.gradient(topR, rejected[1], r);
-          if (p != null) gradC = gradC.add(head.gradient(topC, promptLabels, p));
+          NDArray gradC = head.gradient(hiddenC, chosen[1], c);
+          NDArray gradR = head.gradient(hiddenR, rejected[1], r);
+          if (p != null) gradC = gradC.add(head.gradient(hiddenC, promptLabels, p));
           if (checkpointing) {
             ckC.backward(gradC);
             ckR.backward(gradR);

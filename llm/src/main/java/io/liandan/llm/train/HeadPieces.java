@@ -68,14 +68,22 @@ public final class HeadPieces {
     try (NoGrad ng = new NoGrad()) {
       for (Piece piece : of(B, T, model.config().vocabSize(), floats)) {
         try (NDScope scope = new NDScope()) {
-          NDIndex at = piece.index();
-          NDArray lp =
-              TokenLogps.ofTargets(model.head(hidden.get(at)), target.get(at)).perSequence();
-          all.set(piece.rows(), all.get(piece.rows()).add(lp));
+          // a span adds to its sequence's sum
+          all.set(piece.rows(), all.get(piece.rows()).add(logps(model, hidden, target, piece)));
         }
       }
     }
     return all;
+  }
+
+  /**
+   * (rows) one piece's part of its sequences' log-probs: the head over the piece's positions of
+   * {@code hidden} (B, T, C), scored against {@code target} (B, T) from {@link TokenLogps#targets}.
+   * Differentiable where autograd records.
+   */
+  static NDArray logps(Decoder model, NDArray hidden, NDArray target, Piece piece) {
+    NDIndex at = piece.index();
+    return TokenLogps.ofTargets(model.head(hidden.get(at)), target.get(at)).perSequence();
   }
 
   /** Pieces covering (B, T), each with at most {@code floats} logits (at least one position). */

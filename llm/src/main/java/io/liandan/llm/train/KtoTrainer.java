@@ -80,16 +80,15 @@ public final class KtoTrainer {
         NDArray desirable = mg.create(b.desirable());
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
           // the head in pieces over the last hidden state: no (B, T, V) logits
-          NDArray hidden = policy.hidden(ex[0], ex[2], true),
-              top = SequenceHead.detachedLeaf(hidden);
+          NDArray hidden = policy.hidden(ex[0], ex[2], true); // (B, T, C)
           SequenceHead head = new SequenceHead(policy, HeadPieces.FLOATS, false);
-          SequenceHead.Run run = head.run(top, ex[1]);
+          SequenceHead.Run run = head.run(hidden, ex[1]);
           NDArray pol = run.logps(); // (B)
           KtoLoss l =
               KtoLoss.of(
                   pol, ref, desirable, klPolicy, klRef, beta, desirableWeight, undesirableWeight);
           gc.backward(l.loss().div(Scalars.of(mg, micro.size())));
-          NDArray grad = head.gradient(top, ex[1], run);
+          NDArray grad = head.gradient(hidden, ex[1], run);
           JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
           NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
           Map<String, Double> v = new LinkedHashMap<>();

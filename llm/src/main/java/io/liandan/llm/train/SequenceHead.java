@@ -2,7 +2,6 @@ package io.liandan.llm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -10,11 +9,12 @@ import io.liandan.llm.model.Decoder;
 import io.liandan.llm.tensor.NoGrad;
 
 /**
- * A policy's sequence log-probs from its last hidden state, the head in {@link HeadPieces}, for
- * losses over whole sequences (DPO, ORPO, SimPO, KTO), which need every sequence's log-prob before
- * any gradient exists. {@link #run} gives the (B) log-probs as a leaf for the loss; after the
- * loss's backward, {@link #gradient} gives the gradient at the hidden state, (B, T, C), for the
- * layers.
+ * A policy's sequence log-probs from its last hidden state (with its graph, or a checkpointed leaf:
+ * the head never backpropagates into it, each pass takes a detached leaf of its own), the head in
+ * {@link HeadPieces}, for losses over whole sequences (DPO, ORPO, SimPO, KTO), which need every
+ * sequence's log-prob before any gradient exists. {@link #run} gives the (B) log-probs as a leaf
+ * for the loss; after the loss's backward, {@link #gradient} gives the gradient at the hidden
+ * state, (B, T, C), for the layers.
  *
  * <p>With a frozen head (LoRA, Q-LoRA: the lm_head and final norm do not train), one pass: each
  * piece's log-probs with a graph, backpropagated at once into a leaf of their own, so that the
@@ -46,8 +46,7 @@ final class SequenceHead {
     NDArray all = hidden.getManager().zeros(new Shape(B));
     for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocab(), floats)) {
       try (NDScope scope = new NDScope()) {
-        NDIndex at = piece.index();
-        NDArray lp = TokenLogps.ofTargets(policy.head(leaf.get(at)), target.get(at)).perSequence();
+        NDArray lp = HeadPieces.logps(policy, leaf, target, piece);
         // each position belongs to one sequence: d(Σ lp)/d leaf is d lp_b / d h_(b,t)
         JniUtils.backward((PtNDArray) lp, (PtNDArray) lp.onesLike(), false, false);
         try (NoGrad ng = new NoGrad()) {
@@ -67,9 +66,8 @@ final class SequenceHead {
     long B = hidden.getShape().get(0), T = hidden.getShape().get(1);
     NDArray target = TokenLogps.targets(labels);
     for (HeadPieces.Piece piece : HeadPieces.of(B, T, vocab(), floats)) {
-      NDIndex at = piece.index();
       try (NDScope scope = new NDScope()) {
-        NDArray lp = TokenLogps.ofTargets(policy.head(leaf.get(at)), target.get(at)).perSequence();
+        NDArray lp = HeadPieces.logps(policy, leaf, target, piece);
         // d(sequence log-prob)/d(piece) = 1: the piece's rows take their sequences' gradient
         JniUtils.backward((PtNDArray) lp, (PtNDArray) coef.get(piece.rows()), false, false);
       }
@@ -78,7 +76,7 @@ final class SequenceHead {
   }
 
   /** {@code hidden} without its graph, as a leaf that gathers the head's gradient. */
-  static NDArray detachedLeaf(NDArray hidden) {
+  private static NDArray detachedLeaf(NDArray hidden) {
     NDArray top = hidden.stopGradient();
     top.setRequiresGradient(true);
     return top;
