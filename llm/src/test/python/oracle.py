@@ -11,7 +11,7 @@
 
 Everything runs in float32 with eager attention on the CPU, so differences are float rounding only.
 """
-import argparse, copy, json, os, random
+import argparse, copy, json, math, os, random
 from collections import defaultdict
 from types import SimpleNamespace
 
@@ -472,6 +472,30 @@ def preference_configs(rng):
 PREF_LR, PREF_STEPS = 5e-3, 3
 
 
+def adamw_steps(pol, run, tensors, grad_prefix):
+    """PREF_STEPS torch AdamW steps of run's loss on pol's trainable parameters: each step's loss
+    and TRL's logged metrics (taken before its update, as TRL logs them); the first step's
+    gradients go into tensors under grad_prefix (as float32). Run once in float32 (the peer) and
+    once in float64: how far float32 itself strays along the trajectory on this draw."""
+    strip = lambda n_: n_.replace("base_model.model.", "").replace(".default", "")
+    params = {strip(n_): p for n_, p in pol.named_parameters() if p.requires_grad}
+    opt = torch.optim.AdamW(list(params.values()), lr=PREF_LR, betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=0.0)
+    steps = []
+    for step in range(PREF_STEPS):
+        opt.zero_grad()
+        loss, mt = run()
+        loss.backward()
+        if step == 0:
+            for k, p in params.items():
+                tensors[grad_prefix + k] = p.grad.detach().float().clone()
+        # a float64 run that overflowed (soft-capped Gemma 2 draws) writes null: JSON has no NaN
+        steps.append({k: float(v) if math.isfinite(float(v)) else None
+                      for k, v in dict(mt, loss=loss).items()})
+        opt.step()
+    return steps
+
+
 def preference_case(m, case, d):
     """Each loss by TRL's own code on the case's PEFT policy (the adapter off = DPO's reference):
     the first step's loss, metrics and LoRA gradients, then PREF_STEPS torch AdamW steps on the
@@ -544,31 +568,13 @@ def preference_case(m, case, d):
         fake.cpo_loss = lambda c, r: T_.cpo_loss(fake, c, r)
         return pol, lambda: T_.get_batch_loss_metrics(fake, pol, pref_batch, "train")
 
-    strip = lambda n_: n_.replace("base_model.model.", "").replace(".default", "")
     # half the losses per case (every loss on two of the four models per run), to keep CI short
     half = int(case["name"][-1]) % 2
     for cfg in preference_configs(rng)[half::2]:
-        # float64: how far float32 itself strays from the exact gradient on this draw
-        pol64, run64 = build(cfg, torch.float64)
-        run64()[0].backward()
-        for n_, p in pol64.named_parameters():
-            if p.requires_grad:
-                tensors[cfg["name"] + ".grad64." + strip(n_)] = p.grad.detach().float()
-        pol, run = build(cfg, torch.float32)
-        params = {strip(n_): p for n_, p in pol.named_parameters() if p.requires_grad}
-        opt = torch.optim.AdamW(list(params.values()), lr=PREF_LR, betas=(0.9, 0.999), eps=1e-8,
-                                weight_decay=0.0)
-        steps = []
-        for step in range(PREF_STEPS):
-            opt.zero_grad()
-            loss, mt = run()
-            loss.backward()
-            if step == 0:
-                for k, p in params.items():
-                    tensors[cfg["name"] + ".grad." + k] = p.grad.detach().clone()
-            steps.append(dict(mt, loss=float(loss)))
-            opt.step()
-        results.append(dict(cfg, steps=steps))
+        # float64: how far float32 itself strays from the exact gradient and trajectory on this draw
+        steps64 = adamw_steps(*build(cfg, torch.float64), tensors, cfg["name"] + ".grad64.")
+        steps = adamw_steps(*build(cfg, torch.float32), tensors, cfg["name"] + ".grad.")
+        results.append(dict(cfg, steps=steps, steps64=steps64))
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "preference.safetensors"))
     json.dump({"pairs": pairs, "lr": PREF_LR, "configs": results},
               open(os.path.join(d, "preference.json"), "w"), indent=1)
@@ -607,7 +613,6 @@ def kto_case(m, case, d):
               "KL_input_ids": kids, "KL_attention_mask": kmask, "KL_completion_mask": kcomp}
     acc = SimpleNamespace(device="cpu", gather_for_metrics=lambda x: x, gather=lambda x: x,
                           unwrap_model=lambda x: x)
-    strip = lambda n_: n_.replace("base_model.model.", "").replace(".default", "")
 
     def build(dtype):
         base = copy.deepcopy(m).to(dtype)
@@ -627,27 +632,10 @@ def kto_case(m, case, d):
         return pol, run
 
     tensors = {}
-    pol64, run64 = build(torch.float64)
-    run64()[0].backward()
-    for n_, p in pol64.named_parameters():
-        if p.requires_grad:
-            tensors["grad64." + strip(n_)] = p.grad.detach().float()
-    pol, run = build(torch.float32)
-    params = {strip(n_): p for n_, p in pol.named_parameters() if p.requires_grad}
-    opt = torch.optim.AdamW(list(params.values()), lr=PREF_LR, betas=(0.9, 0.999), eps=1e-8,
-                            weight_decay=0.0)
-    steps = []
-    for step in range(PREF_STEPS):
-        opt.zero_grad()
-        loss, mt = run()
-        loss.backward()
-        if step == 0:
-            for k, p in params.items():
-                tensors["grad." + k] = p.grad.detach().clone()
-        steps.append(dict(mt, loss=float(loss)))
-        opt.step()
+    steps64 = adamw_steps(*build(torch.float64), tensors, "grad64.")
+    steps = adamw_steps(*build(torch.float32), tensors, "grad.")
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(d, "kto.safetensors"))
-    json.dump(dict(cfg, rows=rows, labels=labels, lr=PREF_LR, steps=steps),
+    json.dump(dict(cfg, rows=rows, labels=labels, lr=PREF_LR, steps=steps, steps64=steps64),
               open(os.path.join(d, "kto.json"), "w"), indent=1)
 
 

@@ -122,22 +122,22 @@ class OraclePreferenceTest {
       opt.zeroGrad();
 
       // a few AdamW steps on the same pairs: each step logs what TRL logged before its update
+      JsonNode steps64 = cfg.get("steps64");
       double before = Double.NaN, mine = Double.NaN;
       for (int i = 0; i < steps.size(); i++) {
         DpoTrainer.StepResult r = t.step(List.of(batch));
         JsonNode s = steps.get(i);
-        assertClose(s.get("loss").asDouble(), r.loss(), STEP_TOL, "step " + i + " loss");
-        assertClose(
-            s.get("rewards/margins").asDouble(),
-            r.rewardsMargins(),
-            STEP_TOL,
-            "step " + i + " margin");
+        assertStepClose(steps, steps64, i, "loss", r.loss());
+        assertStepClose(steps, steps64, i, "rewards/margins", r.rewardsMargins());
         if (i > 0) {
           double trlMove = s.get("rewards/margins").asDouble() - before;
           double move = r.rewardsMargins() - mine;
-          assertTrue(
-              Math.signum(trlMove) == Math.signum(move),
-              "step " + i + " moves the margin by " + move + ", TRL by " + trlMove);
+          // the direction must agree where it is decided: TRL's move larger than float32's own
+          // drift from the float64 trajectory at this step
+          if (Math.abs(trlMove) > 2 * drift(steps, steps64, i, "rewards/margins"))
+            assertTrue(
+                Math.signum(trlMove) == Math.signum(move),
+                "step " + i + " moves the margin by " + move + ", TRL by " + trlMove);
         }
         before = s.get("rewards/margins").asDouble();
         mine = r.rewardsMargins();
@@ -194,6 +194,43 @@ class OraclePreferenceTest {
         cfg.path("label_smoothing").asDouble(0),
         cfg.path("simpo_gamma").asDouble(0.5),
         cfg.path("cpo_alpha").asDouble(0));
+  }
+
+  /**
+   * Step i's logged value within {@link #STEP_TOL} of TRL's float32 run, widened by twice TRL's own
+   * float32-vs-float64 drift at that step. After the first AdamW update the trajectory can be
+   * ill-conditioned: a gradient entry near zero whose sign float32 rounding decides moves its
+   * parameter by a whole ±lr (Adam's first step is lr·sign(g) for |g| ≫ eps), so two correct
+   * float32 runs part by far more than 1e-4 on some draws (seed 183692324: hinge step 1, TRL
+   * float32 0.97588, float64 0.97892, Liandan 0.97892). The float64 run measures that per draw; a
+   * float64 run that overflowed to NaN (soft-capped Gemma 2 draws) leaves the bare tolerance.
+   */
+  static void assertStepClose(JsonNode steps, JsonNode steps64, int i, String key, double actual) {
+    double expected = steps.get(i).get(key).asDouble();
+    double bound = STEP_TOL * Math.max(1, Math.abs(expected)) + 2 * drift(steps, steps64, i, key);
+    assertTrue(
+        Math.abs(expected - actual) <= bound,
+        "step "
+            + i
+            + " "
+            + key
+            + ": expected "
+            + expected
+            + ", got "
+            + actual
+            + " (|Δ| "
+            + Math.abs(expected - actual)
+            + " > "
+            + bound
+            + "; TRL float64: "
+            + steps64.get(i).get(key)
+            + ")");
+  }
+
+  /** |TRL float32 − TRL float64| for step i's key; 0 where the float64 run overflowed (null). */
+  static double drift(JsonNode steps, JsonNode steps64, int i, String key) {
+    JsonNode exact = steps64.get(i).get(key);
+    return exact.isNumber() ? Math.abs(steps.get(i).get(key).asDouble() - exact.asDouble()) : 0;
   }
 
   /** |expected − actual| ≤ tol · max(1, |expected|). */
