@@ -80,7 +80,8 @@ def run(directory, a):
         ids = torch.tensor([json.load(f)])
     rss_before = rss_mb("VmRSS:")
     start = time.time()
-    model = AutoModelForCausalLM.from_pretrained(directory, torch_dtype=torch.float32)
+    dtype = a.get("dtype", "float32")  # bfloat16: transformers' whole model in bf16
+    model = AutoModelForCausalLM.from_pretrained(directory, torch_dtype=getattr(torch, dtype))
     model.eval()
     load_s = time.time() - start
     load_hwm = rss_mb()
@@ -103,7 +104,7 @@ def run(directory, a):
         first_token_s=first_token_s, load_s=load_s, first_token=first,
         tokens=out[0, ids.shape[1]:].tolist(), decode_tokens_per_s=(n - 1) / (t_n - t_1),
         rss_hwm_mb=rss_mb(), rss_before_load_mb=rss_before, transformers=transformers.__version__,
-        load_rss_hwm_mb=load_hwm, threads=threads, torch=torch.__version__)), flush=True)
+        load_rss_hwm_mb=load_hwm, threads=threads, torch=torch.__version__, dtype=dtype)), flush=True)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,15 @@ final class ModelGenerate implements Callable<Integer> {
           "stop ids (default: generation_config.json's eos_token_id; 'none' to never stop early)")
   List<String> eosIds;
 
+  @Option(
+      names = "--dtype",
+      defaultValue = "float32",
+      description =
+          "float32 (default) or bfloat16: the weight matrices kept in bf16, half the memory and"
+              + " the CPU's bf16 matmuls (transformers' dtype=torch.bfloat16); activations stay"
+              + " float32")
+  String dtype;
+
   @Mixin ModelCommand.DeviceOption device;
 
   @Spec CommandSpec spec;
@@ -94,10 +103,14 @@ final class ModelGenerate implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     boolean sampling = doSample || topK > 0 || topP < 1 || temperature != 1.0;
+    if (!dtype.equals("float32") && !dtype.equals("bfloat16"))
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--dtype must be float32 or bfloat16, not '" + dtype + "'");
     // --prompt goes through the folder's tokenizer and chat template; --prompt-ids does not
     try (TextTokenizer tok = prompt.text == null ? null : TextTokenizer.fromModelDir(model);
         NDManager m = device.manager();
-        DecoderWeights w = DecoderWeights.load(model, m, LoadReport.stderr(model));
+        DecoderWeights w =
+            DecoderWeights.load(model, m, LoadReport.stderr(model), dtype.equals("bfloat16"));
         LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, w)) {
       long[] ids =
           tok == null

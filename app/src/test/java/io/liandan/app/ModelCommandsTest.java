@@ -78,6 +78,37 @@ class ModelCommandsTest {
     assertEquals(expected.get("greedy"), new ObjectMapper().readTree(r.out()));
   }
 
+  /**
+   * --dtype bfloat16 keeps the matrices in bf16: the continuation has the requested length and
+   * begins as transformers' float32 greedy one does (bf16 moves logits by ~0.5 %, which can flip a
+   * near tie later on a random model); an unknown dtype is a usage error.
+   */
+  @Test
+  void generateInBf16ContinuesAsFloat32BeginsAndRefusesAnUnknownDtype() throws Exception {
+    var expected = new ObjectMapper().readTree(UNTIED.resolve("expected_generate.json").toFile());
+    String[] args = {
+      "model",
+      "generate",
+      "--model",
+      UNTIED.toString(),
+      "--prompt-ids",
+      "5,17,99,123,7",
+      "--max-new-tokens",
+      "20",
+      "--dtype",
+      "bfloat16"
+    };
+    Run r = run(args);
+    assertEquals(0, r.code(), r.err());
+    var got = new ObjectMapper().readTree(r.out());
+    assertEquals(expected.get("greedy").size(), got.size());
+    for (int i = 0; i < 6; i++) assertEquals(expected.get("greedy").get(i), got.get(i), "id " + i);
+    args[args.length - 1] = "fp8";
+    Run bad = run(args);
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("--dtype must be float32 or bfloat16, not 'fp8'"), bad.err());
+  }
+
   @Test
   void mergedCheckpointGivesTheAdapterLogits(@TempDir Path tmp) {
     Path in = UNTIED.resolve("lora/expected_lora_logits.safetensors");

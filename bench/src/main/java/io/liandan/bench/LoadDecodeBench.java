@@ -16,10 +16,11 @@ import java.util.Set;
 /**
  * Liandan's side of the load and decode workloads of {@code bench/side-by-side} (issue 21), the
  * twin of {@code bench/hf/load_decode_bench.py run}: a checkpoint directory loaded as float32 (the
- * path every stage takes), one greedy token for the prompt in prompt.json, an untimed generation of
- * warmup_tokens (the JVM compiles the decode path as it runs), then a timed generation of
- * new_tokens and of 1 token; decode tokens/s = (new_tokens - 1) / (t_new - t_1). Run: {@code java
- * -cp … io.liandan.bench.LoadDecodeBench DIR t0_ns=<epoch ns before the JVM started> new_tokens=64
+ * path every stage takes) or with dtype=bfloat16 its matrices in bf16 ({@code --dtype bfloat16}),
+ * one greedy token for the prompt in prompt.json, an untimed generation of warmup_tokens (the JVM
+ * compiles the decode path as it runs), then a timed generation of new_tokens and of 1 token;
+ * decode tokens/s = (new_tokens - 1) / (t_new - t_1). Run: {@code java -cp …
+ * io.liandan.bench.LoadDecodeBench DIR t0_ns=<epoch ns before the JVM started> new_tokens=64
  * warmup_tokens=16}. Prints {@code RESULT {json}} with the keys the Python side prints.
  */
 public final class LoadDecodeBench {
@@ -39,7 +40,9 @@ public final class LoadDecodeBench {
     try (NDManager m = NDManager.newBaseManager()) {
       double rssBefore = TrainBench.status("VmRSS:") / 1024.0;
       long start = System.nanoTime();
-      DecoderWeights w = DecoderWeights.load(dir, m);
+      String dtype = a.getOrDefault("dtype", "float32"); // bfloat16: frozen matrices in bf16
+      DecoderWeights w =
+          DecoderWeights.load(dir, m, DecoderWeights.LoadProgress.NONE, dtype.equals("bfloat16"));
       double loadS = (System.nanoTime() - start) / 1e9;
       double loadHwm = TrainBench.status("VmHWM:") / 1024.0;
       Generator g = new Generator(new Decoder(w));
@@ -62,6 +65,7 @@ public final class LoadDecodeBench {
       r.put("rss_before_load_mb", rssBefore);
       r.put("load_rss_hwm_mb", loadHwm);
       r.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+      r.put("dtype", dtype);
       System.out.println("RESULT " + json.writeValueAsString(r));
       w.close();
     }

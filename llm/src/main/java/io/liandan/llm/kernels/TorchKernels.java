@@ -35,6 +35,9 @@ final class TorchKernels implements Kernels {
   private final PtSymbolBlock module;
   private final NDArray attentionMethod; // carries only the name module_method:attention
   private final AtomicLong sdpaCalls = new AtomicLong();
+  private final java.util.Map<String, NDArray> markers =
+      new java.util.concurrent.ConcurrentHashMap<>(); // by method, for differentiable calls
+  private static final NDManager MARKERS = NDManager.newBaseManager(Device.cpu(), "PyTorch");
   private NDArray lastBias; // the bias blindRows saw last, and its answer
   private boolean lastBlind;
 
@@ -175,6 +178,68 @@ final class TorchKernels implements Kernels {
    */
   void copyFromBytes(NDArray dst, NDArray raw, int dtype) {
     call("copy_from_bytes", out -> null, dst, raw, (long) dtype); // returns dst
+  }
+
+  /**
+   * An unfilled (n) bfloat16 tensor on {@code manager}'s device, owned by it; made outside
+   * InferenceMode (the training path's call), since autograd refuses to save an inference tensor
+   * for backward — and a frozen weight is saved by every matmul that LoRA differentiates through.
+   */
+  NDArray emptyBf16(long n, NDManager manager) {
+    try (NDArray size = manager.create(new long[] {n})) {
+      NDList in = new NDList(size, markers.computeIfAbsent("empty_bf16", TorchKernels::marker));
+      return IValueUtils.forward(module, in, true).singletonOrThrow();
+    }
+  }
+
+  /** {@code dst.copy_(src)}: src converted to dst's dtype, in place, under InferenceMode. */
+  void copyInto(NDArray dst, NDArray src) {
+    call("copy_into", out -> null, dst, src);
+  }
+
+  /**
+   * x (…, in) float32 · bf16 w (out, in)ᵀ → (…, out) float32; recorded by autograd in grad mode.
+   */
+  NDArray linearBf16(NDArray x, NDArray w) {
+    return differentiable("linear_bf16", x, w);
+  }
+
+  /** Rows {@code ids} (B, T) of the bf16 table w (V, C), as float32 (B, T, C). */
+  NDArray embeddingBf16(NDArray w, NDArray ids) {
+    PtNDManager m = (PtNDManager) ids.getManager();
+    return call("embedding_bf16", out -> out.toTensor(m), w, ids);
+  }
+
+  /** x as float32, a new tensor on x's manager (not recorded by autograd). */
+  NDArray toFloat32(NDArray x) {
+    PtNDManager m = (PtNDManager) x.getManager();
+    return call("to_float32", out -> out.toTensor(m), x);
+  }
+
+  /** Bytes per element of x as torch stores it (2 for bf16, which DJL reports as UNKNOWN). */
+  long elementSize(NDArray x) {
+    return call("element_size", IValue::toLong, x);
+  }
+
+  /**
+   * Method {@code method} of the script on tensors: in grad mode through the training path, so the
+   * result joins autograd's graph (a marker input names the method, see the class comment); else
+   * under InferenceMode, a third of the cost.
+   */
+  private NDArray differentiable(String method, NDArray... args) {
+    if (!JniUtils.isGradMode()) {
+      PtNDManager m = (PtNDManager) args[0].getManager();
+      return call(method, out -> out.toTensor(m), (Object[]) args);
+    }
+    NDList in = new NDList(args);
+    in.add(markers.computeIfAbsent(method, TorchKernels::marker));
+    return IValueUtils.forward(module, in, true).singletonOrThrow();
+  }
+
+  private static NDArray marker(String method) {
+    NDArray a = MARKERS.zeros(new Shape(), DataType.FLOAT32);
+    a.setName("module_method:" + method);
+    return a;
   }
 
   /**

@@ -72,19 +72,40 @@ public final class Widening implements AutoCloseable {
     long perChunk = staging.capacity() / stored.bytes; // elements
     NDArray flat = manager.create(new Shape(n), DataType.FLOAT32); // torch::empty: not filled
     try {
-      for (long at = 0; at < n; at += perChunk) {
-        int count = (int) Math.min(perChunk, n - at);
-        staging.clear().limit(count * stored.bytes);
-        source.read(at * stored.bytes, staging);
-        staging.flip();
-        try (NDArray dst = flat.get(new NDIndex("{}:{}", at, at + count));
-            NDArray raw = host.create(staging, new Shape(staging.limit()), DataType.UINT8)) {
-          TorchKernels.get().copyFromBytes(dst, raw, stored.torchType);
-        }
-      }
+      fill(flat, source, stored, n, perChunk);
       return flat.reshape(shape); // a view: the storage outlives flat's handle
     } finally {
       flat.close();
+    }
+  }
+
+  /**
+   * {@link #toFloat32}'s twin for frozen weights kept in bfloat16 ({@link Bf16}): a new bf16
+   * tensor, filled by libtorch from the stored bytes (bf16 copied as is, float16 and float32
+   * rounded to nearest even). DJL sees its dtype as UNKNOWN: only {@link Bf16} computes with it.
+   */
+  public NDArray toBf16(Source source, Stored stored, Shape shape, NDManager manager) {
+    long n = shape.size();
+    long perChunk = staging.capacity() / stored.bytes;
+    NDArray flat = TorchKernels.get().emptyBf16(n, manager);
+    try {
+      fill(flat, source, stored, n, perChunk);
+      return flat.reshape(shape);
+    } finally {
+      flat.close();
+    }
+  }
+
+  private void fill(NDArray flat, Source source, Stored stored, long n, long perChunk) {
+    for (long at = 0; at < n; at += perChunk) {
+      int count = (int) Math.min(perChunk, n - at);
+      staging.clear().limit(count * stored.bytes);
+      source.read(at * stored.bytes, staging);
+      staging.flip();
+      try (NDArray dst = flat.get(new NDIndex("{}:{}", at, at + count));
+          NDArray raw = host.create(staging, new Shape(staging.limit()), DataType.UINT8)) {
+        TorchKernels.get().copyFromBytes(dst, raw, stored.torchType);
+      }
     }
   }
 

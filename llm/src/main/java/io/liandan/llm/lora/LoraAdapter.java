@@ -219,6 +219,9 @@ public final class LoraAdapter implements Decoder.LinearHook, AutoCloseable {
       throw new IllegalStateException(
           "cannot merge into NF4 base weights: merge into the float checkpoint the Q-LoRA run"
               + " started from (the merge stage loads it unquantized)");
+    if (base.frozenBf16())
+      throw new IllegalStateException(
+          "cannot merge into bf16 frozen base weights: load the base in float32 to merge");
     try (NoGrad ng = new NoGrad()) {
       Map<String, NDArray> deltas = new LinkedHashMap<>();
       for (var e : modules.entrySet()) {

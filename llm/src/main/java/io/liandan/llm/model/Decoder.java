@@ -12,6 +12,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
+import io.liandan.llm.kernels.Bf16;
 import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.model.DecoderConfig.RopeScaling;
 import io.liandan.llm.tensor.Scalars;
@@ -261,9 +262,11 @@ public final class Decoder {
 
   /** (B, T) token ids → (B, T, C) embeddings (Gemma: scaled by √C). */
   public NDArray embed(NDArray ids) {
+    String table = "model.embed_tokens.weight";
     NDArray x =
-        Embedding.embedding(ids, w.get("model.embed_tokens.weight"), SparseFormat.DENSE)
-            .singletonOrThrow();
+        w.isBf16(table)
+            ? Bf16.embedding(w.get(table), ids)
+            : Embedding.embedding(ids, w.get(table), SparseFormat.DENSE).singletonOrThrow();
     return c.gemma() ? x.mul(embedScale) : x;
   }
 
@@ -291,8 +294,12 @@ public final class Decoder {
 
   /** The final RMSNorm and lm_head: (…, C) → (…, V) float32 logits (Gemma 2: soft-capped). */
   public NDArray head(NDArray x) {
-    NDArray head = Cast.to(w.lmHead(), compute); // (V, C)
-    NDArray logits = matmul(rmsNorm(x, w.get("model.norm.weight")), head, null);
+    String name = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+    NDArray normed = rmsNorm(x, w.get("model.norm.weight"));
+    NDArray logits =
+        w.isBf16(name)
+            ? Bf16.linear(normed, w.lmHead())
+            : matmul(normed, Cast.to(w.lmHead(), compute), null); // (…, V)
     return finalCap == null ? logits : softcap(logits, finalCap);
   }
 
@@ -364,8 +371,16 @@ public final class Decoder {
   }
 
   private NDArray linear(NDArray x, String module, boolean training) {
-    NDArray weight = w.weight(module + ".weight", compute, x.getManager()); // (out, in)
-    NDArray y = matmul(x, weight, w.tensors().get(module + ".bias"));
+    String name = module + ".weight";
+    NDArray weight = w.weight(name, compute, x.getManager()); // (out, in)
+    NDArray bias = w.tensors().get(module + ".bias");
+    NDArray y;
+    if (w.isBf16(name)) { // frozen bf16: the matmul in bf16, the bias added in float32
+      y = Bf16.linear(x, weight);
+      if (bias != null) y = y.add(bias);
+    } else {
+      y = matmul(x, weight, bias);
+    }
     return hook == null ? y : hook.apply(module, x, y, training);
   }
 

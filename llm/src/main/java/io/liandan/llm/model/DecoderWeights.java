@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.amp.Cast;
+import io.liandan.llm.kernels.Bf16;
 import io.liandan.llm.kernels.Widening;
 import io.liandan.llm.quant.Nf4Quantizer;
 import io.liandan.llm.quant.Nf4Tensor;
@@ -30,6 +31,7 @@ public final class DecoderWeights implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> tensors; // HF name -> float32 tensor, in checkpoint order
   private final Map<String, Nf4Tensor> quantized = new LinkedHashMap<>(); // frozen NF4 linears
+  private final Map<String, NDArray> bf16 = new LinkedHashMap<>(); // frozen bf16 (Bf16)
   private final List<String> order; // every name, float or NF4, in checkpoint order
 
   private DecoderWeights(DecoderConfig config, NDManager manager, Map<String, NDArray> tensors) {
@@ -105,22 +107,66 @@ public final class DecoderWeights implements AutoCloseable {
 
   /** {@link #load(Path, NDManager)}, telling {@code progress} after each tensor. */
   public static DecoderWeights load(Path dir, NDManager manager, LoadProgress progress) {
+    return load(dir, manager, progress, false);
+  }
+
+  /**
+   * {@link #load(Path, NDManager, LoadProgress)}; with {@code frozenBf16} the matrices ({@link
+   * #isBf16Candidate}: the linears, the embedding, lm_head) are kept in bfloat16 for a model that
+   * does not train them — generation, the base under LoRA, a DPO reference — at half their memory,
+   * multiplied by {@link Bf16}; norms and biases stay float32.
+   */
+  public static DecoderWeights load(
+      Path dir, NDManager manager, LoadProgress progress, boolean frozenBf16) {
     DecoderConfig config = DecoderConfig.load(dir);
-    Map<String, NDArray> t = new LinkedHashMap<>();
+    Map<String, NDArray> t = new LinkedHashMap<>(), half = new LinkedHashMap<>();
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
         Widening widening = new Widening()) {
       Map<String, Shape> shapes = expectedShapes(config);
       long total = 0, done = 0;
       for (String name : shapes.keySet()) total += ckpt.info(name).bytes();
       for (Map.Entry<String, Shape> e : shapes.entrySet()) {
-        t.put(e.getKey(), readFloat32(ckpt, e.getKey(), e.getValue(), widening, manager));
-        progress.loaded(done += ckpt.info(e.getKey()).bytes(), total);
+        String name = e.getKey();
+        if (frozenBf16 && isBf16Candidate(name)) {
+          half.put(name, readBf16(ckpt, name, e.getValue(), widening, manager));
+        } else {
+          t.put(name, readFloat32(ckpt, name, e.getValue(), widening, manager));
+        }
+        progress.loaded(done += ckpt.info(name).bytes(), total);
       }
     } catch (RuntimeException e) {
       t.values().forEach(NDArray::close);
+      half.values().forEach(NDArray::close);
       throw e;
     }
-    return new DecoderWeights(config, manager, t);
+    DecoderWeights w =
+        new DecoderWeights(config, manager, t, List.copyOf(expectedShapes(config).keySet()));
+    w.bf16.putAll(half);
+    return w;
+  }
+
+  /** The tensors {@code frozenBf16} loading keeps in bf16: every matrix of a matmul or lookup. */
+  public static boolean isBf16Candidate(String name) {
+    return isQuantizable(name)
+        || name.equals("model.embed_tokens.weight")
+        || name.equals("lm_head.weight");
+  }
+
+  /** One tensor as bfloat16 (see {@link Bf16}), F32/F16/BF16 as stored; F64 is refused. */
+  private static NDArray readBf16(
+      SafetensorsCheckpoint ckpt, String name, Shape expected, Widening widening, NDManager m) {
+    TensorInfo info = ckpt.expectShape(name, expected.getShape());
+    Widening.Stored stored =
+        switch (info.dtype()) {
+          case BF16 -> Widening.Stored.BF16;
+          case F16 -> Widening.Stored.F16;
+          case F32 -> Widening.Stored.F32;
+          default ->
+              throw new IllegalArgumentException(
+                  name + ": " + info.dtype() + " cannot be loaded as bfloat16");
+        };
+    // unnamed: DJL's differentiable module call packs named inputs into a dict argument
+    return widening.toBf16((at, dst) -> ckpt.read(name, at, dst), stored, expected, m);
   }
 
   /**
@@ -250,7 +296,36 @@ public final class DecoderWeights implements AutoCloseable {
   public NDArray weight(String name, DataType type, NDManager m) {
     Nf4Tensor q = quantized.get(name);
     if (q != null) return q.dequantize(m, type);
+    NDArray half = bf16.get(name);
+    if (half != null) return half; // multiplied by Bf16, whatever the compute type
     return Cast.to(get(name), type);
+  }
+
+  /**
+   * Converts the float32 matrices {@link #isBf16Candidate} names to bf16, freeing the float32 ones
+   * (a tensor at a time): for weights that were loaded in float32 to be changed first (adapters
+   * merged into the base) or quantized (Q-LoRA's embedding and lm_head beside NF4 linears).
+   */
+  public void freezeInBf16() {
+    for (String name : new ArrayList<>(tensors.keySet())) {
+      if (!isBf16Candidate(name)) continue;
+      NDArray f = tensors.remove(name);
+      bf16.put(name, Bf16.of(f));
+      f.close();
+    }
+  }
+
+  /**
+   * Whether tensor {@code name} is kept in bfloat16 (see {@link #load(Path, NDManager,
+   * LoadProgress, boolean)}).
+   */
+  public boolean isBf16(String name) {
+    return bf16.containsKey(name);
+  }
+
+  /** Whether any tensor is kept in bfloat16. */
+  public boolean frozenBf16() {
+    return !bf16.isEmpty();
   }
 
   /** Every tensor name, float and NF4, in checkpoint order. */
@@ -269,14 +344,19 @@ public final class DecoderWeights implements AutoCloseable {
     }
     DecoderWeights out = new DecoderWeights(config, target, t, order);
     quantized.forEach((name, q) -> out.quantized.put(name, q.moveTo(target)));
+    bf16.forEach((name, a) -> out.bf16.put(name, Tensors.move(a, target)));
     tensors.clear();
     quantized.clear();
+    bf16.clear();
     return out;
   }
 
-  /** The tensor named {@code name}; throws when the model has none. */
+  /**
+   * The tensor named {@code name}: float32, or bfloat16 where {@link #isBf16} (compute with it
+   * through {@link Bf16} only); throws when the model has none.
+   */
   public NDArray get(String name) {
-    NDArray a = tensors.get(name);
+    NDArray a = tensors.containsKey(name) ? tensors.get(name) : bf16.get(name);
     if (a == null && quantized.containsKey(name))
       throw new IllegalStateException("'" + name + "' is NF4-quantized: use weight()");
     if (a == null) throw new IllegalArgumentException("no tensor '" + name + "' in this model");
@@ -288,7 +368,10 @@ public final class DecoderWeights implements AutoCloseable {
     return config.tieWordEmbeddings() ? get("model.embed_tokens.weight") : get("lm_head.weight");
   }
 
-  /** The float32 tensors by name, in checkpoint order (read-only view); NF4 ones not included. */
+  /**
+   * The float32 tensors by name, in checkpoint order (read-only view); NF4 and bf16 ones not
+   * included.
+   */
   public Map<String, NDArray> tensors() {
     return Collections.unmodifiableMap(tensors);
   }
@@ -296,12 +379,14 @@ public final class DecoderWeights implements AutoCloseable {
   /** Total number of parameters. */
   public long parameterCount() {
     return tensors.values().stream().mapToLong(a -> a.getShape().size()).sum()
+        + bf16.values().stream().mapToLong(a -> a.getShape().size()).sum()
         + quantized.values().stream().mapToLong(q -> q.shape().size()).sum();
   }
 
   @Override
   public void close() {
     tensors.values().forEach(NDArray::close);
+    bf16.values().forEach(NDArray::close);
     quantized.values().forEach(Nf4Tensor::close);
   }
 }

@@ -35,9 +35,11 @@ public final class EvalStage {
       throw new IllegalArgumentException(
           "eval: DPO and KTO data need the reference model (the DPO or KTO stage's start)");
     try (NDManager m = ModelLoader.manager(req.device());
-        DecoderWeights w = ModelLoader.load(req.model(), m, args.seed());
+        DecoderWeights w = ModelLoader.load(req.model(), m, args.seed(), args.frozenBf16());
         DecoderWeights ref =
-            needsReference ? ModelLoader.load(req.reference(), m, args.seed()) : null) {
+            needsReference
+                ? ModelLoader.load(req.reference(), m, args.seed(), args.frozenBf16())
+                : null) {
       Decoder model = new Decoder(w);
       Map<String, Double> metrics = new LinkedHashMap<>();
       for (String t : req.tokenized()) {

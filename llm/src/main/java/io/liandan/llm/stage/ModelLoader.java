@@ -27,22 +27,29 @@ public final class ModelLoader {
    * fit the cards Q-LoRA is for). On the CPU it quantizes in place.
    */
   public static DecoderWeights loadQuantized(
-      ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
+      ModelSource source, NDManager manager, long seed, boolean doubleQuant, boolean frozenBf16) {
     if (!manager.getDevice().isGpu()) {
       DecoderWeights w = load(source, manager, seed);
       w.quantizeLinears(doubleQuant);
+      if (frozenBf16) w.freezeInBf16(); // what NF4 left: the embedding and lm_head
       return w;
     }
     try (NDManager host = NDManager.newBaseManager(Device.cpu())) {
-      return quantizedOn(host, source, manager, seed, doubleQuant);
+      return quantizedOn(host, source, manager, seed, doubleQuant, frozenBf16);
     }
   }
 
   /** Loads and quantizes under {@code host}, then moves the result to {@code manager}. */
   static DecoderWeights quantizedOn(
-      NDManager host, ModelSource source, NDManager manager, long seed, boolean doubleQuant) {
+      NDManager host,
+      ModelSource source,
+      NDManager manager,
+      long seed,
+      boolean doubleQuant,
+      boolean frozenBf16) {
     try (DecoderWeights w = load(source, host, seed)) {
       w.quantizeLinears(doubleQuant);
+      if (frozenBf16) w.freezeInBf16();
       return w.moveTo(manager);
     }
   }
@@ -52,6 +59,24 @@ public final class ModelLoader {
    * {@code seed} (transformers' init), with each adapter merged in order.
    */
   public static DecoderWeights load(ModelSource source, NDManager manager, long seed) {
+    return load(source, manager, seed, false);
+  }
+
+  /**
+   * {@link #load(ModelSource, NDManager, long)}, the matrices kept in bf16 with {@code frozenBf16}
+   * (see {@link DecoderWeights#freezeInBf16}): read as bf16 straight from a checkpoint, or
+   * converted after the source's adapters are merged in float32.
+   */
+  public static DecoderWeights load(
+      ModelSource source, NDManager manager, long seed, boolean frozenBf16) {
+    if (frozenBf16 && !source.fromScratch() && source.adapters().isEmpty())
+      return DecoderWeights.load(source.path(), manager, DecoderWeights.LoadProgress.NONE, true);
+    DecoderWeights w = loadFloat32(source, manager, seed);
+    if (frozenBf16) w.freezeInBf16();
+    return w;
+  }
+
+  private static DecoderWeights loadFloat32(ModelSource source, NDManager manager, long seed) {
     Path dir = source.path();
     DecoderWeights w =
         source.fromScratch()

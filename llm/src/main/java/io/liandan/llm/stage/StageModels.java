@@ -59,12 +59,13 @@ final class StageModels implements AutoCloseable {
     try {
       w =
           args.quantizationBit() == 4
-              ? ModelLoader.loadQuantized(
-                  req.model(), m, args.seed(), args.doubleQuantization()) // Q-LoRA: NF4 base
-              : ModelLoader.load(req.model(), m, args.seed());
+              ? ModelLoader.loadQuantized( // Q-LoRA: NF4 base
+                  req.model(), m, args.seed(), args.doubleQuantization(), args.frozenBf16())
+              : ModelLoader.load(req.model(), m, args.seed(), args.lora() && args.frozenBf16());
       lora = args.lora() ? LoraAdapter.init(args.loraConfig(), w, args.seed()) : null;
       if ((kto || (dpo && !args.preferenceLoss().referenceFree())) && lora == null) {
-        frozen = ModelLoader.load(req.model(), m, args.seed()); // the full-FT reference copy
+        // the full-FT reference copy
+        frozen = ModelLoader.load(req.model(), m, args.seed(), args.frozenBf16());
       }
       return new StageModels(m, w, lora, frozen, args);
     } catch (RuntimeException e) {

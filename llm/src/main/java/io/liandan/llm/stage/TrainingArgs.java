@@ -28,7 +28,10 @@ import java.util.List;
  * name; 0 = none) stores the frozen decoder linears in NF4 for Q-LoRA, {@code double_quantization}
  * (bitsandbytes' bnb_4bit_use_double_quant) also quantizes their scales. {@code
  * gradient_checkpointing} (TrainingArguments' name) re-runs each decoder layer in backward instead
- * of keeping its activations.
+ * of keeping its activations. {@code frozen_dtype} {@code bfloat16} keeps the weights that do not
+ * train — the base under LoRA or Q-LoRA (its embedding and lm_head; NF4 linears stay NF4), a
+ * DPO/KTO reference copy, the models an eval stage loads — in bf16 (half their memory, the CPU's
+ * bf16 matmuls), adapters, activations, the loss and the optimizer in float32.
  *
  * <p>{@code kernels}: {@code torch} (the default) runs attention (scaled_dot_product_attention) and
  * AdamW (fused) inside libtorch through a TorchScript module, {@code reference} as DJL ops; the
@@ -89,11 +92,13 @@ public record TrainingArgs(
     double simpoGamma,
     double cpoAlpha,
     double desirableWeight,
-    double undesirableWeight) {
+    double undesirableWeight,
+    String frozenDtype) {
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
   public static final List<String> KERNELS = List.of("torch", "reference");
+  public static final List<String> FROZEN_DTYPES = List.of("float32", "bfloat16");
 
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -149,7 +154,8 @@ public record TrainingArgs(
         0.5,
         0.0,
         1.0,
-        1.0);
+        1.0,
+        "float32");
   }
 
   /**
@@ -253,13 +259,15 @@ public record TrainingArgs(
     if (!KERNELS.contains(kernels)) p.add("kernels: '" + kernels + "' is not one of " + KERNELS);
     if (!SAVE_DTYPES.contains(saveDtype))
       p.add("save_dtype: '" + saveDtype + "' is not one of " + SAVE_DTYPES);
+    if (!FROZEN_DTYPES.contains(frozenDtype))
+      p.add("frozen_dtype: '" + frozenDtype + "' is not one of " + FROZEN_DTYPES);
     return p;
   }
 
   /**
    * What a value means only for some stage: KTO's per-batch KL estimate needs two examples a batch
    * (TRL's KTOTrainer refuses one), KTO has its own loss, and its trainer has no fp16 or gradient
-   * checkpointing yet. As {@code key: message}.
+   * checkpointing yet; frozen_dtype needs something frozen. As {@code key: message}.
    */
   public List<String> problems(String stage) {
     List<String> p = new ArrayList<>();
@@ -280,6 +288,14 @@ public record TrainingArgs(
               + ": a KTO weight, for a kto stage, not "
               + stage);
     }
+    boolean referenceCopy =
+        stage.equals("kto") || (stage.equals("dpo") && !preferenceLoss().referenceFree());
+    if (frozenBf16() && !lora() && !referenceCopy && !stage.equals("eval"))
+      p.add(
+          "frozen_dtype: bfloat16 keeps frozen weights (a LoRA base, a dpo/kto reference) in"
+              + " bf16; full fine-tuning of this "
+              + stage
+              + " stage trains every weight in float32, so nothing would be frozen");
     return p;
   }
 
@@ -333,6 +349,11 @@ public record TrainingArgs(
 
   public boolean lora() {
     return finetuningType.equals("lora");
+  }
+
+  /** Whether frozen weights (a LoRA base, a DPO/KTO reference, an eval model) stay in bf16. */
+  public boolean frozenBf16() {
+    return frozenDtype.equals("bfloat16");
   }
 
   /** The JSON form, snake_case, every field. */

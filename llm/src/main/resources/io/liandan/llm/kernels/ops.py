@@ -51,3 +51,22 @@ class Ops(Module):
     # of n values of dtype (15 bfloat16, 5 float16, 6 float32), reinterpreted then widened.
     # view_copy, not view: TorchScript resolves x.view(dtype) to view(size) and fails.
     return torch.copy_(dst, torch.view_copy(raw, dtype=dtype))
+  def empty_bf16(self: __torch__.Ops, size: Tensor) -> Tensor:
+    # an unfilled (size[0]) bfloat16 tensor on size's device: the storage a frozen bf16 weight
+    # loads into. Called outside InferenceMode: an inference tensor cannot be saved for backward.
+    return torch.empty([int(size[0])], dtype=15, device=size.device)
+  def linear_bf16(self: __torch__.Ops, x: Tensor, w: Tensor) -> Tensor:
+    # x (..., in) float32, w (out, in) bfloat16 -> (..., out) float32: the matmul in bf16 (the
+    # CPU's avx512_bf16 GEMM, tensor cores on CUDA) with float32 accumulation inside the kernel;
+    # differentiable in x, so LoRA's gradient flows back through a frozen bf16 base
+    return torch.linear(torch.to(x, 15), w).float()
+  def embedding_bf16(self: __torch__.Ops, w: Tensor, ids: Tensor) -> Tensor:
+    # w (V, C) bfloat16, ids (B, T) int64 -> (B, T, C) float32 rows
+    return torch.embedding(w, ids).float()
+  def copy_into(self: __torch__.Ops, dst: Tensor, src: Tensor) -> Tensor:
+    # dst.copy_(src), converting src's dtype to dst's (float32 -> bf16: round to nearest even)
+    return torch.copy_(dst, src)
+  def to_float32(self: __torch__.Ops, x: Tensor) -> Tensor:
+    return x.float()
+  def element_size(self: __torch__.Ops, x: Tensor) -> int:
+    return x.element_size()

@@ -29,10 +29,10 @@ class QuantizedLoadTest {
     String f = FIXTURE + "/expected_logits.safetensors";
     try (NDManager m = NDManager.newBaseManager();
         NoGrad ng = new NoGrad();
-        DecoderWeights inPlace = ModelLoader.loadQuantized(source, m, 0, true)) {
+        DecoderWeights inPlace = ModelLoader.loadQuantized(source, m, 0, true, false)) {
       DecoderWeights moved;
       try (NDManager host = NDManager.newBaseManager()) {
-        moved = ModelLoader.quantizedOn(host, source, m, 0, true);
+        moved = ModelLoader.quantizedOn(host, source, m, 0, true, false);
       } // the host manager is gone: everything the weights hold must belong to m now
       NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
       NDArray a = new Decoder(inPlace).forward(ids, mask, false);
@@ -50,7 +50,8 @@ class QuantizedLoadTest {
     LoraConfig c = LoraConfig.of(4, 8, 0, List.of("all-linear"));
     try (NDManager m = NDManager.newBaseManager();
         DecoderWeights w = DecoderWeights.load(path(FIXTURE), m);
-        DecoderWeights q = ModelLoader.loadQuantized(ModelSource.of(path(FIXTURE)), m, 0, true);
+        DecoderWeights q =
+            ModelLoader.loadQuantized(ModelSource.of(path(FIXTURE)), m, 0, true, false);
         LoraAdapter a = LoraAdapter.init(c, w, 9);
         LoraAdapter b = LoraAdapter.init(c, q, 9)) {
       assertEquals(w.names(), q.names(), "checkpoint order kept: the adapters draw in that order");

@@ -400,6 +400,44 @@ class StageChainTest {
     assertTrue(Files.exists(Path.of(r.out(), "adapter", "adapter_model.safetensors")));
   }
 
+  /**
+   * frozen_dtype bfloat16: SFT LoRA over a bf16 base (read as bf16 from the PT checkpoint) tracks
+   * float32 LoRA; DPO over the SFT-merged model (merged in float32, then converted) starts with its
+   * policy equal to its reference, as in float32.
+   */
+  @Test
+  @Order(7)
+  void frozenBf16BaseTracksFloat32LoraAndKeepsDposStart() {
+    String args =
+        "{'learning_rate':1e-2,'max_steps':12,'per_device_train_batch_size':8,"
+            + "'logging_steps':4,'max_new_tokens':4";
+    RecordingListener plain = new RecordingListener(), rec = new RecordingListener();
+    new TrainStage().run(request("sft", pt.next(), sftData, args + "}", "sft-12-f32"), plain);
+    new TrainStage()
+        .run(
+            request("sft", pt.next(), sftData, args + ",'frozen_dtype':'bfloat16'}", "sft-bf16"),
+            rec);
+    TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plain.series("train/loss");
+    System.out.println("SFT train/loss, LoRA float32: " + ref + ", over a bf16 base: " + loss);
+    assertEquals(
+        ref.lastEntry().getValue(),
+        loss.lastEntry().getValue(),
+        0.01 * ref.lastEntry().getValue(),
+        "LoRA over a bf16 base within 1 % of float32 LoRA at the last logged step");
+    RecordingListener d = new RecordingListener();
+    new TrainStage()
+        .run(
+            request(
+                "dpo",
+                sft.next(),
+                dpoData,
+                "{'learning_rate':5e-3,'max_steps':2,'per_device_train_batch_size':8,"
+                    + "'logging_steps':1,'beta':0.1,'frozen_dtype':'bfloat16'}",
+                "dpo-bf16"),
+            d);
+    assertEquals(Math.log(2), d.lines.get(1L).get("train/loss"), 1e-5, "policy = reference");
+  }
+
   private TrainRequest request(
       String stage, ModelSource model, Path data, String args, String name) {
     return StageFixture.request(stage, model, data, args, tmp.resolve("out-" + name));

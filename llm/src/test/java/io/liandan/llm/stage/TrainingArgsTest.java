@@ -121,6 +121,28 @@ class TrainingArgsTest {
   }
 
   @Test
+  void frozenDtypeIsFloat32OrBfloat16AndNeedsSomethingFrozen() throws Exception {
+    List<String> problems = new ArrayList<>();
+    assertEquals("float32", TrainingArgs.defaults().frozenDtype());
+    TrainingArgs a =
+        TrainingArgs.parse(
+            Json.MAPPER.readTree("{\"frozen_dtype\": \"bfloat16\"}"), "args", problems, "sft");
+    assertTrue(problems.isEmpty(), problems.toString());
+    assertTrue(a.frozenBf16());
+    TrainingArgs.parse(Json.MAPPER.readTree("{\"frozen_dtype\": \"fp8\"}"), "args", problems);
+    assertEquals(List.of("args.frozen_dtype: 'fp8' is not one of [float32, bfloat16]"), problems);
+    problems.clear();
+    String full = "{\"frozen_dtype\": \"bfloat16\", \"finetuning_type\": \"full\"";
+    TrainingArgs.parse(Json.MAPPER.readTree(full + "}"), "args", problems, "dpo");
+    assertTrue(problems.isEmpty(), "full DPO's reference copy is frozen: " + problems);
+    TrainingArgs.parse(Json.MAPPER.readTree(full + "}"), "args", problems, "sft");
+    TrainingArgs.parse(
+        Json.MAPPER.readTree(full + ", \"loss_type\": \"simpo\"}"), "args", problems, "dpo");
+    assertEquals(2, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("args.frozen_dtype: bfloat16 keeps frozen weights"));
+  }
+
+  @Test
   void gpuKeysParseAndQuantizationNeedsLora() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
@@ -230,7 +252,8 @@ class TrainingArgsTest {
             0.5,
             0,
             1,
-            1);
+            1,
+            "float32");
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
