@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import io.liandan.llm.kernels.Fusion;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.KvCache;
 import io.liandan.llm.tensor.NoGrad;
@@ -58,7 +59,9 @@ public final class Generator {
     int layers = model.config().numHiddenLayers();
     long capacity = (long) L + cfg.maxNewTokens(); // every position this generation can feed
     KvCache cache = new KvCache(layers, capacity);
-    try (NoGrad ng = new NoGrad()) {
+    // fused kernel plans are allowed here: nothing generated feeds a training state
+    try (NoGrad ng = new NoGrad();
+        Fusion fused = Fusion.on()) {
       long[] stepIds = ids, stepPos = pos;
       int T = L;
       for (int step = 0; step < cfg.maxNewTokens(); step++) {

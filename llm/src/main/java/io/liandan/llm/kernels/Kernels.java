@@ -8,7 +8,8 @@ import java.util.Locale;
  * The hot operations of a training step behind one interface, so that their implementation can be
  * switched by one setting: {@code reference} runs them as DJL ops (the parity baseline), {@code
  * torch} inside libtorch through a TorchScript module that Java writes itself ({@link
- * TorchKernels}: flash attention, fused AdamW). Both give the same numbers to float32 rounding.
+ * TorchKernels}: flash attention, fused AdamW, RMSNorm, RoPE and SwiGLU each one call). Both give
+ * the same numbers to float32 rounding.
  */
 public interface Kernels {
   /** The system property (tests, generation) that picks the kernels when no argument does. */
@@ -37,6 +38,27 @@ public interface Kernels {
    * @return (B, nH, T, hd)
    */
   NDArray attention(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, NDArray cap);
+
+  /**
+   * transformers' RMSNorm in float32: weight · x · rsqrt(mean(x², -1) + eps).
+   *
+   * @param x (…, C)
+   * @param weight (C), Gemma's already offset to 1 + w
+   * @param eps 0-d float32
+   */
+  NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps);
+
+  /**
+   * Rotary embedding: x·cos + rotate_half(x)·sin on the first rd = cos.size(3) dimensions of each
+   * head, rotate_half(x) = (-x₂, x₁); the rest (Phi-3's partial rotation) passes through.
+   *
+   * @param x (B, h, T, hd)
+   * @param cos (B|1, 1, T, rd), as sin
+   */
+  NDArray rope(NDArray x, NDArray cos, NDArray sin);
+
+  /** silu(gate) · up, the SwiGLU activation of the Llama-style MLP; (…, I) each. */
+  NDArray swiglu(NDArray gate, NDArray up);
 
   /**
    * One AdamW update (torch.optim.AdamW's rule) of one parameter group, in place: {@code params},

@@ -1,8 +1,10 @@
 package io.liandan.llm.kernels;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Activation;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scalars;
 import java.util.List;
@@ -35,6 +37,30 @@ final class ReferenceKernels implements Kernels {
     att = (bias == null ? att : att.addi(bias)).softmax(-1);
     NDArray y = att.matMul(v.expandDims(2)); // (B, nKv, g, T, hd)
     return y.reshape(B, nH, T, hd);
+  }
+
+  @Override
+  public NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps) {
+    NDArray var = x.square().mean(new int[] {-1}, true); // (…, 1)
+    NDArray minusHalf = Scalars.of(x.getManager(), -0.5);
+    return x.mul(var.addi(eps).pow(minusHalf)).mul(weight);
+  }
+
+  @Override
+  public NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+    long rd = cos.getShape().get(3);
+    if (rd < x.getShape().get(3)) {
+      NDList parts = x.split(new long[] {rd}, 3); // (…, rd), (…, hd - rd)
+      return rope(parts.get(0), cos, sin).concat(parts.get(1), 3);
+    }
+    NDList parts = x.split(new long[] {rd / 2}, 3);
+    NDArray rotated = parts.get(1).neg().concat(parts.get(0), 3);
+    return x.mul(cos).add(rotated.mul(sin));
+  }
+
+  @Override
+  public NDArray swiglu(NDArray gate, NDArray up) {
+    return gate.mul(Activation.sigmoid(gate)).mul(up);
   }
 
   /**

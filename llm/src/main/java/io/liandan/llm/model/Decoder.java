@@ -8,7 +8,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.liandan.llm.amp.Cast;
@@ -43,7 +42,7 @@ public final class Decoder {
   private final NDArray invFreq, localInvFreq; // (hd/2): full layers', sliding layers'
   // torch-owned scalars, made once on the model's device: see Scalars, and AdamW.step for why an
   // op's Java number would stall a GPU
-  private final NDArray minusHalf, attnScale, eps, one, maskValue;
+  private final NDArray attnScale, eps, one, maskValue;
   private final NDArray embedScale, half, geluBeta, geluKappa; // Gemma's
   private final NDArray attnCap, finalCap; // Gemma 2's soft-caps, or null
   private final NDArray ropeFactor; // yarn's and longrope's factor on cos/sin, or null (1)
@@ -67,7 +66,6 @@ public final class Decoder {
     // equals rope_theta: the full layers' linear scaling must not reach them)
     this.localInvFreq =
         c.ropeLocalBaseFreq() == null ? invFreq : inverseFrequencies(m, c.localRopeTheta());
-    this.minusHalf = Scalars.of(m, -0.5);
     this.attnScale = Scalars.of(m, c.attentionScale());
     this.eps = Scalars.of(m, (float) c.rmsNormEps());
     this.one = Scalars.of(m, 1);
@@ -80,7 +78,7 @@ public final class Decoder {
     this.finalCap = cap(m, c.finalLogitSoftcapping());
     double factor = RopeScalings.attentionFactor(c.ropeScaling());
     this.ropeFactor = factor == 1 ? null : cap(m, factor);
-    NDScope.unregister(invFreq, localInvFreq, minusHalf, attnScale, eps, one, maskValue);
+    NDScope.unregister(invFreq, localInvFreq, attnScale, eps, one, maskValue);
     NDScope.unregister(embedScale, half, geluBeta, geluKappa); // live as the model
   }
 
@@ -320,8 +318,8 @@ public final class Decoder {
       q = rmsNorm(q, w.get(p + "q_norm.weight"));
       k = rmsNorm(k, w.get(p + "k_norm.weight"));
     }
-    q = applyRope(q, at); // (B, nH, T, hd)
-    k = applyRope(k, at); // (B, nKv, T, hd)
+    q = kernels.rope(q, at.cos(), at.sin()); // (B, nH, T, hd)
+    k = kernels.rope(k, at.cos(), at.sin()); // (B, nKv, T, hd)
     if (cache != null) {
       NDArray[] kv = cache.append(layer, k, v);
       k = kv[0];
@@ -357,8 +355,8 @@ public final class Decoder {
       gate = linear(x, p + "gate_proj", training);
       up = linear(x, p + "up_proj", training);
     }
-    NDArray act = c.gemma() ? geluTanh(gate) : gate.mul(Activation.sigmoid(gate)); // SiLU
-    return linear(act.mul(up), p + "down_proj", training);
+    NDArray act = c.gemma() ? geluTanh(gate).mul(up) : kernels.swiglu(gate, up); // (B, T, I)
+    return linear(act, p + "down_proj", training);
   }
 
   /** ½x(1 + tanh(√(2/π)(x + 0.044715x³))), torch's gelu(approximate="tanh"). */
@@ -398,9 +396,7 @@ public final class Decoder {
    * an offset from 1: · (1 + weight).
    */
   private NDArray rmsNorm(NDArray x, NDArray weight) {
-    NDArray var = x.square().mean(new int[] {-1}, true); // (B, T, 1)
-    NDArray normed = x.mul(var.addi(eps).pow(minusHalf));
-    return normed.mul(c.gemma() ? weight.add(one) : weight);
+    return kernels.rmsNorm(x, c.gemma() ? weight.add(one) : weight, eps);
   }
 
   /**
@@ -413,22 +409,6 @@ public final class Decoder {
     NDArray emb = f.concat(f, -1).expandDims(1); // (B, 1, T, rd)
     if (scale == null) return new NDArray[] {emb.cos(), emb.sin()};
     return new NDArray[] {emb.cos().mul(scale), emb.sin().mul(scale)};
-  }
-
-  /**
-   * q·cos + rotate_half(q)·sin, rotate_half(x) = (-x₂, x₁), on the first rd dimensions (cos's
-   * width); with Phi-3's partial_rotary_factor the rest of the head passes through unrotated.
-   */
-  private static NDArray applyRope(NDArray x, Rotary at) {
-    long rd = at.cos().getShape().get(3);
-    if (rd < x.getShape().get(3)) {
-      NDList parts = x.split(new long[] {rd}, 3); // (…, rd), (…, hd - rd)
-      return applyRope(parts.get(0), at).concat(parts.get(1), 3);
-    }
-    long half = x.getShape().get(3) / 2;
-    NDList parts = x.split(new long[] {half}, 3);
-    NDArray rotated = parts.get(1).neg().concat(parts.get(0), 3);
-    return x.mul(at.cos()).add(rotated.mul(at.sin()));
   }
 
   /**

@@ -70,3 +70,25 @@ class Ops(Module):
     return x.float()
   def element_size(self: __torch__.Ops, x: Tensor) -> int:
     return x.element_size()
+  def rms_norm(self: __torch__.Ops, x: Tensor, w: Tensor, eps: Tensor) -> Tensor:
+    # transformers' Qwen2RMSNorm in float32: w * (x * rsqrt(mean(x^2) + eps)); one call instead of
+    # six Java ops, which at a decode step cost more than their arithmetic
+    return torch.mul(w, torch.mul(x, torch.rsqrt(torch.add(torch.mean(torch.pow(x, 2), [-1], True), eps))))
+  def rope(self: __torch__.Ops, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    # x (B, h, T, hd), cos/sin (B|1, 1, T, rd): x*cos + rotate_half(x)*sin on the first rd dims
+    # (Phi-3's partial rotation passes the rest through), rotate_half(x) = cat(-x2, x1)
+    rd = cos.size(3)
+    hd = x.size(3)
+    xr = x
+    if rd < hd:
+      xr = torch.narrow(x, 3, 0, rd)
+    half = rd // 2
+    x1 = torch.narrow(xr, 3, 0, half)
+    x2 = torch.narrow(xr, 3, half, rd - half)
+    y = torch.add(torch.mul(xr, cos), torch.mul(torch.cat([torch.neg(x2), x1], 3), sin))
+    if rd < hd:
+      y = torch.cat([y, torch.narrow(x, 3, rd, hd - rd)], 3)
+    return y
+  def swiglu(self: __torch__.Ops, gate: Tensor, up: Tensor) -> Tensor:
+    # silu(gate) * up, transformers' LlamaMLP activation (ACT2FN["silu"] = nn.SiLU)
+    return torch.mul(torch.silu(gate), up)

@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.tensor.NoGrad;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -229,6 +230,93 @@ class KernelsTest {
           0);
     }
     return List.of(p, ea, eas);
+  }
+
+  /**
+   * RMSNorm (with a named weight, as the model passes its parameters), RoPE on whole heads and on
+   * Phi-3's partial rotary slice, and SwiGLU: values and the gradients of every input equal on both
+   * paths, and again (bit for bit) on the torch path's later calls, where the plain interpreter
+   * must not have re-planned anything.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"rmsNorm", "rope", "ropePartial", "swiglu"})
+  void elementwiseOpsEqualTheReferenceInValuesAndGradients(String op) {
+    Random r = new Random(SEED + op.length());
+    int B = 2, h = 3, T = 5, hd = 8, rd = op.equals("ropePartial") ? 4 : hd;
+    Shape xShape = op.startsWith("rope") ? new Shape(B, h, T, hd) : new Shape(B, T, 3 * hd);
+    int n = (int) xShape.size();
+    float[] x = gauss(r, n), dy = gauss(r, n), other = gauss(r, n);
+    float[] w = gauss(r, 3 * hd), angles = gauss(r, T * rd / 2);
+    try (NDManager m = NDManager.newBaseManager()) {
+      List<NDArray> ref = null;
+      for (int call = 0; call < 4; call++) { // 0: reference, then the torch path three times
+        Kernels kernels = Kernels.named(call == 0 ? "reference" : "torch");
+        NDArray xa = m.create(x, xShape);
+        NDArray second =
+            op.equals("rmsNorm")
+                ? m.create(w, new Shape(3 * hd))
+                : op.equals("swiglu") ? m.create(other, xShape) : null;
+        if (second != null) second.setName("weight");
+        List<NDArray> inputs = second == null ? List.of(xa) : List.of(xa, second);
+        for (NDArray a : inputs) a.setRequiresGradient(true);
+        NDArray y;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          y =
+              switch (op) {
+                case "rmsNorm" -> kernels.rmsNorm(xa, second, m.create(1e-6f));
+                case "swiglu" -> kernels.swiglu(xa, second);
+                default ->
+                    kernels.rope(
+                        xa, cosSin(m, angles, T, rd, true), cosSin(m, angles, T, rd, false));
+              };
+          gc.backward(y.mul(m.create(dy, y.getShape())).sum());
+        }
+        List<NDArray> got = new ArrayList<>(List.of(y.duplicate()));
+        for (NDArray a : inputs) got.add(a.getGradient().duplicate());
+        if (ref == null) {
+          ref = got;
+          continue;
+        }
+        for (int i = 0; i < got.size(); i++) {
+          String what = op + (i == 0 ? " value" : " gradient " + i) + ", torch call " + call;
+          assertTrue(ref.get(i).abs().max().getFloat() > 0, what + " is not zero");
+          if (call == 1) assertRel(ref.get(i), got.get(i), 1e-5, what);
+          else assertEquals(ref.get(i).size(), got.get(i).size());
+        }
+        if (call == 1) ref = got; // later torch calls must repeat the first to the bit
+        else
+          for (int i = 0; i < got.size(); i++)
+            assertTrue(
+                Arrays.equals(ref.get(i).toFloatArray(), got.get(i).toFloatArray()),
+                op + ": torch call " + call + " differs from its first call in output " + i);
+      }
+    }
+  }
+
+  /**
+   * cos or sin of the angles, (1, 1, T, rd) with each half repeated as transformers builds them.
+   */
+  private static NDArray cosSin(NDManager m, float[] angles, int T, int rd, boolean cos) {
+    float[] out = new float[T * rd];
+    for (int t = 0; t < T; t++)
+      for (int j = 0; j < rd; j++) {
+        double a = angles[t * rd / 2 + j % (rd / 2)];
+        out[t * rd + j] = (float) (cos ? Math.cos(a) : Math.sin(a));
+      }
+    return m.create(out, new Shape(1, 1, T, rd));
+  }
+
+  /** Fusion scopes nest: the graph optimizer is allowed until the outermost scope closes. */
+  @Test
+  void fusionScopesNest() {
+    assertTrue(!Fusion.active(), "no scope open at the start");
+    try (Fusion outer = Fusion.on()) {
+      try (Fusion inner = Fusion.on()) {
+        assertTrue(Fusion.active());
+      }
+      assertTrue(Fusion.active(), "still inside the outer scope");
+    }
+    assertTrue(!Fusion.active(), "closed");
   }
 
   @Test
