@@ -50,7 +50,7 @@ import java.util.function.IntToDoubleFunction;
  * switched off as reference, β 0.1; dpo-full: every weight trained, a frozen copy as reference;
  * kto: LoRA, the same pairs unpaired into 2·batch KTO examples, the adapter-off reference),
  * loss_type (dpo modes: any of {@link PreferenceLoss}'s; orpo and simpo run no reference), batch,
- * seq, steps, warmup, lr, fp16, checkpointing, lora_r, targets q_proj,v_proj or all-linear).
+ * seq, steps, warmup, lr, fp16, bf16, checkpointing, lora_r, targets q_proj,v_proj or all-linear).
  */
 public final class DeviceTrainBench {
   static final Map<String, DecoderConfig> SHAPES =
@@ -93,6 +93,7 @@ public final class DeviceTrainBench {
             "warmup=3",
             "lr=1e-4",
             "fp16=false",
+            "bf16=false",
             "checkpointing=false",
             "lora_r=8",
             "targets=q_proj,v_proj",
@@ -152,6 +153,7 @@ public final class DeviceTrainBench {
       }
       Decoder model = new Decoder(w);
       if (fp16) model.setComputeType(DataType.FLOAT16);
+      model.setBf16Matmuls(Boolean.parseBoolean(a.get("bf16"))); // bf16: linears in bf16
       Map<String, NDArray> params = w.tensors();
       LoraAdapter lora = null;
       if (!mode.equals("full") && !mode.equals("dpo-full")) {

@@ -21,7 +21,9 @@ public final class Bf16 {
 
   /**
    * x·wᵀ: (…, in) float32 and bf16 (out, in) → (…, out) float32, differentiable in x when autograd
-   * records (LoRA's gradient flows back through a frozen bf16 base).
+   * records (LoRA's gradient flows back through a frozen bf16 base). A float32 w (bf16 mixed
+   * precision over float32 masters) is rounded to bf16 inside the call, differentiably: its
+   * gradient comes back float32.
    */
   public static NDArray linear(NDArray x, NDArray w) {
     return TorchKernels.get().linearBf16(x, w);

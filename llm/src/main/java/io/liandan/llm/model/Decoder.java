@@ -49,6 +49,7 @@ public final class Decoder {
   private LinearHook hook;
   private Kernels kernels = Kernels.configured(); // attention: flash (torch) or eager (reference)
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
+  private boolean bf16Matmuls; // bf16: the linear layers' matmuls in bf16 over float32 weights
 
   public Decoder(DecoderWeights weights) {
     this.w = weights;
@@ -127,6 +128,19 @@ public final class Decoder {
 
   public DataType computeType() {
     return compute;
+  }
+
+  /**
+   * bf16 mixed precision (TrainingArguments' {@code bf16}, torch.autocast's way for linears): the
+   * decoder's linear layers round their inputs and float32 weights to bf16 per call, inside the
+   * kernel script ({@link Bf16#linear}); gradients reach the weights in float32, and RMSNorm,
+   * attention, adapters, the lm_head and the loss stay float32. No loss scaling: bf16 has float32's
+   * range.
+   */
+  public void setBf16Matmuls(boolean on) {
+    if (on && compute != DataType.FLOAT32)
+      throw new IllegalArgumentException("bf16 matmuls exclude the float16 compute type");
+    this.bf16Matmuls = on;
   }
 
   /**
@@ -373,7 +387,7 @@ public final class Decoder {
     NDArray weight = w.weight(name, compute, x.getManager()); // (out, in)
     NDArray bias = w.tensors().get(module + ".bias");
     NDArray y;
-    if (w.isBf16(name)) { // frozen bf16: the matmul in bf16, the bias added in float32
+    if (bf16Matmuls || w.isBf16(name)) { // the matmul in bf16, the bias added in float32
       y = Bf16.linear(x, weight);
       if (bias != null) y = y.add(bias);
     } else {

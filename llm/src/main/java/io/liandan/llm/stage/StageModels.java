@@ -45,6 +45,8 @@ final class StageModels implements AutoCloseable {
     // dequantized weights come out as float16 directly
     scaler = args.fp16() ? new GradScaler() : null;
     if (args.fp16()) model.setComputeType(DataType.FLOAT16);
+    // bf16: bf16 linears over float32 masters (the reference copy stays as loaded, as with fp16)
+    model.setBf16Matmuls(args.bf16());
     frozenModel = frozen == null ? null : new Decoder(frozen);
     if (frozenModel != null) frozenModel.setKernels(kernels);
   }

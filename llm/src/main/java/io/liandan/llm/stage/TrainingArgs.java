@@ -31,7 +31,10 @@ import java.util.List;
  * of keeping its activations. {@code frozen_dtype} {@code bfloat16} keeps the weights that do not
  * train — the base under LoRA or Q-LoRA (its embedding and lm_head; NF4 linears stay NF4), a
  * DPO/KTO reference copy, the models an eval stage loads — in bf16 (half their memory, the CPU's
- * bf16 matmuls), adapters, activations, the loss and the optimizer in float32.
+ * bf16 matmuls), adapters, activations, the loss and the optimizer in float32. {@code bf16}
+ * (TrainingArguments' name) multiplies the decoder's linear layers in bf16 over float32 master
+ * weights (torch.autocast's way for linears; no loss scaling), see {@link
+ * io.liandan.llm.model.Decoder#setBf16Matmuls}.
  *
  * <p>{@code kernels}: {@code torch} (the default) runs attention (scaled_dot_product_attention) and
  * AdamW (fused) inside libtorch through a TorchScript module, {@code reference} as DJL ops; the
@@ -93,7 +96,8 @@ public record TrainingArgs(
     double cpoAlpha,
     double desirableWeight,
     double undesirableWeight,
-    String frozenDtype) {
+    String frozenDtype,
+    boolean bf16) {
 
   public static final List<String> FINETUNING_TYPES = List.of("full", "lora");
   public static final List<String> SAVE_DTYPES = List.of("float32", "bfloat16", "float16");
@@ -155,7 +159,8 @@ public record TrainingArgs(
         0.0,
         1.0,
         1.0,
-        "float32");
+        "float32",
+        false);
   }
 
   /**
@@ -261,6 +266,9 @@ public record TrainingArgs(
       p.add("save_dtype: '" + saveDtype + "' is not one of " + SAVE_DTYPES);
     if (!FROZEN_DTYPES.contains(frozenDtype))
       p.add("frozen_dtype: '" + frozenDtype + "' is not one of " + FROZEN_DTYPES);
+    if (bf16 && fp16) p.add("bf16: fp16 and bf16 exclude each other (pick one)");
+    if (bf16 && kernels.equals("reference"))
+      p.add("bf16: the bf16 matmuls run in the torch kernels; kernels: reference has none");
     return p;
   }
 

@@ -58,8 +58,9 @@ class Ops(Module):
   def linear_bf16(self: __torch__.Ops, x: Tensor, w: Tensor) -> Tensor:
     # x (..., in) float32, w (out, in) bfloat16 -> (..., out) float32: the matmul in bf16 (the
     # CPU's avx512_bf16 GEMM, tensor cores on CUDA) with float32 accumulation inside the kernel;
-    # differentiable in x, so LoRA's gradient flows back through a frozen bf16 base
-    return torch.linear(torch.to(x, 15), w).float()
+    # differentiable in x, so LoRA's gradient flows back through a frozen bf16 base. A float32 w
+    # (bf16: true, autocast's way) is rounded here per call and its gradient arrives in float32
+    return torch.linear(torch.to(x, 15), torch.to(w, 15)).float()
   def embedding_bf16(self: __torch__.Ops, w: Tensor, ids: Tensor) -> Tensor:
     # w (V, C) bfloat16, ids (B, T) int64 -> (B, T, C) float32 rows
     return torch.embedding(w, ids).float()

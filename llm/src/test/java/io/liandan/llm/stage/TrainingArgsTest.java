@@ -143,6 +143,27 @@ class TrainingArgsTest {
   }
 
   @Test
+  void bf16ParsesAndExcludesFp16AndTheReferenceKernels() throws Exception {
+    List<String> problems = new ArrayList<>();
+    assertTrue(!TrainingArgs.defaults().bf16());
+    TrainingArgs a =
+        TrainingArgs.parse(Json.MAPPER.readTree("{\"bf16\": true}"), "args", problems, "sft");
+    assertTrue(problems.isEmpty(), problems.toString());
+    assertTrue(a.bf16());
+    TrainingArgs.parse(
+        Json.MAPPER.readTree("{\"bf16\": true, \"fp16\": true}"), "args", problems, "sft");
+    assertEquals(List.of("args.bf16: fp16 and bf16 exclude each other (pick one)"), problems);
+    problems.clear();
+    TrainingArgs.parse(
+        Json.MAPPER.readTree("{\"bf16\": true, \"kernels\": \"reference\"}"),
+        "args",
+        problems,
+        "sft");
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("args.bf16: the bf16 matmuls run in the torch kernels"));
+  }
+
+  @Test
   void gpuKeysParseAndQuantizationNeedsLora() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
@@ -253,7 +274,8 @@ class TrainingArgsTest {
             0,
             1,
             1,
-            "float32");
+            "float32",
+            false);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
