@@ -61,6 +61,12 @@ public interface Kernels {
   NDArray swiglu(NDArray gate, NDArray up);
 
   /**
+   * fp16 loss scaling's unscale (torch's GradScaler.unscale_): every gradient multiplied by {@code
+   * invScale} in place; whether all of them are finite afterwards (no inf, no NaN).
+   */
+  boolean unscaleGrads(List<NDArray> grads, double invScale);
+
+  /**
    * One AdamW update (torch.optim.AdamW's rule) of one parameter group, in place: {@code params},
    * {@code expAvg} and {@code expAvgSq} change, the gradients do not.
    *

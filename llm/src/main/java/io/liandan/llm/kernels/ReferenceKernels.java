@@ -63,6 +63,21 @@ final class ReferenceKernels implements Kernels {
     return gate.mul(Activation.sigmoid(gate)).mul(up);
   }
 
+  @Override
+  public boolean unscaleGrads(List<NDArray> grads, double invScale) {
+    if (grads.isEmpty()) return true;
+    try (NoGrad ng = new NoGrad();
+        NDScope s = new NDScope()) {
+      NDArray inv = Scalars.of(grads.get(0).getManager(), (float) invScale); // see adamw
+      NDArray worst = null; // max |g| over all gradients: inf or NaN if any element is
+      for (NDArray g : grads) {
+        NDArray a = g.muli(inv).abs().max();
+        worst = worst == null ? a : worst.maximum(a);
+      }
+      return Float.isFinite(worst.getFloat());
+    }
+  }
+
   /**
    * The step's constants are tensors made once on the device ({@link Scalars}): a Java number in an
    * op would be copied to the device, and on CUDA each such copy waits for the GPU.

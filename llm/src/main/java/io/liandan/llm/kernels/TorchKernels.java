@@ -159,6 +159,12 @@ final class TorchKernels implements Kernels {
   }
 
   @Override
+  public boolean unscaleGrads(List<NDArray> grads, double invScale) {
+    if (grads.isEmpty()) return true;
+    return call("unscale_grads", IValue::toBoolean, grads, invScale);
+  }
+
+  @Override
   public void adamw(
       List<NDArray> params,
       List<NDArray> grads,

@@ -169,6 +169,11 @@ public final class AdamW implements AutoCloseable {
     return step;
   }
 
+  /** The kernels that run the update (and fp16's unscale, {@link GradScaler}). */
+  Kernels kernels() {
+    return kernels;
+  }
+
   public List<NDArray> parameters() {
     return params;
   }

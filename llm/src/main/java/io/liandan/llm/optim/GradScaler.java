@@ -2,10 +2,11 @@ package io.liandan.llm.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import io.liandan.llm.tensor.NoGrad;
+import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.tensor.Scalars;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,7 +50,7 @@ public final class GradScaler {
    * @return the gradient norm before clipping, or NaN when the step was skipped
    */
   public double step(AdamW opt, double maxGradNorm, double lr) {
-    boolean finite = unscale(opt.parameters());
+    boolean finite = unscale(opt.parameters(), opt.kernels());
     update(finite);
     if (!finite) {
       opt.skip();
@@ -74,23 +75,14 @@ public final class GradScaler {
     return norm;
   }
 
-  /** Divides every gradient by the scale; returns whether all of them are finite. */
-  boolean unscale(Collection<NDArray> params) {
-    try (NoGrad ng = new NoGrad();
-        NDScope s = new NDScope()) {
-      NDArray worst = null; // max |g| over all parameters: inf or NaN if any element is
-      NDArray inv = null; // 1 / scale on the device: see AdamW.step
-      for (NDArray p : params) {
-        if (!p.hasGradient()) continue;
-        if (inv == null) inv = Scalars.of(p.getManager(), (float) (1 / scale));
-        NDArray g = p.getGradient().muli(inv);
-        NDArray a = g.abs().max();
-        worst = worst == null ? a : worst.maximum(a);
-      }
-      if (worst == null) return true;
-      float w = worst.getFloat();
-      return Float.isFinite(w);
-    }
+  /**
+   * Divides every gradient by the scale, in one kernel call over them all with the torch kernels;
+   * returns whether all of them are finite.
+   */
+  boolean unscale(Collection<NDArray> params, Kernels kernels) {
+    List<NDArray> grads = new ArrayList<>();
+    for (NDArray p : params) if (p.hasGradient()) grads.add(p.getGradient());
+    return kernels.unscaleGrads(grads, 1 / scale);
   }
 
   /** Backs off after an overflow, grows after growthInterval clean steps in a row. */

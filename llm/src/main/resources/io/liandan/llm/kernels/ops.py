@@ -44,6 +44,15 @@ class Ops(Module):
       steps.append(at)
     torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
     return n
+  def unscale_grads(self: __torch__.Ops, grads: List[Tensor], inv_scale: float) -> bool:
+    # GradScaler.unscale_'s kernel: every gradient times inv_scale in place, and whether all are
+    # finite, in one call over the list instead of four ops a tensor
+    if len(grads) == 0:
+      return True
+    found_inf = torch.zeros([1], dtype=6, device=grads[0].device)
+    inv = torch.full([1], inv_scale, dtype=6, device=grads[0].device)
+    torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv)
+    return bool(torch.eq(found_inf, 0.0).all())
   def requires_grad(self: __torch__.Ops, q: Tensor, k: Tensor, v: Tensor) -> bool:
     return q.requires_grad or k.requires_grad or v.requires_grad
   def copy_from_bytes(self: __torch__.Ops, dst: Tensor, raw: Tensor, dtype: int) -> Tensor:

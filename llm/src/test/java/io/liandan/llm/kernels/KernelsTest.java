@@ -306,6 +306,41 @@ class KernelsTest {
     return m.create(out, new Shape(1, 1, T, rd));
   }
 
+  /**
+   * fp16's unscale: both paths multiply every gradient by 1/scale to the same bits and report
+   * whether all are finite; an inf or a NaN anywhere in the list says no, an empty list yes.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"finite", "inf", "nan"})
+  void unscaleEqualsTheReferenceAndFindsInfAndNan(String kase) {
+    Random r = new Random(SEED + kase.length());
+    float[][] g = {gauss(r, 7), gauss(r, 64), gauss(r, 1)};
+    if (kase.equals("inf")) g[1][5] = Float.POSITIVE_INFINITY;
+    if (kase.equals("nan")) g[2][0] = Float.NaN;
+    double inv = 1 / 65536.0;
+    try (NDManager m = NDManager.newBaseManager()) {
+      List<float[]> results = new ArrayList<>();
+      for (String name : List.of("reference", "torch")) {
+        List<NDArray> grads = new ArrayList<>();
+        for (float[] a : g) grads.add(m.create(a));
+        boolean finite = Kernels.named(name).unscaleGrads(grads, inv);
+        assertEquals(kase.equals("finite"), finite, name + ": all finite");
+        float[] all = new float[0];
+        for (NDArray a : grads) all = concat(all, a.toFloatArray());
+        results.add(all);
+        assertTrue(Kernels.named(name).unscaleGrads(List.of(), inv), name + ": nothing to unscale");
+      }
+      assertTrue(Arrays.equals(results.get(0), results.get(1)), "same unscaled gradients");
+      assertEquals(g[0][0] * (float) inv, results.get(1)[0], "scaled in place");
+    }
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   /** Fusion scopes nest: the graph optimizer is allowed until the outermost scope closes. */
   @Test
   void fusionScopesNest() {
