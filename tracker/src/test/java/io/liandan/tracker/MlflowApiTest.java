@@ -10,29 +10,14 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * MLflow's tracking REST API (api/2.0/mlflow) with the request and response shapes of MLflow's REST
  * documentation, as its Python client sends them (protobuf JSON: int64 as strings, NaN as "NaN").
  */
-class MlflowApiTest {
+class MlflowApiTest extends ServerTest {
   static final String M = "/api/2.0/mlflow";
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
 
   static Map<String, String> kv(JsonNode list) {
     Map<String, String> m = new HashMap<>();
