@@ -62,11 +62,7 @@ class MlflowApiTest extends ServerTest {
 
   @Test
   void aTrainerStyleRunLogsParamsMetricsAndTags() {
-    String exp =
-        api.post(M + "/experiments/create", "{\"name\":\"trainer\"}")
-            .json()
-            .get("experiment_id")
-            .asText();
+    String exp = newExperiment("trainer");
     Response created =
         api.post(
             M + "/runs/create",
@@ -202,11 +198,7 @@ class MlflowApiTest extends ServerTest {
 
   @Test
   void searchFiltersOrdersAndPages() {
-    String exp =
-        api.post(M + "/experiments/create", "{\"name\":\"search\"}")
-            .json()
-            .get("experiment_id")
-            .asText();
+    String exp = newExperiment("search");
     String[] ids = new String[3];
     double[] losses = {0.5, 2.0, 1.0};
     for (int i = 0; i < 3; i++) {
@@ -319,12 +311,16 @@ class MlflowApiTest extends ServerTest {
     assertEquals("0", defaultRun.json().at("/run/info/experiment_id").asText());
   }
 
+  /** A new experiment's id. */
+  static String newExperiment(String name) {
+    return api.post(M + "/experiments/create", "{\"name\":\"" + name + "\"}")
+        .json()
+        .get("experiment_id")
+        .asText();
+  }
+
   static String newRun(String experimentName) {
-    String exp =
-        api.post(M + "/experiments/create", "{\"name\":\"" + experimentName + "\"}")
-            .json()
-            .get("experiment_id")
-            .asText();
+    String exp = newExperiment(experimentName);
     return api.post(M + "/runs/create", "{\"experiment_id\":\"" + exp + "\"}")
         .json()
         .at("/run/info/run_id")
