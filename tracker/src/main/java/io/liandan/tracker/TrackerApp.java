@@ -1,6 +1,7 @@
 package io.liandan.tracker;
 
 import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
@@ -87,12 +88,6 @@ public final class TrackerApp {
 
   public static Javalin create(Deps deps, boolean readsNeedToken, HttpSafety safety) {
     var auth = new BearerAuth(deps.tokens(), readsNeedToken);
-    var runs = new RunController(deps.runs());
-    var metrics = new MetricController(deps.metricWriter(), deps.metricReader());
-    var samples = new SampleController(deps.samples());
-    var artifacts = new ArtifactController(deps.artifacts());
-    var projects = new ProjectController(deps.projects());
-    var mlflow = new MlflowController(deps.mlflow());
     return Javalin.create(
         config -> {
           config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
@@ -116,55 +111,68 @@ public final class TrackerApp {
 
           config.routes.get("/healthz", deps.health()::alive);
           config.routes.get("/readyz", deps.health()::ready);
-
-          config.routes.get("/api/v1/projects", projects::list);
-          config.routes.get("/api/v1/projects/{project}/runs", runs::list);
-
-          config.routes.post("/api/v1/runs", runs::create);
-          config.routes.get("/api/v1/runs", runs::byIds);
-          config.routes.get("/api/v1/runs/{id}", runs::get);
-          config.routes.patch("/api/v1/runs/{id}", runs::patch);
-
-          config.routes.post("/api/v1/runs/{id}/metrics", metrics::log);
-          config.routes.get("/api/v1/runs/{id}/metrics", metrics::series);
-          config.routes.get("/api/v1/runs/{id}/metrics/keys", metrics::keys);
-          config.routes.get("/api/v1/runs/{id}/metrics/series", metrics::seriesOfKeys);
-          config.routes.get("/api/v1/metrics", metrics::compare);
-          config.routes.get("/api/v1/metrics/series", metrics::compareKeys);
-
-          config.routes.post("/api/v1/runs/{id}/samples", samples::append);
-          config.routes.get("/api/v1/runs/{id}/samples", samples::read);
-
-          config.routes.post("/api/v1/runs/{id}/artifacts", artifacts::log);
-          config.routes.get("/api/v1/runs/{id}/artifacts", artifacts::ofRun);
-          config.routes.post("/api/v1/runs/{id}/artifacts/used", artifacts::use);
-          config.routes.get("/api/v1/artifacts/{id}", artifacts::lineage);
-
-          // MLflow's tracking API subset, for mlflow clients (MLFLOW_TRACKING_URI=this server)
-          for (String base : new String[] {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"}) {
-            config.routes.get(base + "/experiments/get-by-name", mlflow::getExperimentByName);
-            config.routes.get(base + "/experiments/get", mlflow::getExperiment);
-            config.routes.post(base + "/experiments/create", mlflow::createExperiment);
-            config.routes.post(base + "/experiments/search", mlflow::searchExperiments);
-            config.routes.get(base + "/experiments/search", mlflow::searchExperiments);
-            config.routes.post(base + "/runs/create", mlflow::createRun);
-            config.routes.post(base + "/runs/update", mlflow::updateRun);
-            config.routes.get(base + "/runs/get", mlflow::getRun);
-            config.routes.post(base + "/runs/search", mlflow::searchRuns);
-            config.routes.post(base + "/runs/log-batch", mlflow::logBatch);
-            config.routes.post(base + "/runs/log-metric", mlflow::logMetric);
-            config.routes.post(base + "/runs/log-parameter", mlflow::logParam);
-            config.routes.post(base + "/runs/set-tag", mlflow::setTag);
-            config.routes.get(base + "/metrics/get-history", mlflow::getHistory);
-            // registered last, so only what no route above takes: ENDPOINT_NOT_FOUND
-            config.routes.get(base + "/*", mlflow::unknownEndpoint);
-            config.routes.post(base + "/*", mlflow::unknownEndpoint);
-          }
+          apiRoutes(config.routes, deps);
+          mlflowRoutes(config.routes, new MlflowController(deps.mlflow()));
 
           config.routes.exception(HttpResponseException.class, TrackerApp::error);
           config.routes.exception(Exception.class, TrackerApp::failure);
           config.routes.error(404, "*", TrackerApp::unmatched);
         });
+  }
+
+  /** Liandan's own API under /api/v1. */
+  private static void apiRoutes(RoutesConfig routes, Deps deps) {
+    var runs = new RunController(deps.runs());
+    var metrics = new MetricController(deps.metricWriter(), deps.metricReader());
+    var samples = new SampleController(deps.samples());
+    var artifacts = new ArtifactController(deps.artifacts());
+    var projects = new ProjectController(deps.projects());
+
+    routes.get("/api/v1/projects", projects::list);
+    routes.get("/api/v1/projects/{project}/runs", runs::list);
+
+    routes.post("/api/v1/runs", runs::create);
+    routes.get("/api/v1/runs", runs::byIds);
+    routes.get("/api/v1/runs/{id}", runs::get);
+    routes.patch("/api/v1/runs/{id}", runs::patch);
+
+    routes.post("/api/v1/runs/{id}/metrics", metrics::log);
+    routes.get("/api/v1/runs/{id}/metrics", metrics::series);
+    routes.get("/api/v1/runs/{id}/metrics/keys", metrics::keys);
+    routes.get("/api/v1/runs/{id}/metrics/series", metrics::seriesOfKeys);
+    routes.get("/api/v1/metrics", metrics::compare);
+    routes.get("/api/v1/metrics/series", metrics::compareKeys);
+
+    routes.post("/api/v1/runs/{id}/samples", samples::append);
+    routes.get("/api/v1/runs/{id}/samples", samples::read);
+
+    routes.post("/api/v1/runs/{id}/artifacts", artifacts::log);
+    routes.get("/api/v1/runs/{id}/artifacts", artifacts::ofRun);
+    routes.post("/api/v1/runs/{id}/artifacts/used", artifacts::use);
+    routes.get("/api/v1/artifacts/{id}", artifacts::lineage);
+  }
+
+  /** MLflow's tracking API subset, for mlflow clients (MLFLOW_TRACKING_URI=this server). */
+  private static void mlflowRoutes(RoutesConfig routes, MlflowController mlflow) {
+    for (String base : new String[] {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"}) {
+      routes.get(base + "/experiments/get-by-name", mlflow::getExperimentByName);
+      routes.get(base + "/experiments/get", mlflow::getExperiment);
+      routes.post(base + "/experiments/create", mlflow::createExperiment);
+      routes.post(base + "/experiments/search", mlflow::searchExperiments);
+      routes.get(base + "/experiments/search", mlflow::searchExperiments);
+      routes.post(base + "/runs/create", mlflow::createRun);
+      routes.post(base + "/runs/update", mlflow::updateRun);
+      routes.get(base + "/runs/get", mlflow::getRun);
+      routes.post(base + "/runs/search", mlflow::searchRuns);
+      routes.post(base + "/runs/log-batch", mlflow::logBatch);
+      routes.post(base + "/runs/log-metric", mlflow::logMetric);
+      routes.post(base + "/runs/log-parameter", mlflow::logParam);
+      routes.post(base + "/runs/set-tag", mlflow::setTag);
+      routes.get(base + "/metrics/get-history", mlflow::getHistory);
+      // registered last, so only what no route above takes: ENDPOINT_NOT_FOUND
+      routes.get(base + "/*", mlflow::unknownEndpoint);
+      routes.post(base + "/*", mlflow::unknownEndpoint);
+    }
   }
 
   /**

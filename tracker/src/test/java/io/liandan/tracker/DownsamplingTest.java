@@ -7,13 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.tracker.Api.Response;
 import java.util.StringJoiner;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class DownsamplingTest {
-  static TestServer t;
-  static Api api;
+class DownsamplingTest extends ServerTest {
   static long run;
   static final int N = 20_000;
   static final int SPIKE_STEP = 12_345;
@@ -24,9 +21,7 @@ class DownsamplingTest {
 
   /** A smooth decaying loss over steps 0..N-1 with one spike and one dip. */
   @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
+  static void createRuns() {
     run = api.createRun("{\"project\":\"ds\"}");
     for (int from = 0; from < N; from += 10_000) {
       StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");
@@ -35,11 +30,6 @@ class DownsamplingTest {
       }
       assertEquals(200, api.post("/api/v1/runs/" + run + "/metrics", j.toString()).status());
     }
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
   }
 
   private JsonNode points(int maxPoints) {

@@ -8,22 +8,17 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class FilterApiTest {
-  static TestServer t;
-  static Api api;
+class FilterApiTest extends ServerTest {
   static long lowLr;
   static long highLr;
   static long nested;
   static long evil;
 
   @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
+  static void createRuns() {
     lowLr =
         api.createRun(
             "{\"project\":\"f\",\"name\":\"low\",\"group\":\"pipe-1\",\"jobType\":\"sft\","
@@ -45,11 +40,6 @@ class FilterApiTest {
         "/api/v1/runs/" + lowLr + "/metrics",
         "{\"points\":[{\"key\":\"eval/loss\",\"step\":1,\"value\":3.0},"
             + "{\"key\":\"eval/loss\",\"step\":2,\"value\":2.5}]}");
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
   }
 
   static Response query(String filter, String sort) {

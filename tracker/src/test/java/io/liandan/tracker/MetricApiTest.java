@@ -9,25 +9,9 @@ import io.liandan.tracker.Api.Response;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.StringJoiner;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class MetricApiTest {
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
-
+class MetricApiTest extends ServerTest {
   static String batch(String key, int fromStep, int toStep, double offset) {
     StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");
     for (int s = fromStep; s < toStep; s++) {

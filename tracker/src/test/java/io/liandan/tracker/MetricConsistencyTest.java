@@ -10,8 +10,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.jooq.DSLContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,21 +17,7 @@ import org.junit.jupiter.api.Test;
  * history says, whatever order batches arrive in: concurrent writers to one run and to several,
  * re-sent and overwritten points, NaN and infinities.
  */
-class MetricConsistencyTest {
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
-
+class MetricConsistencyTest extends ServerTest {
   static String batch(Random rnd, int size, int maxStep) {
     String[] keys = {"loss", "lr", "system/gpu"};
     StringJoiner j = new StringJoiner(",", "{\"points\":[", "]}");

@@ -17,13 +17,10 @@ class MigrationsTest {
       TrackerServer.migrate(ds);
       DSLContext db = TrackerServer.dsl(ds);
       List<String> tables =
-          db
-              .fetchValues(
-                  "select table_name from information_schema.tables"
-                      + " where table_schema = 'public' order by table_name")
-              .stream()
-              .map(Object::toString)
-              .toList();
+          strings(
+              db,
+              "select table_name from information_schema.tables"
+                  + " where table_schema = 'public' order by table_name");
       assertEquals(
           List.of(
               "api_tokens",
@@ -38,13 +35,10 @@ class MigrationsTest {
               "sample_rows"),
           tables);
       List<String> constraints =
-          db
-              .fetchValues(
-                  "select conname from pg_constraint c join pg_namespace n on n.oid = c.connamespace"
-                      + " where n.nspname = 'public'")
-              .stream()
-              .map(Object::toString)
-              .toList();
+          strings(
+              db,
+              "select conname from pg_constraint c join pg_namespace n on n.oid = c.connamespace"
+                  + " where n.nspname = 'public'");
       for (String named :
           new String[] {
             "runs_pk",
@@ -64,5 +58,10 @@ class MigrationsTest {
           db.fetchValue("select count(*) from flyway_schema_history where success"),
           "V1 to V4, once each");
     }
+  }
+
+  /** The first column of {@code sql}'s rows, as strings. */
+  private static List<String> strings(DSLContext db, String sql) {
+    return db.fetchValues(sql).stream().map(Object::toString).toList();
   }
 }

@@ -10,29 +10,14 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * MLflow's tracking REST API (api/2.0/mlflow) with the request and response shapes of MLflow's REST
  * documentation, as its Python client sends them (protobuf JSON: int64 as strings, NaN as "NaN").
  */
-class MlflowApiTest {
+class MlflowApiTest extends ServerTest {
   static final String M = "/api/2.0/mlflow";
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
 
   static Map<String, String> kv(JsonNode list) {
     Map<String, String> m = new HashMap<>();
@@ -77,11 +62,7 @@ class MlflowApiTest {
 
   @Test
   void aTrainerStyleRunLogsParamsMetricsAndTags() {
-    String exp =
-        api.post(M + "/experiments/create", "{\"name\":\"trainer\"}")
-            .json()
-            .get("experiment_id")
-            .asText();
+    String exp = newExperiment("trainer");
     Response created =
         api.post(
             M + "/runs/create",
@@ -217,11 +198,7 @@ class MlflowApiTest {
 
   @Test
   void searchFiltersOrdersAndPages() {
-    String exp =
-        api.post(M + "/experiments/create", "{\"name\":\"search\"}")
-            .json()
-            .get("experiment_id")
-            .asText();
+    String exp = newExperiment("search");
     String[] ids = new String[3];
     double[] losses = {0.5, 2.0, 1.0};
     for (int i = 0; i < 3; i++) {
@@ -334,12 +311,16 @@ class MlflowApiTest {
     assertEquals("0", defaultRun.json().at("/run/info/experiment_id").asText());
   }
 
+  /** A new experiment's id. */
+  static String newExperiment(String name) {
+    return api.post(M + "/experiments/create", "{\"name\":\"" + name + "\"}")
+        .json()
+        .get("experiment_id")
+        .asText();
+  }
+
   static String newRun(String experimentName) {
-    String exp =
-        api.post(M + "/experiments/create", "{\"name\":\"" + experimentName + "\"}")
-            .json()
-            .get("experiment_id")
-            .asText();
+    String exp = newExperiment(experimentName);
     return api.post(M + "/runs/create", "{\"experiment_id\":\"" + exp + "\"}")
         .json()
         .at("/run/info/run_id")

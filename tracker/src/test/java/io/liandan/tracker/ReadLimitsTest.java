@@ -12,26 +12,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** One anonymous client cannot make the server hold unbounded metric points in memory. */
-class ReadLimitsTest {
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
-
+class ReadLimitsTest extends ServerTest {
   @Test
   void aReadsTotalPointsAreBounded() {
     long run = api.createRun("{\"project\":\"limits\"}");

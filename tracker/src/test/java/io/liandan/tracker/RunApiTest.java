@@ -8,25 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.tracker.Api.Response;
 import java.time.OffsetDateTime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class RunApiTest {
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
-
+class RunApiTest extends ServerTest {
   @Test
   void createsThenResumesByKey() {
     String body =

@@ -3,25 +3,9 @@ package io.liandan.tracker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.liandan.tracker.Api.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class SampleArtifactTest {
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
-
+class SampleArtifactTest extends ServerTest {
   @Test
   void samplesAppendOrRewriteAtAnOffset() {
     long run = api.createRun("{\"project\":\"s\"}");

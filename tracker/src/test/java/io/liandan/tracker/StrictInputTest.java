@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.tracker.Api.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,21 +12,7 @@ import org.junit.jupiter.api.Test;
  * coercion, no truncation, no trimming, no replaced characters, no silent Infinity, bounded
  * objects; and no error names a Java class.
  */
-class StrictInputTest {
-  static TestServer t;
-  static Api api;
-
-  @BeforeAll
-  static void start() {
-    t = TestServer.start();
-    api = t.api;
-  }
-
-  @AfterAll
-  static void stop() {
-    t.close();
-  }
-
+class StrictInputTest extends ServerTest {
   static void assertBad(Response r, String field) {
     String body = r.body().length() > 300 ? r.body().substring(0, 300) + "…" : r.body();
     assertEquals(400, r.status(), body);

@@ -314,73 +314,25 @@ public record DecoderConfig(
   public static DecoderConfig fromJson(JsonNode n, String source) {
     List<String> problems = new ArrayList<>();
     String type = n.path("model_type").asText("");
-    if (!FAMILIES.contains(type)) {
-      throw new IllegalArgumentException(
-          source
-              + ": model_type '"
-              + type
-              + "' is not supported; Liandan trains the decoder families "
-              + String.join(", ", FAMILIES)
-              + " (e.g. Qwen2.5, Llama 3, Mistral, Qwen3, Gemma 2/3, Phi-3, Phi-4-mini)");
-    }
+    requireFamily(type, source);
     boolean gemma = type.startsWith("gemma");
     // transformers 5 writes rope_parameters (theta and scaling in one object; Gemma 3 one per
     // layer type), the Hub rope_scaling, rope_theta and Gemma 3's rope_local_base_freq
     JsonNode rope = n.path("rope_parameters");
-    Double localTheta = null;
-    if (rope.path(FULL).isObject()) {
-      JsonNode local = rope.path(SLIDING);
-      if (!local.path("rope_type").asText("default").equals("default"))
-        problems.add("rope_parameters.sliding_attention: only the default rope_type is supported");
-      localTheta = local.path("rope_theta").asDouble(10000.0);
-      rope = rope.get(FULL);
-    } else if (type.equals("gemma3_text")) {
-      localTheta = n.path("rope_local_base_freq").asDouble(10000.0);
-    }
+    Double localTheta = localRopeTheta(n, rope, type, problems);
+    if (rope.path(FULL).isObject()) rope = rope.get(FULL);
     JsonNode scaling = rope.isObject() ? rope : n.path("rope_scaling");
     String ropeType =
         scaling.isObject()
             ? scaling.path("rope_type").asText(scaling.path("type").asText("default"))
             : "default";
-    boolean phi3 = type.equals("phi3");
     // transformers' default for Phi-3 (longrope derives its factor from it); 32768 elsewhere
-    int maxPositions = n.path("max_position_embeddings").asInt(phi3 ? 4096 : 32768);
+    int maxPositions = n.path("max_position_embeddings").asInt(type.equals("phi3") ? 4096 : 32768);
     Double partial = partialRotaryFactor(n, scaling, type, problems);
     RopeScaling ropeScaling =
         ropeScaling(n, scaling, ropeType, type, maxPositions, partial, problems);
-    if (n.path("use_sliding_window").asBoolean(false)) {
-      problems.add("use_sliding_window: true is not supported");
-    }
-    Integer window =
-        n.path("sliding_window").canConvertToInt() ? n.get("sliding_window").asInt() : null;
-    if (type.equals("mistral") && window != null && window <= 0) {
-      problems.add("sliding_window must be positive, got " + window);
-    }
-    if (n.path("mlp_bias").asBoolean(false)) {
-      problems.add("mlp_bias: true is not supported");
-    }
-    if (phi3) { // dropout inside the decoder would make training differ from transformers'
-      for (String key : List.of("resid_pdrop", "embd_pdrop", "attention_dropout"))
-        if (n.path(key).asDouble(0) != 0)
-          problems.add(key + " " + n.get(key).asDouble() + " is not supported (only 0)");
-      if (n.path("lm_head_bias").asBoolean(false))
-        problems.add("lm_head_bias: true is not supported");
-    }
-    // Gemma's configs name the MLP's activation hidden_activation (hidden_act is legacy there)
-    String act =
-        gemma ? n.path("hidden_activation").asText(GELU_TANH) : n.path("hidden_act").asText("silu");
-    String wantAct = gemma ? GELU_TANH : "silu";
-    if (!act.equals(wantAct)) {
-      problems.add(
-          (gemma ? "hidden_activation '" : "hidden_act '")
-              + act
-              + "' is not supported (only "
-              + wantAct
-              + ")");
-    }
-    if (n.path("use_bidirectional_attention").asBoolean(false)) {
-      problems.add("use_bidirectional_attention: true is not supported");
-    }
+    Integer window = slidingWindow(n, type, problems);
+    refuseUnsupportedFeatures(n, type, problems);
     double theta =
         rope.isObject() && rope.has("rope_theta")
             ? rope.get("rope_theta").asDouble()
@@ -388,14 +340,6 @@ public record DecoderConfig(
     int layers = n.path("num_hidden_layers").asInt(0);
     List<String> layerTypes = layerTypes(n, type, layers, problems);
     if (gemma && window == null) window = 4096; // transformers' default for both
-    List<Integer> eos = new ArrayList<>();
-    JsonNode e = n.path("eos_token_id");
-    if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
-    else if (e.isNumber()) eos.add(e.asInt());
-    String dtype =
-        n.hasNonNull("torch_dtype")
-            ? n.get("torch_dtype").asText()
-            : n.hasNonNull("dtype") ? n.get("dtype").asText() : "float32";
     int hidden = required(n, "hidden_size", problems);
     int heads = required(n, "num_attention_heads", problems);
     DecoderConfig c =
@@ -413,8 +357,8 @@ public record DecoderConfig(
             n.path("tie_word_embeddings").asBoolean(false),
             n.path("initializer_range").asDouble(0.02),
             n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null,
-            eos,
-            dtype,
+            eosTokenIds(n),
+            dtype(n),
             n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : null,
             n.hasNonNull("attention_bias") ? n.get("attention_bias").asBoolean() : null,
             window,
@@ -433,6 +377,95 @@ public record DecoderConfig(
       throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
     }
     return c;
+  }
+
+  /** eos_token_id as one id or a list of them. */
+  private static List<Integer> eosTokenIds(JsonNode n) {
+    List<Integer> eos = new ArrayList<>();
+    JsonNode e = n.path("eos_token_id");
+    if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
+    else if (e.isNumber()) eos.add(e.asInt());
+    return eos;
+  }
+
+  /** torch_dtype (the Hub), else dtype (transformers 5), else float32. */
+  private static String dtype(JsonNode n) {
+    return n.hasNonNull("torch_dtype")
+        ? n.get("torch_dtype").asText()
+        : n.hasNonNull("dtype") ? n.get("dtype").asText() : "float32";
+  }
+
+  private static void requireFamily(String type, String source) {
+    if (!FAMILIES.contains(type)) {
+      throw new IllegalArgumentException(
+          source
+              + ": model_type '"
+              + type
+              + "' is not supported; Liandan trains the decoder families "
+              + String.join(", ", FAMILIES)
+              + " (e.g. Qwen2.5, Llama 3, Mistral, Qwen3, Gemma 2/3, Phi-3, Phi-4-mini)");
+    }
+  }
+
+  /**
+   * The RoPE base of sliding layers: rope_parameters' sliding_attention entry when it has one per
+   * layer type (transformers 5), else Gemma 3's rope_local_base_freq, else null.
+   */
+  private static Double localRopeTheta(
+      JsonNode n, JsonNode rope, String type, List<String> problems) {
+    if (rope.path(FULL).isObject()) {
+      JsonNode local = rope.path(SLIDING);
+      if (!local.path("rope_type").asText("default").equals("default"))
+        problems.add("rope_parameters.sliding_attention: only the default rope_type is supported");
+      return local.path("rope_theta").asDouble(10000.0);
+    } else if (type.equals("gemma3_text")) {
+      return n.path("rope_local_base_freq").asDouble(10000.0);
+    }
+    return null;
+  }
+
+  /** config.json's sliding_window as read (null when absent); Gemma's default is applied later. */
+  private static Integer slidingWindow(JsonNode n, String type, List<String> problems) {
+    if (n.path("use_sliding_window").asBoolean(false)) {
+      problems.add("use_sliding_window: true is not supported");
+    }
+    Integer window =
+        n.path("sliding_window").canConvertToInt() ? n.get("sliding_window").asInt() : null;
+    if (type.equals("mistral") && window != null && window <= 0) {
+      problems.add("sliding_window must be positive, got " + window);
+    }
+    return window;
+  }
+
+  /** Names the switches transformers honours that this decoder does not compute. */
+  private static void refuseUnsupportedFeatures(JsonNode n, String type, List<String> problems) {
+    if (n.path("mlp_bias").asBoolean(false)) {
+      problems.add("mlp_bias: true is not supported");
+    }
+    // dropout inside the decoder would make training differ from transformers'
+    if (type.equals("phi3")) {
+      for (String key : List.of("resid_pdrop", "embd_pdrop", "attention_dropout"))
+        if (n.path(key).asDouble(0) != 0)
+          problems.add(key + " " + n.get(key).asDouble() + " is not supported (only 0)");
+      if (n.path("lm_head_bias").asBoolean(false))
+        problems.add("lm_head_bias: true is not supported");
+    }
+    // Gemma's configs name the MLP's activation hidden_activation (hidden_act is legacy there)
+    boolean gemma = type.startsWith("gemma");
+    String act =
+        gemma ? n.path("hidden_activation").asText(GELU_TANH) : n.path("hidden_act").asText("silu");
+    String wantAct = gemma ? GELU_TANH : "silu";
+    if (!act.equals(wantAct)) {
+      problems.add(
+          (gemma ? "hidden_activation '" : "hidden_act '")
+              + act
+              + "' is not supported (only "
+              + wantAct
+              + ")");
+    }
+    if (n.path("use_bidirectional_attention").asBoolean(false)) {
+      problems.add("use_bidirectional_attention: true is not supported");
+    }
   }
 
   /** The RoPE scaling types Liandan computes (see {@link RopeScalings}). */
@@ -455,35 +488,8 @@ public record DecoderConfig(
       int maxPositions,
       Double partial,
       List<String> problems) {
-    if (type.equals("phi3")) {
-      // Phi3Config reads its legacy names su and yarn as longrope, and refuses everything else
-      if (ropeType.equals("su") || ropeType.equals("yarn")) ropeType = "longrope";
-      if (!ropeType.equals("default") && !ropeType.equals("longrope")) {
-        problems.add(
-            "rope_type '" + ropeType + "' is not supported for phi3 (default and longrope are)");
-        return null;
-      }
-    }
-    if (!ROPE_TYPES.contains(ropeType)) {
-      problems.add(
-          "rope_type '"
-              + ropeType
-              + "' is not supported ("
-              + String.join(", ", ROPE_TYPES)
-              + " are)");
-      return null;
-    }
-    if (type.startsWith("gemma") && List.of("dynamic", "yarn", "longrope").contains(ropeType)) {
-      // verified against transformers only for the families with one rotary embedding
-      problems.add(
-          "rope_type '"
-              + ropeType
-              + "' is not supported for "
-              + type
-              + " (default, linear, llama3)");
-      return null;
-    }
-    if (ropeType.equals("default")) return null;
+    ropeType = supportedRopeType(ropeType, type, problems);
+    if (ropeType == null || ropeType.equals("default")) return null;
     Integer original =
         n.path("original_max_position_embeddings").canConvertToInt()
             ? Integer.valueOf(n.get("original_max_position_embeddings").asInt())
@@ -517,30 +523,7 @@ public record DecoderConfig(
               scaling.path("low_freq_factor").asDouble(1),
               scaling.path("high_freq_factor").asDouble(4),
               original);
-      case "yarn" -> {
-        double mscale = scaling.path("mscale").asDouble(0);
-        double mscaleAll = scaling.path("mscale_all_dim").asDouble(0);
-        if (attention == null)
-          attention =
-              mscale != 0 && mscaleAll != 0
-                  ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAll)
-                  : yarnMscale(factor, 1);
-        // transformers reads `beta_fast or 32`: a 0 means the default too
-        double fast = scaling.path("beta_fast").asDouble(0),
-            slow = scaling.path("beta_slow").asDouble(0);
-        yield new RopeScaling(
-            "yarn",
-            factor,
-            null,
-            null,
-            original,
-            attention,
-            fast != 0 ? fast : 32,
-            slow != 0 ? slow : 1,
-            scaling.path("truncate").asBoolean(true),
-            null,
-            null);
-      }
+      case "yarn" -> yarn(scaling, factor, original, attention);
       default -> { // longrope
         if (attention == null)
           attention = factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
@@ -550,6 +533,69 @@ public record DecoderConfig(
             "longrope", factor, null, null, original, attention, null, null, null, shortF, longF);
       }
     };
+  }
+
+  /**
+   * The RoPE type as computed (Phi-3's legacy names su and yarn read as longrope), or null, named
+   * in {@code problems}, where transformers would refuse it or this decoder does not compute it.
+   */
+  private static String supportedRopeType(String ropeType, String type, List<String> problems) {
+    if (type.equals("phi3")) {
+      // Phi3Config reads its legacy names su and yarn as longrope, and refuses everything else
+      if (ropeType.equals("su") || ropeType.equals("yarn")) ropeType = "longrope";
+      if (!ropeType.equals("default") && !ropeType.equals("longrope")) {
+        problems.add(
+            "rope_type '" + ropeType + "' is not supported for phi3 (default and longrope are)");
+        return null;
+      }
+    }
+    if (!ROPE_TYPES.contains(ropeType)) {
+      problems.add(
+          "rope_type '"
+              + ropeType
+              + "' is not supported ("
+              + String.join(", ", ROPE_TYPES)
+              + " are)");
+      return null;
+    }
+    if (type.startsWith("gemma") && List.of("dynamic", "yarn", "longrope").contains(ropeType)) {
+      // verified against transformers only for the families with one rotary embedding
+      problems.add(
+          "rope_type '"
+              + ropeType
+              + "' is not supported for "
+              + type
+              + " (default, linear, llama3)");
+      return null;
+    }
+    return ropeType;
+  }
+
+  /** YaRN with transformers' defaults: attention_factor from mscale and mscale_all_dim. */
+  private static RopeScaling yarn(
+      JsonNode scaling, double factor, Integer original, Double attention) {
+    double mscale = scaling.path("mscale").asDouble(0);
+    double mscaleAll = scaling.path("mscale_all_dim").asDouble(0);
+    if (attention == null)
+      attention =
+          mscale != 0 && mscaleAll != 0
+              ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAll)
+              : yarnMscale(factor, 1);
+    // transformers reads `beta_fast or 32`: a 0 means the default too
+    double fast = scaling.path("beta_fast").asDouble(0),
+        slow = scaling.path("beta_slow").asDouble(0);
+    return new RopeScaling(
+        "yarn",
+        factor,
+        null,
+        null,
+        original,
+        attention,
+        fast != 0 ? fast : 32,
+        slow != 0 ? slow : 1,
+        scaling.path("truncate").asBoolean(true),
+        null,
+        null);
   }
 
   /** YaRN's magnitude correction 0.1·mscale·ln(scale) + 1 (1 when not stretched). */

@@ -227,7 +227,8 @@ public final class DpoTrainer {
     for (int k = 0; k < micro.size(); k++) {
       PreferenceBatch b = micro.get(k);
       try (NDScope scope = new NDScope()) {
-        NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
+        NDArray[] chosen = b.chosen().tensors(policy.manager());
+        NDArray[] rejected = b.rejected().tensors(policy.manager());
         boolean refFree = loss.referenceFree();
         NDArray refC = refFree ? null : referenceLogps(chosen);
         NDArray refR = refFree ? null : referenceLogps(rejected);
@@ -280,7 +281,8 @@ public final class DpoTrainer {
   public StepResult evaluate(PreferenceBatch b) {
     try (NDScope scope = new NDScope();
         NoGrad ng = new NoGrad()) {
-      NDArray[] chosen = tensors(b.chosen()), rejected = tensors(b.rejected());
+      NDArray[] chosen = b.chosen().tensors(policy.manager());
+      NDArray[] rejected = b.rejected().tensors(policy.manager());
       NDArray refC = null, refR = null, pp = null;
       if (!loss.referenceFree()) {
         refC = reference.logps(chosen[0], chosen[2], chosen[1]);
@@ -369,16 +371,5 @@ public final class DpoTrainer {
         Double.NaN,
         Double.NaN,
         extra);
-  }
-
-  /** ids, labels, mask (null when unpadded) on the policy's device. */
-  private NDArray[] tensors(MicroBatch mb) {
-    NDManager m = policy.manager();
-    Shape s = new Shape(mb.batch(), mb.seq());
-    return new NDArray[] {
-      m.create(mb.ids(), s),
-      m.create(mb.labels(), s),
-      mb.mask() == null ? null : m.create(mb.mask(), s)
-    };
   }
 }

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -75,7 +74,7 @@ public final class KtoTrainer {
       KtoBatch b = micro.get(k);
       try (NDScope scope = new NDScope()) {
         NDManager mg = policy.manager();
-        NDArray[] ex = tensors(b.examples()), kl = tensors(b.mismatched());
+        NDArray[] ex = b.examples().tensors(mg), kl = b.mismatched().tensors(mg);
         NDArray klPolicy = logps(kl, true), klRef = logps(kl, false), ref = logps(ex, false);
         NDArray desirable = mg.create(b.desirable());
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -128,7 +127,7 @@ public final class KtoTrainer {
     try (NDScope scope = new NDScope();
         NoGrad ng = new NoGrad()) {
       NDManager mg = policy.manager();
-      NDArray[] ex = tensors(b.examples()), kl = tensors(b.mismatched());
+      NDArray[] ex = b.examples().tensors(mg), kl = b.mismatched().tensors(mg);
       NDArray desirable = mg.create(b.desirable());
       NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
       NDArray pol = logps(ex, true), ref = logps(ex, false);
@@ -166,15 +165,5 @@ public final class KtoTrainer {
                   ? HeadPieces.sequenceLogps(policy, policy.hidden(t[0], t[2], false), t[1])
                   : reference.logps(t[0], t[2], t[1]));
     }
-  }
-
-  private NDArray[] tensors(MicroBatch mb) {
-    NDManager m = policy.manager();
-    Shape s = new Shape(mb.batch(), mb.seq());
-    return new NDArray[] {
-      m.create(mb.ids(), s),
-      m.create(mb.labels(), s),
-      mb.mask() == null ? null : m.create(mb.mask(), s)
-    };
   }
 }

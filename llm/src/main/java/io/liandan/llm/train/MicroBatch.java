@@ -1,5 +1,8 @@
 package io.liandan.llm.train;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -14,6 +17,14 @@ public record MicroBatch(int batch, int seq, long[] ids, long[] labels, long[] m
       throw new IllegalArgumentException(
           "micro-batch arrays must all hold batch × seq = " + batch * seq + " values");
     }
+  }
+
+  /** ids, labels and mask (null when unpadded) as (B, T) tensors of {@code m}. */
+  public NDArray[] tensors(NDManager m) {
+    Shape s = new Shape(batch, seq);
+    return new NDArray[] {
+      m.create(ids, s), m.create(labels, s), mask == null ? null : m.create(mask, s)
+    };
   }
 
   /** Label tokens that count after transformers' shift (position 0 never has a target). */

@@ -3,6 +3,9 @@ package io.liandan.llm.oracle;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.data.QwenFixture;
+import io.liandan.llm.lora.LoraAdapter;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.train.DpoTrainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +85,21 @@ final class Oracle {
   }
 
   /** One dynamic test per case, named by the case and its config; failures name the seed. */
+  /**
+   * The reference TRL uses for a PEFT policy: {@code model} with {@code lora} switched off, its
+   * whole logits (no head in pieces), so the oracle compares like with like.
+   */
+  static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
+    return (ids, mask) -> {
+      lora.setEnabled(false);
+      try {
+        return model.forward(ids, mask, false);
+      } finally {
+        lora.setEnabled(true);
+      }
+    };
+  }
+
   static Stream<DynamicTest> perCase(String what, CaseBody body) {
     Oracle o = get();
     return o.cases.stream()

@@ -49,15 +49,7 @@ class OracleDpoTest {
               LoraAdapter lora = LoraAdapter.load(o.dir(c).resolve("lora"), w)) {
             Decoder model = new Decoder(w);
             model.setHook(lora);
-            DpoTrainer.Reference ref =
-                (ids, mask) -> {
-                  lora.setEnabled(false);
-                  try {
-                    return model.forward(ids, mask, false);
-                  } finally {
-                    lora.setEnabled(true);
-                  }
-                };
+            DpoTrainer.Reference ref = Oracle.adapterOff(model, lora);
             NDArray pc = logps(model, batch.chosen()), pr = logps(model, batch.rejected());
             NDArray rc = ref(ref, m, batch.chosen()), rr = ref(ref, m, batch.rejected());
             assertMaxAbs(read(m, f, "policy_chosen_logps"), pc, 1e-4, "policy chosen logps");

@@ -56,15 +56,7 @@ class OracleKtoTest {
                       AdamW::isNoDecay)) {
             Decoder model = new Decoder(w);
             model.setHook(lora);
-            DpoTrainer.Reference ref =
-                (ids, mask) -> {
-                  lora.setEnabled(false);
-                  try {
-                    return model.forward(ids, mask, false);
-                  } finally {
-                    lora.setEnabled(true);
-                  }
-                };
+            DpoTrainer.Reference ref = Oracle.adapterOff(model, lora);
             KtoTrainer t =
                 new KtoTrainer(
                     model,

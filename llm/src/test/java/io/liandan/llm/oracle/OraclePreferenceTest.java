@@ -75,14 +75,7 @@ class OraclePreferenceTest {
       DpoTrainer.Reference ref =
           loss.referenceFree()
               ? null // must not be called: a call would fail with a NullPointerException
-              : (ids, mask) -> {
-                lora.setEnabled(false);
-                try {
-                  return model.forward(ids, mask, false);
-                } finally {
-                  lora.setEnabled(true);
-                }
-              };
+              : Oracle.adapterOff(model, lora);
       DpoTrainer t =
           new DpoTrainer(
                   model,
@@ -208,23 +201,12 @@ class OraclePreferenceTest {
   static void assertStepClose(JsonNode steps, JsonNode steps64, int i, String key, double actual) {
     double expected = steps.get(i).get(key).asDouble();
     double bound = STEP_TOL * Math.max(1, Math.abs(expected)) + 2 * drift(steps, steps64, i, key);
-    assertTrue(
-        Math.abs(expected - actual) <= bound,
-        "step "
-            + i
-            + " "
-            + key
-            + ": expected "
-            + expected
-            + ", got "
-            + actual
-            + " (|Δ| "
-            + Math.abs(expected - actual)
-            + " > "
-            + bound
-            + "; TRL float64: "
-            + steps64.get(i).get(key)
-            + ")");
+    assertWithin(
+        expected,
+        actual,
+        bound,
+        "step " + i + " " + key,
+        "; TRL float64: " + steps64.get(i).get(key));
   }
 
   /** |TRL float32 − TRL float64| for step i's key; 0 where the float64 run overflowed (null). */
@@ -236,6 +218,12 @@ class OraclePreferenceTest {
   /** |expected − actual| ≤ tol · max(1, |expected|). */
   static void assertClose(double expected, double actual, double tol, String what) {
     double bound = tol * Math.max(1, Math.abs(expected));
+    assertWithin(expected, actual, bound, what, "");
+  }
+
+  /** |expected − actual| ≤ bound; {@code note} goes at the end of the failure's message. */
+  private static void assertWithin(
+      double expected, double actual, double bound, String what, String note) {
     assertTrue(
         Math.abs(expected - actual) <= bound,
         what
@@ -247,6 +235,7 @@ class OraclePreferenceTest {
             + Math.abs(expected - actual)
             + " > "
             + bound
+            + note
             + ")");
   }
 }

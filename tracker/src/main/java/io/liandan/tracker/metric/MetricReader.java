@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.Record;
 import org.jooq.Record3;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
@@ -432,30 +433,36 @@ public final class MetricReader {
     }
     var S = METRIC_SUMMARIES;
     Map<String, SeriesSummary> out = new LinkedHashMap<>();
-    db.select(
-            S.KEY,
-            S.FIRST_STEP,
-            S.FIRST_VALUE,
-            S.LAST_STEP,
-            S.LAST_VALUE,
-            S.MIN_VALUE,
-            S.MAX_VALUE,
-            S.COUNT)
+    db.select(S.KEY)
+        .select(SUMMARY_COLUMNS)
         .from(S)
         .where(S.RUN_ID.eq(runId))
         .orderBy(S.KEY)
-        .forEach(
-            r ->
-                out.put(
-                    r.value1(),
-                    new SeriesSummary(
-                        r.value2(),
-                        r.value3(),
-                        r.value4(),
-                        r.value5(),
-                        r.value6(),
-                        r.value7(),
-                        r.value8())));
+        .forEach(r -> out.put(r.get(S.KEY), summary(r)));
     return out;
+  }
+
+  /** metric_summaries' columns that {@link #summary(Record)} reads. */
+  public static final List<Field<?>> SUMMARY_COLUMNS =
+      List.of(
+          METRIC_SUMMARIES.FIRST_STEP,
+          METRIC_SUMMARIES.FIRST_VALUE,
+          METRIC_SUMMARIES.LAST_STEP,
+          METRIC_SUMMARIES.LAST_VALUE,
+          METRIC_SUMMARIES.MIN_VALUE,
+          METRIC_SUMMARIES.MAX_VALUE,
+          METRIC_SUMMARIES.COUNT);
+
+  /** The summary in a row that selected {@link #SUMMARY_COLUMNS}. */
+  public static SeriesSummary summary(Record r) {
+    var S = METRIC_SUMMARIES;
+    return new SeriesSummary(
+        r.get(S.FIRST_STEP),
+        r.get(S.FIRST_VALUE),
+        r.get(S.LAST_STEP),
+        r.get(S.LAST_VALUE),
+        r.get(S.MIN_VALUE),
+        r.get(S.MAX_VALUE),
+        r.get(S.COUNT));
   }
 }

@@ -12,6 +12,7 @@ import io.liandan.tracker.filter.FilterCompiler;
 import io.liandan.tracker.filter.FilterException;
 import io.liandan.tracker.filter.FilterExpr;
 import io.liandan.tracker.filter.FilterParser;
+import io.liandan.tracker.metric.MetricReader;
 import io.liandan.tracker.metric.SeriesSummary;
 import io.liandan.tracker.web.ApiErrors;
 import io.liandan.tracker.web.Check;
@@ -392,33 +393,16 @@ public final class RunService {
       return runs;
     }
     Map<Long, Map<String, SeriesSummary>> byRun = new HashMap<>();
-    ctx.select(
-            METRIC_SUMMARIES.RUN_ID,
-            METRIC_SUMMARIES.KEY,
-            METRIC_SUMMARIES.FIRST_STEP,
-            METRIC_SUMMARIES.FIRST_VALUE,
-            METRIC_SUMMARIES.LAST_STEP,
-            METRIC_SUMMARIES.LAST_VALUE,
-            METRIC_SUMMARIES.MIN_VALUE,
-            METRIC_SUMMARIES.MAX_VALUE,
-            METRIC_SUMMARIES.COUNT)
+    ctx.select(METRIC_SUMMARIES.RUN_ID, METRIC_SUMMARIES.KEY)
+        .select(MetricReader.SUMMARY_COLUMNS)
         .from(METRIC_SUMMARIES)
         .where(METRIC_SUMMARIES.RUN_ID.in(runs.stream().map(Run::id).toList()))
         .orderBy(METRIC_SUMMARIES.RUN_ID, METRIC_SUMMARIES.KEY)
         .forEach(
             r ->
                 byRun
-                    .computeIfAbsent(r.value1(), k -> new LinkedHashMap<>())
-                    .put(
-                        r.value2(),
-                        new SeriesSummary(
-                            r.value3(),
-                            r.value4(),
-                            r.value5(),
-                            r.value6(),
-                            r.value7(),
-                            r.value8(),
-                            r.value9())));
+                    .computeIfAbsent(r.get(METRIC_SUMMARIES.RUN_ID), k -> new LinkedHashMap<>())
+                    .put(r.get(METRIC_SUMMARIES.KEY), MetricReader.summary(r)));
     List<Run> out = new ArrayList<>(runs.size());
     for (Run run : runs) {
       out.add(run.withMetrics(byRun.getOrDefault(run.id(), Map.of())));
