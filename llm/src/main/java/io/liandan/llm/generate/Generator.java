@@ -27,85 +27,51 @@ public final class Generator {
 
   /** Returns each prompt followed by its new tokens (up to and including an EOS id). */
   public List<long[]> generate(List<long[]> prompts, SamplingConfig cfg) {
-    int B = prompts.size(), L = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+    int B = prompts.size();
     if (B == 0) return List.of();
-    if (L == 0)
-      throw new IllegalArgumentException("empty prompt: generation needs at least one token");
-    int V = model.config().vocabSize();
-    long[] ids = new long[B * L], mask = new long[B * L], pos = new long[B * L];
-    long[] nextPos = new long[B];
-    for (int b = 0; b < B; b++) {
-      long[] p = prompts.get(b);
-      int pad = L - p.length;
-      Arrays.fill(ids, b * L, b * L + pad, cfg.padTokenId());
-      for (int t = 0; t < p.length; t++) {
-        ids[b * L + pad + t] = p[t];
-        mask[b * L + pad + t] = 1;
-        pos[b * L + pad + t] = t;
-      }
-      for (int t = 0; t < pad; t++)
-        pos[b * L + t] = 1; // transformers fills padding positions with 1
-      nextPos[b] = p.length;
-    }
+    Fed fed = Fed.of(prompts, cfg.padTokenId());
     List<List<Long>> out = new ArrayList<>();
     for (long[] p : prompts) out.add(new ArrayList<>(Arrays.stream(p).boxed().toList()));
     boolean[] done = new boolean[B];
     TokenSampler sampler = new TokenSampler(cfg);
-    NDManager m = model.manager();
-    long[] fullMask = mask, fullIds = ids, fullPos = pos; // (B, Tk): everything fed so far
-    // without padding no key is ever masked: the model is given no mask, so decode steps add none
-    boolean padded = prompts.stream().anyMatch(p -> p.length < L);
+    int V = model.config().vocabSize();
     int restart = model.config().generationCacheRestart();
     int layers = model.config().numHiddenLayers();
-    long capacity = (long) L + cfg.maxNewTokens(); // every position this generation can feed
+    long capacity = (long) fed.T() + cfg.maxNewTokens(); // every position this generation can feed
     KvCache cache = new KvCache(layers, capacity);
     // fused kernel plans are allowed here: nothing generated feeds a training state
     try (NoGrad ng = new NoGrad();
         Fusion fused = Fusion.on()) {
-      long[] stepIds = ids, stepPos = pos;
-      int T = L;
+      long[] stepIds = fed.ids, stepPos = fed.pos;
       for (int step = 0; step < cfg.maxNewTokens(); step++) {
-        if (restart > 0 && T == 1 && cache.length() == restart) {
+        if (restart > 0 && stepIds.length == B && cache.length() == restart) {
           // Phi-3 with longrope, as its prepare_inputs_for_generation: once the sequence passes
           // the original length, the cache is dropped and every position recomputed, so that all
           // keys rotate with the long factors
           cache.close();
           cache = new KvCache(layers, capacity);
-          stepIds = fullIds;
-          stepPos = fullPos;
-          T = fullIds.length / B;
+          stepIds = fed.ids;
+          stepPos = fed.pos;
         }
-        float[] last = null; // (B·V) logits for sampling
-        long[] best = null; // (B) greedy picks, made by torch: no logits leave the device
-        try (NDScope scope = new NDScope()) {
-          NDArray logits =
-              model.forwardLast(
-                  m.create(stepIds, new Shape(B, T)),
-                  padded ? m.create(fullMask, new Shape(B, fullMask.length / B)) : null,
-                  m.create(stepPos, new Shape(B, T)),
-                  cache);
-          if (cfg.doSample()) last = logits.toFloatArray(); // (B, 1, V) → B·V
-          else best = logits.argMax(-1).toLongArray(); // (B, 1): the first maximum, as Java's
-        }
+        Picks picks = forward(stepIds, stepPos, fed, cache, cfg.doSample());
         stepIds = new long[B];
         stepPos = new long[B];
         boolean all = true;
         for (int b = 0; b < B; b++) {
           long tok =
-              done[b] ? cfg.padTokenId() : best != null ? best[b] : sampler.next(last, b * V, V);
+              done[b]
+                  ? cfg.padTokenId()
+                  : picks.best != null ? picks.best[b] : sampler.next(picks.logits, b * V, V);
           if (!done[b]) {
             out.get(b).add(tok);
             done[b] = cfg.eosTokenIds().contains(tok);
           }
           all &= done[b];
           stepIds[b] = tok;
-          stepPos[b] = nextPos[b]++;
+          stepPos[b] = fed.nextPos[b]++;
         }
         if (all) break;
-        if (padded) fullMask = appendOnes(fullMask, B); // unpadded, the model gets no mask
-        fullIds = append(fullIds, stepIds, B);
-        fullPos = append(fullPos, stepPos, B);
-        T = 1;
+        fed.append(stepIds, stepPos);
       }
     } finally {
       cache.close();
@@ -113,6 +79,80 @@ public final class Generator {
     List<long[]> result = new ArrayList<>();
     for (List<Long> row : out) result.add(row.stream().mapToLong(Long::longValue).toArray());
     return result;
+  }
+
+  /** One step's choice: B·V logits to sample from, or B greedy ids picked by torch. */
+  private record Picks(float[] logits, long[] best) {}
+
+  /** The model on this step's (B, T) ids and positions; the head on the last position only. */
+  private Picks forward(long[] ids, long[] pos, Fed fed, KvCache cache, boolean sample) {
+    int B = fed.B, T = ids.length / B;
+    NDManager m = model.manager();
+    try (NDScope scope = new NDScope()) {
+      NDArray logits =
+          model.forwardLast(
+              m.create(ids, new Shape(B, T)),
+              fed.padded ? m.create(fed.mask, new Shape(B, fed.mask.length / B)) : null,
+              m.create(pos, new Shape(B, T)),
+              cache);
+      // greedy: no logits leave the device; argMax takes the first maximum, as Java's would
+      return sample
+          ? new Picks(logits.toFloatArray(), null) // (B, 1, V) → B·V
+          : new Picks(null, logits.argMax(-1).toLongArray()); // (B, 1)
+    }
+  }
+
+  /**
+   * Everything fed so far, (B, Tk) each: the prompts left-padded (positions count real tokens only,
+   * as transformers' generate does) and then each step's tokens; the mask only matters, and is only
+   * grown, when some row is padded (unpadded, the model gets no mask).
+   */
+  private static final class Fed {
+    final int B;
+    final boolean padded;
+    final long[] nextPos; // (B): each row's next position
+    long[] ids, mask, pos;
+
+    private Fed(int B, boolean padded, long[] ids, long[] mask, long[] pos, long[] nextPos) {
+      this.B = B;
+      this.padded = padded;
+      this.ids = ids;
+      this.mask = mask;
+      this.pos = pos;
+      this.nextPos = nextPos;
+    }
+
+    static Fed of(List<long[]> prompts, long padTokenId) {
+      int B = prompts.size(), L = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+      if (L == 0)
+        throw new IllegalArgumentException("empty prompt: generation needs at least one token");
+      long[] ids = new long[B * L], mask = new long[B * L], pos = new long[B * L];
+      long[] nextPos = new long[B];
+      for (int b = 0; b < B; b++) {
+        long[] p = prompts.get(b);
+        int pad = L - p.length;
+        Arrays.fill(ids, b * L, b * L + pad, padTokenId);
+        for (int t = 0; t < p.length; t++) {
+          ids[b * L + pad + t] = p[t];
+          mask[b * L + pad + t] = 1;
+          pos[b * L + pad + t] = t;
+        }
+        for (int t = 0; t < pad; t++) pos[b * L + t] = 1; // transformers fills padding with 1
+        nextPos[b] = p.length;
+      }
+      boolean padded = prompts.stream().anyMatch(p -> p.length < L);
+      return new Fed(B, padded, ids, mask, pos, nextPos);
+    }
+
+    int T() {
+      return ids.length / B;
+    }
+
+    void append(long[] stepIds, long[] stepPos) {
+      if (padded) mask = appendOnes(mask, B);
+      ids = Generator.append(ids, stepIds, B);
+      pos = Generator.append(pos, stepPos, B);
+    }
   }
 
   /** (B, Tk) and (B) → (B, Tk+1): each row's new entry appended. */
