@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.stage.ModelSource;
 import io.liandan.tracker.client.RunHandle;
 import io.liandan.workflows.StageProgress;
-import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageRef;
 import io.liandan.workflows.StageResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -86,7 +86,7 @@ public final class StageRunner {
    * Runs {@code work} for {@code r} unless its output exists. {@code keepPartial}: a training
    * stage's folder holds checkpoints a retry resumes from, so it is never cleared.
    */
-  public StageResult run(StageRequest r, Map<String, ?> config, boolean keepPartial, Work work) {
+  public StageResult run(StageRef r, Map<String, ?> config, boolean keepPartial, Work work) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     Path dir = store.dir(r.kind(), r.key());
     StageResult done = store.cached(dir);
@@ -154,7 +154,7 @@ public final class StageRunner {
   }
 
   /** The listener of a stage with progress hooks: heartbeats, tracker run, progress signals. */
-  ProgressReporter reporter(StageRequest r, RunHandle run, ActivityExecutionContext ctx) {
+  ProgressReporter reporter(StageRef r, RunHandle run, ActivityExecutionContext ctx) {
     return new ProgressReporter(
         ctx, run, signaller(r.pipelineId()), r.name(), r.progressIntervalSeconds());
   }
