@@ -2,7 +2,11 @@ package io.liandan.workflows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.liandan.llm.data.tokenize.TokenizeSpec;
+import io.liandan.llm.stage.EvalRequest;
+import io.liandan.llm.stage.MergeRequest;
 import io.liandan.llm.stage.ModelSource;
+import io.liandan.llm.stage.TrainRequest;
 import io.liandan.workflows.activities.BadInput;
 import io.liandan.workflows.activities.DataActivities;
 import io.liandan.workflows.activities.TrainActivities;
@@ -109,6 +113,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
           Workflow.newActivityStub(TrainActivities.class, options(spec, spec.queues().gpu(), 10));
     }
 
+    /** Which stage a payload is for: this pipeline's, its progress signalled at its interval. */
+    private StageRef ref(String name, String kind, String key) {
+      return new StageRef(
+          pipelineId, group, project, name, kind, key, spec.progressIntervalSeconds());
+    }
+
     PipelineResult run(JsonNode json) {
       download(json);
       for (StageSpec s : spec.stages()) if (s.training()) training(s);
@@ -138,15 +148,21 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       StageResult t = tokenize(s, format(s));
       String sKey = StageKeys.key(s.stage(), trainParams(spec, s), t.key(), modelKey);
       ModelSource from = model;
+      TrainRequest req =
+          new TrainRequest(
+              s.stage(),
+              from,
+              t.out(),
+              s.args(),
+              spec.samplePrompts(),
+              s.sampleBefore(),
+              null,
+              spec.device());
       StageResult r =
           step(
               s.stage(),
               sKey,
-              () ->
-                  train.train(
-                      request(spec, s.stage(), s.stage(), sKey, s)
-                          .withInputs(List.of(t.out()))
-                          .withModel(prep.modelDir(), from, null)));
+              () -> train.train(new TrainPayload(ref(s.stage(), s.stage(), sKey), req)));
       results.add(r);
       if (s.stage().equals("dpo") || s.stage().equals("kto")) reference = from;
       model = r.next();
@@ -156,14 +172,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     private StageResult format(StageSpec s) {
       String[] dataKeys = s.datasets().stream().map(prep.datasetKeys()::get).toArray(String[]::new);
       String fKey = StageKeys.key("format", spec.inputs(s), dataKeys);
+      String name = "format-" + s.stage();
       StageResult f =
           step(
-              "format-" + s.stage(),
+              name,
               fKey,
-              () ->
-                  data.format(
-                      request(spec, "format-" + s.stage(), "format", fKey, s)
-                          .withDatasets(spec.inputs(s))));
+              () -> data.format(new FormatPayload(ref(name, "format", fKey), spec.inputs(s))));
       results.add(f);
       return f;
     }
@@ -172,17 +186,17 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
      * Tokenized with the base model's tokenizer, so its key covers the format's and the model's.
      */
     private StageResult tokenize(StageSpec s, StageResult f) {
-      Object tokSpec = s.args().tokenizeSpec(s.stage(), s.evalRatio());
+      TokenizeSpec tokSpec = s.args().tokenizeSpec(s.stage(), s.evalRatio());
       String tKey = StageKeys.key("tokenize", tokSpec, f.key(), prep.modelKey());
+      String name = "tokenize-" + s.stage();
       StageResult t =
           step(
-              "tokenize-" + s.stage(),
+              name,
               tKey,
               () ->
                   data.tokenize(
-                      request(spec, "tokenize-" + s.stage(), "tokenize", tKey, s)
-                          .withInputs(List.of(f.out()))
-                          .withModel(prep.modelDir(), null, null)));
+                      new TokenizePayload(
+                          ref(name, "tokenize", tKey), f.out(), prep.modelDir(), tokSpec)));
       results.add(t);
       tokenized.add(t.out());
       tokenizedKeys.add(t.key());
@@ -194,30 +208,27 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       List<String> keys = new ArrayList<>(tokenizedKeys);
       keys.add(modelKey);
       String eKey = StageKeys.key("eval", trainParams(spec, e), keys.toArray(String[]::new));
-      ModelSource m = model, ref = reference;
+      EvalRequest req =
+          new EvalRequest(
+              model,
+              reference,
+              tokenized,
+              spec.samplePrompts(),
+              e.label(),
+              e.args(),
+              null,
+              spec.device());
       results.add(
-          step(
-              "eval",
-              eKey,
-              () ->
-                  train.eval(
-                      request(spec, "eval", "eval", eKey, e)
-                          .withInputs(tokenized)
-                          .withModel(prep.modelDir(), m, ref))));
+          step("eval", eKey, () -> train.eval(new EvalPayload(ref("eval", "eval", eKey), req))));
     }
 
     /** The final model's adapters merged into the base weights. */
     private void merge(StageSpec mg) {
       String mKey = StageKeys.key("merge", Map.of("dtype", mg.dtype()), modelKey);
-      ModelSource m = model;
+      MergeRequest req = new MergeRequest(model, null, mg.dtype(), spec.device());
       results.add(
           step(
-              "merge",
-              mKey,
-              () ->
-                  data.merge(
-                      request(spec, "merge", "merge", mKey, mg)
-                          .withModel(prep.modelDir(), m, null))));
+              "merge", mKey, () -> data.merge(new MergePayload(ref("merge", "merge", mKey), req))));
     }
   }
 
@@ -290,31 +301,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     p.put("sample_before", s.sampleBefore());
     p.put("label", s.label());
     return p;
-  }
-
-  private StageRequest request(
-      PipelineSpec spec, String stage, String kind, String key, StageSpec s) {
-    return new StageRequest(
-        pipelineId,
-        group,
-        project,
-        stage,
-        kind,
-        key,
-        null,
-        null,
-        null,
-        null,
-        null,
-        s.args(),
-        s.stage(),
-        s.evalRatio(),
-        spec.samplePrompts(),
-        s.sampleBefore(),
-        s.label(),
-        s.dtype(),
-        spec.device(),
-        spec.progressIntervalSeconds());
   }
 
   /** The spec's missing local files, found on its data queue (the workflow's own if unknown). */

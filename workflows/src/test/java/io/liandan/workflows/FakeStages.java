@@ -56,12 +56,13 @@ final class FakeStages implements DataActivities, TrainActivities {
   }
 
   @Override
-  public StageResult format(StageRequest r) {
-    return done(r, null);
+  public StageResult format(FormatPayload p) {
+    return done(p.stage(), null);
   }
 
   @Override
-  public StageResult tokenize(StageRequest r) {
+  public StageResult tokenize(TokenizePayload p) {
+    StageRef r = p.stage();
     if (mode == Mode.BAD_TOKENIZE && r.name().equals("tokenize-sft")) {
       calls.add(r.name());
       throw ApplicationFailure.newNonRetryableFailure(
@@ -71,12 +72,13 @@ final class FakeStages implements DataActivities, TrainActivities {
   }
 
   @Override
-  public StageResult merge(StageRequest r) {
-    return done(r, null);
+  public StageResult merge(MergePayload p) {
+    return done(p.stage(), null);
   }
 
   @Override
-  public StageResult train(StageRequest r) {
+  public StageResult train(TrainPayload p) {
+    StageRef r = p.stage();
     int attempt = Activity.getExecutionContext().getInfo().getAttempt();
     attempts.merge(r.name(), 1, Integer::sum);
     if (mode == Mode.FLAKY_SFT && r.name().equals("sft") && attempt < 3) {
@@ -103,19 +105,21 @@ final class FakeStages implements DataActivities, TrainActivities {
         throw new IllegalStateException(e);
       }
     }
-    return done(r, r.model().withAdapter(java.nio.file.Path.of("/a/" + r.kind() + "-" + r.key())));
+    return done(
+        r,
+        p.request().model().withAdapter(java.nio.file.Path.of("/a/" + r.kind() + "-" + r.key())));
   }
 
   /** The reference model the last eval was given (the preference stage's start). */
   static volatile ModelSource evalReference;
 
   @Override
-  public StageResult eval(StageRequest r) {
-    evalReference = r.reference();
-    return done(r, null);
+  public StageResult eval(EvalPayload p) {
+    evalReference = p.request().reference();
+    return done(p.stage(), null);
   }
 
-  private static StageResult done(StageRequest r, ModelSource next) {
+  private static StageResult done(StageRef r, ModelSource next) {
     calls.add(r.name());
     return new StageResult(
         r.name(),

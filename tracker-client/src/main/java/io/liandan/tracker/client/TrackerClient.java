@@ -158,7 +158,7 @@ public final class TrackerClient implements AutoCloseable {
     }
     s.start("tracker-run-" + (s.id() >= 0 ? s.id() : spec.key()));
     own.add(s);
-    return new RunHandle(s);
+    return new TrackedRun(s);
   }
 
   /** A handle on a run created elsewhere, by id (no create-or-resume). */
@@ -169,7 +169,7 @@ public final class TrackerClient implements AutoCloseable {
     s.predecessor = adoptedByRun.get("#" + runId);
     s.start("tracker-run-" + runId);
     own.add(s);
-    return new RunHandle(s);
+    return new TrackedRun(s);
   }
 
   private RunSender newSender(byte[] createBody, long id) {

@@ -1,10 +1,12 @@
 package io.liandan.workflows.activities;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.workflows.FormatPayload;
+import io.liandan.workflows.MergePayload;
 import io.liandan.workflows.PrepareRequest;
 import io.liandan.workflows.Prepared;
-import io.liandan.workflows.StageRequest;
 import io.liandan.workflows.StageResult;
+import io.liandan.workflows.TokenizePayload;
 import io.temporal.activity.ActivityInterface;
 import java.util.List;
 
@@ -20,9 +22,9 @@ public interface DataActivities {
 
   Prepared download(PrepareRequest request);
 
-  StageResult format(StageRequest request);
+  StageResult format(FormatPayload payload);
 
-  StageResult tokenize(StageRequest request);
+  StageResult tokenize(TokenizePayload payload);
 
-  StageResult merge(StageRequest request);
+  StageResult merge(MergePayload payload);
 }

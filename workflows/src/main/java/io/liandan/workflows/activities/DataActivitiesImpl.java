@@ -12,11 +12,13 @@ import io.liandan.llm.stage.MergeRequest;
 import io.liandan.llm.stage.MergeResult;
 import io.liandan.llm.stage.MergeStage;
 import io.liandan.workflows.BadSpecException;
+import io.liandan.workflows.FormatPayload;
+import io.liandan.workflows.MergePayload;
 import io.liandan.workflows.PipelineSpec;
 import io.liandan.workflows.PrepareRequest;
 import io.liandan.workflows.Prepared;
-import io.liandan.workflows.StageRequest;
 import io.liandan.workflows.StageResult;
+import io.liandan.workflows.TokenizePayload;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import java.nio.file.Path;
@@ -74,14 +76,14 @@ public final class DataActivitiesImpl implements DataActivities {
   }
 
   @Override
-  public StageResult format(StageRequest r) {
+  public StageResult format(FormatPayload p) {
     return runner.run(
-        r,
-        Map.of("datasets", r.datasets()),
+        p.stage(),
+        Map.of("datasets", p.datasets()),
         false,
         (dir, run, ctx) -> {
           FormatService.Result res =
-              StageRunner.heartbeating(ctx, () -> new FormatService(hub).format(r.datasets(), dir));
+              StageRunner.heartbeating(ctx, () -> new FormatService(hub).format(p.datasets(), dir));
           Map<String, Double> m =
               Map.of(
                   "train_samples", (double) res.trainSamples(),
@@ -92,11 +94,10 @@ public final class DataActivitiesImpl implements DataActivities {
   }
 
   @Override
-  public StageResult tokenize(StageRequest r) {
-    var spec = r.args().tokenizeSpec(r.trainingStage(), r.evalRatio());
+  public StageResult tokenize(TokenizePayload p) {
     return runner.run(
-        r,
-        Map.of("tokenize", spec, "model", r.modelDir()),
+        p.stage(),
+        Map.of("tokenize", p.spec(), "model", p.modelDir()),
         false,
         (dir, run, ctx) -> {
           TokenizeManifest m =
@@ -104,7 +105,7 @@ public final class DataActivitiesImpl implements DataActivities {
                   ctx,
                   () ->
                       new TokenizeService()
-                          .tokenize(Path.of(r.inputs().get(0)), Path.of(r.modelDir()), spec, dir));
+                          .tokenize(Path.of(p.formatted()), Path.of(p.modelDir()), p.spec(), dir));
           Map<String, Double> metrics = new LinkedHashMap<>();
           metrics.put("samples_read", (double) m.samplesRead());
           metrics.put("truncated", (double) m.truncated());
@@ -120,9 +121,10 @@ public final class DataActivitiesImpl implements DataActivities {
   }
 
   @Override
-  public StageResult merge(StageRequest r) {
+  public StageResult merge(MergePayload p) {
+    MergeRequest r = p.request();
     return runner.run(
-        r,
+        p.stage(),
         Map.of("dtype", r.dtype(), "model", r.model()),
         false,
         (dir, run, ctx) -> {

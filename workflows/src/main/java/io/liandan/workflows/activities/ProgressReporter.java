@@ -1,6 +1,7 @@
 package io.liandan.workflows.activities;
 
 import io.liandan.llm.stage.StageListener;
+import io.liandan.tracker.client.RunHandle;
 import io.liandan.workflows.StageProgress;
 import io.temporal.activity.ActivityExecutionContext;
 import java.util.List;
@@ -19,7 +20,7 @@ final class ProgressReporter implements StageListener {
   record Beat(long step, long total, String lastCheckpoint) {}
 
   private final ActivityExecutionContext ctx;
-  private final Tracking.Run run;
+  private final RunHandle run;
   private final Consumer<StageProgress> signal;
   private final String stage;
   private final long intervalNanos;
@@ -32,7 +33,7 @@ final class ProgressReporter implements StageListener {
 
   ProgressReporter(
       ActivityExecutionContext ctx,
-      Tracking.Run run,
+      RunHandle run,
       Consumer<StageProgress> signal,
       String stage,
       double intervalSeconds) {
@@ -81,12 +82,13 @@ final class ProgressReporter implements StageListener {
    * in the tracker client's fsync'd buffer, not acknowledged by the tracker (a round trip of 30–100
    * ms per checkpoint on the training thread): the worker that resumes the stage opens a client on
    * the same home's buffer folder, or creates the stage's run again on one already open there, and
-   * either sends a killed worker's buffer before the resumed steps.
+   * either sends a killed worker's buffer before the resumed steps. If the disk refuses, it waits
+   * for the tracker instead.
    */
   @Override
   public void beforeCheckpoint(long step) {
     long now = System.nanoTime();
-    run.persist();
+    if (!run.persist()) run.flush(StageRunner.TRACKER_WAIT);
     reporting += System.nanoTime() - now;
   }
 

@@ -2,8 +2,9 @@ package io.liandan.workflows.activities;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.stage.ModelSource;
+import io.liandan.tracker.client.RunHandle;
 import io.liandan.workflows.StageProgress;
-import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageRef;
 import io.liandan.workflows.StageResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -37,7 +38,7 @@ public final class StageRunner {
 
   /** The work itself: the stage folder and its run in, what it produced out. */
   public interface Work {
-    Output run(Path dir, Tracking.Run run, ActivityExecutionContext ctx);
+    Output run(Path dir, RunHandle run, ActivityExecutionContext ctx);
   }
 
   /**
@@ -57,6 +58,16 @@ public final class StageRunner {
     }
   }
 
+  /**
+   * How long a stage waits (bounded: tracking never fails a stage) for the tracker to acknowledge
+   * its run's writes: when it finishes, so its curve is complete when the workflow moves on, and
+   * before a checkpoint when the disk buffer refused them.
+   */
+  static final Duration TRACKER_WAIT = Duration.ofSeconds(30);
+
+  /** The same for a failing stage: it is failing anyway, only its state should get through. */
+  static final Duration FAIL_WAIT = Duration.ofSeconds(10);
+
   private final ArtifactStore store;
   private final Tracking tracking;
   private final WorkflowClient client;
@@ -75,7 +86,7 @@ public final class StageRunner {
    * Runs {@code work} for {@code r} unless its output exists. {@code keepPartial}: a training
    * stage's folder holds checkpoints a retry resumes from, so it is never cleared.
    */
-  public StageResult run(StageRequest r, Map<String, ?> config, boolean keepPartial, Work work) {
+  public StageResult run(StageRef r, Map<String, ?> config, boolean keepPartial, Work work) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     Path dir = store.dir(r.kind(), r.key());
     StageResult done = store.cached(dir);
@@ -89,7 +100,7 @@ public final class StageRunner {
       if (!keepPartial) store.clear(dir);
       Files.createDirectories(dir);
       String activityId = ctx.getInfo().getActivityId();
-      Tracking.Run run =
+      RunHandle run =
           tracking.open(
               r.project(),
               store.runKey(dir, r.runKey()),
@@ -110,7 +121,7 @@ public final class StageRunner {
                 r.key(),
                 o.out() == null ? dir.toString() : o.out(),
                 false,
-                run.id(),
+                run.id().isPresent() ? run.id().getAsLong() : null,
                 o.next(),
                 o.steps(),
                 o.resumedFromStep(),
@@ -119,13 +130,14 @@ public final class StageRunner {
                 o.listenerSeconds());
         store.commit(dir, res);
         run.finish();
+        run.flush(TRACKER_WAIT);
         log.info("{}: done in {} ms", r.runKey(), (System.nanoTime() - t0) / 1_000_000);
         return res;
       } catch (ActivityCompletionException e) {
-        run.fail("cancelled (" + e.getClass().getSimpleName() + "); checkpoints kept in " + dir);
+        fail(run, "cancelled (" + e.getClass().getSimpleName() + "); checkpoints kept in " + dir);
         throw e;
       } catch (RuntimeException e) {
-        run.fail(String.valueOf(e.getMessage()));
+        fail(run, String.valueOf(e.getMessage()));
         throw BadInput.classify(e);
       }
     } catch (RuntimeException e) {
@@ -135,8 +147,14 @@ public final class StageRunner {
     }
   }
 
+  /** Marks the run failed, so the runs table does not show a dead stage as running. */
+  private static void fail(RunHandle run, String reason) {
+    run.fail(reason);
+    run.flush(FAIL_WAIT);
+  }
+
   /** The listener of a stage with progress hooks: heartbeats, tracker run, progress signals. */
-  ProgressReporter reporter(StageRequest r, Tracking.Run run, ActivityExecutionContext ctx) {
+  ProgressReporter reporter(StageRef r, RunHandle run, ActivityExecutionContext ctx) {
     return new ProgressReporter(
         ctx, run, signaller(r.pipelineId()), r.name(), r.progressIntervalSeconds());
   }

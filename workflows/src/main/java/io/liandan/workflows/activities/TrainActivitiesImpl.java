@@ -6,8 +6,11 @@ import io.liandan.llm.stage.EvalStage;
 import io.liandan.llm.stage.TrainRequest;
 import io.liandan.llm.stage.TrainResult;
 import io.liandan.llm.stage.TrainStage;
-import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.EvalPayload;
+import io.liandan.workflows.StageRef;
 import io.liandan.workflows.StageResult;
+import io.liandan.workflows.TrainPayload;
+import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,31 +30,23 @@ public final class TrainActivitiesImpl implements TrainActivities {
   }
 
   @Override
-  public StageResult train(StageRequest r) {
+  public StageResult train(TrainPayload p) {
+    StageRef stage = p.stage();
     return runner.run(
-        r,
-        StageRunner.map(r.args().toJson()),
+        stage,
+        StageRunner.map(p.request().args().toJson()),
         true,
         (dir, run, ctx) -> {
           if (ctx.getInfo().getAttempt() > 1) {
             var last = ctx.getHeartbeatDetails(ProgressReporter.Beat.class);
             log.info(
                 "{} attempt {}: the last attempt reached {}",
-                r.runKey(),
+                stage.runKey(),
                 ctx.getInfo().getAttempt(),
                 last.map(Object::toString).orElse("no heartbeat"));
           }
-          ProgressReporter listener = runner.reporter(r, run, ctx);
-          TrainRequest req =
-              new TrainRequest(
-                  r.kind(),
-                  r.model(),
-                  r.inputs().get(0),
-                  r.args(),
-                  r.samplePrompts(),
-                  r.sampleBefore(),
-                  dir.toString(),
-                  r.device());
+          ProgressReporter listener = runner.reporter(stage, run, ctx);
+          TrainRequest req = in(p.request(), dir);
           TrainResult t =
               StageRunner.heartbeating(
                   ctx, listener::last, () -> new TrainStage().run(req, listener));
@@ -62,28 +57,44 @@ public final class TrainActivitiesImpl implements TrainActivities {
   }
 
   @Override
-  public StageResult eval(StageRequest r) {
+  public StageResult eval(EvalPayload p) {
     return runner.run(
-        r,
-        StageRunner.map(r.args().toJson()),
+        p.stage(),
+        StageRunner.map(p.request().args().toJson()),
         false,
         (dir, run, ctx) -> {
-          ProgressReporter listener = runner.reporter(r, run, ctx);
-          EvalRequest req =
-              new EvalRequest(
-                  r.model(),
-                  r.reference(),
-                  r.inputs(),
-                  r.samplePrompts(),
-                  r.label(),
-                  r.args(),
-                  dir.toString(),
-                  r.device());
+          ProgressReporter listener = runner.reporter(p.stage(), run, ctx);
+          EvalRequest req = in(p.request(), dir);
           EvalResult e =
               StageRunner.heartbeating(
                   ctx, listener::last, () -> new EvalStage().run(req, listener));
           run.log(e.metrics(), 0);
           return new StageRunner.Output(null, null, 0, 0, e.metrics(), listener.seconds());
         });
+  }
+
+  /** The workflow's request, written to the stage's folder. */
+  private static TrainRequest in(TrainRequest r, Path dir) {
+    return new TrainRequest(
+        r.stage(),
+        r.model(),
+        r.tokenized(),
+        r.args(),
+        r.samplePrompts(),
+        r.sampleBefore(),
+        dir.toString(),
+        r.device());
+  }
+
+  private static EvalRequest in(EvalRequest r, Path dir) {
+    return new EvalRequest(
+        r.model(),
+        r.reference(),
+        r.tokenized(),
+        r.samplePrompts(),
+        r.label(),
+        r.args(),
+        dir.toString(),
+        r.device());
   }
 }

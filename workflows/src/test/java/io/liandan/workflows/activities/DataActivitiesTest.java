@@ -15,11 +15,13 @@ import io.liandan.llm.data.format.Format;
 import io.liandan.llm.data.format.FormatSpec;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
 import io.liandan.llm.stage.TrainingArgs;
+import io.liandan.workflows.FormatPayload;
 import io.liandan.workflows.PrepareRequest;
 import io.liandan.workflows.Prepared;
 import io.liandan.workflows.StageKeys;
-import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageRef;
 import io.liandan.workflows.StageResult;
+import io.liandan.workflows.TokenizePayload;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
@@ -107,16 +109,18 @@ class DataActivitiesTest {
     TrainingArgs args = TrainingArgs.defaults();
     String fKey = StageKeys.key("format", List.of(input), p.datasetKeys().get("chat"));
     StageResult f =
-        data.format(request("format-sft", "format", fKey, args).withDatasets(List.of(input)));
+        data.format(new FormatPayload(ref("format-sft", "format", fKey), List.of(input)));
     assertFalse(f.cached());
     assertEquals(20.0, f.metrics().get("train_samples"));
     assertTrue(Files.exists(Path.of(f.out(), StageResult.MARKER)));
 
     String tKey = StageKeys.key("tokenize", args.tokenizeSpec("sft", 0.1), fKey, p.modelKey());
-    StageRequest tok =
-        request("tokenize-sft", "tokenize", tKey, args)
-            .withInputs(List.of(f.out()))
-            .withModel(p.modelDir(), null, null);
+    TokenizePayload tok =
+        new TokenizePayload(
+            ref("tokenize-sft", "tokenize", tKey),
+            f.out(),
+            p.modelDir(),
+            args.tokenizeSpec("sft", 0.1));
     StageResult t = data.tokenize(tok);
     TokenizeManifest m = TokenizeManifest.read(Path.of(t.out()));
     assertEquals(20, m.samplesRead());
@@ -150,8 +154,7 @@ class DataActivitiesTest {
     Files.writeString(partial.resolve("train.jsonl"), "half a line");
     StageResult f =
         data.format(
-            request("format-sft", "format", "0123456789abcdef", TrainingArgs.defaults())
-                .withDatasets(List.of(input)));
+            new FormatPayload(ref("format-sft", "format", "0123456789abcdef"), List.of(input)));
     assertEquals(1.0, f.metrics().get("train_samples"));
     assertFalse(Files.readString(partial.resolve("train.jsonl")).contains("half a line"));
 
@@ -189,8 +192,8 @@ class DataActivitiesTest {
               ActivityFailure.class,
               () ->
                   data.format(
-                      request("format-sft", "format", "fedcba9876543210", TrainingArgs.defaults())
-                          .withDatasets(List.of(input))));
+                      new FormatPayload(
+                          ref("format-sft", "format", "fedcba9876543210"), List.of(input))));
       ApplicationFailure a = assertInstanceOf(ApplicationFailure.class, e.getCause());
       assertEquals(BadInput.TYPE, a.getType(), a.toString());
       assertTrue(a.isNonRetryable(), "a retry cannot fix " + a.getOriginalMessage());
@@ -198,9 +201,7 @@ class DataActivitiesTest {
     }
   }
 
-  static StageRequest request(String name, String kind, String key, TrainingArgs args) {
-    return new StageRequest(
-        "p1", "p1", "test", name, kind, key, null, null, null, null, null, args, "sft", 0.1,
-        List.of(), false, "final", "float32", "cpu", 0);
+  static StageRef ref(String name, String kind, String key) {
+    return new StageRef("p1", "p1", "test", name, kind, key, 0);
   }
 }

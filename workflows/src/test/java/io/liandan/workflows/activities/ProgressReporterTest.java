@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.liandan.tracker.client.NoRun;
+import io.liandan.tracker.client.RunHandle;
 import io.liandan.workflows.StageProgress;
 import io.liandan.workflows.activities.ProgressReporter.Beat;
 import io.temporal.activity.Activity;
@@ -41,8 +43,8 @@ class ProgressReporterTest {
    */
   static final double LONG = 1e9;
 
-  final Tracking.Run run =
-      new Tracking.Run(null) {
+  final RunHandle run =
+      new NoRun() {
         @Override
         public void log(Map<String, ? extends Number> values, long step) {
           sent.add("log " + step + " " + values);
@@ -59,8 +61,9 @@ class ProgressReporterTest {
         }
 
         @Override
-        public void persist() {
+        public boolean persist() {
           sent.add("persist");
+          return true;
         }
       };
 
@@ -171,6 +174,27 @@ class ProgressReporterTest {
             "summary {train/runtime=12.0}"),
         sent);
     assertTrue(signals.isEmpty(), "the run gets the curve; the workflow only progress");
+  }
+
+  @Test
+  void aCheckpointWaitsForTheTrackerWhenTheDiskBufferRefusesThePoints() {
+    List<String> calls = new ArrayList<>();
+    RunHandle refusing =
+        new NoRun() {
+          @Override
+          public boolean persist() {
+            calls.add("persist");
+            return false;
+          }
+
+          @Override
+          public boolean flush(Duration timeout) {
+            calls.add("flush " + timeout);
+            return true;
+          }
+        };
+    new ProgressReporter(context(1), refusing, null, "sft", LONG).beforeCheckpoint(4);
+    assertEquals(List.of("persist", "flush " + StageRunner.TRACKER_WAIT), calls);
   }
 
   @Test

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liandan.workflows.StageRequest;
+import io.liandan.workflows.StageRef;
 import io.liandan.workflows.StageResult;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityOptions;
@@ -47,7 +47,7 @@ class StageRunnerTest {
   /** One activity that runs {@link #work} through a StageRunner, as the real activities do. */
   @ActivityInterface
   public interface Probe {
-    StageResult stage(StageRequest r, boolean keepPartial);
+    StageResult stage(StageRef r, boolean keepPartial);
   }
 
   @BeforeEach
@@ -83,10 +83,8 @@ class StageRunnerTest {
             .build());
   }
 
-  static StageRequest request(String name, String key) {
-    return new StageRequest(
-        "p1", "p1", "test", name, "sft", key, null, null, null, null, null, null, null, 0, null,
-        false, null, null, null, 0);
+  static StageRef request(String name, String key) {
+    return new StageRef("p1", "p1", "test", name, "sft", key, 0);
   }
 
   @Test
