@@ -24,4 +24,9 @@ public record EvalRequest(
     label = label == null ? "final" : label;
     device = device == null ? "cpu" : device;
   }
+
+  /** This request writing into {@code dir} (a workflow's request gets its folder last). */
+  public EvalRequest withOut(String dir) {
+    return new EvalRequest(model, reference, tokenized, samplePrompts, label, args, dir, device);
+  }
 }

@@ -10,4 +10,9 @@ public record MergeRequest(ModelSource model, String out, String dtype, String d
     dtype = dtype == null ? "float32" : dtype;
     device = device == null ? "cpu" : device;
   }
+
+  /** This request writing into {@code dir} (a workflow's request gets its folder last). */
+  public MergeRequest withOut(String dir) {
+    return new MergeRequest(model, dir, dtype, device);
+  }
 }

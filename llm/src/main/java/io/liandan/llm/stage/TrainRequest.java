@@ -26,4 +26,10 @@ public record TrainRequest(
     samplePrompts = samplePrompts == null ? List.of() : List.copyOf(samplePrompts);
     device = device == null ? "cpu" : device;
   }
+
+  /** This request writing into {@code dir} (a workflow's request gets its folder last). */
+  public TrainRequest withOut(String dir) {
+    return new TrainRequest(
+        stage, model, tokenized, args, samplePrompts, sampleBefore, dir, device);
+  }
 }

@@ -129,11 +129,7 @@ public final class DataActivitiesImpl implements DataActivities {
         false,
         (dir, run, ctx) -> {
           MergeResult m =
-              StageRunner.heartbeating(
-                  ctx,
-                  () ->
-                      new MergeStage()
-                          .run(new MergeRequest(r.model(), dir.toString(), r.dtype(), r.device())));
+              StageRunner.heartbeating(ctx, () -> new MergeStage().run(r.withOut(dir.toString())));
           run.summary(Map.of("merged", m.merged(), "adapters", m.adapters()));
           return new StageRunner.Output(m.merged(), null, 0, 0, Map.of(), 0);
         });

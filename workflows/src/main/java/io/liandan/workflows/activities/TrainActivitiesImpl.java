@@ -10,7 +10,6 @@ import io.liandan.workflows.EvalPayload;
 import io.liandan.workflows.StageRef;
 import io.liandan.workflows.StageResult;
 import io.liandan.workflows.TrainPayload;
-import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +45,7 @@ public final class TrainActivitiesImpl implements TrainActivities {
                 last.map(Object::toString).orElse("no heartbeat"));
           }
           ProgressReporter listener = runner.reporter(stage, run, ctx);
-          TrainRequest req = in(p.request(), dir);
+          TrainRequest req = p.request().withOut(dir.toString());
           TrainResult t =
               StageRunner.heartbeating(
                   ctx, listener::last, () -> new TrainStage().run(req, listener));
@@ -64,37 +63,12 @@ public final class TrainActivitiesImpl implements TrainActivities {
         false,
         (dir, run, ctx) -> {
           ProgressReporter listener = runner.reporter(p.stage(), run, ctx);
-          EvalRequest req = in(p.request(), dir);
+          EvalRequest req = p.request().withOut(dir.toString());
           EvalResult e =
               StageRunner.heartbeating(
                   ctx, listener::last, () -> new EvalStage().run(req, listener));
           run.log(e.metrics(), 0);
           return new StageRunner.Output(null, null, 0, 0, e.metrics(), listener.seconds());
         });
-  }
-
-  /** The workflow's request, written to the stage's folder. */
-  private static TrainRequest in(TrainRequest r, Path dir) {
-    return new TrainRequest(
-        r.stage(),
-        r.model(),
-        r.tokenized(),
-        r.args(),
-        r.samplePrompts(),
-        r.sampleBefore(),
-        dir.toString(),
-        r.device());
-  }
-
-  private static EvalRequest in(EvalRequest r, Path dir) {
-    return new EvalRequest(
-        r.model(),
-        r.reference(),
-        r.tokenized(),
-        r.samplePrompts(),
-        r.label(),
-        r.args(),
-        dir.toString(),
-        r.device());
   }
 }
