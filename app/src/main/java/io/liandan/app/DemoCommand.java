@@ -1,13 +1,13 @@
 package io.liandan.app;
 
+import io.liandan.contracts.ArtifactStore;
+import io.liandan.contracts.StageResult;
 import io.liandan.llm.demo.DemoData;
+import io.liandan.llm.demo.DemoPipeline;
 import io.liandan.llm.demo.DemoQuiz;
 import io.liandan.tracker.TrackerServer;
-import io.liandan.workflows.DemoPipeline;
 import io.liandan.workflows.PipelineResult;
 import io.liandan.workflows.PipelineStatus;
-import io.liandan.workflows.StageResult;
-import io.liandan.workflows.activities.ArtifactStore;
 import io.liandan.workflows.runtime.Pipelines;
 import java.nio.file.Path;
 import java.time.LocalDateTime;

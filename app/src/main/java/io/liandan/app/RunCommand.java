@@ -2,7 +2,8 @@ package io.liandan.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.liandan.workflows.BadSpecException;
+import io.liandan.contracts.BadSpecException;
+import io.liandan.contracts.LocalPaths;
 import io.liandan.workflows.PipelineSpec;
 import io.liandan.workflows.PipelineStatus;
 import io.liandan.workflows.runtime.Pipelines;
@@ -47,7 +48,7 @@ final class RunCommand extends PipelineCommand {
     // every problem in one report: the spec's own and the local files it names that do not exist
     List<String> problems = new java.util.ArrayList<>();
     PipelineSpec parsed = PipelineSpec.parse(spec, problems);
-    problems.addAll(PipelineSpec.missingFiles(spec, Path.of("")));
+    problems.addAll(LocalPaths.missingFiles(spec, Path.of("")));
     if (!problems.isEmpty()) throw new BadSpecException(problems);
     String pipelineId =
         id != null
@@ -65,7 +66,7 @@ final class RunCommand extends PipelineCommand {
     try {
       JsonNode raw = JSON.readTree(file.toFile());
       Path base = file.toAbsolutePath().getParent();
-      return PipelineSpec.resolvePaths(raw, base);
+      return LocalPaths.resolvePaths(raw, base);
     } catch (IOException e) {
       throw new BadSpecException(
           new ArrayList<>(List.of(file + ": " + e.getMessage().lines().findFirst().orElse(""))));

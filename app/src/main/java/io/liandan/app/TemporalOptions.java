@@ -1,6 +1,6 @@
 package io.liandan.app;
 
-import io.liandan.workflows.activities.ArtifactStore;
+import io.liandan.contracts.ArtifactStore;
 import io.liandan.workflows.runtime.Pipelines;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
 package io.liandan.app;
 
+import io.liandan.activities.StageActivities;
 import io.liandan.tracker.TrackerServer;
 import io.liandan.tracker.client.TrackerClient;
 import io.liandan.tracker.client.TrackerClientConfig;
@@ -7,6 +8,7 @@ import io.liandan.workflows.runtime.EmbeddedTemporal;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
 import io.liandan.workflows.runtime.TemporalDevServer;
+import io.temporal.client.WorkflowClient;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -148,11 +150,12 @@ final class UpCommand implements Callable<Integer> {
               TrackerClientConfig.of(tracker.url(), token)
                   .withBufferDir(db.home().resolve("tracker-buffer")));
     }
+    WorkflowClient wf = Pipelines.connect(t, "default");
     PipelineWorker worker =
         PipelineWorker.start(
-            Pipelines.connect(t, "default"),
-            new PipelineWorker.Config(
-                db.home(), queues, client, 1, temporal == null ? null : temporal.ui()));
+            wf,
+            new PipelineWorker.Config(queues, 1),
+            StageActivities.create(wf, db.home(), client, temporal == null ? null : temporal.ui()));
     return new Stack(tracker, temporal, client, worker, t);
   }
 

@@ -1,9 +1,11 @@
 package io.liandan.app;
 
+import io.liandan.activities.StageActivities;
 import io.liandan.tracker.client.TrackerClient;
 import io.liandan.tracker.client.TrackerClientConfig;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
+import io.temporal.client.WorkflowClient;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -54,14 +56,15 @@ final class WorkerCommand extends PipelineCommand {
             : TrackerClient.open(
                 TrackerClientConfig.of(url, token)
                     .withBufferDir(home.home().resolve("tracker-buffer")));
+    WorkflowClient wf = Pipelines.connect(temporal.target(), temporal.namespace);
     PipelineWorker worker =
         PipelineWorker.start(
-            Pipelines.connect(temporal.target(), temporal.namespace),
-            new PipelineWorker.Config(
+            wf,
+            new PipelineWorker.Config(queues, parallel),
+            StageActivities.create(
+                wf,
                 home.home(),
-                queues,
                 tracker,
-                parallel,
                 temporalUi != null ? temporalUi : System.getenv("LIANDAN_TEMPORAL_UI")));
     out()
         .println(

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.liandan.workflows.DemoPipeline;
+import io.liandan.llm.demo.DemoPipeline;
 import io.liandan.workflows.runtime.EmbeddedTemporal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +63,7 @@ class StatusAndRunCommandsTest {
     var pipelines =
         new io.liandan.workflows.runtime.Pipelines(
             io.liandan.workflows.runtime.Pipelines.connect("127.0.0.1:" + dead, "default"),
-            new io.liandan.workflows.activities.ArtifactStore(dir));
+            new io.liandan.contracts.ArtifactStore(dir));
     java.io.StringWriter out = new java.io.StringWriter();
     PipelineWatch w = new PipelineWatch(pipelines, new java.io.PrintWriter(out, true), 2);
     org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> w.follow("p"));

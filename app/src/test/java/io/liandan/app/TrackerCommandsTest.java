@@ -127,7 +127,7 @@ class TrackerCommandsTest {
                       HttpResponse.BodyHandlers.ofString())
                   .body();
           assertEquals(
-              io.liandan.workflows.DemoPipeline.Size.QUICK.sftSteps(),
+              io.liandan.llm.demo.DemoPipeline.Size.QUICK.sftSteps(),
               new com.fasterxml.jackson.databind.ObjectMapper().readTree(loss).get("points").size(),
               loss);
         }

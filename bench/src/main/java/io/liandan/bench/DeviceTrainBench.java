@@ -9,7 +9,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.cuda.CudaUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
@@ -21,6 +20,8 @@ import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.PreferenceLoss;
+import io.liandan.spec.LoraConfig;
+import io.liandan.spec.PreferenceConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -169,8 +170,8 @@ public final class DeviceTrainBench {
       }
       long trained = params.values().stream().mapToLong(p -> p.getShape().size()).sum();
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
-      PreferenceLoss.Config loss =
-          new PreferenceLoss.Config(List.of(a.get("loss_type")), null, 0.1, 0, 0.5, 0);
+      PreferenceConfig loss =
+          new PreferenceConfig(List.of(a.get("loss_type")), null, 0.1, 0, 0.5, 0);
       // full fine-tuning's DPO reference: a frozen second copy (the same seed, the same weights),
       // which a reference-free loss never loads
       DecoderWeights frozen =
@@ -238,7 +239,7 @@ public final class DeviceTrainBench {
       Decoder model,
       LoraAdapter lora,
       DecoderWeights frozen,
-      PreferenceLoss.Config loss,
+      PreferenceConfig loss,
       AdamW opt,
       int total,
       double lr,

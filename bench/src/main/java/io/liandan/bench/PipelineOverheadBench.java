@@ -1,14 +1,15 @@
 package io.liandan.bench;
 
+import io.liandan.activities.StageActivities;
+import io.liandan.contracts.ArtifactStore;
+import io.liandan.contracts.LocalPaths;
+import io.liandan.llm.demo.DemoPipeline;
 import io.liandan.tracker.TrackerConfig;
 import io.liandan.tracker.TrackerServer;
 import io.liandan.tracker.client.TrackerClient;
 import io.liandan.tracker.client.TrackerClientConfig;
-import io.liandan.workflows.DemoPipeline;
 import io.liandan.workflows.PipelineResult;
-import io.liandan.workflows.PipelineSpec;
 import io.liandan.workflows.StageStatus;
-import io.liandan.workflows.activities.ArtifactStore;
 import io.liandan.workflows.runtime.EmbeddedTemporal;
 import io.liandan.workflows.runtime.PipelineWorker;
 import io.liandan.workflows.runtime.Pipelines;
@@ -44,7 +45,7 @@ public final class PipelineOverheadBench {
             ? DemoPipeline.writeShort(dir.resolve("demo"), DemoPipeline.Size.QUICK)
             : DemoPipeline.writeDemo(dir.resolve("demo"));
     var spec =
-        PipelineSpec.resolvePaths(
+        LocalPaths.resolvePaths(
             new com.fasterxml.jackson.databind.ObjectMapper().readTree(specFile.toFile()),
             specFile.getParent());
     TrackerServer tracker =
@@ -67,7 +68,9 @@ public final class PipelineOverheadBench {
       Pipelines pipelines = new Pipelines(wf, new ArtifactStore(dir.resolve("home")));
       try (PipelineWorker worker =
           PipelineWorker.start(
-              wf, new PipelineWorker.Config(dir.resolve("home"), List.of("liandan"), client, 1))) {
+              wf,
+              new PipelineWorker.Config(List.of("liandan"), 1),
+              StageActivities.create(wf, dir.resolve("home"), client, null))) {
         long t0 = System.nanoTime();
         pipelines.start("overhead", spec, "liandan");
         PipelineResult r = pipelines.result("overhead");

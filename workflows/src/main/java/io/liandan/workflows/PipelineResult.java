@@ -1,7 +1,8 @@
 package io.liandan.workflows;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import io.liandan.llm.stage.ModelSource;
+import io.liandan.contracts.StageResult;
+import io.liandan.spec.ModelSource;
 import java.util.List;
 
 /** A finished pipeline: every stage's result in order, the final model, a sweep's children. */

@@ -1,6 +1,7 @@
 package io.liandan.workflows;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.contracts.StageProgress;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;

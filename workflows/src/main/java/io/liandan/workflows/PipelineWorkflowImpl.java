@@ -2,14 +2,26 @@ package io.liandan.workflows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.liandan.llm.data.tokenize.TokenizeSpec;
-import io.liandan.llm.stage.EvalRequest;
-import io.liandan.llm.stage.MergeRequest;
-import io.liandan.llm.stage.ModelSource;
-import io.liandan.llm.stage.TrainRequest;
-import io.liandan.workflows.activities.BadInput;
-import io.liandan.workflows.activities.DataActivities;
-import io.liandan.workflows.activities.TrainActivities;
+import io.liandan.contracts.BadSpecException;
+import io.liandan.contracts.DataActivities;
+import io.liandan.contracts.EvalPayload;
+import io.liandan.contracts.FailureTypes;
+import io.liandan.contracts.FormatPayload;
+import io.liandan.contracts.MergePayload;
+import io.liandan.contracts.PrepareRequest;
+import io.liandan.contracts.Prepared;
+import io.liandan.contracts.StageKeys;
+import io.liandan.contracts.StageProgress;
+import io.liandan.contracts.StageRef;
+import io.liandan.contracts.StageResult;
+import io.liandan.contracts.TokenizePayload;
+import io.liandan.contracts.TrainActivities;
+import io.liandan.contracts.TrainPayload;
+import io.liandan.spec.EvalRequest;
+import io.liandan.spec.MergeRequest;
+import io.liandan.spec.ModelSource;
+import io.liandan.spec.TokenizeSpec;
+import io.liandan.spec.TrainRequest;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -38,7 +50,7 @@ import java.util.function.Supplier;
  */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
   /** Exception types that mean bad input: failing again would fail the same way. */
-  static final String[] NON_RETRYABLE = BadInput.NON_RETRYABLE_TYPES;
+  static final String[] NON_RETRYABLE = FailureTypes.NON_RETRYABLE;
 
   private final Map<String, StageStatus> stages = new LinkedHashMap<>();
   private final List<String> children = new ArrayList<>();

@@ -1,6 +1,6 @@
 package io.liandan.workflows;
 
-import io.liandan.llm.stage.TrainingArgs;
+import io.liandan.spec.TrainingArgs;
 import java.util.List;
 
 /**

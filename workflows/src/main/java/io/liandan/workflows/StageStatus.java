@@ -1,6 +1,8 @@
 package io.liandan.workflows;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.liandan.contracts.StageProgress;
+import io.liandan.contracts.StageResult;
 import java.util.Map;
 
 /**

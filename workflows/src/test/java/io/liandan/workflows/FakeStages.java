@@ -1,9 +1,19 @@
 package io.liandan.workflows;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.liandan.llm.stage.ModelSource;
-import io.liandan.workflows.activities.DataActivities;
-import io.liandan.workflows.activities.TrainActivities;
+import io.liandan.contracts.DataActivities;
+import io.liandan.contracts.EvalPayload;
+import io.liandan.contracts.FormatPayload;
+import io.liandan.contracts.MergePayload;
+import io.liandan.contracts.PrepareRequest;
+import io.liandan.contracts.Prepared;
+import io.liandan.contracts.StageProgress;
+import io.liandan.contracts.StageRef;
+import io.liandan.contracts.StageResult;
+import io.liandan.contracts.TokenizePayload;
+import io.liandan.contracts.TrainActivities;
+import io.liandan.contracts.TrainPayload;
+import io.liandan.spec.ModelSource;
 import io.temporal.activity.Activity;
 import io.temporal.client.ActivityCanceledException;
 import io.temporal.client.WorkflowClient;

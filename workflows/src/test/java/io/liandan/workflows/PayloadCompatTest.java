@@ -6,14 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.liandan.activities.data.DatasetInput;
-import io.liandan.llm.data.format.Format;
-import io.liandan.llm.data.format.FormatSpec;
-import io.liandan.llm.stage.EvalRequest;
-import io.liandan.llm.stage.MergeRequest;
-import io.liandan.llm.stage.ModelSource;
-import io.liandan.llm.stage.TrainRequest;
-import io.liandan.llm.stage.TrainingArgs;
+import io.liandan.contracts.EvalPayload;
+import io.liandan.contracts.FormatPayload;
+import io.liandan.contracts.MergePayload;
+import io.liandan.contracts.StageRef;
+import io.liandan.contracts.TokenizePayload;
+import io.liandan.contracts.TrainPayload;
+import io.liandan.spec.DatasetInput;
+import io.liandan.spec.EvalRequest;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
+import io.liandan.spec.MergeRequest;
+import io.liandan.spec.ModelSource;
+import io.liandan.spec.TrainRequest;
+import io.liandan.spec.TrainingArgs;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -30,9 +36,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stage payloads on the wire: each crosses Temporal's data converter unchanged, and the one
- * payload every stage took before ({@link StageRequestV1}) still reads as each stage's own — the
- * inputs of activities scheduled by the previous version, as the recorded histories hold them, so a
- * stage retried across an upgrade (a training stage resuming from its checkpoint) still runs.
+ * payload every stage took before ({@code StageRequestV1} in contracts) still reads as each stage's
+ * own — the inputs of activities scheduled by the previous version, as the recorded histories hold
+ * them, so a stage retried across an upgrade (a training stage resuming from its checkpoint) still
+ * runs.
  */
 class PayloadCompatTest {
   static final DataConverter CONVERTER = DefaultDataConverter.STANDARD_INSTANCE;

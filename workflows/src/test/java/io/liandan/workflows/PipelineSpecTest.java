@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.liandan.contracts.BadSpecException;
+import io.liandan.contracts.LocalPaths;
+import io.liandan.contracts.StageKeys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -52,7 +55,7 @@ class PipelineSpecTest {
     bad.put("model", dir.resolve("no-model").toString());
     List<String> p = new ArrayList<>();
     assertNull(PipelineSpec.parse(bad, p));
-    p.addAll(PipelineSpec.missingFiles(bad, dir));
+    p.addAll(LocalPaths.missingFiles(bad, dir));
     assertContains(p, "stages[1].args.lerning_rate: unknown hyperparameter (did you mean");
     assertContains(p, "stages[1].args.learning_rate: must be in (0, 1), got -1.0E-4");
     assertContains(p, "model: folder " + dir.resolve("no-model") + " does not exist");
@@ -92,7 +95,7 @@ class PipelineSpecTest {
     Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\":\"a\"}\n");
     ObjectNode ds = (ObjectNode) s.get("datasets");
     ((ObjectNode) ds.get("corpus")).put("source", "corpus.jsonl");
-    JsonNode resolved = PipelineSpec.resolvePaths(s, dir);
+    JsonNode resolved = LocalPaths.resolvePaths(s, dir);
     assertEquals(dir.resolve("model").toString(), resolved.get("model").asText());
     List<String> missing = PipelineSpec.parse(resolved).missingFiles(dir);
     assertEquals(2, missing.size(), missing.toString()); // chat and prefs

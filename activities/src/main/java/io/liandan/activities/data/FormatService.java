@@ -8,6 +8,7 @@ import io.liandan.activities.hub.SourceSpec;
 import io.liandan.llm.data.SampleFile;
 import io.liandan.llm.data.format.DatasetReader;
 import io.liandan.llm.data.format.FormatStats;
+import io.liandan.spec.DatasetInput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -4,9 +4,9 @@ import io.liandan.llm.data.SampleFile;
 import io.liandan.llm.data.template.ChatTemplate;
 import io.liandan.llm.data.tokenize.ChatRenderer;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
-import io.liandan.llm.data.tokenize.TokenizeSpec;
 import io.liandan.llm.data.tokenize.TokenizeStage;
 import io.liandan.llm.data.tokenizer.TextTokenizer;
+import io.liandan.spec.TokenizeSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.activities.hub.HubDownloader;
 import io.liandan.activities.hub.HubEnv;
-import io.liandan.llm.data.format.Format;
-import io.liandan.llm.data.format.FormatSpec;
 import io.liandan.llm.data.tokenize.TokenShards;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
-import io.liandan.llm.data.tokenize.TokenizeSpec;
+import io.liandan.spec.DatasetInput;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
+import io.liandan.spec.TokenizeSpec;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -14,6 +14,7 @@ import io.liandan.llm.safetensors.SafetensorsWriter;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Tensors;
+import io.liandan.spec.LoraConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package io.liandan.llm.optim;
 
+import io.liandan.spec.TrainingArgs;
 import java.util.List;
 
 /**
@@ -7,8 +8,7 @@ import java.util.List;
  * constant, constant_with_warmup), warmup given in steps or as a ratio of the total.
  */
 public record LrSchedule(String type, long warmupSteps, long totalSteps) {
-  public static final List<String> TYPES =
-      List.of("linear", "cosine", "constant", "constant_with_warmup");
+  public static final List<String> TYPES = TrainingArgs.LR_SCHEDULER_TYPES;
 
   public LrSchedule {
     if (!TYPES.contains(type)) {

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.model.CheckpointWriter;
 import io.liandan.llm.model.DecoderWeights;
+import io.liandan.spec.ModelSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -6,6 +6,8 @@ import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
+import io.liandan.spec.EvalRequest;
+import io.liandan.spec.TrainingArgs;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

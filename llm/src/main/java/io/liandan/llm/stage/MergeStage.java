@@ -3,6 +3,7 @@ package io.liandan.llm.stage;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.model.CheckpointWriter;
 import io.liandan.llm.model.DecoderWeights;
+import io.liandan.spec.MergeRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

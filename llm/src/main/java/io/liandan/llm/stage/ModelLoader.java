@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
+import io.liandan.spec.ModelSource;
 import java.nio.file.Path;
 
 /**

@@ -9,6 +9,8 @@ import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.spec.TrainRequest;
+import io.liandan.spec.TrainingArgs;
 import java.util.Map;
 
 /**

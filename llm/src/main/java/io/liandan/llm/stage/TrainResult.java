@@ -1,5 +1,6 @@
 package io.liandan.llm.stage;
 
+import io.liandan.spec.ModelSource;
 import java.util.Map;
 
 /**

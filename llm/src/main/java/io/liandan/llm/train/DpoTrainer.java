@@ -15,6 +15,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Scoped;
+import io.liandan.spec.PreferenceConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +167,7 @@ public final class DpoTrainer {
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
   private long headPieceFloats = HeadPieces.FLOATS;
   private boolean exactPieces; // tests: exactly headPieceFloats, even where the head trains
-  private PreferenceLoss.Config loss;
+  private PreferenceConfig loss;
 
   public DpoTrainer(
       Decoder policy,
@@ -185,14 +186,14 @@ public final class DpoTrainer {
     this.maxGradNorm = maxGradNorm;
     this.beta = beta;
     this.seed = seed;
-    this.loss = PreferenceLoss.Config.sigmoid(beta);
+    this.loss = PreferenceConfig.sigmoid(beta);
   }
 
   /**
    * The loss by TRL's names ({@link PreferenceLoss}); a reference-free one (orpo, simpo) never
    * calls the reference, which may then be null.
    */
-  public DpoTrainer withLoss(PreferenceLoss.Config loss) {
+  public DpoTrainer withLoss(PreferenceConfig loss) {
     this.loss = loss;
     return this;
   }

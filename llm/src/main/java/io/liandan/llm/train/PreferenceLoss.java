@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import io.liandan.llm.tensor.Scalars;
+import io.liandan.spec.PreferenceConfig;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,87 +26,6 @@ public record PreferenceLoss(
     NDArray logpsRejected,
     Map<String, NDArray> extra) {
 
-  /** DPOTrainer's loss types implemented here. */
-  public static final List<String> DPO_TYPES =
-      List.of("sigmoid", "hinge", "ipo", "exo_pair", "robust", "bco_pair", "apo_zero", "sft");
-
-  /** Methods that need no reference model; each stands alone. */
-  public static final List<String> REFERENCE_FREE = List.of("orpo", "simpo");
-
-  /**
-   * What to compute. {@code lossType} holds DPO types (weighted by {@code lossWeights}) or one
-   * reference-free method; {@code cpoAlpha} weighs SimPO's optional NLL term (CPOConfig's name).
-   */
-  public record Config(
-      List<String> lossType,
-      List<Double> lossWeights,
-      double beta,
-      double labelSmoothing,
-      double simpoGamma,
-      double cpoAlpha) {
-    public Config {
-      lossType = List.copyOf(lossType);
-      lossWeights =
-          lossWeights == null || lossWeights.isEmpty()
-              ? java.util.Collections.nCopies(lossType.size(), 1.0)
-              : List.copyOf(lossWeights);
-    }
-
-    /** TRL's default DPO: sigmoid. */
-    public static Config sigmoid(double beta) {
-      return new Config(List.of("sigmoid"), null, beta, 0, 0.5, 0);
-    }
-
-    public boolean referenceFree() {
-      return lossType.size() == 1 && REFERENCE_FREE.contains(lossType.get(0));
-    }
-
-    /** ORPO's NLL counts the prompt tokens of the chosen sequence too. */
-    public boolean needsPromptLogps() {
-      return lossType.equals(List.of("orpo"));
-    }
-
-    /** Every bad combination, as {@code key: message} with TRL's names. */
-    public List<String> problems() {
-      List<String> p = new java.util.ArrayList<>();
-      if (lossType.isEmpty()) p.add("loss_type: must name at least one loss");
-      for (String t : lossType) {
-        if (!DPO_TYPES.contains(t) && !REFERENCE_FREE.contains(t))
-          p.add(
-              "loss_type: '"
-                  + t
-                  + "' is not one of "
-                  + DPO_TYPES
-                  + " or the reference-free "
-                  + REFERENCE_FREE);
-        else if (REFERENCE_FREE.contains(t) && lossType.size() > 1)
-          p.add("loss_type: '" + t + "' is a method of its own and cannot be combined");
-      }
-      if (lossWeights.size() != lossType.size())
-        p.add(
-            "loss_weights: needs one weight per loss_type ("
-                + lossType.size()
-                + "), got "
-                + lossWeights.size());
-      if (!(beta > 0)) p.add("beta: must be > 0, got " + beta);
-      boolean smoothed =
-          lossType.contains("robust")
-              || lossType.contains("exo_pair")
-              || lossType.equals(List.of("simpo"));
-      if (labelSmoothing != 0 && !smoothed)
-        p.add(
-            "label_smoothing: TRL 1.16 applies it to robust, exo_pair and simpo only, not to "
-                + lossType);
-      if (lossType.contains("robust") && !(labelSmoothing >= 0 && labelSmoothing < 0.5))
-        p.add("label_smoothing: must be in [0, 0.5) for robust, got " + labelSmoothing);
-      if (lossType.contains("exo_pair") && !(labelSmoothing > 0 && labelSmoothing < 1))
-        p.add("label_smoothing: must be in (0, 1) for exo_pair (the paper uses 1e-3)");
-      if (!(cpoAlpha >= 0)) p.add("cpo_alpha: must be >= 0, got " + cpoAlpha);
-      if (!Double.isFinite(simpoGamma)) p.add("simpo_gamma: must be a number");
-      return p;
-    }
-  }
-
   /**
    * One side's numbers for a micro-batch. {@code chosen}/{@code rejected}: (B) summed completion
    * log-probs; counts (B) float32 completion tokens; {@code refChosen}/{@code refRejected} null for
@@ -123,7 +42,7 @@ public record PreferenceLoss(
       NDArray promptChosen,
       NDArray promptCount) {}
 
-  public static PreferenceLoss of(Config c, Inputs in) {
+  public static PreferenceLoss of(PreferenceConfig c, Inputs in) {
     return switch (c.lossType().get(0)) {
       case "orpo" -> orpo(c, in);
       case "simpo" -> simpo(c, in);
@@ -132,7 +51,7 @@ public record PreferenceLoss(
   }
 
   /** DPOTrainer._compute_loss, f_divergence_type reverse_kl: the weighted sum of its terms. */
-  static PreferenceLoss dpo(Config c, Inputs in) {
+  static PreferenceLoss dpo(PreferenceConfig c, Inputs in) {
     NDManager m = in.chosen().getManager();
     NDArray chosen = in.chosen().sub(in.refChosen()); // (B) chosen log-ratio
     NDArray rejected = in.rejected().sub(in.refRejected());
@@ -187,7 +106,7 @@ public record PreferenceLoss(
    * ORPOTrainer: NLL of the chosen sequence (prompt and completion, token mean) − β·mean log σ(log
    * odds), the odds taken on per-token average log-probs. Rewards are β·average log-probs.
    */
-  static PreferenceLoss orpo(Config c, Inputs in) {
+  static PreferenceLoss orpo(PreferenceConfig c, Inputs in) {
     NDManager m = in.chosen().getManager();
     NDArray ac = in.chosen().div(atLeastOne(in.chosenCount())); // (B) average log-probs
     NDArray ar = in.rejected().div(atLeastOne(in.rejectedCount()));
@@ -212,7 +131,7 @@ public record PreferenceLoss(
    * CPOTrainer with loss_type simpo: −log σ(β·(avg_c − avg_r) − γ), with CPO's label smoothing,
    * plus cpo_alpha × the chosen completions' NLL (0 = pure SimPO).
    */
-  static PreferenceLoss simpo(Config c, Inputs in) {
+  static PreferenceLoss simpo(PreferenceConfig c, Inputs in) {
     NDManager m = in.chosen().getManager();
     NDArray ac = in.chosen().div(atLeastOne(in.chosenCount()));
     NDArray ar = in.rejected().div(atLeastOne(in.rejectedCount()));

@@ -105,9 +105,8 @@ class DemoDataTest {
     for (var st : spec.get("stages")) {
       if (!st.has("args")) continue;
       training++;
-      io.liandan.llm.stage.TrainingArgs a =
-          io.liandan.llm.stage.TrainingArgs.parse(
-              st.get("args"), st.get("stage").asText(), problems);
+      io.liandan.spec.TrainingArgs a =
+          io.liandan.spec.TrainingArgs.parse(st.get("args"), st.get("stage").asText(), problems);
       a.tokenizeSpec(st.get("stage").asText(), st.path("eval_ratio").asDouble());
       for (var d : st.get("datasets"))
         assertTrue(

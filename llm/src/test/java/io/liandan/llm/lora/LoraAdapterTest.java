@@ -20,6 +20,7 @@ import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
+import io.liandan.spec.LoraConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

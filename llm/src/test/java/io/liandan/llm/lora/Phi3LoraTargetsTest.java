@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.model.DecoderConfig;
 import io.liandan.llm.model.DecoderWeights;
+import io.liandan.spec.LoraConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

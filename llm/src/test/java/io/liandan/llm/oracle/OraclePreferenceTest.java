@@ -16,7 +16,7 @@ import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.PreferenceBatch;
-import io.liandan.llm.train.PreferenceLoss;
+import io.liandan.spec.PreferenceConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +65,7 @@ class OraclePreferenceTest {
   }
 
   private static void check(Path dir, JsonNode cfg, PreferenceBatch batch, double lr) {
-    PreferenceLoss.Config loss = config(cfg);
+    PreferenceConfig loss = config(cfg);
     try (NDManager m = NDManager.newBaseManager();
         DecoderWeights w = DecoderWeights.load(dir.resolve("model"), m);
         LoraAdapter lora = LoraAdapter.load(dir.resolve("lora"), w);
@@ -177,12 +177,12 @@ class OraclePreferenceTest {
     assertTrue(failure == null, failure);
   }
 
-  static PreferenceLoss.Config config(JsonNode cfg) {
+  static PreferenceConfig config(JsonNode cfg) {
     List<String> types = new ArrayList<>();
     cfg.get("loss_type").forEach(x -> types.add(x.asText()));
     List<Double> weights = new ArrayList<>();
     if (cfg.has("loss_weights")) cfg.get("loss_weights").forEach(x -> weights.add(x.asDouble()));
-    return new PreferenceLoss.Config(
+    return new PreferenceConfig(
         types,
         weights,
         cfg.get("beta").asDouble(),

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import io.liandan.spec.ModelSource;
+import io.liandan.spec.TrainRequest;
+import io.liandan.spec.TrainingArgs;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

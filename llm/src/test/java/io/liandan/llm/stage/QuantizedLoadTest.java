@@ -9,10 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.liandan.llm.lora.LoraAdapter;
-import io.liandan.llm.lora.LoraConfig;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.tensor.NoGrad;
+import io.liandan.spec.LoraConfig;
+import io.liandan.spec.ModelSource;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

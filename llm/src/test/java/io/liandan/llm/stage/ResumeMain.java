@@ -1,6 +1,7 @@
 package io.liandan.llm.stage;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.liandan.spec.TrainRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

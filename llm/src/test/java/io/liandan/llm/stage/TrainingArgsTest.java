@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.llm.data.io.Json;
+import io.liandan.spec.ModelSource;
+import io.liandan.spec.TrainRequest;
+import io.liandan.spec.TrainingArgs;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,48 +1,29 @@
 package io.liandan.workflows.runtime;
 
-import io.liandan.activities.hub.HubDownloader;
-import io.liandan.activities.hub.HubEnv;
-import io.liandan.tracker.client.TrackerClient;
+import io.liandan.contracts.StageKeys;
 import io.liandan.workflows.PipelineSpec;
 import io.liandan.workflows.PipelineWorkflowImpl;
-import io.liandan.workflows.StageKeys;
 import io.liandan.workflows.StageSpec;
-import io.liandan.workflows.activities.ArtifactStore;
-import io.liandan.workflows.activities.DataActivitiesImpl;
-import io.liandan.workflows.activities.StageRunner;
-import io.liandan.workflows.activities.Tracking;
-import io.liandan.workflows.activities.TrainActivitiesImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * A worker: on each of its task queues, the pipeline workflow and every stage activity (a queue
- * gets the stages the spec routes to it). Stages run one at a time per worker by default — a
- * training stage uses every core or the whole GPU; several workers may serve one queue.
+ * A worker: on each of its task queues, the pipeline workflow and the stage activities it is given
+ * (the activities module's {@code StageActivities}, or fakes in tests). Stages run one at a time
+ * per worker by default — a training stage uses every core or the whole GPU; several workers may
+ * serve one queue. This module never sees the activities' classes: the workflow compiles against
+ * the contracts alone.
  */
 public final class PipelineWorker implements AutoCloseable {
-  /**
-   * Where and how: the Liandan home (artifact store), queues, tracker (null: none), stages at once,
-   * and the Temporal Web UI's base URL that tracker runs link to (null: none).
-   */
-  public record Config(
-      Path home,
-      List<String> queues,
-      TrackerClient tracker,
-      int parallelStages,
-      String temporalUi) {
+  /** Which queues to poll and how many stages at once. */
+  public record Config(List<String> queues, int parallelStages) {
     public Config {
       queues = queues == null || queues.isEmpty() ? List.of("liandan") : List.copyOf(queues);
       parallelStages = Math.max(1, parallelStages);
-    }
-
-    public Config(Path home, List<String> queues, TrackerClient tracker, int parallelStages) {
-      this(home, queues, tracker, parallelStages, null);
     }
   }
 
@@ -52,13 +33,9 @@ public final class PipelineWorker implements AutoCloseable {
     this.factory = factory;
   }
 
-  public static PipelineWorker start(WorkflowClient client, Config config) {
-    StageRunner runner =
-        new StageRunner(
-            new ArtifactStore(config.home()),
-            new Tracking(config.tracker(), config.temporalUi()),
-            client);
-    HubDownloader hub = HubDownloader.create(HubEnv.fromSystem());
+  /** {@code activities}: the implementations of the contracts' activity interfaces. */
+  public static PipelineWorker start(
+      WorkflowClient client, Config config, List<Object> activities) {
     WorkerFactory factory = WorkerFactory.newInstance(client);
     boolean testServer = Pipelines.isTestServer(client);
     for (String queue : config.queues()) {
@@ -74,8 +51,7 @@ public final class PipelineWorker implements AutoCloseable {
       }
       Worker w = factory.newWorker(queue, o.build());
       w.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
-      w.registerActivitiesImplementations(
-          new DataActivitiesImpl(runner, hub), new TrainActivitiesImpl(runner));
+      w.registerActivitiesImplementations(activities.toArray());
     }
     warmUp();
     factory.start();

@@ -1,7 +1,7 @@
 package io.liandan.workflows.runtime;
 
+import io.liandan.contracts.StageResult;
 import io.liandan.workflows.PipelineResult;
-import io.liandan.workflows.StageResult;
 import io.liandan.workflows.StageStatus;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;

@@ -3,8 +3,8 @@ package io.liandan.workflows.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.Timestamp;
+import io.liandan.contracts.StageResult;
 import io.liandan.workflows.PipelineResult;
-import io.liandan.workflows.StageResult;
 import io.liandan.workflows.StageStatus;
 import io.temporal.api.common.v1.ActivityType;
 import io.temporal.api.enums.v1.EventType;

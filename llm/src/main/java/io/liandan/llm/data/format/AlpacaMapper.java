@@ -5,6 +5,8 @@ import io.liandan.llm.data.Message;
 import io.liandan.llm.data.Sample;
 import io.liandan.llm.data.io.DatasetException.Kind;
 import io.liandan.llm.data.io.Row;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.util.ArrayList;
 import java.util.List;
 

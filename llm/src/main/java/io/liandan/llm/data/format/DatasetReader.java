@@ -5,6 +5,7 @@ import io.liandan.llm.data.io.DatasetException;
 import io.liandan.llm.data.io.DatasetException.Kind;
 import io.liandan.llm.data.io.Row;
 import io.liandan.llm.data.io.RowReader;
+import io.liandan.spec.FormatSpec;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -9,6 +9,7 @@ import io.liandan.llm.data.io.DatasetException;
 import io.liandan.llm.data.io.DatasetException.Kind;
 import io.liandan.llm.data.io.Json;
 import io.liandan.llm.data.io.Row;
+import io.liandan.spec.Format;
 import java.util.Iterator;
 import java.util.Map;
 

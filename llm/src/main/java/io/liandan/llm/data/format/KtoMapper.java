@@ -8,6 +8,8 @@ import io.liandan.llm.data.format.Turns.Side;
 import io.liandan.llm.data.format.Turns.Turn;
 import io.liandan.llm.data.io.DatasetException.Kind;
 import io.liandan.llm.data.io.Row;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.util.ArrayList;
 import java.util.List;
 

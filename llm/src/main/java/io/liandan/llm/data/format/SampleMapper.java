@@ -2,6 +2,7 @@ package io.liandan.llm.data.format;
 
 import io.liandan.llm.data.Sample;
 import io.liandan.llm.data.io.Row;
+import io.liandan.spec.FormatSpec;
 
 /** Maps one row of a given format to a Sample, or throws a DatasetException naming the field. */
 interface SampleMapper {

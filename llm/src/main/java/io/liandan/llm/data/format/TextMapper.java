@@ -3,6 +3,8 @@ package io.liandan.llm.data.format;
 import io.liandan.llm.data.Sample;
 import io.liandan.llm.data.io.DatasetException.Kind;
 import io.liandan.llm.data.io.Row;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 
 /** Pretraining text: {"text": "…"} → Sample.Text; blank text is dropped and counted. */
 final class TextMapper implements SampleMapper {

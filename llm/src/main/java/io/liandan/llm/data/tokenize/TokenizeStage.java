@@ -1,6 +1,7 @@
 package io.liandan.llm.data.tokenize;
 
 import io.liandan.llm.data.Sample;
+import io.liandan.spec.TokenizeSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -8,6 +8,8 @@ import io.liandan.llm.data.Origin;
 import io.liandan.llm.data.Sample;
 import io.liandan.llm.data.io.FileType;
 import io.liandan.llm.data.io.TestFiles;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

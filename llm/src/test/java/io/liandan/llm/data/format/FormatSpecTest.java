@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.llm.data.io.Json;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 

@@ -11,6 +11,8 @@ import io.liandan.llm.data.io.DatasetException;
 import io.liandan.llm.data.io.DatasetException.Kind;
 import io.liandan.llm.data.io.FileType;
 import io.liandan.llm.data.io.TestFiles;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.liandan.llm.data.Sample;
 import io.liandan.llm.data.io.DatasetException;
 import io.liandan.llm.data.io.Json;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

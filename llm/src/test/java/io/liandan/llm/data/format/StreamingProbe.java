@@ -2,6 +2,8 @@ package io.liandan.llm.data.format;
 
 import io.liandan.llm.data.Message;
 import io.liandan.llm.data.Sample;
+import io.liandan.spec.Format;
+import io.liandan.spec.FormatSpec;
 import java.nio.file.Path;
 
 /**

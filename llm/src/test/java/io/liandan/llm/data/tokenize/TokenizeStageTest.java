@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.liandan.llm.data.Message;
 import io.liandan.llm.data.Origin;
 import io.liandan.llm.data.Sample;
+import io.liandan.spec.TokenizeSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

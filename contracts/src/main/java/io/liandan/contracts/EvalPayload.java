@@ -1,0 +1,19 @@
+package io.liandan.contracts;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.liandan.spec.EvalRequest;
+
+/** The eval stage's input: llm's request, its {@code out} folder left to the activity. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record EvalPayload(StageRef stage, EvalRequest request) {
+  /** Reads this shape, or the previous version's one payload for every stage. */
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  static EvalPayload read(JsonNode json) {
+    if (StageRequestV1.is(json)) return StageRequestV1.of(json).eval();
+    return new EvalPayload(
+        PayloadJson.part(json, "stage", StageRef.class),
+        PayloadJson.part(json, "request", EvalRequest.class));
+  }
+}
