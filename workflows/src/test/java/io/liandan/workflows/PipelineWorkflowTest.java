@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -20,11 +23,13 @@ import io.temporal.testing.WorkflowReplayer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PipelineWorkflowTest {
   @RegisterExtension
@@ -102,6 +107,61 @@ class PipelineWorkflowTest {
       Files.writeString(Path.of("src/test/resources/histories/" + file), history.toJson(true));
   }
 
+  /**
+   * Stage keys name the folders users' finished stages sit in: a refactor that changed them would
+   * silently retrain everything on upgrade. Each pipeline recorded by the version before the module
+   * split (dfb1188), run again from its recorded input on this version, schedules its stages under
+   * the keys that version used. The older histories do not take part: a training key hashes every
+   * argument, defaults included, and bf16 was added after them. A change that adds an argument
+   * fails here on purpose; re-record these (-Dliandan.recordHistories=true, under new names) and
+   * say in the release that training stages re-run once.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"pipeline-full-v2.json", "pipeline-kto-v2.json"})
+  void stageKeysAreTheOnesTheRecordedVersionsComputed(
+      String file, WorkflowClient client, WorkflowOptions options) throws Exception {
+    FakeStages.reset(FakeStages.Mode.NORMAL, client);
+    WorkflowExecutionHistory recorded =
+        WorkflowExecutionHistory.fromJson(
+            new String(
+                PipelineWorkflowTest.class.getResourceAsStream("/histories/" + file).readAllBytes(),
+                StandardCharsets.UTF_8));
+    byte[] input =
+        recorded
+            .getEvents()
+            .get(0)
+            .getWorkflowExecutionStartedEventAttributes()
+            .getInput()
+            .getPayloads(0)
+            .getData()
+            .toByteArray();
+    ObjectNode spec = (ObjectNode) new ObjectMapper().readTree(input);
+    String id = "p-keys-" + file;
+    WorkflowStub.fromTyped(start(client, options, id, spec)).getResult(PipelineResult.class);
+    List<String> keys = stageKeys(recorded);
+    assertTrue(keys.size() >= 10, keys.toString());
+    assertEquals(keys, stageKeys(client.fetchHistory(id)));
+  }
+
+  /** {@code name=key} of every stage a history scheduled (either payload shape). */
+  static List<String> stageKeys(WorkflowExecutionHistory h) throws Exception {
+    List<String> out = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (HistoryEvent e : h.getEvents()) {
+      if (!e.hasActivityTaskScheduledEventAttributes()) continue;
+      JsonNode in =
+          json.readTree(
+              e.getActivityTaskScheduledEventAttributes()
+                  .getInput()
+                  .getPayloads(0)
+                  .getData()
+                  .toByteArray());
+      JsonNode ref = in.has("stage") ? in.get("stage") : in;
+      if (ref.hasNonNull("key")) out.add(ref.get("name").asText() + "=" + ref.get("key").asText());
+    }
+    return out;
+  }
+
   /** A kto stage runs in dpo's place and hands eval its start (the SFT result) as reference. */
   @Test
   void ktoRunsAfterSftAndEvalScoresAgainstItsStart(WorkflowClient client, WorkflowOptions options)
@@ -134,12 +194,15 @@ class PipelineWorkflowTest {
    * Histories recorded from earlier versions of this workflow: a change that would break running
    * pipelines (reordered or added activity calls, timers, markers) fails here. pipeline-full.json
    * predates the missing-files version marker; the others were recorded (2026-12-06) from the
-   * version before {@code stages} was split into methods.
+   * version before {@code stages} was split into methods, the -v2 ones from the version before the
+   * module split (dfb1188).
    */
   @ParameterizedTest
   @CsvSource({
     "pipeline-full.json, p-full",
     "pipeline-full-v1.json, p-full",
+    "pipeline-full-v2.json, p-full",
+    "pipeline-kto-v2.json, p-kto",
     "pipeline-kto.json, p-kto",
     "pipeline-badspec.json, p-bad",
     "pipeline-badinput.json, p-badinput",

@@ -1,27 +1,24 @@
-package io.liandan.llm.stage;
+package io.liandan.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.liandan.llm.data.io.Json;
-import io.liandan.spec.ModelSource;
-import io.liandan.spec.TrainRequest;
-import io.liandan.spec.TrainingArgs;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Hyperparameters: TrainingArguments' names, every problem reported at once with its path. */
 class TrainingArgsTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
   @Test
   void everyBadValueIsNamedWithItsPath() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
         TrainingArgs.parse(
-            Json.MAPPER.readTree(
+            JSON.readTree(
                 "{\"learning_rate\": -1, \"lr_sheduler_type\": \"cosine\","
                     + " \"per_device_train_batch_size\": 0, \"lora_r\": \"8\","
                     + " \"warmup_ratio\": 1.5, \"max_steps\": 2.5}"),
@@ -42,7 +39,7 @@ class TrainingArgsTest {
 
     problems.clear();
     TrainingArgs.parse(
-        Json.MAPPER.readTree(
+        JSON.readTree(
             "{\"learning_rate\": -1, \"per_device_train_batch_size\": 0, \"warmup_ratio\": 1.5,"
                 + " \"lr_scheduler_type\": \"cosin\", \"lora_dropout\": 1, \"beta\": 0}"),
         "args",
@@ -62,9 +59,9 @@ class TrainingArgsTest {
   void kernelsIsTorchOrReference() throws Exception {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
-        TrainingArgs.parse(Json.MAPPER.readTree("{\"kernels\": \"reference\"}"), "args", problems);
+        TrainingArgs.parse(JSON.readTree("{\"kernels\": \"reference\"}"), "args", problems);
     assertEquals("reference", a.kernels());
-    TrainingArgs.parse(Json.MAPPER.readTree("{\"kernels\": \"flash\"}"), "args", problems);
+    TrainingArgs.parse(JSON.readTree("{\"kernels\": \"flash\"}"), "args", problems);
     assertEquals(List.of("args.kernels: 'flash' is not one of [torch, reference]"), problems);
   }
 
@@ -73,7 +70,7 @@ class TrainingArgsTest {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
         TrainingArgs.parse(
-            Json.MAPPER.readTree("{\"loss_type\": \"robust\", \"label_smoothing\": 0.1}"),
+            JSON.readTree("{\"loss_type\": \"robust\", \"label_smoothing\": 0.1}"),
             "args",
             problems);
     assertTrue(problems.isEmpty(), problems.toString());
@@ -82,15 +79,15 @@ class TrainingArgsTest {
     assertEquals(false, a.preferenceLoss().referenceFree());
 
     // rpo_alpha: TRL 1.16 spells it as an added sft term with that weight
-    a = TrainingArgs.parse(Json.MAPPER.readTree("{\"rpo_alpha\": 0.5}"), "args", problems);
+    a = TrainingArgs.parse(JSON.readTree("{\"rpo_alpha\": 0.5}"), "args", problems);
     assertEquals(List.of("sigmoid", "sft"), a.preferenceLoss().lossType());
     assertEquals(List.of(1.0, 0.5), a.preferenceLoss().lossWeights());
 
-    a = TrainingArgs.parse(Json.MAPPER.readTree("{\"loss_type\": \"orpo\"}"), "args", problems);
+    a = TrainingArgs.parse(JSON.readTree("{\"loss_type\": \"orpo\"}"), "args", problems);
     assertTrue(a.preferenceLoss().referenceFree(), "ORPO loads no reference");
     a =
         TrainingArgs.parse(
-            Json.MAPPER.readTree(
+            JSON.readTree(
                 "{\"loss_type\": [\"sigmoid\", \"bco_pair\"], \"loss_weights\": [0.8, 0.2]}"),
             "args",
             problems);
@@ -98,7 +95,7 @@ class TrainingArgsTest {
     assertTrue(problems.isEmpty(), problems.toString());
 
     TrainingArgs.parse(
-        Json.MAPPER.readTree(
+        JSON.readTree(
             "{\"loss_type\": [\"sigmoid\", \"simpo\", \"kto\"], \"loss_weights\": [1],"
                 + " \"label_smoothing\": 0.7, \"rpo_alpha\": -1}"),
         "stages[2].args",
@@ -115,7 +112,7 @@ class TrainingArgsTest {
         problems);
     problems.clear();
     TrainingArgs.parse(
-        Json.MAPPER.readTree("{\"loss_type\": 3, \"loss_weights\": [\"a\"]}"), "args", problems);
+        JSON.readTree("{\"loss_type\": 3, \"loss_weights\": [\"a\"]}"), "args", problems);
     assertEquals(
         List.of(
             "args.loss_type: must be a loss name or a list of them, got 3",
@@ -129,18 +126,18 @@ class TrainingArgsTest {
     assertEquals("float32", TrainingArgs.defaults().frozenDtype());
     TrainingArgs a =
         TrainingArgs.parse(
-            Json.MAPPER.readTree("{\"frozen_dtype\": \"bfloat16\"}"), "args", problems, "sft");
+            JSON.readTree("{\"frozen_dtype\": \"bfloat16\"}"), "args", problems, "sft");
     assertTrue(problems.isEmpty(), problems.toString());
     assertTrue(a.frozenBf16());
-    TrainingArgs.parse(Json.MAPPER.readTree("{\"frozen_dtype\": \"fp8\"}"), "args", problems);
+    TrainingArgs.parse(JSON.readTree("{\"frozen_dtype\": \"fp8\"}"), "args", problems);
     assertEquals(List.of("args.frozen_dtype: 'fp8' is not one of [float32, bfloat16]"), problems);
     problems.clear();
     String full = "{\"frozen_dtype\": \"bfloat16\", \"finetuning_type\": \"full\"";
-    TrainingArgs.parse(Json.MAPPER.readTree(full + "}"), "args", problems, "dpo");
+    TrainingArgs.parse(JSON.readTree(full + "}"), "args", problems, "dpo");
     assertTrue(problems.isEmpty(), "full DPO's reference copy is frozen: " + problems);
-    TrainingArgs.parse(Json.MAPPER.readTree(full + "}"), "args", problems, "sft");
+    TrainingArgs.parse(JSON.readTree(full + "}"), "args", problems, "sft");
     TrainingArgs.parse(
-        Json.MAPPER.readTree(full + ", \"loss_type\": \"simpo\"}"), "args", problems, "dpo");
+        JSON.readTree(full + ", \"loss_type\": \"simpo\"}"), "args", problems, "dpo");
     assertEquals(2, problems.size(), problems.toString());
     assertTrue(problems.get(0).startsWith("args.frozen_dtype: bfloat16 keeps frozen weights"));
   }
@@ -149,19 +146,14 @@ class TrainingArgsTest {
   void bf16ParsesAndExcludesFp16AndTheReferenceKernels() throws Exception {
     List<String> problems = new ArrayList<>();
     assertTrue(!TrainingArgs.defaults().bf16());
-    TrainingArgs a =
-        TrainingArgs.parse(Json.MAPPER.readTree("{\"bf16\": true}"), "args", problems, "sft");
+    TrainingArgs a = TrainingArgs.parse(JSON.readTree("{\"bf16\": true}"), "args", problems, "sft");
     assertTrue(problems.isEmpty(), problems.toString());
     assertTrue(a.bf16());
-    TrainingArgs.parse(
-        Json.MAPPER.readTree("{\"bf16\": true, \"fp16\": true}"), "args", problems, "sft");
+    TrainingArgs.parse(JSON.readTree("{\"bf16\": true, \"fp16\": true}"), "args", problems, "sft");
     assertEquals(List.of("args.bf16: fp16 and bf16 exclude each other (pick one)"), problems);
     problems.clear();
     TrainingArgs.parse(
-        Json.MAPPER.readTree("{\"bf16\": true, \"kernels\": \"reference\"}"),
-        "args",
-        problems,
-        "sft");
+        JSON.readTree("{\"bf16\": true, \"kernels\": \"reference\"}"), "args", problems, "sft");
     assertEquals(1, problems.size(), problems.toString());
     assertTrue(problems.get(0).startsWith("args.bf16: the bf16 matmuls run in the torch kernels"));
   }
@@ -171,7 +163,7 @@ class TrainingArgsTest {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
         TrainingArgs.parse(
-            Json.MAPPER.readTree(
+            JSON.readTree(
                 "{\"quantization_bit\": 4, \"double_quantization\": false, \"fp16\": true,"
                     + " \"gradient_checkpointing\": true}"),
             "args",
@@ -186,7 +178,7 @@ class TrainingArgsTest {
     assertEquals(0, TrainingArgs.defaults().quantizationBit(), "0 = not quantized");
 
     TrainingArgs.parse(
-        Json.MAPPER.readTree("{\"finetuning_type\": \"full\", \"quantization_bit\": 4}"),
+        JSON.readTree("{\"finetuning_type\": \"full\", \"quantization_bit\": 4}"),
         "args",
         problems);
     assertEquals(
@@ -196,14 +188,14 @@ class TrainingArgsTest {
         problems);
     problems.clear();
     TrainingArgs.parse(
-        Json.MAPPER.readTree("{\"quantization_bit\": 8, \"fp16\": \"yes\"}"), "args", problems);
+        JSON.readTree("{\"quantization_bit\": 8, \"fp16\": \"yes\"}"), "args", problems);
     assertEquals(
         List.of(
             "args.fp16: must be true or false, got \"yes\"",
             "args.quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got 8"),
         problems);
     problems.clear();
-    TrainingArgs.parse(Json.MAPPER.readTree("{\"quantization_bit\": 8}"), "args", problems);
+    TrainingArgs.parse(JSON.readTree("{\"quantization_bit\": 8}"), "args", problems);
     assertEquals(
         List.of("args.quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got 8"),
         problems);
@@ -214,7 +206,7 @@ class TrainingArgsTest {
     List<String> problems = new ArrayList<>();
     TrainingArgs a =
         TrainingArgs.parse(
-            Json.MAPPER.readTree(
+            JSON.readTree(
                 "{\"finetuning_type\": \"full\", \"learning_rate\": 2e-5, \"num_train_epochs\": 1,"
                     + " \"lora_target_modules\": \"q_proj\"}"),
             "args",
@@ -229,72 +221,24 @@ class TrainingArgsTest {
     assertEquals(a, TrainingArgs.parse(a.toJson(), "args", problems));
   }
 
+  /**
+   * The workflow parses these arguments and keys its stage cache on them, so what a spec leaves out
+   * must not depend on the machine: a worker started with {@code -Dliandan.kernels=reference} once
+   * gave a spec without {@code kernels} other stage keys than a worker without it.
+   */
   @Test
-  void aStageRefusesBadArgumentsBeforeLoadingAnything() {
-    TrainingArgs bad = StageFixture.args("{'learning_rate':0.5}");
-    TrainingArgs worse =
-        new TrainingArgs(
-            "qlora",
-            bad.learningRate(),
-            bad.numTrainEpochs(),
-            bad.maxSteps(),
-            8,
-            8,
-            1,
-            0,
-            0,
-            "linear",
-            0,
-            0.9,
-            0.999,
-            1e-8,
-            1,
-            10,
-            0,
-            0,
-            0,
-            42,
-            8,
-            16,
-            0,
-            List.of("q_proj"),
-            false,
-            0.1,
-            64,
-            32,
-            8,
-            "float32",
-            0,
-            true,
-            false,
-            false,
-            "torch",
-            List.of("sigmoid"),
-            List.of(),
-            0,
-            0,
-            0.5,
-            0,
-            1,
-            1,
-            "float32",
-            false);
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                new TrainStage()
-                    .run(
-                        new TrainRequest(
-                            "sft",
-                            ModelSource.of(java.nio.file.Path.of("/nowhere")),
-                            "/nowhere",
-                            worse,
-                            List.of(),
-                            false,
-                            "/nowhere/out",
-                            "cpu"),
-                        StageListener.NONE));
-    assertTrue(e.getMessage().contains("finetuning_type: 'qlora' is not one of"), e.getMessage());
+  void defaultsDoNotFollowTheMachine() throws Exception {
+    String before = System.getProperty("liandan.kernels");
+    System.setProperty("liandan.kernels", "reference");
+    try {
+      List<String> problems = new ArrayList<>();
+      TrainingArgs a = TrainingArgs.parse(JSON.readTree("{}"), "args", problems);
+      assertEquals(List.of(), problems);
+      assertEquals("torch", a.kernels());
+      assertEquals(TrainingArgs.defaults().toJson(), a.toJson());
+    } finally {
+      if (before == null) System.clearProperty("liandan.kernels");
+      else System.setProperty("liandan.kernels", before);
+    }
   }
 }

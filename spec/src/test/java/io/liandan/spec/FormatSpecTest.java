@@ -1,18 +1,17 @@
-package io.liandan.llm.data.format;
+package io.liandan.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liandan.llm.data.io.Json;
-import io.liandan.spec.Format;
-import io.liandan.spec.FormatSpec;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The spec's JSON form, its defaults, and LLaMA-Factory's dataset_info.json keys. */
 class FormatSpecTest {
+  static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
   void defaultsPerFormat() {
@@ -69,7 +68,7 @@ class FormatSpecTest {
             .withColumns(
                 new FormatSpec.Columns().orElse(FormatSpec.Columns.defaults(Format.OPENAI)))
             .withSkipInvalid(true);
-    String json = Json.MAPPER.writeValueAsString(spec);
+    String json = JSON.writeValueAsString(spec);
     assertTrue(json.startsWith("{\"format\":\"openai\",\"columns\":{"), json);
     assertEquals(spec, FormatSpec.parse(json));
   }
