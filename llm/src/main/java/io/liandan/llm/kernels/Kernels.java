@@ -84,6 +84,32 @@ public interface Kernels {
       double eps,
       double weightDecay);
 
+  /**
+   * Every layer of one decode step of a Llama-style decoder in one call, where these kernels can
+   * (the torch ones, outside grad mode); null where they cannot, and the caller runs the layers one
+   * by one. The same ops in the same order as {@code Decoder.layer}; see {@code ops.py}'s {@code
+   * decode} for the layout of {@code weights} (18 a layer) and {@code caches}.
+   *
+   * @param x (B, 1, C) the embedded token
+   * @param caches (B, nKv, capacity, hd) keys and values a layer, filled up to {@code pos}
+   * @param cos (1, 1, 1, hd), as sin
+   * @return (B, 1, C) the last layer's output
+   */
+  default NDArray decode(
+      NDArray x,
+      List<NDArray> weights,
+      List<NDArray> caches,
+      NDArray cos,
+      NDArray sin,
+      long pos,
+      NDArray eps,
+      NDArray scale,
+      int heads,
+      int kvHeads,
+      int headDim) {
+    return null;
+  }
+
   /** The kernels called {@code name}; refuses an unknown name, listing the known ones. */
   static Kernels named(String name) {
     return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {

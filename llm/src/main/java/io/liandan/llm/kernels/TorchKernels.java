@@ -237,6 +237,37 @@ final class TorchKernels implements Kernels {
     return call("to_float32", out -> out.toTensor(m), x);
   }
 
+  @Override
+  public NDArray decode(
+      NDArray x,
+      List<NDArray> weights,
+      List<NDArray> caches,
+      NDArray cos,
+      NDArray sin,
+      long pos,
+      NDArray eps,
+      NDArray scale,
+      int heads,
+      int kvHeads,
+      int headDim) {
+    if (JniUtils.isGradMode()) return null; // the script's outputs would join no graph
+    PtNDManager m = (PtNDManager) x.getManager();
+    return call(
+        "decode",
+        out -> out.toTensor(m),
+        x,
+        weights,
+        caches,
+        cos,
+        sin,
+        pos,
+        eps,
+        scale,
+        (long) heads,
+        (long) kvHeads,
+        (long) headDim); // (B, 1, C)
+  }
+
   /** Bytes per element of x as torch stores it (2 for bf16, which DJL reports as UNKNOWN). */
   long elementSize(NDArray x) {
     return call("element_size", IValue::toLong, x);

@@ -16,6 +16,8 @@ import io.liandan.llm.kernels.Kernels;
 import io.liandan.llm.model.DecoderConfig.RopeScaling;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Scoped;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The decoder of the Qwen2 / Llama / Mistral / Qwen3 / Gemma 2 / Gemma 3 / Phi-3 families as
@@ -46,6 +48,7 @@ public final class Decoder {
   private final NDArray embedScale, half, geluBeta, geluKappa; // Gemma's
   private final NDArray attnCap, finalCap; // Gemma 2's soft-caps, or null
   private final NDArray ropeFactor; // yarn's and longrope's factor on cos/sin, or null (1)
+  private final NDArray none; // (0): "no such tensor" in decodeInOneCall's list
   private LinearHook hook;
   private Kernels kernels = Kernels.configured(); // attention: flash (torch) or eager (reference)
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
@@ -80,7 +83,8 @@ public final class Decoder {
     double factor = RopeScalings.attentionFactor(c.ropeScaling());
     this.ropeFactor = factor == 1 ? null : cap(m, factor);
     NDScope.unregister(invFreq, localInvFreq, attnScale, eps, one, maskValue);
-    NDScope.unregister(embedScale, half, geluBeta, geluKappa); // live as the model
+    this.none = m.create(new float[0]);
+    NDScope.unregister(embedScale, half, geluBeta, geluKappa, none); // live as the model
   }
 
   private static NDArray cap(NDManager m, Double value) {
@@ -201,13 +205,69 @@ public final class Decoder {
     long T = ids.getShape().get(1);
     Positions at = positions(ids, mask, positions, cache == null ? 0 : cache.length());
     NDArray x = embed(ids); // (B, T, C)
-    for (int i = 0; i < c.numHiddenLayers(); i++) {
-      int n = i;
-      NDArray in = x;
-      x = Scoped.keep(() -> layer(n, in, at, cache, training));
-    }
+    NDArray oneCall = T == 1 && !training ? decodeInOneCall(x, at, cache) : null;
+    if (oneCall != null) x = oneCall;
+    else
+      for (int i = 0; i < c.numHiddenLayers(); i++) {
+        int n = i;
+        NDArray in = x;
+        x = Scoped.keep(() -> layer(n, in, at, cache, training));
+      }
     if (cache != null) cache.advance(T);
     return x;
+  }
+
+  /** A layer's linears, in the order of {@link Kernels#decode}'s weights (each weight, bias). */
+  private static final String[] DECODE_LINEARS = {
+    "self_attn.q_proj",
+    "self_attn.k_proj",
+    "self_attn.v_proj",
+    "self_attn.o_proj",
+    "mlp.gate_proj",
+    "mlp.up_proj",
+    "mlp.down_proj"
+  };
+
+  /**
+   * Every layer of a decode step (x (B, 1, C)) in one kernel call ({@link Kernels#decode}), which
+   * spares the ~25 JNI crossings a layer of {@link #layer}'s path: only where that path would run
+   * nothing else — no hook (LoRA), float32 linears, a Llama-style layer (not Gemma's sandwich, not
+   * Phi-3's fused projections, no soft-cap), layers of one kind whose step needs no mask, and a
+   * preallocated cache. Null otherwise, and the layers run one by one.
+   */
+  private NDArray decodeInOneCall(NDArray x, Positions at, KvCache cache) {
+    if (cache == null || hook != null || bf16Matmuls || compute != DataType.FLOAT32) return null;
+    if (c.gemma() || c.fusedProjections() || attnCap != null) return null;
+    if ((at.full() == null) == (at.sliding() == null)) return null; // both kinds of layer
+    Rotary r = at.full() != null ? at.full() : at.sliding();
+    List<NDArray> caches = r.bias() == null ? cache.buffers() : null;
+    if (caches == null) return null;
+    NDManager m = x.getManager();
+    List<NDArray> ws = new ArrayList<>(18 * c.numHiddenLayers());
+    for (int i = 0; i < c.numHiddenLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      ws.add(w.get(p + "input_layernorm.weight"));
+      ws.add(w.get(p + "post_attention_layernorm.weight"));
+      ws.add(c.qkNorm() ? w.get(p + "self_attn.q_norm.weight") : none);
+      ws.add(c.qkNorm() ? w.get(p + "self_attn.k_norm.weight") : none);
+      for (String module : DECODE_LINEARS) {
+        ws.add(w.weight(p + module + ".weight", compute, m));
+        NDArray bias = w.tensors().get(p + module + ".bias");
+        ws.add(bias == null ? none : bias);
+      }
+    }
+    return kernels.decode(
+        x,
+        ws,
+        caches,
+        r.cos(),
+        r.sin(),
+        cache.length(),
+        eps,
+        attnScale,
+        c.numAttentionHeads(),
+        c.numKeyValueHeads(),
+        c.headDim()); // (B, 1, C)
   }
 
   /**

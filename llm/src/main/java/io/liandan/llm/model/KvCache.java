@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Keys and values of every layer for the positions seen so far, so that decoding feeds one token
@@ -35,6 +37,22 @@ public final class KvCache implements AutoCloseable {
   /** Positions already cached (Tk before this step). */
   public long length() {
     return length;
+  }
+
+  /**
+   * Every layer's preallocated (B, nKv, capacity, hd) keys and values, [k0, v0, k1, v1, …], for a
+   * step that writes position {@link #length()} itself; null unless every layer has its buffers (a
+   * capacity was given and a first forward allocated them) and one more position fits.
+   */
+  List<NDArray> buffers() {
+    if (capacity == 0 || length >= capacity) return null;
+    List<NDArray> out = new ArrayList<>(2 * keys.length);
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i] == null) return null;
+      out.add(keys[i]);
+      out.add(values[i]);
+    }
+    return out;
   }
 
   /** Appends this step's (B, nKv, T, hd) keys/values of {@code layer}; returns the full ones. */

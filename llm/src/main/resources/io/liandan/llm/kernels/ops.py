@@ -102,3 +102,47 @@ class Ops(Module):
   def swiglu(self: __torch__.Ops, gate: Tensor, up: Tensor) -> Tensor:
     # silu(gate) * up, transformers' LlamaMLP activation (ACT2FN["silu"] = nn.SiLU)
     return torch.mul(torch.silu(gate), up)
+  def linear_any(self: __torch__.Ops, x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    # the decoder's linear: x·wᵀ (+ b where b has elements); a bf16 w (frozen weights) multiplies
+    # in bf16 as linear_bf16 does, its bias added in float32 afterwards, as the Java path does
+    if int(w.dtype) == 15:
+      y = torch.linear(torch.to(x, 15), w).float()
+      if torch.numel(b) > 0:
+        y = torch.add(y, b)
+      return y
+    if torch.numel(b) > 0:
+      return torch.linear(x, w, b)
+    return torch.linear(x, w)
+  def decode(self: __torch__.Ops, x: Tensor, ws: List[Tensor], caches: List[Tensor], cos: Tensor, sin: Tensor, pos: int, eps: Tensor, scale: Tensor, n_heads: int, n_kv: int, head_dim: int) -> Tensor:
+    # Every layer of one decode step of a Llama-style decoder (Qwen2/3, Llama, Mistral) in one
+    # call, the same ops in the same order as Decoder.layer's Java path, which otherwise crosses
+    # JNI ~25 times a layer. x (B, 1, C) float32; ws: 18 a layer, [input_layernorm,
+    # post_attention_layernorm, q_norm, k_norm, then (weight, bias) of q, k, v, o, gate, up, down],
+    # an empty tensor where a model has none; caches: (B, nKv, capacity, hd) keys and values a
+    # layer, [k0, v0, k1, v1, ...], filled up to pos (this step writes position pos); cos/sin
+    # (1, 1, 1, hd). Returns the last layer's (B, 1, C).
+    b = x.size(0)
+    hq = n_heads * head_dim
+    for i in range(len(caches) // 2):
+      o = i * 18
+      h = (self).rms_norm(x, ws[o], eps)
+      q = torch.transpose(torch.reshape((self).linear_any(h, ws[o + 4], ws[o + 5]), [b, 1, n_heads, head_dim]), 1, 2)
+      k = torch.transpose(torch.reshape((self).linear_any(h, ws[o + 6], ws[o + 7]), [b, 1, n_kv, head_dim]), 1, 2)
+      v = torch.transpose(torch.reshape((self).linear_any(h, ws[o + 8], ws[o + 9]), [b, 1, n_kv, head_dim]), 1, 2)
+      if torch.numel(ws[o + 2]) > 0:
+        q = (self).rms_norm(q, ws[o + 2], eps)
+        k = (self).rms_norm(k, ws[o + 3], eps)
+      q = (self).rope(q, cos, sin)
+      k = (self).rope(k, cos, sin)
+      kc = caches[2 * i]
+      vc = caches[2 * i + 1]
+      torch.copy_(torch.narrow(kc, 2, pos, 1), k)
+      torch.copy_(torch.narrow(vc, 2, pos, 1), v)
+      y = (self).attention_unmasked(q, torch.narrow(kc, 2, 0, pos + 1), torch.narrow(vc, 2, 0, pos + 1), scale)
+      y = torch.reshape(torch.transpose(y, 1, 2), [b, 1, hq])
+      x = torch.add(x, (self).linear_any(y, ws[o + 10], ws[o + 11]))
+      h = (self).rms_norm(x, ws[o + 1], eps)
+      g = (self).linear_any(h, ws[o + 12], ws[o + 13])
+      u = (self).linear_any(h, ws[o + 14], ws[o + 15])
+      x = torch.add(x, (self).linear_any((self).swiglu(g, u), ws[o + 16], ws[o + 17]))
+    return x
