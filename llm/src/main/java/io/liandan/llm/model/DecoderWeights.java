@@ -18,6 +18,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The tensors of a model of the families {@link DecoderConfig} reads, under their Hugging Face
@@ -119,30 +121,87 @@ public final class DecoderWeights implements AutoCloseable {
   public static DecoderWeights load(
       Path dir, NDManager manager, LoadProgress progress, boolean frozenBf16) {
     DecoderConfig config = DecoderConfig.load(dir);
-    Map<String, NDArray> t = new LinkedHashMap<>(), half = new LinkedHashMap<>();
-    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
-        Widening widening = new Widening()) {
-      Map<String, Shape> shapes = expectedShapes(config);
-      long total = 0, done = 0;
-      for (String name : shapes.keySet()) total += ckpt.info(name).bytes();
-      for (Map.Entry<String, Shape> e : shapes.entrySet()) {
-        String name = e.getKey();
-        if (frozenBf16 && isBf16Candidate(name)) {
-          half.put(name, readBf16(ckpt, name, e.getValue(), widening, manager));
-        } else {
-          t.put(name, readFloat32(ckpt, name, e.getValue(), widening, manager));
-        }
-        progress.loaded(done += ckpt.info(name).bytes(), total);
-      }
+    Map<String, Shape> shapes = expectedShapes(config);
+    List<String> names = List.copyOf(shapes.keySet());
+    NDArray[] read = new NDArray[names.size()];
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
+      long total = 0;
+      for (String name : names) total += ckpt.info(name).bytes();
+      long all = total;
+      AtomicInteger next = new AtomicInteger();
+      long[] done = {0};
+      AtomicBoolean stop = new AtomicBoolean();
+      // readers take the next tensor until none is left: one reads while another's chunk is
+      // widened by torch, and a sharded checkpoint's files are read side by side (positioned
+      // reads: they share the files); each has its own chunk buffer
+      Runnable reader =
+          () -> {
+            try (Widening widening = new Widening()) {
+              for (int i; (i = next.getAndIncrement()) < read.length; ) {
+                if (stop.get()) return;
+                String name = names.get(i);
+                read[i] =
+                    frozenBf16 && isBf16Candidate(name)
+                        ? readBf16(ckpt, name, shapes.get(name), widening, manager)
+                        : readFloat32(ckpt, name, shapes.get(name), widening, manager);
+                synchronized (done) {
+                  progress.loaded(done[0] += ckpt.info(name).bytes(), all);
+                }
+              }
+            } catch (RuntimeException | Error e) {
+              stop.set(true); // the other readers stop at their next tensor
+              throw e;
+            }
+          };
+      inParallel(reader, Math.min(LOAD_READERS, names.size()));
     } catch (RuntimeException e) {
-      t.values().forEach(NDArray::close);
-      half.values().forEach(NDArray::close);
+      for (NDArray a : read) if (a != null) a.close();
       throw e;
     }
-    DecoderWeights w =
-        new DecoderWeights(config, manager, t, List.copyOf(expectedShapes(config).keySet()));
+    Map<String, NDArray> t = new LinkedHashMap<>(), half = new LinkedHashMap<>();
+    for (int i = 0; i < read.length; i++)
+      (frozenBf16 && isBf16Candidate(names.get(i)) ? half : t).put(names.get(i), read[i]);
+    DecoderWeights w = new DecoderWeights(config, manager, t, names);
     w.bf16.putAll(half);
     return w;
+  }
+
+  /** Tensors read at once while loading: enough to overlap reading with widening. */
+  private static final int LOAD_READERS =
+      Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+  /**
+   * Runs {@code task} on the calling thread and {@code n - 1} others, and waits for all; the first
+   * failure is rethrown once all have stopped.
+   */
+  private static void inParallel(Runnable task, int n) {
+    List<Thread> threads = new ArrayList<>();
+    List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+    for (int i = 1; i < n; i++) {
+      Thread th = new Thread(task, "liandan-load-" + i);
+      th.setDaemon(true);
+      th.setUncaughtExceptionHandler((x, e) -> failures.add(e));
+      threads.add(th);
+      th.start();
+    }
+    try {
+      task.run();
+    } catch (RuntimeException | Error e) {
+      failures.add(0, e);
+    }
+    for (Thread th : threads) {
+      try {
+        th.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failures.add(e);
+      }
+    }
+    if (failures.isEmpty()) return;
+    Throwable first = failures.get(0);
+    if (first instanceof RuntimeException r) throw r;
+    if (first instanceof Error err) throw err;
+    throw new IllegalStateException("loading interrupted", first);
   }
 
   /** The tensors {@code frozenBf16} loading keeps in bf16: every matrix of a matmul or lookup. */
