@@ -85,17 +85,14 @@ public interface Kernels {
       double weightDecay);
 
   /**
-   * Every layer of one decode step of a Llama-style decoder in one call, where these kernels can
-   * (the torch ones, outside grad mode); null where they cannot, and the caller runs the layers one
-   * by one. The same ops in the same order as {@code Decoder.layer}; see {@code ops.py}'s {@code
+   * One decode step of a Llama-style decoder (Qwen2/3, Llama, Mistral): see {@code ops.py}'s {@code
    * decode} for the layout of {@code weights} (18 a layer) and {@code caches}.
    *
    * @param x (B, 1, C) the embedded token
    * @param caches (B, nKv, capacity, hd) keys and values a layer, filled up to {@code pos}
    * @param cos (1, 1, 1, hd), as sin
-   * @return (B, 1, C) the last layer's output
    */
-  default NDArray decode(
+  record DecodeStep(
       NDArray x,
       List<NDArray> weights,
       List<NDArray> caches,
@@ -106,7 +103,14 @@ public interface Kernels {
       NDArray scale,
       int heads,
       int kvHeads,
-      int headDim) {
+      int headDim) {}
+
+  /**
+   * Every layer of {@code step} in one call, the same ops in the same order as {@code
+   * Decoder.layer}, where these kernels can (the torch ones, outside grad mode): the last layer's
+   * (B, 1, C); null where they cannot, and the caller runs the layers one by one.
+   */
+  default NDArray decode(DecodeStep step) {
     return null;
   }
 

@@ -238,34 +238,23 @@ final class TorchKernels implements Kernels {
   }
 
   @Override
-  public NDArray decode(
-      NDArray x,
-      List<NDArray> weights,
-      List<NDArray> caches,
-      NDArray cos,
-      NDArray sin,
-      long pos,
-      NDArray eps,
-      NDArray scale,
-      int heads,
-      int kvHeads,
-      int headDim) {
+  public NDArray decode(DecodeStep s) {
     if (JniUtils.isGradMode()) return null; // the script's outputs would join no graph
-    PtNDManager m = (PtNDManager) x.getManager();
+    PtNDManager m = (PtNDManager) s.x().getManager();
     return call(
         "decode",
         out -> out.toTensor(m),
-        x,
-        weights,
-        caches,
-        cos,
-        sin,
-        pos,
-        eps,
-        scale,
-        (long) heads,
-        (long) kvHeads,
-        (long) headDim); // (B, 1, C)
+        s.x(),
+        s.weights(),
+        s.caches(),
+        s.cos(),
+        s.sin(),
+        s.pos(),
+        s.eps(),
+        s.scale(),
+        (long) s.heads(),
+        (long) s.kvHeads(),
+        (long) s.headDim()); // (B, 1, C)
   }
 
   /** Bytes per element of x as torch stores it (2 for bf16, which DJL reports as UNKNOWN). */

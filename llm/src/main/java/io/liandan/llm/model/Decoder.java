@@ -257,17 +257,18 @@ public final class Decoder {
       }
     }
     return kernels.decode(
-        x,
-        ws,
-        caches,
-        r.cos(),
-        r.sin(),
-        cache.length(),
-        eps,
-        attnScale,
-        c.numAttentionHeads(),
-        c.numKeyValueHeads(),
-        c.headDim()); // (B, 1, C)
+        new Kernels.DecodeStep(
+            x,
+            ws,
+            caches,
+            r.cos(),
+            r.sin(),
+            cache.length(),
+            eps,
+            attnScale,
+            c.numAttentionHeads(),
+            c.numKeyValueHeads(),
+            c.headDim())); // (B, 1, C)
   }
 
   /**

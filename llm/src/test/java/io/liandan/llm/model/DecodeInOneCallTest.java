@@ -127,19 +127,8 @@ class DecodeInOneCallTest {
     }
 
     @Override
-    public NDArray decode(
-        NDArray x,
-        List<NDArray> weights,
-        List<NDArray> caches,
-        NDArray cos,
-        NDArray sin,
-        long pos,
-        NDArray eps,
-        NDArray scale,
-        int heads,
-        int kvHeads,
-        int headDim) {
-      NDArray y = k.decode(x, weights, caches, cos, sin, pos, eps, scale, heads, kvHeads, headDim);
+    public NDArray decode(DecodeStep step) {
+      NDArray y = k.decode(step);
       if (y != null) decodes.incrementAndGet();
       return y;
     }
