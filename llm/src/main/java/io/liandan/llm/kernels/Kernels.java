@@ -67,12 +67,12 @@ public interface Kernels {
   boolean unscaleGrads(List<NDArray> grads, double invScale);
 
   /**
-   * One AdamW update (torch.optim.AdamW's rule) of one parameter group, in place: {@code params},
-   * {@code expAvg} and {@code expAvgSq} change, the gradients do not.
+   * One AdamW update of one parameter group: {@code params}, {@code expAvg} and {@code expAvgSq}
+   * (one a parameter) change in place, the gradients do not.
    *
    * @param step the step count after this update (1 for the first), for the bias corrections
    */
-  void adamw(
+  record AdamWStep(
       List<NDArray> params,
       List<NDArray> grads,
       List<NDArray> expAvg,
@@ -82,7 +82,10 @@ public interface Kernels {
       double beta1,
       double beta2,
       double eps,
-      double weightDecay);
+      double weightDecay) {}
+
+  /** {@code s}'s update by torch.optim.AdamW's rule. */
+  void adamw(AdamWStep s);
 
   /**
    * One decode step of a Llama-style decoder (Qwen2/3, Llama, Mistral): see {@code ops.py}'s {@code

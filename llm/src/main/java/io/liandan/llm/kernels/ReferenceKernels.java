@@ -83,17 +83,11 @@ final class ReferenceKernels implements Kernels {
    * op would be copied to the device, and on CUDA each such copy waits for the GPU.
    */
   @Override
-  public void adamw(
-      List<NDArray> params,
-      List<NDArray> grads,
-      List<NDArray> expAvg,
-      List<NDArray> expAvgSq,
-      long step,
-      double lr,
-      double beta1,
-      double beta2,
-      double eps,
-      double weightDecay) {
+  public void adamw(AdamWStep s) {
+    List<NDArray> params = s.params(), grads = s.grads(), expAvg = s.expAvg();
+    List<NDArray> expAvgSq = s.expAvgSq();
+    double lr = s.lr(), beta1 = s.beta1(), beta2 = s.beta2(), weightDecay = s.weightDecay();
+    long step = s.step();
     if (params.isEmpty()) return;
     double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
     NDManager state = expAvg.get(0).getManager();
@@ -103,7 +97,7 @@ final class ReferenceKernels implements Kernels {
       NDArray b1 = Scalars.of(state, beta1), rest1 = Scalars.of(state, 1 - beta1);
       NDArray b2 = Scalars.of(state, beta2), rest2 = Scalars.of(state, 1 - beta2);
       NDArray sqrtBc2 = Scalars.of(state, (float) Math.sqrt(bc2));
-      NDArray epsT = Scalars.of(state, eps), stepSize = Scalars.of(state, lr / bc1);
+      NDArray epsT = Scalars.of(state, s.eps()), stepSize = Scalars.of(state, lr / bc1);
       for (int i = 0; i < params.size(); i++) {
         NDArray p = params.get(i), g = grads.get(i), m = expAvg.get(i), v = expAvgSq.get(i);
         if (weightDecay != 0) p.muli(keep);

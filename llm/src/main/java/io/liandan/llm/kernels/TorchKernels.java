@@ -35,6 +35,7 @@ final class TorchKernels implements Kernels {
   private final PtSymbolBlock module;
   private final NDArray attentionMethod; // carries only the name module_method:attention
   private final AtomicLong sdpaCalls = new AtomicLong();
+  private final AtomicLong decodeCalls = new AtomicLong();
   private final java.util.Map<String, NDArray> markers =
       new java.util.concurrent.ConcurrentHashMap<>(); // by method, for differentiable calls
   private static final NDManager MARKERS = NDManager.newBaseManager(Device.cpu(), "PyTorch");
@@ -143,6 +144,11 @@ final class TorchKernels implements Kernels {
     return get().sdpaCalls.get();
   }
 
+  /** Decode steps run in one call so far (tests). */
+  static long decodeCalls() {
+    return get().decodeCalls.get();
+  }
+
   @Override
   public NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps) {
     return differentiable("rms_norm", x, weight, eps);
@@ -165,31 +171,21 @@ final class TorchKernels implements Kernels {
   }
 
   @Override
-  public void adamw(
-      List<NDArray> params,
-      List<NDArray> grads,
-      List<NDArray> expAvg,
-      List<NDArray> expAvgSq,
-      long step,
-      double lr,
-      double beta1,
-      double beta2,
-      double eps,
-      double weightDecay) {
-    if (params.isEmpty()) return;
+  public void adamw(AdamWStep s) {
+    if (s.params().isEmpty()) return;
     call(
         "adamw",
         out -> null,
-        params,
-        grads,
-        expAvg,
-        expAvgSq,
-        (double) step,
-        lr,
-        beta1,
-        beta2,
-        weightDecay,
-        eps);
+        s.params(),
+        s.grads(),
+        s.expAvg(),
+        s.expAvgSq(),
+        (double) s.step(),
+        s.lr(),
+        s.beta1(),
+        s.beta2(),
+        s.weightDecay(),
+        s.eps());
   }
 
   /**
@@ -240,6 +236,7 @@ final class TorchKernels implements Kernels {
   @Override
   public NDArray decode(DecodeStep s) {
     if (JniUtils.isGradMode()) return null; // the script's outputs would join no graph
+    decodeCalls.incrementAndGet();
     PtNDManager m = (PtNDManager) s.x().getManager();
     return call(
         "decode",

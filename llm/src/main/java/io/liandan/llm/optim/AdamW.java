@@ -108,16 +108,17 @@ public final class AdamW implements AutoCloseable {
 
   private void update(List<List<NDArray>> g, double lr, double weightDecay) {
     kernels.adamw(
-        g.get(0),
-        g.get(1),
-        g.get(2),
-        g.get(3),
-        step,
-        lr,
-        h.beta1(),
-        h.beta2(),
-        h.eps(),
-        weightDecay);
+        new Kernels.AdamWStep(
+            g.get(0),
+            g.get(1),
+            g.get(2),
+            g.get(3),
+            step,
+            lr,
+            h.beta1(),
+            h.beta2(),
+            h.eps(),
+            weightDecay));
   }
 
   /**

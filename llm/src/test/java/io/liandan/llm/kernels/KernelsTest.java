@@ -206,28 +206,21 @@ class KernelsTest {
       List<NDArray> g = new ArrayList<>();
       for (int i = 0; i < n; i++) g.add(m.create(grads.get(s * n + i)));
       // tensors 0..2 decayed, 3..4 not, as AdamW groups them
-      kernels.adamw(
-          p.subList(0, 3),
-          g.subList(0, 3),
-          ea.subList(0, 3),
-          eas.subList(0, 3),
-          s + 1,
-          1e-2,
-          0.9,
-          0.99,
-          1e-8,
-          0.1);
-      kernels.adamw(
-          p.subList(3, n),
-          g.subList(3, n),
-          ea.subList(3, n),
-          eas.subList(3, n),
-          s + 1,
-          1e-2,
-          0.9,
-          0.99,
-          1e-8,
-          0);
+      for (int[] group : new int[][] {{0, 3}, {3, n}}) {
+        int from = group[0], to = group[1];
+        kernels.adamw(
+            new Kernels.AdamWStep(
+                p.subList(from, to),
+                g.subList(from, to),
+                ea.subList(from, to),
+                eas.subList(from, to),
+                s + 1,
+                1e-2,
+                0.9,
+                0.99,
+                1e-8,
+                from == 0 ? 0.1 : 0));
+      }
     }
     return List.of(p, ea, eas);
   }

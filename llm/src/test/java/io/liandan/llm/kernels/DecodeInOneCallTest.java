@@ -1,4 +1,4 @@
-package io.liandan.llm.model;
+package io.liandan.llm.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,12 +7,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.demo.DemoData;
-import io.liandan.llm.kernels.Fusion;
-import io.liandan.llm.kernels.Kernels;
+import io.liandan.llm.model.Decoder;
+import io.liandan.llm.model.DecoderConfig;
+import io.liandan.llm.model.DecoderWeights;
+import io.liandan.llm.model.KvCache;
 import io.liandan.llm.tensor.NoGrad;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -41,14 +42,15 @@ class DecodeInOneCallTest {
         DecoderWeights w = DecoderWeights.random(c, 11, m);
         NoGrad ng = new NoGrad()) {
       if (frozen.equals("bfloat16")) w.freezeInBf16();
-      Counting kernels = new Counting(Kernels.named("torch"));
       Decoder model = new Decoder(w);
-      model.setKernels(kernels);
+      model.setKernels(Kernels.named("torch"));
+      long before = TorchKernels.decodeCalls();
       List<NDArray> fused = decode(model, m);
-      assertEquals(oneCall ? STEPS : 0, kernels.decodes.get(), family + ": steps in one call");
+      long calls = TorchKernels.decodeCalls() - before;
+      assertEquals(oneCall ? STEPS : 0, calls, family + ": steps in one call");
       model.setHook((module, x, y, training) -> y); // a hook keeps every step on the Java path
       List<NDArray> layered = decode(model, m);
-      assertEquals(oneCall ? STEPS : 0, kernels.decodes.get(), family + ": no more calls");
+      assertEquals(calls, TorchKernels.decodeCalls() - before, family + ": no more calls");
       for (int i = 0; i < fused.size(); i++)
         Fixtures.assertMaxAbs(layered.get(i), fused.get(i), 1e-5, family + " step " + i);
     }
@@ -69,68 +71,5 @@ class DecodeInOneCallTest {
       out.add(logits);
     }
     return out;
-  }
-
-  /** The torch kernels, counting {@link Kernels#decode}'s calls that ran in one call. */
-  private static final class Counting implements Kernels {
-    final Kernels k;
-    final AtomicInteger decodes = new AtomicInteger();
-
-    Counting(Kernels k) {
-      this.k = k;
-    }
-
-    @Override
-    public String name() {
-      return k.name();
-    }
-
-    @Override
-    public NDArray attention(
-        NDArray q, NDArray kk, NDArray v, NDArray bias, NDArray scale, NDArray cap) {
-      return k.attention(q, kk, v, bias, scale, cap);
-    }
-
-    @Override
-    public NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps) {
-      return k.rmsNorm(x, weight, eps);
-    }
-
-    @Override
-    public NDArray rope(NDArray x, NDArray cos, NDArray sin) {
-      return k.rope(x, cos, sin);
-    }
-
-    @Override
-    public NDArray swiglu(NDArray gate, NDArray up) {
-      return k.swiglu(gate, up);
-    }
-
-    @Override
-    public boolean unscaleGrads(List<NDArray> grads, double invScale) {
-      return k.unscaleGrads(grads, invScale);
-    }
-
-    @Override
-    public void adamw(
-        List<NDArray> params,
-        List<NDArray> grads,
-        List<NDArray> expAvg,
-        List<NDArray> expAvgSq,
-        long step,
-        double lr,
-        double beta1,
-        double beta2,
-        double eps,
-        double weightDecay) {
-      k.adamw(params, grads, expAvg, expAvgSq, step, lr, beta1, beta2, eps, weightDecay);
-    }
-
-    @Override
-    public NDArray decode(DecodeStep step) {
-      NDArray y = k.decode(step);
-      if (y != null) decodes.incrementAndGet();
-      return y;
-    }
   }
 }
