@@ -44,29 +44,6 @@ public final class DpoTrainer {
       double gradNorm,
       double lr,
       Map<String, Double> extra) {
-    public StepResult(
-        double loss,
-        double rewardsChosen,
-        double rewardsRejected,
-        double rewardsAccuracies,
-        double rewardsMargins,
-        double logpsChosen,
-        double logpsRejected,
-        double gradNorm,
-        double lr) {
-      this(
-          loss,
-          rewardsChosen,
-          rewardsRejected,
-          rewardsAccuracies,
-          rewardsMargins,
-          logpsChosen,
-          logpsRejected,
-          gradNorm,
-          lr,
-          Map.of());
-    }
-
     /** TRL's names ({@code prefix} "" in training, "eval/" on held-out pairs) for the tracker. */
     public Map<String, Double> metrics(String prefix) {
       Map<String, Double> m = new LinkedHashMap<>();
