@@ -93,7 +93,9 @@ public interface Kernels {
    *
    * @param x (B, 1, C) the embedded token
    * @param caches (B, nKv, capacity, hd) keys and values a layer, filled up to {@code pos}
-   * @param cos (1, 1, 1, hd), as sin
+   * @param cos (B|1, 1, 1, hd), as sin
+   * @param bias (B|1, 1, 1, 1, pos + 1) additive attention bias (left-padded rows), or null where
+   *     every row sees every key
    */
   record DecodeStep(
       NDArray x,
@@ -101,6 +103,7 @@ public interface Kernels {
       List<NDArray> caches,
       NDArray cos,
       NDArray sin,
+      NDArray bias,
       long pos,
       NDArray eps,
       NDArray scale,

@@ -39,6 +39,7 @@ final class TorchKernels implements Kernels {
   private final java.util.Map<String, NDArray> markers =
       new java.util.concurrent.ConcurrentHashMap<>(); // by method, for differentiable calls
   private static final NDManager MARKERS = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+  private static final NDArray NONE = MARKERS.create(new float[0]); // "no tensor" to a script
   private NDArray lastBias; // the bias blindRows saw last, and its answer
   private boolean lastBlind;
 
@@ -246,6 +247,7 @@ final class TorchKernels implements Kernels {
         s.caches(),
         s.cos(),
         s.sin(),
+        s.bias() == null ? NONE : s.bias(),
         s.pos(),
         s.eps(),
         s.scale(),

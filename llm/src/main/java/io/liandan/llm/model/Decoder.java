@@ -232,15 +232,15 @@ public final class Decoder {
    * Every layer of a decode step (x (B, 1, C)) in one kernel call ({@link Kernels#decode}), which
    * spares the ~25 JNI crossings a layer of {@link #layer}'s path: only where that path would run
    * nothing else — no hook (LoRA), float32 linears, a Llama-style layer (not Gemma's sandwich, not
-   * Phi-3's fused projections, no soft-cap), layers of one kind whose step needs no mask, and a
-   * preallocated cache. Null otherwise, and the layers run one by one.
+   * Phi-3's fused projections, no soft-cap), layers of one kind, and a preallocated cache; a step
+   * of left-padded rows passes its mask. Null otherwise, and the layers run one by one.
    */
   private NDArray decodeInOneCall(NDArray x, Positions at, KvCache cache) {
     if (cache == null || hook != null || bf16Matmuls || compute != DataType.FLOAT32) return null;
     if (c.gemma() || c.fusedProjections() || attnCap != null) return null;
     if ((at.full() == null) == (at.sliding() == null)) return null; // both kinds of layer
     Rotary r = at.full() != null ? at.full() : at.sliding();
-    List<NDArray> caches = r.bias() == null ? cache.buffers() : null;
+    List<NDArray> caches = cache.buffers();
     if (caches == null) return null;
     NDManager m = x.getManager();
     List<NDArray> ws = new ArrayList<>(18 * c.numHiddenLayers());
@@ -263,6 +263,7 @@ public final class Decoder {
             caches,
             r.cos(),
             r.sin(),
+            r.bias(),
             cache.length(),
             eps,
             attnScale,

@@ -113,14 +113,15 @@ class Ops(Module):
     if torch.numel(b) > 0:
       return torch.linear(x, w, b)
     return torch.linear(x, w)
-  def decode(self: __torch__.Ops, x: Tensor, ws: List[Tensor], caches: List[Tensor], cos: Tensor, sin: Tensor, pos: int, eps: Tensor, scale: Tensor, n_heads: int, n_kv: int, head_dim: int) -> Tensor:
+  def decode(self: __torch__.Ops, x: Tensor, ws: List[Tensor], caches: List[Tensor], cos: Tensor, sin: Tensor, bias: Tensor, pos: int, eps: Tensor, scale: Tensor, n_heads: int, n_kv: int, head_dim: int) -> Tensor:
     # Every layer of one decode step of a Llama-style decoder (Qwen2/3, Llama, Mistral) in one
     # call, the same ops in the same order as Decoder.layer's Java path, which otherwise crosses
     # JNI ~25 times a layer. x (B, 1, C) float32; ws: 18 a layer, [input_layernorm,
     # post_attention_layernorm, q_norm, k_norm, then (weight, bias) of q, k, v, o, gate, up, down],
     # an empty tensor where a model has none; caches: (B, nKv, capacity, hd) keys and values a
     # layer, [k0, v0, k1, v1, ...], filled up to pos (this step writes position pos); cos/sin
-    # (1, 1, 1, hd). Returns the last layer's (B, 1, C).
+    # (B|1, 1, 1, hd); bias (B, 1, 1, 1, pos + 1) additive (left-padded rows), or empty where
+    # every row sees every key. Returns the last layer's (B, 1, C).
     b = x.size(0)
     hq = n_heads * head_dim
     for i in range(len(caches) // 2):
@@ -138,7 +139,10 @@ class Ops(Module):
       vc = caches[2 * i + 1]
       torch.copy_(torch.narrow(kc, 2, pos, 1), k)
       torch.copy_(torch.narrow(vc, 2, pos, 1), v)
-      y = (self).attention_unmasked(q, torch.narrow(kc, 2, 0, pos + 1), torch.narrow(vc, 2, 0, pos + 1), scale)
+      if torch.numel(bias) > 0:
+        y = (self).attention(q, torch.narrow(kc, 2, 0, pos + 1), torch.narrow(vc, 2, 0, pos + 1), bias, scale)
+      else:
+        y = (self).attention_unmasked(q, torch.narrow(kc, 2, 0, pos + 1), torch.narrow(vc, 2, 0, pos + 1), scale)
       y = torch.reshape(torch.transpose(y, 1, 2), [b, 1, hq])
       x = torch.add(x, (self).linear_any(y, ws[o + 10], ws[o + 11]))
       h = (self).rms_norm(x, ws[o + 1], eps)

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.Fixtures;
 import io.liandan.llm.demo.DemoData;
@@ -19,9 +20,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A decode step's layers in one kernel call ({@link Kernels#decode}) give the logits of the layer
- * by layer path, step after step over the KV cache, for every family it takes (Qwen2's biases,
- * Qwen3's q/k norms, Llama, Mistral, frozen bf16 weights), and the families it does not take
- * (Gemma's sandwich, Phi-3's fused projections) still decode layer by layer.
+ * by layer path, step after step over the KV cache with a left-padded row, for every family it
+ * takes (Qwen2's biases, Qwen3's q/k norms, Llama, Mistral, frozen bf16 weights), and the families
+ * it does not take (Gemma's sandwich, Phi-3's fused projections) still decode layer by layer.
  */
 class DecodeInOneCallTest {
   private static final int PROMPT = 6, STEPS = 8;
@@ -56,17 +57,31 @@ class DecodeInOneCallTest {
     }
   }
 
-  /** Greedy decoding of a fixed prompt: each step's (1, 1, V) logits, prompt's last included. */
+  /**
+   * Greedy decoding of two prompts, the first left-padded by 2 as the generator pads (positions
+   * count real tokens only): each step's (2, 1, V) logits, the prompts' last included.
+   */
   private static List<NDArray> decode(Decoder model, NDManager m) {
     List<NDArray> out = new ArrayList<>();
+    int pad = 2;
+    long[] mask = new long[2 * PROMPT], pos = new long[2 * PROMPT], next = {PROMPT - pad, PROMPT};
+    for (int t = 0; t < PROMPT; t++) {
+      mask[t] = t < pad ? 0 : 1;
+      pos[t] = Math.max(0, t - pad);
+      mask[PROMPT + t] = 1;
+      pos[PROMPT + t] = t;
+    }
     try (KvCache cache = new KvCache(model.config().numHiddenLayers(), PROMPT + STEPS);
         Fusion f = Fusion.on()) {
-      NDArray ids = m.arange(3, 3 + PROMPT, 1, ai.djl.ndarray.types.DataType.INT64);
-      NDArray logits = model.forwardLast(ids.reshape(1, PROMPT), null, null, cache);
+      NDArray ids = m.arange(3, 3 + 2 * PROMPT, 1, DataType.INT64).reshape(2, PROMPT);
+      NDArray mk = m.create(mask, new Shape(2, PROMPT));
+      NDArray logits = model.forwardLast(ids, mk, m.create(pos, new Shape(2, PROMPT)), cache);
       for (int s = 0; s < STEPS; s++) {
         out.add(logits);
-        NDArray next = logits.argMax(-1).reshape(new Shape(1, 1)); // (1, 1)
-        logits = model.forwardLast(next, null, null, cache);
+        NDArray token = logits.argMax(-1).reshape(new Shape(2, 1)); // (2, 1)
+        mk = mk.concat(m.ones(new Shape(2, 1), DataType.INT64), 1);
+        NDArray at = m.create(new long[] {next[0]++, next[1]++}, new Shape(2, 1));
+        logits = model.forwardLast(token, mk, at, cache);
       }
       out.add(logits);
     }
