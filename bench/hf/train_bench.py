@@ -42,7 +42,7 @@ def parse(argv):
     a = {"device": "cuda", "shape": "0.5b", "layers": "0", "mode": "lora", "batch": "8",
          "seq": "512", "steps": "10", "warmup": "3", "lr": "1e-4", "precision": "fp32",
          "checkpointing": "false", "lora_r": "8", "targets": "q_proj,v_proj", "attn": "sdpa",
-         "threads": "0"}
+         "threads": "0", "profile": ""}
     for kv in argv:
         k, eq, v = kv.partition("=")
         if not eq or k not in a:
@@ -212,11 +212,16 @@ def causal_lm_steps(model, a, device, B, T, warm, steps, out, checkpointing):
 
     first = last = 0.0
     t0 = 0.0
+    # torch's profiler over the measured steps, a chrome trace of the same kind as DeviceTrainBench's
+    # profile= (libtorch's legacy profiler); bench/profile-ops compares the two
+    prof = torch.autograd.profiler.profile(record_shapes=True) if a["profile"] else None
     for s in range(warm + steps):
         if s == warm:
             if cuda:
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
+            if prof:
+                prof.__enter__()
         ids, labels = batch(s, B, T, device)
         with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
             loss = model(input_ids=ids, labels=labels).loss
@@ -234,7 +239,11 @@ def causal_lm_steps(model, a, device, B, T, warm, steps, out, checkpointing):
         last = loss.item()  # syncs, as DeviceTrainBench's getFloat does
         if s == 0:
             first = last
-    return steps * B * T / (time.perf_counter() - t0), first, last
+    tps = steps * B * T / (time.perf_counter() - t0)
+    if prof:
+        prof.__exit__(None, None, None)
+        prof.export_chrome_trace(a["profile"])
+    return tps, first, last
 
 
 def dpo_steps(model, a, device, B, T, warm, steps, out):

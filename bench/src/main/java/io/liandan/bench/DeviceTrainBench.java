@@ -98,7 +98,8 @@ public final class DeviceTrainBench {
             "checkpointing=false",
             "lora_r=8",
             "targets=q_proj,v_proj",
-            "loss_type=sigmoid")) {
+            "loss_type=sigmoid",
+            "profile=")) {
       a.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
     }
     for (String kv : argv) {
@@ -184,12 +185,16 @@ public final class DeviceTrainBench {
                   : causalLmSteps(model, opt, warm + steps, lr, fp16, a, B, T);
       double first = 0, last = 0;
       long t0 = 0;
+      // libtorch's profiler over the measured steps, a chrome trace (bench/profile-ops reads it)
+      String profile = a.get("profile").isEmpty() ? null : a.get("profile");
       for (int s = 0; s < warm + steps; s++) {
         if (s == warm) t0 = System.nanoTime();
+        if (s == warm && profile != null) JniUtils.startProfile(false, true, false);
         last = step.applyAsDouble(s); // reading the loss syncs
         if (s == 0) first = last;
       }
       double secs = (System.nanoTime() - t0) / 1e9;
+      if (profile != null) JniUtils.stopProfile(profile);
       double tps = (dpo || kto ? 2.0 : 1.0) * steps * B * T / secs;
       // model FLOPs of the trained tokens; DPO's reference forward is extra work not counted here
       double flops = tps * TrainBench.flopsPerToken(c, T, lora != null);
