@@ -14,8 +14,6 @@ import io.temporal.failure.ApplicationFailure;
  * and field); anything else (I/O, a dead worker, out of memory) is Temporal's to retry.
  */
 public final class BadInput {
-  /** The failure type a stage's bad input is reported as. */
-  public static final String TYPE = FailureTypes.BAD_INPUT;
 
   private BadInput() {}
 
@@ -36,6 +34,6 @@ public final class BadInput {
   public static RuntimeException classify(RuntimeException e) {
     if (e instanceof ApplicationFailure || !is(e)) return e;
     return ApplicationFailure.newNonRetryableFailureWithCause(
-        String.valueOf(e.getMessage()), TYPE, e);
+        String.valueOf(e.getMessage()), FailureTypes.BAD_INPUT, e);
   }
 }

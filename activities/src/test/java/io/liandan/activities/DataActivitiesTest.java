@@ -12,6 +12,7 @@ import io.liandan.activities.hub.HubDownloader;
 import io.liandan.activities.hub.HubEnv;
 import io.liandan.contracts.ArtifactStore;
 import io.liandan.contracts.DataActivities;
+import io.liandan.contracts.FailureTypes;
 import io.liandan.contracts.FormatPayload;
 import io.liandan.contracts.PrepareRequest;
 import io.liandan.contracts.Prepared;
@@ -197,7 +198,7 @@ class DataActivitiesTest {
                       new FormatPayload(
                           ref("format-sft", "format", "fedcba9876543210"), List.of(input))));
       ApplicationFailure a = assertInstanceOf(ApplicationFailure.class, e.getCause());
-      assertEquals(BadInput.TYPE, a.getType(), a.toString());
+      assertEquals(FailureTypes.BAD_INPUT, a.getType(), a.toString());
       assertTrue(a.isNonRetryable(), "a retry cannot fix " + a.getOriginalMessage());
       assertTrue(a.getOriginalMessage().contains(bad[1]), a.getOriginalMessage());
     }

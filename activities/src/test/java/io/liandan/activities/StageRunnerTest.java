@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.contracts.ArtifactStore;
+import io.liandan.contracts.FailureTypes;
 import io.liandan.contracts.StageRef;
 import io.liandan.contracts.StageResult;
 import io.temporal.activity.ActivityInterface;
@@ -112,7 +113,7 @@ class StageRunnerTest {
     ActivityFailure f =
         assertThrows(ActivityFailure.class, () -> probe().stage(request("sft", "k2"), false));
     ApplicationFailure cause = assertInstanceOf(ApplicationFailure.class, f.getCause());
-    assertEquals(BadInput.TYPE, cause.getType());
+    assertEquals(FailureTypes.BAD_INPUT, cause.getType());
     assertTrue(cause.isNonRetryable());
     assertTrue(
         cause.getOriginalMessage().contains("chat.jsonl:3: messages[1].role"), cause.getMessage());

@@ -89,7 +89,8 @@ public interface Kernels {
 
   /**
    * One decode step of a Llama-style decoder (Qwen2/3, Llama, Mistral): see {@code ops.py}'s {@code
-   * decode} for the layout of {@code weights} (18 a layer) and {@code caches}.
+   * decode} for the layout of {@code weights} (18 a layer, null where a model has no such tensor)
+   * and {@code caches}.
    *
    * @param x (B, 1, C) the embedded token
    * @param caches (B, nKv, capacity, hd) keys and values a layer, filled up to {@code pos}

@@ -39,7 +39,7 @@ final class TorchKernels implements Kernels {
   private final java.util.Map<String, NDArray> markers =
       new java.util.concurrent.ConcurrentHashMap<>(); // by method, for differentiable calls
   private static final NDManager MARKERS = NDManager.newBaseManager(Device.cpu(), "PyTorch");
-  private static final NDArray NONE = MARKERS.create(new float[0]); // "no tensor" to a script
+  private static final NDArray NONE = MARKERS.create(new float[0]); // a script's "no tensor"
   private NDArray lastBias; // the bias blindRows saw last, and its answer
   private boolean lastBlind;
 
@@ -247,7 +247,7 @@ final class TorchKernels implements Kernels {
         s.caches(),
         s.cos(),
         s.sin(),
-        s.bias() == null ? NONE : s.bias(),
+        s.bias(),
         s.pos(),
         s.eps(),
         s.scale(),
@@ -312,7 +312,8 @@ final class TorchKernels implements Kernels {
 
   /**
    * The script's method {@code method} under InferenceMode ({@code runMethod}) on {@code args} —
-   * tensors, lists of tensors, longs and doubles — with {@code read} applied to its result; every
+   * tensors, lists of tensors, longs and doubles; a null tensor, alone or in a list, goes as an
+   * empty one, which the script reads as "none" — with {@code read} applied to its result; every
    * IValue made here is closed, the result's included.
    */
   @SuppressWarnings("unchecked")
@@ -321,7 +322,7 @@ final class TorchKernels implements Kernels {
     IValue[] in = new IValue[args.length];
     try {
       for (int i = 0; i < in.length; i++) {
-        Object a = args[i];
+        Object a = args[i] == null ? NONE : args[i];
         in[i] =
             a instanceof NDArray t
                 ? IValue.from((PtNDArray) t)
@@ -338,6 +339,7 @@ final class TorchKernels implements Kernels {
   }
 
   private static IValue list(List<NDArray> arrays) {
-    return IValue.listFrom(arrays.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+    return IValue.listFrom(
+        arrays.stream().map(a -> (PtNDArray) (a == null ? NONE : a)).toArray(PtNDArray[]::new));
   }
 }

@@ -48,7 +48,6 @@ public final class Decoder {
   private final NDArray embedScale, half, geluBeta, geluKappa; // Gemma's
   private final NDArray attnCap, finalCap; // Gemma 2's soft-caps, or null
   private final NDArray ropeFactor; // yarn's and longrope's factor on cos/sin, or null (1)
-  private final NDArray none; // (0): "no such tensor" in decodeInOneCall's list
   private LinearHook hook;
   private Kernels kernels = Kernels.configured(); // attention: flash (torch) or eager (reference)
   private DataType compute = DataType.FLOAT32; // of the linear layers' matmuls (fp16: FLOAT16)
@@ -83,8 +82,7 @@ public final class Decoder {
     double factor = RopeScalings.attentionFactor(c.ropeScaling());
     this.ropeFactor = factor == 1 ? null : cap(m, factor);
     NDScope.unregister(invFreq, localInvFreq, attnScale, eps, one, maskValue);
-    this.none = m.create(new float[0]);
-    NDScope.unregister(embedScale, half, geluBeta, geluKappa, none); // live as the model
+    NDScope.unregister(embedScale, half, geluBeta, geluKappa); // live as the model
   }
 
   private static NDArray cap(NDManager m, Double value) {
@@ -232,11 +230,14 @@ public final class Decoder {
    * Every layer of a decode step (x (B, 1, C)) in one kernel call ({@link Kernels#decode}), which
    * spares the ~25 JNI crossings a layer of {@link #layer}'s path: only where that path would run
    * nothing else — no hook (LoRA), float32 linears, a Llama-style layer (not Gemma's sandwich, not
-   * Phi-3's fused projections, no soft-cap), layers of one kind, and a preallocated cache; a step
-   * of left-padded rows passes its mask. Null otherwise, and the layers run one by one.
+   * Phi-3's fused projections, no soft-cap), no NF4 weights (the list would hold every layer's
+   * dequantized copy at once, where the layer path holds one layer's), layers of one kind, and a
+   * preallocated cache; a step of left-padded rows passes its mask. Null otherwise, and the layers
+   * run one by one.
    */
   private NDArray decodeInOneCall(NDArray x, Positions at, KvCache cache) {
     if (cache == null || hook != null || bf16Matmuls || compute != DataType.FLOAT32) return null;
+    if (w.quantized()) return null;
     if (c.gemma() || c.fusedProjections() || attnCap != null) return null;
     if ((at.full() == null) == (at.sliding() == null)) return null; // both kinds of layer
     Rotary r = at.full() != null ? at.full() : at.sliding();
@@ -248,12 +249,11 @@ public final class Decoder {
       String p = "model.layers." + i + ".";
       ws.add(w.get(p + "input_layernorm.weight"));
       ws.add(w.get(p + "post_attention_layernorm.weight"));
-      ws.add(c.qkNorm() ? w.get(p + "self_attn.q_norm.weight") : none);
-      ws.add(c.qkNorm() ? w.get(p + "self_attn.k_norm.weight") : none);
+      ws.add(c.qkNorm() ? w.get(p + "self_attn.q_norm.weight") : null);
+      ws.add(c.qkNorm() ? w.get(p + "self_attn.k_norm.weight") : null);
       for (String module : DECODE_LINEARS) {
         ws.add(w.weight(p + module + ".weight", compute, m));
-        NDArray bias = w.tensors().get(p + module + ".bias");
-        ws.add(bias == null ? none : bias);
+        ws.add(w.tensors().get(p + module + ".bias")); // null: none
       }
     }
     return kernels.decode(

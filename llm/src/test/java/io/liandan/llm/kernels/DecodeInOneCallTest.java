@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * A decode step's layers in one kernel call ({@link Kernels#decode}) give the logits of the layer
  * by layer path, step after step over the KV cache with a left-padded row, for every family it
  * takes (Qwen2's biases, Qwen3's q/k norms, Llama, Mistral, frozen bf16 weights), and the families
- * it does not take (Gemma's sandwich, Phi-3's fused projections) still decode layer by layer.
+ * it does not take (Gemma's sandwich, Phi-3's fused projections, NF4 weights) still decode layer by
+ * layer.
  */
 class DecodeInOneCallTest {
   private static final int PROMPT = 6, STEPS = 8;
@@ -34,6 +35,7 @@ class DecodeInOneCallTest {
     "qwen3, float32, true",
     "llama, float32, true",
     "mistral, float32, true",
+    "qwen2, nf4, false",
     "gemma2, float32, false",
     "phi3, float32, false"
   })
@@ -43,6 +45,7 @@ class DecodeInOneCallTest {
         DecoderWeights w = DecoderWeights.random(c, 11, m);
         NoGrad ng = new NoGrad()) {
       if (frozen.equals("bfloat16")) w.freezeInBf16();
+      if (frozen.equals("nf4")) w.quantizeLinears(true);
       Decoder model = new Decoder(w);
       model.setKernels(Kernels.named("torch"));
       long before = TorchKernels.decodeCalls();
