@@ -19,7 +19,10 @@ import java.util.Map;
 public final class LocalPaths {
   private LocalPaths() {}
 
-  /** The same for a model and datasets alone (what the download stage is given). */
+  /**
+   * The local files a model and datasets name that do not exist, as problems (a relative path is
+   * read against {@code base} and says so): what the download stage is given.
+   */
   public static List<String> missingFiles(
       String model, Map<String, DatasetInput> datasets, Path base) {
     Map<String, String> sources = new LinkedHashMap<>();
@@ -28,8 +31,8 @@ public final class LocalPaths {
   }
 
   /**
-   * The same from the spec's JSON, whatever else is wrong with it, so that one report lists a bad
-   * key and a missing file together.
+   * The same read from a spec's JSON, whatever else is wrong with it, so that one report lists a
+   * bad key and a missing file together.
    */
   public static List<String> missingFiles(JsonNode json, Path base) {
     String model = json.path("model").isTextual() ? json.get("model").asText() : null;
@@ -98,7 +101,7 @@ public final class LocalPaths {
     return out;
   }
 
-  public static boolean isLocal(String source) {
+  private static boolean isLocal(String source) {
     return source != null && !source.startsWith("hf:") && !source.startsWith("hf-dataset:");
   }
 
