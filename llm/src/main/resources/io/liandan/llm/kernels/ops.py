@@ -106,7 +106,7 @@ class Ops(Module):
     # the decoder's linear: x·wᵀ (+ b where b has elements); a bf16 w (frozen weights) multiplies
     # in bf16 as linear_bf16 does, its bias added in float32 afterwards, as the Java path does
     if int(w.dtype) == 15:
-      y = torch.linear(torch.to(x, 15), w).float()
+      y = (self).linear_bf16(x, w)
       if torch.numel(b) > 0:
         y = torch.add(y, b)
       return y
