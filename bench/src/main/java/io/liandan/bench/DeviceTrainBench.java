@@ -19,7 +19,6 @@ import io.liandan.llm.stage.Devices;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
-import io.liandan.llm.train.PreferenceLoss;
 import io.liandan.spec.LoraConfig;
 import io.liandan.spec.PreferenceConfig;
 import java.io.BufferedReader;
@@ -50,8 +49,10 @@ import java.util.function.IntToDoubleFunction;
  * layers (0 = the shape's), mode lora|qlora|full|dpo|dpo-full|kto (dpo: LoRA policy, the adapter
  * switched off as reference, β 0.1; dpo-full: every weight trained, a frozen copy as reference;
  * kto: LoRA, the same pairs unpaired into 2·batch KTO examples, the adapter-off reference),
- * loss_type (dpo modes: any of {@link PreferenceLoss}'s; orpo and simpo run no reference), batch,
- * seq, steps, warmup, lr, fp16, bf16, checkpointing, lora_r, targets q_proj,v_proj or all-linear).
+ * loss_type (dpo modes: any of {@link PreferenceConfig}'s; orpo and simpo run no reference), batch,
+ * seq, steps, warmup, lr, fp16, bf16, checkpointing, lora_r, targets q_proj,v_proj or all-linear,
+ * profile FILE: libtorch's profiler over the measured steps, a chrome trace for {@code
+ * bench/profile-ops}; that run's tokens/s is not a measurement).
  */
 public final class DeviceTrainBench {
   static final Map<String, DecoderConfig> SHAPES =
