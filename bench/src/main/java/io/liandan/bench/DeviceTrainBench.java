@@ -19,6 +19,7 @@ import io.liandan.llm.stage.Devices;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
+import io.liandan.llm.train.Optimization;
 import io.liandan.spec.LoraConfig;
 import io.liandan.spec.PreferenceConfig;
 import java.io.BufferedReader;
@@ -231,7 +232,8 @@ public final class DeviceTrainBench {
       int B,
       int T) {
     CausalLmTrainer trainer =
-        new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, total), lr, 1.0)
+        new CausalLmTrainer(
+                model, new Optimization(opt, new LrSchedule("constant", 0, total), lr, 1.0))
             .withLossScaling(fp16 ? new GradScaler() : null)
             .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
     return s -> trainer.step(List.of(BenchData.batch(s, B, T))).loss();
@@ -261,7 +263,11 @@ public final class DeviceTrainBench {
                 ? DpoTrainer.Reference.of(frozenModel)
                 : DpoTrainer.Reference.adapterOff(model, lora); // as the stages build it
     DpoTrainer trainer =
-        new DpoTrainer(model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1)
+        new DpoTrainer(
+                model,
+                ref,
+                new Optimization(opt, new LrSchedule("constant", 0, total), lr, 1.0, 1),
+                0.1)
             .withLoss(loss)
             .withLossScaling(fp16 ? new GradScaler() : null)
             .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
@@ -274,7 +280,12 @@ public final class DeviceTrainBench {
     DpoTrainer.Reference ref = DpoTrainer.Reference.adapterOff(model, lora);
     KtoTrainer trainer =
         new KtoTrainer(
-            model, ref, opt, new LrSchedule("constant", 0, total), lr, 1.0, 0.1, 1.0, 1.0, 1);
+            model,
+            ref,
+            new Optimization(opt, new LrSchedule("constant", 0, total), lr, 1.0, 1),
+            0.1,
+            1.0,
+            1.0);
     return s -> trainer.step(List.of(BenchData.kto(s, B, T))).get("train/loss");
   }
 

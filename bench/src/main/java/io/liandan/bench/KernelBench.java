@@ -14,6 +14,7 @@ import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
+import io.liandan.llm.train.Optimization;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -144,7 +145,8 @@ public final class KernelBench {
     model.setKernels(k);
     AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay, k);
     CausalLmTrainer trainer =
-        new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, steps + 3), 1e-4, 1.0);
+        new CausalLmTrainer(
+            model, new Optimization(opt, new LrSchedule("constant", 0, steps + 3), 1e-4, 1.0));
     SplittableRandom rng = new SplittableRandom(0);
     double[] ms = new double[steps];
     for (int s = -1; s < steps; s++) {

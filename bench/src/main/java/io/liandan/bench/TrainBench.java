@@ -15,6 +15,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.Optimization;
 import io.liandan.spec.LoraConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +81,8 @@ public final class TrainBench {
     long trained = params.values().stream().mapToLong(a -> a.getShape().size()).sum();
     AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
     CausalLmTrainer trainer =
-        new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, steps + 3), 1e-3, 1.0);
+        new CausalLmTrainer(
+            model, new Optimization(opt, new LrSchedule("constant", 0, steps + 3), 1e-3, 1.0));
     SplittableRandom rng = new SplittableRandom(0);
     int warm = 3;
     double first = 0, last = 0;
@@ -130,7 +132,8 @@ public final class TrainBench {
     model.setHook(lora);
     AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
     CausalLmTrainer trainer =
-        new CausalLmTrainer(model, opt, new LrSchedule("cosine", 10, steps), 1e-4, 1.0);
+        new CausalLmTrainer(
+            model, new Optimization(opt, new LrSchedule("cosine", 10, steps), 1e-4, 1.0));
     SplittableRandom rng = new SplittableRandom(1);
     long at100 = 0;
     long t0 = System.nanoTime();

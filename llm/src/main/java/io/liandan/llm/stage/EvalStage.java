@@ -6,6 +6,7 @@ import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoTrainer;
+import io.liandan.llm.train.Optimization;
 import io.liandan.spec.EvalRequest;
 import io.liandan.spec.TrainingArgs;
 import java.nio.file.Path;
@@ -55,12 +56,8 @@ public final class EvalStage {
               new DpoTrainer(
                       model,
                       DpoTrainer.Reference.of(refModel),
-                      null,
-                      null,
-                      0,
-                      0,
-                      args.beta(),
-                      args.seed())
+                      new Optimization(null, null, 0, 0, args.seed()),
+                      args.beta())
                   .withLoss(args.preferenceLoss());
           v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else if (manifest.kind().equals("kto")) {
@@ -69,14 +66,10 @@ public final class EvalStage {
               new KtoTrainer(
                   model,
                   DpoTrainer.Reference.of(refModel),
-                  null,
-                  null,
-                  0,
-                  0,
+                  new Optimization(null, null, 0, 0, args.seed()),
                   args.beta(),
                   args.desirableWeight(),
-                  args.undesirableWeight(),
-                  args.seed());
+                  args.undesirableWeight());
           v = HeldOut.kto(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else {
           v = HeldOut.causalLm(model, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());

@@ -11,6 +11,7 @@ import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoBatch;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.Optimization;
 import io.liandan.llm.train.PreferenceBatch;
 import io.liandan.llm.train.ShardBatches;
 import io.liandan.llm.train.TrainCheckpoint;
@@ -64,7 +65,10 @@ public final class TrainStage {
           new AdamW.Hyper(
               args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
       try (AdamW opt = new AdamW(ms.trainable(), hyper, ms.manager, AdamW::isNoDecay, ms.kernels)) {
-        Training training = training(req, ms, opt, schedule(args, total), batches, evalShards);
+        Optimization o =
+            new Optimization(
+                opt, schedule(args, total), args.learningRate(), args.maxGradNorm(), args.seed());
+        Training training = training(req, ms, o, batches, evalShards);
         Resume resume = resume(out.resolve(CHECKPOINTS), ms, opt, batches);
         // where the stage starts, on held-out data: the baseline its eval curve falls from
         if (resume.fromStep() == 0) listener.metrics(0, training.evaluate().run());
@@ -115,8 +119,7 @@ public final class TrainStage {
   private static Training training(
       TrainRequest req,
       StageModels ms,
-      AdamW opt,
-      LrSchedule schedule,
+      Optimization opt,
       ShardBatches batches,
       TokenShards evalShards) {
     TrainingArgs args = req.args();
@@ -128,13 +131,9 @@ public final class TrainStage {
                 ms.model,
                 ms.startModel(),
                 opt,
-                schedule,
-                args.learningRate(),
-                args.maxGradNorm(),
                 args.beta(),
                 args.desirableWeight(),
-                args.undesirableWeight(),
-                args.seed());
+                args.undesirableWeight());
         Evaluator eval =
             () -> evalShards == null ? Map.of() : HeldOut.kto(t, evalShards, evalBatch);
         return new Training(() -> ktoStep(t, batches, args), eval, "examples");
@@ -145,11 +144,7 @@ public final class TrainStage {
                     ms.model,
                     args.preferenceLoss().referenceFree() ? null : ms.startModel(), // orpo, simpo
                     opt,
-                    schedule,
-                    args.learningRate(),
-                    args.maxGradNorm(),
-                    args.beta(),
-                    args.seed())
+                    args.beta())
                 .withLoss(args.preferenceLoss())
                 .withLossScaling(ms.scaler)
                 .withGradientCheckpointing(args.gradientCheckpointing());
@@ -159,8 +154,7 @@ public final class TrainStage {
       }
       default -> {
         CausalLmTrainer t =
-            new CausalLmTrainer(
-                    ms.model, opt, schedule, args.learningRate(), args.maxGradNorm(), args.seed())
+            new CausalLmTrainer(ms.model, opt)
                 .withLossScaling(ms.scaler)
                 .withGradientCheckpointing(args.gradientCheckpointing());
         Evaluator eval =

@@ -10,9 +10,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
-import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
-import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Scoped;
 import java.util.List;
@@ -28,37 +26,15 @@ public final class CausalLmTrainer {
   public record StepResult(double loss, double gradNorm, double lr, long tokens) {}
 
   private final Decoder model;
-  private final AdamW optimizer;
-  private final LrSchedule schedule;
-  private final double baseLr;
-  private final double maxGradNorm;
-  private final long seed;
+  private final Optimization opt;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
   private long headPieceFloats = HeadPieces.FLOATS; // logits a head piece
   private boolean exactPieces; // tests: exactly headPieceFloats, even where the head trains
 
-  public CausalLmTrainer(
-      Decoder model, AdamW optimizer, LrSchedule schedule, double baseLr, double maxGradNorm) {
-    this(model, optimizer, schedule, baseLr, maxGradNorm, 42);
-  }
-
-  /**
-   * @param seed seeds dropout per step (transformers' TrainingArguments.seed)
-   */
-  public CausalLmTrainer(
-      Decoder model,
-      AdamW optimizer,
-      LrSchedule schedule,
-      double baseLr,
-      double maxGradNorm,
-      long seed) {
-    this.seed = seed;
+  public CausalLmTrainer(Decoder model, Optimization opt) {
     this.model = model;
-    this.optimizer = optimizer;
-    this.schedule = schedule;
-    this.baseLr = baseLr;
-    this.maxGradNorm = maxGradNorm;
+    this.opt = opt;
   }
 
   /** fp16: scale the loss before backward and skip steps whose gradients overflow. */
@@ -78,8 +54,8 @@ public final class CausalLmTrainer {
   }
 
   public StepResult step(List<MicroBatch> micro) {
-    StepSeed.apply(seed, optimizer.stepCount());
-    double lr = schedule.lr(baseLr, optimizer.stepCount());
+    StepSeed.apply(opt.seed(), opt.step());
+    double lr = opt.lr();
     long total = micro.stream().mapToLong(MicroBatch::countedTokens).sum();
     long tokens = micro.stream().mapToLong(mb -> (long) mb.batch() * mb.seq()).sum();
     double loss = 0;
@@ -97,7 +73,7 @@ public final class CausalLmTrainer {
         NDArray hidden, top; // (B, T, C): the last layer's output, and the head's detached input
         LayerCheckpoints ck = null;
         if (checkpointing) {
-          long dropoutSeed = StepSeed.microBatch(seed, optimizer.stepCount(), k);
+          long dropoutSeed = StepSeed.microBatch(opt.seed(), opt.step(), k);
           ck = LayerCheckpoints.forward(model, ids, mask, dropoutSeed, true);
           hidden = null;
           top = ck.hidden();
@@ -127,7 +103,7 @@ public final class CausalLmTrainer {
         loss += pieces.getFloat();
       }
     }
-    double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
+    double norm = opt.apply(scaler, lr);
     return new StepResult(loss, norm, lr, tokens);
   }
 

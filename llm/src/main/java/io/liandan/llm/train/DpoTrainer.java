@@ -9,9 +9,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
-import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
-import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Scoped;
@@ -136,33 +134,19 @@ public final class DpoTrainer {
 
   private final Decoder policy;
   private final Reference reference;
-  private final AdamW optimizer;
-  private final LrSchedule schedule;
-  private final double baseLr, maxGradNorm, beta;
-  private final long seed;
+  private final Optimization opt;
+  private final double beta;
   private GradScaler scaler; // fp16: dynamic loss scaling; null = none
   private boolean checkpointing; // gradient_checkpointing: re-run layers in backward
   private long headPieceFloats = HeadPieces.FLOATS;
   private boolean exactPieces; // tests: exactly headPieceFloats, even where the head trains
   private PreferenceConfig loss;
 
-  public DpoTrainer(
-      Decoder policy,
-      Reference reference,
-      AdamW optimizer,
-      LrSchedule schedule,
-      double baseLr,
-      double maxGradNorm,
-      double beta,
-      long seed) {
+  public DpoTrainer(Decoder policy, Reference reference, Optimization opt, double beta) {
     this.policy = policy;
     this.reference = reference;
-    this.optimizer = optimizer;
-    this.schedule = schedule;
-    this.baseLr = baseLr;
-    this.maxGradNorm = maxGradNorm;
+    this.opt = opt;
     this.beta = beta;
-    this.seed = seed;
     this.loss = PreferenceConfig.sigmoid(beta);
   }
 
@@ -188,9 +172,9 @@ public final class DpoTrainer {
   }
 
   public StepResult step(List<PreferenceBatch> micro) {
-    double lr = schedule.lr(baseLr, optimizer.stepCount());
-    Map<String, Double> sums = backward(micro, optimizer.stepCount());
-    double norm = GradScaler.optimizerStep(scaler, optimizer, maxGradNorm, lr);
+    double lr = opt.lr();
+    Map<String, Double> sums = backward(micro, opt.step());
+    double norm = opt.apply(scaler, lr);
     return StepResult.fromMetrics(sums, norm, lr);
   }
 
@@ -200,7 +184,7 @@ public final class DpoTrainer {
    * StepResult#metrics}("") names.
    */
   public Map<String, Double> backward(List<PreferenceBatch> micro, long step) {
-    StepSeed.apply(seed, step);
+    StepSeed.apply(opt.seed(), step);
     Map<String, Double> sums = new LinkedHashMap<>();
     for (int k = 0; k < micro.size(); k++) {
       PreferenceBatch b = micro.get(k);
@@ -212,7 +196,7 @@ public final class DpoTrainer {
         NDArray refR = refFree ? null : referenceLogps(rejected);
         NDArray promptLabels = loss.needsPromptLogps() ? promptLabels(b.chosen()) : null;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          long dropoutSeed = StepSeed.microBatch(seed, step, 2L * k);
+          long dropoutSeed = StepSeed.microBatch(opt.seed(), step, 2L * k);
           // the last hidden states (B, T, C): re-run layers' inputs (checkpointing) or a forward
           // whose graph waits for the head's gradient; the head itself runs in pieces either way
           LayerCheckpoints ckC = null, ckR = null;

@@ -8,9 +8,6 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
-import io.liandan.llm.optim.AdamW;
-import io.liandan.llm.optim.GradClip;
-import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Scoped;
@@ -28,47 +25,36 @@ import java.util.Map;
 public final class KtoTrainer {
   private final Decoder policy;
   private final DpoTrainer.Reference reference;
-  private final AdamW optimizer;
-  private final LrSchedule schedule;
-  private final double baseLr, maxGradNorm, beta, desirableWeight, undesirableWeight;
-  private final long seed;
+  private final Optimization opt;
+  private final double beta, desirableWeight, undesirableWeight;
 
   public KtoTrainer(
       Decoder policy,
       DpoTrainer.Reference reference,
-      AdamW optimizer,
-      LrSchedule schedule,
-      double baseLr,
-      double maxGradNorm,
+      Optimization opt,
       double beta,
       double desirableWeight,
-      double undesirableWeight,
-      long seed) {
+      double undesirableWeight) {
     this.policy = policy;
     this.reference = reference;
-    this.optimizer = optimizer;
-    this.schedule = schedule;
-    this.baseLr = baseLr;
-    this.maxGradNorm = maxGradNorm;
+    this.opt = opt;
     this.beta = beta;
     this.desirableWeight = desirableWeight;
     this.undesirableWeight = undesirableWeight;
-    this.seed = seed;
   }
 
   /** One step; the metrics by TRL's names plus {@code train/grad_norm} and the lr. */
   public Map<String, Double> step(List<KtoBatch> micro) {
-    double lr = schedule.lr(baseLr, optimizer.stepCount());
-    Map<String, Double> m = backward(micro, optimizer.stepCount());
-    m.put("train/grad_norm", GradClip.clipGlobalNorm(optimizer.parameters(), maxGradNorm));
-    optimizer.step(lr);
+    double lr = opt.lr();
+    Map<String, Double> m = backward(micro, opt.step());
+    m.put("train/grad_norm", opt.apply(null, lr));
     m.put("train/learning_rate", lr);
     return m;
   }
 
   /** Forward and backward without the update; gradients accumulate in the parameters. */
   public Map<String, Double> backward(List<KtoBatch> micro, long step) {
-    StepSeed.apply(seed, step);
+    StepSeed.apply(opt.seed(), step);
     Map<String, Double> sums = new LinkedHashMap<>();
     for (int k = 0; k < micro.size(); k++) {
       KtoBatch b = micro.get(k);

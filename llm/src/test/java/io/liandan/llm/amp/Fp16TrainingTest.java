@@ -16,6 +16,7 @@ import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.Optimization;
 import io.liandan.spec.LoraConfig;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +52,9 @@ class Fp16TrainingTest {
       GradScaler scaler = fp16 ? new GradScaler() : null;
       CausalLmTrainer t =
           new CausalLmTrainer(
-                  model, opt, LrSchedule.withWarmupRatio("constant", 0, STEPS), 3e-3, 1.0)
+                  model,
+                  new Optimization(
+                      opt, LrSchedule.withWarmupRatio("constant", 0, STEPS), 3e-3, 1.0))
               .withLossScaling(scaler);
       double[] losses = new double[STEPS];
       for (int s = 0; s < STEPS; s++) losses[s] = t.step(List.of(batch())).loss();

@@ -17,6 +17,7 @@ import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.Optimization;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,9 @@ class Bf16MatmulsTest {
         }
         opt.zeroGrad();
         CausalLmTrainer t =
-            new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-3, 1);
+            new CausalLmTrainer(
+                model,
+                new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-3, 1));
         double first = t.step(List.of(batch)).loss();
         for (int s = 1; s < 8; s++) t.step(List.of(batch));
         try (NoGrad ng = new NoGrad()) {

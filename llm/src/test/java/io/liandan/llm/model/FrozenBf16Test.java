@@ -25,6 +25,7 @@ import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.Optimization;
 import io.liandan.spec.LoraConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -205,7 +206,8 @@ class FrozenBf16Test {
             new AdamW(lora.parameters(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay)) {
           CausalLmTrainer t =
               new CausalLmTrainer(
-                  model, opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-2, 1);
+                  model,
+                  new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-2, 1));
           // the loss's gradients at the start (B is zero at init, so A's are zero: B's compare)
           double worst = 0, largest = 0;
           try (ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -15,6 +15,7 @@ import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.Optimization;
 import io.liandan.llm.train.PreferenceBatch;
 import io.liandan.spec.PreferenceConfig;
 import java.nio.file.Path;
@@ -82,12 +83,13 @@ class OraclePreferenceTest {
           new DpoTrainer(
                   model,
                   ref,
-                  opt,
-                  new LrSchedule("constant", 0, 10),
-                  lr,
-                  0,
-                  loss.beta(),
-                  cfg.get("name").asText().hashCode())
+                  new Optimization(
+                      opt,
+                      new LrSchedule("constant", 0, 10),
+                      lr,
+                      0,
+                      cfg.get("name").asText().hashCode()),
+                  loss.beta())
               .withLoss(loss);
       JsonNode steps = cfg.get("steps"), first = steps.get(0);
 
@@ -109,7 +111,7 @@ class OraclePreferenceTest {
       opt.zeroGrad();
       // gradient_checkpointing: log-probs from re-run layers and a second head pass (ORPO's
       // prompt tokens too), the same gradients
-      new DpoTrainer(model, ref, opt, null, lr, 0, loss.beta(), 0)
+      new DpoTrainer(model, ref, new Optimization(opt, null, lr, 0, 0), loss.beta())
           .withLoss(loss)
           .withGradientCheckpointing(true)
           .backward(List.of(batch), 0);

@@ -19,6 +19,7 @@ import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.train.CausalLmLoss;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.MicroBatch;
+import io.liandan.llm.train.Optimization;
 import io.liandan.spec.LoraConfig;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -100,7 +101,8 @@ class QuantizedModelTest {
       Decoder model = new Decoder(w);
       AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
       CausalLmTrainer t =
-          new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("constant", 0, 30), 3e-3, 1);
+          new CausalLmTrainer(
+              model, new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, 30), 3e-3, 1));
       long[] ids = new long[24];
       for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
       MicroBatch batch = new MicroBatch(2, 12, ids, ids.clone(), null);
@@ -135,7 +137,8 @@ class QuantizedModelTest {
       model.setHook(lora);
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
       CausalLmTrainer t =
-          new CausalLmTrainer(model, opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-2, 1);
+          new CausalLmTrainer(
+              model, new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-2, 1));
       long[] ids = new long[24];
       for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
       MicroBatch b = new MicroBatch(2, 12, ids, ids.clone(), null);

@@ -61,7 +61,8 @@ class CausalLmTrainerTest {
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
       CausalLmTrainer t =
           new CausalLmTrainer(
-              model, opt, LrSchedule.withWarmupRatio("linear", 0.5, steps), 1e-2, 1.0);
+              model,
+              new Optimization(opt, LrSchedule.withWarmupRatio("linear", 0.5, steps), 1e-2, 1.0));
       for (int s = 0; s < steps; s++) assertTrue(Double.isFinite(t.step(data.apply(s)).loss()));
       if (lora) {
         assertEquals(
@@ -134,7 +135,8 @@ class CausalLmTrainerTest {
       }
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
       CausalLmTrainer t =
-          new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0)
+          new CausalLmTrainer(
+                  model, new Optimization(opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0))
               .headPieceFloats(headPieceFloats);
       float[] losses = new float[3], grad = null, embedding = null;
       for (int s = 0; s < 3; s++) {

@@ -44,7 +44,10 @@ class DpoTrainerTest {
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
           new DpoTrainer(
-                  model, reference, opt, new LrSchedule("constant", 0, 20), 2e-3, 1.0, 0.1, 1)
+                  model,
+                  reference,
+                  new Optimization(opt, new LrSchedule("constant", 0, 20), 2e-3, 1.0, 1),
+                  0.1)
               .withLossScaling(fp16 ? new GradScaler() : null)
               .withGradientCheckpointing(checkpointing);
       DpoTrainer.StepResult first = t.step(List.of(batch));
@@ -107,7 +110,11 @@ class DpoTrainerTest {
       java.util.Map<String, NDArray> params = withLora ? lora.parameters() : w.tensors();
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
-          new DpoTrainer(model, reference, opt, new LrSchedule("constant", 0, 2), 0, 1e9, 0.1, 1)
+          new DpoTrainer(
+                  model,
+                  reference,
+                  new Optimization(opt, new LrSchedule("constant", 0, 2), 0, 1e9, 1),
+                  0.1)
               .headPieceFloats(floats);
       double loss = t.step(List.of(fixturePairs(m))).loss();
       String a =

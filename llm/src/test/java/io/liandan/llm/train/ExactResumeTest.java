@@ -73,7 +73,9 @@ class ExactResumeTest {
       assertEquals(from, opt.stepCount());
       CausalLmTrainer t =
           new CausalLmTrainer(
-              model, opt, LrSchedule.withWarmupRatio("cosine", 0.2, STEPS), 5e-3, 1.0, 17);
+              model,
+              new Optimization(
+                  opt, LrSchedule.withWarmupRatio("cosine", 0.2, STEPS), 5e-3, 1.0, 17));
       List<Double> losses = new ArrayList<>();
       for (int s = from; s < to; s++) {
         losses.add(t.step(List.of(batches.next())).loss());

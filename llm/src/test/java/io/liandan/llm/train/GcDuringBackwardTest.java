@@ -49,14 +49,17 @@ class GcDuringBackwardTest {
           });
       AdamW opt = new AdamW(params, AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
       LrSchedule s = new LrSchedule("constant", 0, 10);
-      new CausalLmTrainer(model, opt, s, 1e-3, 1.0, 1)
+      new CausalLmTrainer(model, new Optimization(opt, s, 1e-3, 1.0, 1))
           .step(
               List.of(
                   CausalLmTrainerTest.batch(
                       CausalLmTrainerTest.row(1), CausalLmTrainerTest.row(2))));
       int[][] pair = {{5, 6, 7}, {8, 9, 10, 11}, {12, 13}};
       new DpoTrainer(
-              model, (ids, mask) -> model.forward(ids, mask, false), opt, s, 1e-3, 1.0, 0.1, 1)
+              model,
+              (ids, mask) -> model.forward(ids, mask, false),
+              new Optimization(opt, s, 1e-3, 1.0, 1),
+              0.1)
           .step(List.of(PreferenceBatch.of(List.of(pair, pair), 0)));
       List<Float> out = new ArrayList<>();
       for (NDArray p : params.values()) for (float f : p.toFloatArray()) out.add(f);

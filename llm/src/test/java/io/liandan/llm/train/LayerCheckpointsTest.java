@@ -142,7 +142,8 @@ class LayerCheckpointsTest {
       model.setHook(a);
       AdamW opt = new AdamW(a.parameters(), AdamW.Hyper.defaults(0.01), m, AdamW::isNoDecay);
       CausalLmTrainer t =
-          new CausalLmTrainer(model, opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0)
+          new CausalLmTrainer(
+                  model, new Optimization(opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0))
               .withGradientCheckpointing(checkpointing)
               .headPieceFloats(1); // one sequence per head piece
       float[] losses = new float[3], norms = new float[3];
@@ -196,7 +197,11 @@ class LayerCheckpointsTest {
       PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
-          new DpoTrainer(model, reference, opt, new LrSchedule("constant", 0, 4), 2e-3, 1.0, 0.1, 1)
+          new DpoTrainer(
+                  model,
+                  reference,
+                  new Optimization(opt, new LrSchedule("constant", 0, 4), 2e-3, 1.0, 1),
+                  0.1)
               .withGradientCheckpointing(checkpointing)
               .headPieceFloats(1); // with checkpointing: the head one sequence at a time
       float[] losses = new float[4], norms = new float[4];

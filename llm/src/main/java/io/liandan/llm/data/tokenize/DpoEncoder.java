@@ -13,27 +13,15 @@ import java.util.List;
  * max_completion_length}; then, if prompt + the longer completion exceeds {@code max_length}, the
  * prompt loses tokens from its start (TRL's default truncation_mode "keep_end"), never the replies.
  */
-public final class DpoEncoder {
+public record DpoEncoder(
+    ChatRenderer template,
+    TextEncoder tokenizer,
+    int maxLength, // each limit: 0 = none
+    int maxPromptLength,
+    int maxCompletionLength) {
   /** prompt / chosen / rejected ids, or why the pair was dropped. */
   public record Result(
       int[] prompt, int[] chosen, int[] rejected, boolean truncated, String dropped) {}
-
-  private final ChatRenderer template;
-  private final TextEncoder tokenizer;
-  private final int maxLength, maxPromptLength, maxCompletionLength; // 0 = no limit
-
-  public DpoEncoder(
-      ChatRenderer template,
-      TextEncoder tokenizer,
-      int maxLength,
-      int maxPromptLength,
-      int maxCompletionLength) {
-    this.template = template;
-    this.tokenizer = tokenizer;
-    this.maxLength = maxLength;
-    this.maxPromptLength = maxPromptLength;
-    this.maxCompletionLength = maxCompletionLength;
-  }
 
   public Result encode(Sample.Preference p) {
     String prompt = template.render(p.prompt(), List.of(), true);
