@@ -45,8 +45,7 @@ public final class Fixtures {
 
   /** max |actual - expected| ≤ tol, shapes equal. */
   public static double assertMaxAbs(NDArray expected, NDArray actual, double tol, String what) {
-    assertArrayEquals(
-        expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
+    assertSameShape(expected, actual, what);
     double diff = maxAbs(expected, actual);
     assertTrue(diff <= tol, what + ": max abs diff " + diff + " > " + tol);
     return diff;
@@ -54,11 +53,15 @@ public final class Fixtures {
 
   /** max |actual - expected| / max |expected| ≤ tol (relative to the tensor's scale). */
   public static double assertRel(NDArray expected, NDArray actual, double tol, String what) {
-    assertArrayEquals(
-        expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
+    assertSameShape(expected, actual, what);
     double rel = relDiff(expected, actual);
     assertTrue(rel <= tol, what + ": relative diff " + rel + " > " + tol);
     return rel;
+  }
+
+  private static void assertSameShape(NDArray expected, NDArray actual, String what) {
+    assertArrayEquals(
+        expected.getShape().getShape(), actual.getShape().getShape(), what + " shape");
   }
 
   /**

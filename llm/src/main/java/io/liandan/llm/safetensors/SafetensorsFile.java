@@ -215,18 +215,13 @@ public final class SafetensorsFile implements AutoCloseable {
               }
             });
       }
-      case F64 -> {
-        double[] tmp = new double[tmpLength(t)];
-        eachChunk(
-            t,
-            (b, at) -> {
-              DoubleBuffer in = b.asDoubleBuffer();
-              for (int k; (k = Math.min(tmp.length, in.remaining())) > 0; at += k) {
-                in.get(tmp, 0, k);
-                for (int i = 0; i < k; i++) out[at + i] = (float) tmp[i];
-              }
-            });
-      }
+      case F64 ->
+          eachChunk(
+              t,
+              (b, at) -> {
+                DoubleBuffer in = b.asDoubleBuffer();
+                for (int i = 0; i < in.limit(); i++) out[at + i] = (float) in.get(i);
+              });
       default -> throw wrongDtype(t, "a float32 array", "F32, F16, BF16, F64");
     }
     return out;
@@ -242,43 +237,29 @@ public final class SafetensorsFile implements AutoCloseable {
     long[] out = new long[arrayLength(t)];
     switch (t.dtype()) {
       case I64 -> eachChunk(t, (b, at) -> b.asLongBuffer().get(out, at, b.remaining() / 8));
-      case I32 -> {
-        int[] tmp = new int[tmpLength(t)];
-        eachChunk(
-            t,
-            (b, at) -> {
-              IntBuffer in = b.asIntBuffer();
-              for (int k; (k = Math.min(tmp.length, in.remaining())) > 0; at += k) {
-                in.get(tmp, 0, k);
-                for (int i = 0; i < k; i++) out[at + i] = tmp[i];
-              }
-            });
-      }
-      case I16 -> {
-        short[] tmp = new short[tmpLength(t)];
-        eachChunk(
-            t,
-            (b, at) -> {
-              ShortBuffer in = b.asShortBuffer();
-              for (int k; (k = Math.min(tmp.length, in.remaining())) > 0; at += k) {
-                in.get(tmp, 0, k);
-                for (int i = 0; i < k; i++) out[at + i] = tmp[i];
-              }
-            });
-      }
+      case I32 ->
+          eachChunk(
+              t,
+              (b, at) -> {
+                IntBuffer in = b.asIntBuffer();
+                for (int i = 0; i < in.limit(); i++) out[at + i] = in.get(i);
+              });
+      case I16 ->
+          eachChunk(
+              t,
+              (b, at) -> {
+                ShortBuffer in = b.asShortBuffer();
+                for (int i = 0; i < in.limit(); i++) out[at + i] = in.get(i);
+              });
       case I8, U8, BOOL -> {
-        byte[] tmp = new byte[tmpLength(t)];
-        boolean signed = t.dtype() == Dtype.I8;
-        boolean bool = t.dtype() == Dtype.BOOL;
+        boolean signed = t.dtype() == Dtype.I8, bool = t.dtype() == Dtype.BOOL;
         eachChunk(
             t,
             (b, at) -> {
-              for (int k; (k = Math.min(tmp.length, b.remaining())) > 0; at += k) {
-                b.get(tmp, 0, k);
-                for (int i = 0; i < k; i++) {
-                  // torch writes bools as 0/1, but any non-zero byte means true.
-                  out[at + i] = bool ? (tmp[i] != 0 ? 1 : 0) : signed ? tmp[i] : tmp[i] & 0xff;
-                }
+              for (int i = 0; i < b.limit(); i++) {
+                byte v = b.get(i);
+                // torch writes bools as 0/1, but any non-zero byte means true.
+                out[at + i] = bool ? (v != 0 ? 1 : 0) : signed ? v : v & 0xff;
               }
             });
       }

@@ -15,6 +15,7 @@ import ai.djl.ndarray.types.Shape;
 import io.liandan.llm.generate.Generator;
 import io.liandan.llm.generate.SamplingConfig;
 import io.liandan.llm.kernels.Bf16;
+import io.liandan.llm.kernels.Widening;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,19 +78,11 @@ class FrozenBf16Test {
         .write(file);
     try (SafetensorsFile f = SafetensorsFile.open(file);
         NDManager m = NDManager.newBaseManager();
-        io.liandan.llm.kernels.Widening w = new io.liandan.llm.kernels.Widening()) {
-      NDArray a =
-          w.toBf16(
-              (at, dst) -> f.read("f32", at, dst),
-              io.liandan.llm.kernels.Widening.Stored.F32,
-              new Shape(n),
-              m);
-      NDArray b =
-          w.toBf16(
-              (at, dst) -> f.read("b16", at, dst),
-              io.liandan.llm.kernels.Widening.Stored.BF16,
-              new Shape(n),
-              m);
+        Widening w = new Widening()) {
+      BiFunction<String, Widening.Stored, NDArray> read =
+          (name, stored) -> w.toBf16((at, dst) -> f.read(name, at, dst), stored, new Shape(n), m);
+      NDArray a = read.apply("f32", Widening.Stored.F32),
+          b = read.apply("b16", Widening.Stored.BF16);
       assertTrue(Bf16.is(a) && Bf16.is(b), "both stored as bf16 (2 bytes a value)");
       float[] ga = Bf16.toFloat32(a).toFloatArray(), gb = Bf16.toFloat32(b).toFloatArray();
       for (int i = 0; i < n; i++) {

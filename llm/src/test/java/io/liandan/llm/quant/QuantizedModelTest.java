@@ -100,12 +100,9 @@ class QuantizedModelTest {
         DecoderWeights w = DecoderWeights.load(path(FIXTURE), m)) {
       Decoder model = new Decoder(w);
       AdamW opt = new AdamW(w.tensors(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
-      CausalLmTrainer t =
-          new CausalLmTrainer(
-              model, new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, 30), 3e-3, 1));
-      long[] ids = new long[24];
-      for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
-      MicroBatch batch = new MicroBatch(2, 12, ids, ids.clone(), null);
+      CausalLmTrainer t = constantLr(model, opt, 30, 3e-3);
+      MicroBatch batch = FIXED_BATCH;
+      long[] ids = batch.ids();
       double untrained = t.step(List.of(batch)).loss();
       for (int s = 1; s < 30; s++) t.step(List.of(batch));
       opt.close();
@@ -136,12 +133,8 @@ class QuantizedModelTest {
       Decoder model = new Decoder(w);
       model.setHook(lora);
       AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0), m, AdamW::isNoDecay);
-      CausalLmTrainer t =
-          new CausalLmTrainer(
-              model, new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, 8), 1e-2, 1));
-      long[] ids = new long[24];
-      for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
-      MicroBatch b = new MicroBatch(2, 12, ids, ids.clone(), null);
+      CausalLmTrainer t = constantLr(model, opt, 8, 1e-2);
+      MicroBatch b = FIXED_BATCH;
       double first = t.step(List.of(b)).loss(), last = first;
       for (int s = 1; s < 8; s++) last = t.step(List.of(b)).loss();
       System.out.printf("Q-LoRA on the tiny fixture: loss %.4f -> %.4f in 8 steps%n", first, last);
@@ -149,5 +142,19 @@ class QuantizedModelTest {
       assertFalse(lora.parameters().values().stream().anyMatch(p -> p.isNaN().any().getBoolean()));
       lora.close();
     }
+  }
+
+  /** Two rows of 12 ids, trained on as their own labels. */
+  private static final MicroBatch FIXED_BATCH = fixedBatch();
+
+  private static MicroBatch fixedBatch() {
+    long[] ids = new long[24];
+    for (int i = 0; i < ids.length; i++) ids[i] = 5 + (i * 37) % 200;
+    return new MicroBatch(2, 12, ids, ids.clone(), null);
+  }
+
+  private static CausalLmTrainer constantLr(Decoder model, AdamW opt, int steps, double lr) {
+    return new CausalLmTrainer(
+        model, new Optimization(opt, LrSchedule.withWarmupRatio("constant", 0, steps), lr, 1));
   }
 }

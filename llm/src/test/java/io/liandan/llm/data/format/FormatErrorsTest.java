@@ -48,6 +48,15 @@ class FormatErrorsTest {
         dir.resolve("data.jsonl"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
   }
 
+  /** A one-row JSON-lines file in {@code format} fails on line 1 with {@code expected}. */
+  private DatasetException firstRowFails(Format format, String row, String expected)
+      throws IOException {
+    Path file = jsonl(row);
+    DatasetException e = failure(file, FormatSpec.of(format), 1);
+    assertEquals(expected, message(e, file));
+    return e;
+  }
+
   private static String message(DatasetException e, Path file) {
     return e.getMessage().substring(file.toString().length());
   }
@@ -90,36 +99,35 @@ class FormatErrorsTest {
 
   @Test
   void missingNestedFieldNamesItsPath() throws IOException {
-    Path file =
-        jsonl(
-            "{\"conversations\": [{\"from\": \"human\", \"value\": \"hi\"}, {\"from\": \"gpt\"}]}");
-    DatasetException e = failure(file, FormatSpec.of(Format.SHAREGPT), 1);
-    assertEquals(":1: missing field 'conversations[1].value' (sharegpt)", message(e, file));
+    firstRowFails(
+        Format.SHAREGPT,
+        "{\"conversations\": [{\"from\": \"human\", \"value\": \"hi\"}, {\"from\": \"gpt\"}]}",
+        ":1: missing field 'conversations[1].value' (sharegpt)");
   }
 
   @Test
   void wrongTypeNamesTheFieldAndTheTypeFound() throws IOException {
-    Path file = jsonl("{\"instruction\": \"1+1?\", \"output\": 2}");
-    DatasetException e = failure(file, FormatSpec.of(Format.ALPACA), 1);
-    assertEquals(":1: output: expected a string, got number", message(e, file));
+    DatasetException e =
+        firstRowFails(
+            Format.ALPACA,
+            "{\"instruction\": \"1+1?\", \"output\": 2}",
+            ":1: output: expected a string, got number");
     assertEquals(Kind.WRONG_TYPE, e.kind());
 
-    file = jsonl("{\"conversations\": \"human: hi\"}");
-    e = failure(file, FormatSpec.of(Format.SHAREGPT), 1);
-    assertEquals(":1: conversations: expected an array, got string", message(e, file));
+    firstRowFails(
+        Format.SHAREGPT,
+        "{\"conversations\": \"human: hi\"}",
+        ":1: conversations: expected an array, got string");
 
-    file =
-        jsonl(
-            "{\"instruction\": \"q\", \"output\": \"a\", \"history\": [[\"q0\", \"a0\", \"x\"]]}");
-    e = failure(file, FormatSpec.of(Format.ALPACA), 1);
-    assertEquals(
-        ":1: history[0]: expected a [query, response] pair, got an array of 3", message(e, file));
+    firstRowFails(
+        Format.ALPACA,
+        "{\"instruction\": \"q\", \"output\": \"a\", \"history\": [[\"q0\", \"a0\", \"x\"]]}",
+        ":1: history[0]: expected a [query, response] pair, got an array of 3");
 
-    file = jsonl("{\"messages\": [{\"role\": \"user\", \"content\": {\"text\": \"hi\"}}]}");
-    e = failure(file, FormatSpec.of(Format.OPENAI), 1);
-    assertEquals(
-        ":1: messages[0].content: expected a string or a list of text parts, got object",
-        message(e, file));
+    firstRowFails(
+        Format.OPENAI,
+        "{\"messages\": [{\"role\": \"user\", \"content\": {\"text\": \"hi\"}}]}",
+        ":1: messages[0].content: expected a string or a list of text parts, got object");
   }
 
   @Test
@@ -144,107 +152,91 @@ class FormatErrorsTest {
 
   @Test
   void otherRoleOrderProblems() throws IOException {
-    Path file =
-        jsonl(
-            "{\"conversations\": [{\"from\": \"system\", \"value\": \"s\"},"
-                + " {\"from\": \"gpt\", \"value\": \"我先说\"}, {\"from\": \"human\", \"value\": \"q\"}]}");
-    DatasetException e = failure(file, FormatSpec.of(Format.SHAREGPT), 1);
-    assertEquals(
-        ":1: conversations[1].from: expected a user turn (human or observation), got gpt",
-        message(e, file));
+    firstRowFails(
+        Format.SHAREGPT,
+        "{\"conversations\": [{\"from\": \"system\", \"value\": \"s\"},"
+            + " {\"from\": \"gpt\", \"value\": \"我先说\"}, {\"from\": \"human\", \"value\": \"q\"}]}",
+        ":1: conversations[1].from: expected a user turn (human or observation), got gpt");
 
-    file =
-        jsonl(
-            "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}, {\"from\": \"gpt\","
-                + " \"value\": \"a\"}, {\"from\": \"human\", \"value\": \"no answer\"}]}");
-    e = failure(file, FormatSpec.of(Format.SHAREGPT), 1);
-    assertEquals(
+    firstRowFails(
+        Format.SHAREGPT,
+        "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}, {\"from\": \"gpt\","
+            + " \"value\": \"a\"}, {\"from\": \"human\", \"value\": \"no answer\"}]}",
         ":1: conversations: ends with a user turn (human); the last turn must be an assistant"
-            + " turn (gpt or function_call)",
-        message(e, file));
+            + " turn (gpt or function_call)");
 
-    file =
-        jsonl(
+    DatasetException e =
+        firstRowFails(
+            Format.SHAREGPT,
             "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}, {\"from\": \"bot\","
-                + " \"value\": \"a\"}]}");
-    e = failure(file, FormatSpec.of(Format.SHAREGPT), 1);
-    assertEquals(
-        ":1: conversations[1].from: unknown role 'bot'; expected human, gpt, system,"
-            + " function_call or observation",
-        message(e, file));
+                + " \"value\": \"a\"}]}",
+            ":1: conversations[1].from: unknown role 'bot'; expected human, gpt, system,"
+                + " function_call or observation");
     assertEquals(Kind.UNKNOWN_ROLE, e.kind());
 
-    file =
-        jsonl(
-            "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"system\","
-                + " \"content\": \"late\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}");
-    e = failure(file, FormatSpec.of(Format.OPENAI), 1);
-    assertEquals(
-        ":1: messages[1].role: expected an assistant turn (assistant), got system",
-        message(e, file));
+    firstRowFails(
+        Format.OPENAI,
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"system\","
+            + " \"content\": \"late\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}",
+        ":1: messages[1].role: expected an assistant turn (assistant), got system");
 
-    file = jsonl("{\"messages\": [{\"role\": \"system\", \"content\": \"only a system prompt\"}]}");
-    e = failure(file, FormatSpec.of(Format.OPENAI), 1);
-    assertEquals(":1: messages: no user and assistant turns", message(e, file));
+    firstRowFails(
+        Format.OPENAI,
+        "{\"messages\": [{\"role\": \"system\", \"content\": \"only a system prompt\"}]}",
+        ":1: messages: no user and assistant turns");
   }
 
   @Test
   void emptyCompletionsNameTheField() throws IOException {
-    Path file = jsonl("{\"prompt\": \"写首诗\", \"chosen\": \"  \", \"rejected\": \"不写\"}");
-    DatasetException e = failure(file, FormatSpec.of(Format.PREFERENCE), 1);
-    assertEquals(":1: chosen: empty completion", message(e, file));
+    DatasetException e =
+        firstRowFails(
+            Format.PREFERENCE,
+            "{\"prompt\": \"写首诗\", \"chosen\": \"  \", \"rejected\": \"不写\"}",
+            ":1: chosen: empty completion");
     assertEquals(Kind.EMPTY_COMPLETION, e.kind());
 
-    file =
-        jsonl(
-            "{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}],"
-                + " \"chosen\": [{\"role\": \"assistant\", \"content\": \"hello\"}],"
-                + " \"rejected\": [{\"role\": \"user\", \"content\": \"hi\"},"
-                + " {\"role\": \"assistant\", \"content\": \"\"}]}");
-    e = failure(file, FormatSpec.of(Format.PREFERENCE), 1);
-    assertEquals(":1: rejected[1].content: empty completion", message(e, file));
+    firstRowFails(
+        Format.PREFERENCE,
+        "{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}],"
+            + " \"chosen\": [{\"role\": \"assistant\", \"content\": \"hello\"}],"
+            + " \"rejected\": [{\"role\": \"user\", \"content\": \"hi\"},"
+            + " {\"role\": \"assistant\", \"content\": \"\"}]}",
+        ":1: rejected[1].content: empty completion");
 
-    file =
-        jsonl(
-            "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}],"
-                + " \"chosen\": {\"from\": \"gpt\", \"value\": \"a\"},"
-                + " \"rejected\": {\"from\": \"gpt\", \"value\": \"\"}}");
-    e = failure(file, FormatSpec.of(Format.PREFERENCE), 1);
-    assertEquals(":1: rejected.value: empty completion", message(e, file));
+    firstRowFails(
+        Format.PREFERENCE,
+        "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}],"
+            + " \"chosen\": {\"from\": \"gpt\", \"value\": \"a\"},"
+            + " \"rejected\": {\"from\": \"gpt\", \"value\": \"\"}}",
+        ":1: rejected.value: empty completion");
 
-    file = jsonl("{\"instruction\": \"q\", \"output\": \"\"}");
-    e = failure(file, FormatSpec.of(Format.ALPACA), 1);
-    assertEquals(":1: output: empty completion", message(e, file));
+    firstRowFails(
+        Format.ALPACA,
+        "{\"instruction\": \"q\", \"output\": \"\"}",
+        ":1: output: empty completion");
   }
 
   @Test
   void preferenceShapeProblems() throws IOException {
-    Path file =
-        jsonl(
-            "{\"prompt\": \"hi\", \"chosen\": [{\"role\": \"assistant\", \"content\": \"a\"},"
-                + " {\"role\": \"user\", \"content\": \"b\"}], \"rejected\": \"c\"}");
-    DatasetException e = failure(file, FormatSpec.of(Format.PREFERENCE), 1);
-    assertEquals(
-        ":1: chosen: expected one assistant reply after the prompt, got 2 messages",
-        message(e, file));
+    firstRowFails(
+        Format.PREFERENCE,
+        "{\"prompt\": \"hi\", \"chosen\": [{\"role\": \"assistant\", \"content\": \"a\"},"
+            + " {\"role\": \"user\", \"content\": \"b\"}], \"rejected\": \"c\"}",
+        ":1: chosen: expected one assistant reply after the prompt, got 2 messages");
 
-    file =
-        jsonl(
-            "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}],"
-                + " \"chosen\": {\"from\": \"human\", \"value\": \"a\"},"
-                + " \"rejected\": {\"from\": \"gpt\", \"value\": \"b\"}}");
-    e = failure(file, FormatSpec.of(Format.PREFERENCE), 1);
-    assertEquals(":1: chosen.from: expected an assistant reply, got human", message(e, file));
+    firstRowFails(
+        Format.PREFERENCE,
+        "{\"conversations\": [{\"from\": \"human\", \"value\": \"q\"}],"
+            + " \"chosen\": {\"from\": \"human\", \"value\": \"a\"},"
+            + " \"rejected\": {\"from\": \"gpt\", \"value\": \"b\"}}",
+        ":1: chosen.from: expected an assistant reply, got human");
 
-    file =
-        jsonl(
-            "{\"prompt\": [{\"role\": \"user\", \"content\": \"q\"},"
-                + " {\"role\": \"assistant\", \"content\": \"a\"}], \"chosen\": \"x\","
-                + " \"rejected\": \"y\"}");
-    e = failure(file, FormatSpec.of(Format.PREFERENCE), 1);
-    assertEquals(
-        ":1: prompt: the prompt must end with a user turn (user or tool), got assistant",
-        message(e, file));
+    firstRowFails(
+        Format.PREFERENCE,
+        "{\"prompt\": [{\"role\": \"user\", \"content\": \"q\"},"
+            + " {\"role\": \"assistant\", \"content\": \"a\"}], \"chosen\": \"x\","
+            + " \"rejected\": \"y\"}",
+        ":1: prompt: the prompt must end with a user turn (user or tool), got assistant");
   }
 
   @Test
@@ -285,14 +277,12 @@ class FormatErrorsTest {
 
   @Test
   void imagePartsAreUnsupported() throws IOException {
-    Path file =
-        jsonl(
+    DatasetException e =
+        firstRowFails(
+            Format.OPENAI,
             "{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\","
-                + " \"image_url\": {\"url\": \"x.png\"}}]}, {\"role\": \"assistant\", \"content\": \"a cat\"}]}");
-    DatasetException e = failure(file, FormatSpec.of(Format.OPENAI), 1);
-    assertEquals(
-        ":1: messages[0].content[0].type: only text parts are supported, got 'image_url'",
-        message(e, file));
+                + " \"image_url\": {\"url\": \"x.png\"}}]}, {\"role\": \"assistant\", \"content\": \"a cat\"}]}",
+            ":1: messages[0].content[0].type: only text parts are supported, got 'image_url'");
     assertEquals(Kind.UNSUPPORTED, e.kind());
   }
 }
