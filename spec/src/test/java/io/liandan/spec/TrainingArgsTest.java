@@ -13,6 +13,18 @@ import org.junit.jupiter.api.Test;
 class TrainingArgsTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
+  /** What parsing {@code json} as the arguments at {@code path} reports (no stage's checks). */
+  static List<String> problemsOf(String json, String path) throws Exception {
+    return problemsOf(json, path, null);
+  }
+
+  /** The same, with {@code stage}'s checks. */
+  static List<String> problemsOf(String json, String path, String stage) throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs.parse(JSON.readTree(json), path, problems, stage);
+    return problems;
+  }
+
   @Test
   void everyBadValueIsNamedWithItsPath() throws Exception {
     List<String> problems = new ArrayList<>();
@@ -37,13 +49,6 @@ class TrainingArgsTest {
         "shape problems first, then the well-typed values' problems: an unknown key does not"
             + " hide a bad value beside it (issue 15)");
 
-    problems.clear();
-    TrainingArgs.parse(
-        JSON.readTree(
-            "{\"learning_rate\": -1, \"per_device_train_batch_size\": 0, \"warmup_ratio\": 1.5,"
-                + " \"lr_scheduler_type\": \"cosin\", \"lora_dropout\": 1, \"beta\": 0}"),
-        "args",
-        problems);
     assertEquals(
         List.of(
             "args.learning_rate: must be in (0, 1), got -1.0",
@@ -52,7 +57,10 @@ class TrainingArgsTest {
             "args.lr_scheduler_type: 'cosin' is not one of [linear, cosine, constant, constant_with_warmup]",
             "args.lora_dropout: must be in [0, 1), got 1.0",
             "args.beta: must be > 0, got 0.0"),
-        problems);
+        problemsOf(
+            "{\"learning_rate\": -1, \"per_device_train_batch_size\": 0, \"warmup_ratio\": 1.5,"
+                + " \"lr_scheduler_type\": \"cosin\", \"lora_dropout\": 1, \"beta\": 0}",
+            "args"));
   }
 
   @Test
@@ -61,8 +69,9 @@ class TrainingArgsTest {
     TrainingArgs a =
         TrainingArgs.parse(JSON.readTree("{\"kernels\": \"reference\"}"), "args", problems);
     assertEquals("reference", a.kernels());
-    TrainingArgs.parse(JSON.readTree("{\"kernels\": \"flash\"}"), "args", problems);
-    assertEquals(List.of("args.kernels: 'flash' is not one of [torch, reference]"), problems);
+    assertEquals(
+        List.of("args.kernels: 'flash' is not one of [torch, reference]"),
+        problemsOf("{\"kernels\": \"flash\"}", "args"));
   }
 
   @Test
@@ -94,12 +103,6 @@ class TrainingArgsTest {
     assertEquals(List.of(0.8, 0.2), a.preferenceLoss().lossWeights());
     assertTrue(problems.isEmpty(), problems.toString());
 
-    TrainingArgs.parse(
-        JSON.readTree(
-            "{\"loss_type\": [\"sigmoid\", \"simpo\", \"kto\"], \"loss_weights\": [1],"
-                + " \"label_smoothing\": 0.7, \"rpo_alpha\": -1}"),
-        "stages[2].args",
-        problems);
     assertEquals(
         List.of(
             "stages[2].args.loss_type: 'simpo' is a method of its own and cannot be combined",
@@ -109,15 +112,15 @@ class TrainingArgsTest {
             "stages[2].args.label_smoothing: TRL 1.16 applies it to robust, exo_pair and simpo"
                 + " only, not to [sigmoid, simpo, kto]",
             "stages[2].args.rpo_alpha: must be >= 0, got -1.0"),
-        problems);
-    problems.clear();
-    TrainingArgs.parse(
-        JSON.readTree("{\"loss_type\": 3, \"loss_weights\": [\"a\"]}"), "args", problems);
+        problemsOf(
+            "{\"loss_type\": [\"sigmoid\", \"simpo\", \"kto\"], \"loss_weights\": [1],"
+                + " \"label_smoothing\": 0.7, \"rpo_alpha\": -1}",
+            "stages[2].args"));
     assertEquals(
         List.of(
             "args.loss_type: must be a loss name or a list of them, got 3",
             "args.loss_weights: must be a number or a list of numbers, got [\"a\"]"),
-        problems);
+        problemsOf("{\"loss_type\": 3, \"loss_weights\": [\"a\"]}", "args"));
   }
 
   @Test
@@ -129,8 +132,9 @@ class TrainingArgsTest {
             JSON.readTree("{\"frozen_dtype\": \"bfloat16\"}"), "args", problems, "sft");
     assertTrue(problems.isEmpty(), problems.toString());
     assertTrue(a.frozenBf16());
-    TrainingArgs.parse(JSON.readTree("{\"frozen_dtype\": \"fp8\"}"), "args", problems);
-    assertEquals(List.of("args.frozen_dtype: 'fp8' is not one of [float32, bfloat16]"), problems);
+    assertEquals(
+        List.of("args.frozen_dtype: 'fp8' is not one of [float32, bfloat16]"),
+        problemsOf("{\"frozen_dtype\": \"fp8\"}", "args"));
     problems.clear();
     String full = "{\"frozen_dtype\": \"bfloat16\", \"finetuning_type\": \"full\"";
     TrainingArgs.parse(JSON.readTree(full + "}"), "args", problems, "dpo");
@@ -149,8 +153,9 @@ class TrainingArgsTest {
     TrainingArgs a = TrainingArgs.parse(JSON.readTree("{\"bf16\": true}"), "args", problems, "sft");
     assertTrue(problems.isEmpty(), problems.toString());
     assertTrue(a.bf16());
-    TrainingArgs.parse(JSON.readTree("{\"bf16\": true, \"fp16\": true}"), "args", problems, "sft");
-    assertEquals(List.of("args.bf16: fp16 and bf16 exclude each other (pick one)"), problems);
+    assertEquals(
+        List.of("args.bf16: fp16 and bf16 exclude each other (pick one)"),
+        problemsOf("{\"bf16\": true, \"fp16\": true}", "args", "sft"));
     problems.clear();
     TrainingArgs.parse(
         JSON.readTree("{\"bf16\": true, \"kernels\": \"reference\"}"), "args", problems, "sft");
@@ -177,28 +182,19 @@ class TrainingArgsTest {
     assertTrue(TrainingArgs.defaults().doubleQuantization(), "bitsandbytes' Q-LoRA default");
     assertEquals(0, TrainingArgs.defaults().quantizationBit(), "0 = not quantized");
 
-    TrainingArgs.parse(
-        JSON.readTree("{\"finetuning_type\": \"full\", \"quantization_bit\": 4}"),
-        "args",
-        problems);
     assertEquals(
         List.of(
             "args.quantization_bit: 4-bit base weights are frozen, so quantization needs"
                 + " finetuning_type lora (Q-LoRA), not full"),
-        problems);
-    problems.clear();
-    TrainingArgs.parse(
-        JSON.readTree("{\"quantization_bit\": 8, \"fp16\": \"yes\"}"), "args", problems);
+        problemsOf("{\"finetuning_type\": \"full\", \"quantization_bit\": 4}", "args"));
     assertEquals(
         List.of(
             "args.fp16: must be true or false, got \"yes\"",
             "args.quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got 8"),
-        problems);
-    problems.clear();
-    TrainingArgs.parse(JSON.readTree("{\"quantization_bit\": 8}"), "args", problems);
+        problemsOf("{\"quantization_bit\": 8, \"fp16\": \"yes\"}", "args"));
     assertEquals(
         List.of("args.quantization_bit: only 4 (NF4, Q-LoRA) or 0 (none) is supported, got 8"),
-        problems);
+        problemsOf("{\"quantization_bit\": 8}", "args"));
   }
 
   @Test

@@ -31,6 +31,14 @@ class BadFileTest {
     return file;
   }
 
+  /** A hand-written file fails to open with a message naming it and holding {@code parts}. */
+  static void openFails(Path file, String header, long dataBytes, String... parts)
+      throws Exception {
+    handWritten(file, header, dataBytes);
+    String message = fails(() -> SafetensorsFile.open(file), parts).getMessage();
+    assertTrue(message.contains(file.toString()), "the file not named in: " + message);
+  }
+
   static CheckpointException fails(Executable e, String... parts) {
     CheckpointException ex = assertThrows(CheckpointException.class, e);
     for (String p : parts) {
@@ -61,38 +69,30 @@ class BadFileTest {
 
   @Test
   void unknownDtype(@TempDir Path dir) throws Exception {
-    Path file =
-        handWritten(
-            dir.resolve("q.safetensors"),
-            "{\"model.norm.weight\":{\"dtype\":\"Q4\",\"shape\":[4],\"data_offsets\":[0,2]}}",
-            2);
-    fails(
-        () -> SafetensorsFile.open(file),
-        file.toString(),
+    openFails(
+        dir.resolve("q.safetensors"),
+        "{\"model.norm.weight\":{\"dtype\":\"Q4\",\"shape\":[4],\"data_offsets\":[0,2]}}",
+        2,
         "tensor 'model.norm.weight' has dtype Q4 that Liandan cannot read");
   }
 
   @Test
   void offsetsInconsistentWithShape(@TempDir Path dir) throws Exception {
-    Path file =
-        handWritten(
-            dir.resolve("o.safetensors"),
-            "{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,60]}}",
-            64);
-    fails(
-        () -> SafetensorsFile.open(file),
-        file.toString(),
+    openFails(
+        dir.resolve("o.safetensors"),
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[4,4],\"data_offsets\":[0,60]}}",
+        64,
         "tensor 'x' shape [4, 4] needs 64 bytes but data_offsets give 60");
   }
 
   @Test
   void offsetsThatEndBeforeTheyBegin(@TempDir Path dir) throws Exception {
-    Path file =
-        handWritten(
-            dir.resolve("b.safetensors"),
-            "{\"x\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}}",
-            8);
-    fails(() -> SafetensorsFile.open(file), file.toString(), "'x'", "[8, 4]");
+    openFails(
+        dir.resolve("b.safetensors"),
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}}",
+        8,
+        "'x'",
+        "[8, 4]");
   }
 
   @Test

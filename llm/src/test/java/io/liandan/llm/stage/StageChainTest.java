@@ -43,6 +43,7 @@ class StageChainTest {
   StageFixture fx;
   TrainResult pt, sft, dpo, kto;
   Path sftData, dpoData, ktoData;
+  TreeMap<Long, Double> plainLora; // SFT LoRA in float32, what the fp16 and bf16 runs are held to
 
   @BeforeAll
   void setUp() {
@@ -373,22 +374,13 @@ class StageChainTest {
   @Test
   @Order(6)
   void qloraInFp16WithCheckpointingRunsTheSftStageAndTracksLora() {
-    String args =
-        "{'learning_rate':1e-2,'max_steps':12,'per_device_train_batch_size':8,"
-            + "'logging_steps':4,'max_new_tokens':4";
-    RecordingListener plain = new RecordingListener(), rec = new RecordingListener();
-    new TrainStage().run(request("sft", pt.next(), sftData, args + "}", "sft-12"), plain);
+    RecordingListener rec = new RecordingListener();
     TrainResult r =
-        new TrainStage()
-            .run(
-                request(
-                    "sft",
-                    pt.next(),
-                    sftData,
-                    args + ",'quantization_bit':4,'fp16':true,'gradient_checkpointing':true}",
-                    "sft-qlora-fp16"),
-                rec);
-    TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plain.series("train/loss");
+        sft12(
+            ",'quantization_bit':4,'fp16':true,'gradient_checkpointing':true",
+            "sft-qlora-fp16",
+            rec);
+    TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plainLora();
     System.out.println(
         "SFT train/loss, LoRA float32: " + ref + ", Q-LoRA fp16 checkpointed: " + loss);
     assertTrue(loss.lastEntry().getValue() < loss.firstEntry().getValue(), "falls: " + loss);
@@ -412,16 +404,9 @@ class StageChainTest {
   @Test
   @Order(7)
   void frozenBf16BaseTracksFloat32LoraAndKeepsDposStart() {
-    String args =
-        "{'learning_rate':1e-2,'max_steps':12,'per_device_train_batch_size':8,"
-            + "'logging_steps':4,'max_new_tokens':4";
-    RecordingListener plain = new RecordingListener(), rec = new RecordingListener();
-    new TrainStage().run(request("sft", pt.next(), sftData, args + "}", "sft-12-f32"), plain);
-    new TrainStage()
-        .run(
-            request("sft", pt.next(), sftData, args + ",'frozen_dtype':'bfloat16'}", "sft-bf16"),
-            rec);
-    TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plain.series("train/loss");
+    RecordingListener rec = new RecordingListener();
+    sft12(",'frozen_dtype':'bfloat16'", "sft-bf16", rec);
+    TreeMap<Long, Double> loss = rec.series("train/loss"), ref = plainLora();
     System.out.println("SFT train/loss, LoRA float32: " + ref + ", over a bf16 base: " + loss);
     assertEquals(
         ref.lastEntry().getValue(),
@@ -440,6 +425,26 @@ class StageChainTest {
                 "dpo-bf16"),
             d);
     assertEquals(Math.log(2), d.lines.get(1L).get("train/loss"), 1e-5, "policy = reference");
+  }
+
+  /** 12 steps of SFT LoRA on the PT model, with {@code extra} arguments. */
+  private TrainResult sft12(String extra, String name, RecordingListener listener) {
+    String args =
+        "{'learning_rate':1e-2,'max_steps':12,'per_device_train_batch_size':8,"
+            + "'logging_steps':4,'max_new_tokens':4"
+            + extra
+            + "}";
+    return new TrainStage().run(request("sft", pt.next(), sftData, args, name), listener);
+  }
+
+  /** The loss curve of {@link #sft12} in float32 with no extra arguments, run once. */
+  private TreeMap<Long, Double> plainLora() {
+    if (plainLora == null) {
+      RecordingListener plain = new RecordingListener();
+      sft12("", "sft-12", plain);
+      plainLora = plain.series("train/loss");
+    }
+    return plainLora;
   }
 
   private TrainRequest request(
