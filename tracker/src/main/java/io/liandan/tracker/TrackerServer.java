@@ -30,21 +30,26 @@ public final class TrackerServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrackerServer.class);
 
   static final long CONNECTION_TIMEOUT_MILLIS = 2_000;
-  private final EmbeddedDatabase embedded;
-  private final HikariDataSource dataSource;
-  private final DSLContext db;
+  private final Database database;
   private final TrackerApp.Deps deps;
   private final Javalin app;
 
-  private TrackerServer(
-      EmbeddedDatabase embedded,
-      HikariDataSource dataSource,
-      DSLContext db,
-      TrackerApp.Deps deps,
-      Javalin app) {
-    this.embedded = embedded;
-    this.dataSource = dataSource;
-    this.db = db;
+  /**
+   * The database side of a running tracker: the embedded PostgreSQL (null when the tracker uses a
+   * database by JDBC URL), the pool on it, and jOOQ over the pool.
+   */
+  private record Database(EmbeddedDatabase embedded, HikariDataSource pool, DSLContext db) {
+    /** The pool, then the embedded PostgreSQL. */
+    void close() throws IOException {
+      pool.close();
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+
+  private TrackerServer(Database database, TrackerApp.Deps deps, Javalin app) {
+    this.database = database;
     this.deps = deps;
     this.app = app;
   }
@@ -75,7 +80,7 @@ public final class TrackerServer implements AutoCloseable {
               .start(config.host(), config.port());
       log.info("tracker on http://{}:{} (database {})", config.host(), app.port(), url);
       Warmup.inBackground(deps, db, "http://localhost:" + app.port());
-      return new TrackerServer(embedded, ds, db, deps, app);
+      return new TrackerServer(new Database(embedded, ds, db), deps, app);
     } catch (RuntimeException | IOException e) {
       if (ds != null) {
         ds.close();
@@ -122,7 +127,7 @@ public final class TrackerServer implements AutoCloseable {
   }
 
   public DSLContext db() {
-    return db;
+    return database.db();
   }
 
   public TokenService tokens() {
@@ -136,13 +141,10 @@ public final class TrackerServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
-    dataSource.close();
-    if (embedded != null) {
-      try {
-        embedded.close();
-      } catch (IOException e) {
-        log.warn("stopping the embedded PostgreSQL failed", e);
-      }
+    try {
+      database.close();
+    } catch (IOException e) {
+      log.warn("stopping the embedded PostgreSQL failed", e);
     }
   }
 

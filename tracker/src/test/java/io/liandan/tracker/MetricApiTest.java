@@ -30,6 +30,29 @@ class MetricApiTest extends ServerTest {
     return api.get("/api/v1/runs/" + run + "/metrics/keys").json().get("summaries").get(key);
   }
 
+  private static String metricsPath(long run) {
+    return "/api/v1/runs/" + run + "/metrics";
+  }
+
+  /** Every field of a series summary as {@code GET …/metrics/keys} returns it. */
+  private static void assertSummary(
+      JsonNode s,
+      long firstStep,
+      double first,
+      long lastStep,
+      double last,
+      double min,
+      double max,
+      long count) {
+    assertEquals(firstStep, s.get("firstStep").asLong(), "firstStep");
+    assertEquals(first, s.get("first").asDouble(), "first");
+    assertEquals(lastStep, s.get("lastStep").asLong(), "lastStep");
+    assertEquals(last, s.get("last").asDouble(), "last");
+    assertEquals(min, s.get("min").asDouble(), "min");
+    assertEquals(max, s.get("max").asDouble(), "max");
+    assertEquals(count, s.get("count").asLong(), "count");
+  }
+
   @Test
   void timesTrueReturnsEachKeptPointsWallTimeInBothReadPaths() {
     long run = api.createRun("{\"project\":\"m\"}");
@@ -72,7 +95,7 @@ class MetricApiTest extends ServerTest {
   @Test
   void resendingABatchStoresEachPointOnceAndTheLaterValueWins() {
     long run = api.createRun("{\"project\":\"m\"}");
-    String path = "/api/v1/runs/" + run + "/metrics";
+    String path = metricsPath(run);
     Response first = api.post(path, batch("train/loss", 0, 100, 0.5));
     assertEquals(200, first.status(), first.body());
     assertEquals(100, first.json().get("inserted").asInt());
@@ -81,25 +104,15 @@ class MetricApiTest extends ServerTest {
     assertEquals(0, again.json().get("inserted").asInt());
     assertEquals(0, again.json().get("updated").asInt());
     assertEquals(100, stored(run, "train/loss"));
-    JsonNode s = summary(run, "train/loss");
-    assertEquals(100, s.get("count").asInt());
-    assertEquals(0.5, s.get("min").asDouble());
-    assertEquals(99.5, s.get("max").asDouble());
-    assertEquals(0.5, s.get("first").asDouble());
-    assertEquals(99.5, s.get("last").asDouble());
-    assertEquals(99, s.get("lastStep").asInt());
+    assertSummary(summary(run, "train/loss"), 0, 0.5, 99, 99.5, 0.5, 99.5, 100);
 
     // a retried stage logs steps 50..149 with other values: the later values win, summary follows
     Response overlap = api.post(path, batch("train/loss", 50, 150, -100));
     assertEquals(50, overlap.json().get("inserted").asInt());
     assertEquals(50, overlap.json().get("updated").asInt());
     assertEquals(150, stored(run, "train/loss"));
-    s = summary(run, "train/loss");
-    assertEquals(150, s.get("count").asInt());
-    assertEquals(-50.0, s.get("min").asDouble());
-    assertEquals(49.5, s.get("max").asDouble(), "step 99's old 99.5 was overwritten");
-    assertEquals(49.0, s.get("last").asDouble());
-    assertEquals(149, s.get("lastStep").asInt());
+    // max 49.5: step 99's old 99.5 was overwritten
+    assertSummary(summary(run, "train/loss"), 0, 0.5, 149, 49.0, -50.0, 49.5, 150);
     Response series = api.get(path + "?key=train/loss&maxPoints=1000");
     assertEquals(150, series.json().get("points").size());
     assertEquals(-50.0, series.json().at("/points/50/1").asDouble());
@@ -115,18 +128,11 @@ class MetricApiTest extends ServerTest {
   @Test
   void summariesMergeAcrossBatchesAndKeys() {
     long run = api.createRun("{\"project\":\"m\"}");
-    String path = "/api/v1/runs/" + run + "/metrics";
+    String path = metricsPath(run);
     api.post(path, batch("a", 10, 20, 0));
     api.post(path, batch("a", 0, 5, 100)); // earlier steps arrive later
     api.post(path, batch("system/cpu", 0, 3, 0));
-    JsonNode s = summary(run, "a");
-    assertEquals(15, s.get("count").asInt());
-    assertEquals(0, s.get("firstStep").asInt());
-    assertEquals(100.0, s.get("first").asDouble());
-    assertEquals(19, s.get("lastStep").asInt());
-    assertEquals(19.0, s.get("last").asDouble());
-    assertEquals(10.0, s.get("min").asDouble());
-    assertEquals(104.0, s.get("max").asDouble());
+    assertSummary(summary(run, "a"), 0, 100.0, 19, 19.0, 10.0, 104.0, 15);
     Response keys = api.get("/api/v1/runs/" + run + "/metrics/keys");
     assertEquals("[\"a\",\"system/cpu\"]", keys.json().get("keys").toString());
     // the run carries its series summaries too
@@ -136,7 +142,7 @@ class MetricApiTest extends ServerTest {
   @Test
   void nanAndInfinityAreStoredAndReturnedAsStrings() {
     long run = api.createRun("{\"project\":\"m\"}");
-    String path = "/api/v1/runs/" + run + "/metrics";
+    String path = metricsPath(run);
     Response r =
         api.post(
             path,
@@ -164,7 +170,7 @@ class MetricApiTest extends ServerTest {
   @Test
   void hugeBatchesAreRejectedWith413() {
     long run = api.createRun("{\"project\":\"m\"}");
-    String path = "/api/v1/runs/" + run + "/metrics";
+    String path = metricsPath(run);
     Response tooMany = api.post(path, batch("x", 0, Limits.MAX_POINTS_PER_BATCH + 1, 0));
     assertEquals(413, tooMany.status());
     assertEquals("points", tooMany.field());
@@ -187,7 +193,7 @@ class MetricApiTest extends ServerTest {
   @Test
   void badPointsNameTheirField() {
     long run = api.createRun("{\"project\":\"m\"}");
-    String path = "/api/v1/runs/" + run + "/metrics";
+    String path = metricsPath(run);
     Response noValue =
         api.post(
             path,

@@ -32,15 +32,13 @@ class MlflowApiTest extends ServerTest {
   @Test
   void experimentsByNameAndCreate() {
     Response missing = api.get(M + "/experiments/get-by-name?experiment_name=" + q("qwen sft"));
-    assertEquals(404, missing.status());
-    assertEquals("RESOURCE_DOES_NOT_EXIST", missing.json().get("error_code").asText());
+    assertError(missing, 404, "RESOURCE_DOES_NOT_EXIST");
 
     Response created = api.post(M + "/experiments/create", "{\"name\":\"qwen sft\"}");
     assertEquals(200, created.status(), created.body());
     String id = created.json().get("experiment_id").asText();
     Response again = api.post(M + "/experiments/create", "{\"name\":\"qwen sft\"}");
-    assertEquals(400, again.status());
-    assertEquals("RESOURCE_ALREADY_EXISTS", again.json().get("error_code").asText());
+    assertError(again, 400, "RESOURCE_ALREADY_EXISTS");
 
     JsonNode e = api.get(M + "/experiments/get-by-name?experiment_name=" + q("qwen sft")).json();
     assertEquals(id, e.at("/experiment/experiment_id").asText());
@@ -103,10 +101,7 @@ class MlflowApiTest extends ServerTest {
         api.post(
             M + "/runs/log-parameter",
             "{\"run_id\":\"" + runId + "\",\"key\":\"learning_rate\",\"value\":\"1e-4\"}");
-    assertEquals(400, changed.status());
-    assertEquals("INVALID_PARAMETER_VALUE", changed.json().get("error_code").asText());
-    assertTrue(
-        changed.json().get("message").asText().contains("Changing param values is not allowed"));
+    assertInvalid(changed, "Changing param values is not allowed");
 
     assertEquals(
         200,
@@ -224,88 +219,59 @@ class MlflowApiTest extends ServerTest {
     api.post(M + "/runs/update", "{\"run_id\":\"" + ids[1] + "\",\"status\":\"FAILED\"}");
 
     Response r =
-        api.withToken(null)
-            .post(
-                M + "/runs/search",
-                "{\"experiment_ids\":[\""
-                    + exp
-                    + "\"],\"filter\":\"metrics.eval_loss < 1.5 and tags.kind = 'sft'\"}");
+        searchRuns(
+            api.withToken(null),
+            exp,
+            "\"filter\":\"metrics.eval_loss < 1.5 and tags.kind = 'sft'\"}");
     assertEquals(200, r.status(), r.body());
     assertEquals(1, r.json().get("runs").size());
     assertEquals(ids[0], r.json().at("/runs/0/info/run_id").asText());
 
-    r =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\""
-                + exp
-                + "\"],\"order_by\":[\"metrics.eval_loss DESC\"],\"max_results\":2}");
+    r = searchRuns(api, exp, "\"order_by\":[\"metrics.eval_loss DESC\"],\"max_results\":2}");
     assertEquals(ids[1], r.json().at("/runs/0/info/run_id").asText());
     assertEquals(ids[2], r.json().at("/runs/1/info/run_id").asText());
     String next = r.json().get("next_page_token").asText();
     r =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\""
-                + exp
-                + "\"],\"order_by\":[\"metrics.eval_loss DESC\"],\"max_results\":2,\"page_token\":\""
+        searchRuns(
+            api,
+            exp,
+            "\"order_by\":[\"metrics.eval_loss DESC\"],\"max_results\":2,\"page_token\":\""
                 + next
                 + "\"}");
     assertEquals(1, r.json().get("runs").size());
     assertEquals(ids[0], r.json().at("/runs/0/info/run_id").asText());
     assertFalse(r.json().has("next_page_token"));
 
-    r =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\"" + exp + "\"],\"filter\":\"attributes.status = 'FAILED'\"}");
+    r = searchRuns(api, exp, "\"filter\":\"attributes.status = 'FAILED'\"}");
     assertEquals(1, r.json().get("runs").size());
     r =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\""
-                + exp
-                + "\"],\"filter\":\"params.lr = '0.0001' and attributes.run_name != 'r1'\"}");
+        searchRuns(
+            api, exp, "\"filter\":\"params.lr = '0.0001' and attributes.run_name != 'r1'\"}");
     assertEquals(ids[2], r.json().at("/runs/0/info/run_id").asText());
     Response injection =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\""
-                + exp
-                + "\"],\"filter\":\"tags.kind = '\\\\'; drop table runs; --'\"}");
+        searchRuns(api, exp, "\"filter\":\"tags.kind = '\\\\'; drop table runs; --'\"}");
     assertEquals(400, injection.status(), injection.body());
     Response literal =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\""
-                + exp
-                + "\"],\"filter\":\"tags.kind = \\\"'; drop table runs; --\\\"\"}");
+        searchRuns(api, exp, "\"filter\":\"tags.kind = \\\"'; drop table runs; --\\\"\"}");
     assertEquals(200, literal.status(), literal.body());
     assertEquals(0, literal.json().get("runs").size());
-    Response like =
-        api.post(
-            M + "/runs/search",
-            "{\"experiment_ids\":[\"" + exp + "\"],\"filter\":\"tags.kind LIKE 's%'\"}");
-    assertEquals(400, like.status());
-    assertEquals("INVALID_PARAMETER_VALUE", like.json().get("error_code").asText());
+    Response like = searchRuns(api, exp, "\"filter\":\"tags.kind LIKE 's%'\"}");
+    assertError(like, 400, "INVALID_PARAMETER_VALUE");
   }
 
   @Test
   void errorsUseMlflowCodesAndWritesNeedAToken() {
     Response missing = api.get(M + "/runs/get?run_id=0123456789abcdef0123456789abcdef");
-    assertEquals(404, missing.status());
-    assertEquals("RESOURCE_DOES_NOT_EXIST", missing.json().get("error_code").asText());
+    assertError(missing, 404, "RESOURCE_DOES_NOT_EXIST");
     Response noRun =
         api.post(
             M + "/runs/log-batch",
             "{\"run_id\":\"999999\",\"params\":[{\"key\":\"a\",\"value\":\"b\"}]}");
     assertEquals(404, noRun.status());
     Response anonymous = api.withToken(null).post(M + "/runs/create", "{\"experiment_id\":\"0\"}");
-    assertEquals(401, anonymous.status());
-    assertEquals("UNAUTHENTICATED", anonymous.json().get("error_code").asText());
+    assertError(anonymous, 401, "UNAUTHENTICATED");
     Response malformed = api.post(M + "/runs/create", "{\"experiment_id\":");
-    assertEquals(400, malformed.status());
-    assertEquals("INVALID_PARAMETER_VALUE", malformed.json().get("error_code").asText());
+    assertError(malformed, 400, "INVALID_PARAMETER_VALUE");
     Response defaultRun = api.post(M + "/runs/create", "{\"experiment_id\":\"0\"}");
     assertEquals(200, defaultRun.status(), defaultRun.body());
     assertEquals("0", defaultRun.json().at("/run/info/experiment_id").asText());
@@ -349,9 +315,19 @@ class MlflowApiTest extends ServerTest {
     return sb.append("]").toString();
   }
 
+  /** runs/search in experiment {@code exp}; {@code more} is the request's other fields. */
+  static Response searchRuns(Api a, String exp, String more) {
+    return a.post(M + "/runs/search", "{\"experiment_ids\":[\"" + exp + "\"]," + more);
+  }
+
+  /** An MLflow error: the HTTP status and MLflow's error_code. */
+  static void assertError(Response r, int status, String code) {
+    assertEquals(status, r.status(), r.body());
+    assertEquals(code, r.json().get("error_code").asText(), r.body());
+  }
+
   static void assertInvalid(Response r, String messagePart) {
-    assertEquals(400, r.status(), r.body());
-    assertEquals("INVALID_PARAMETER_VALUE", r.json().get("error_code").asText(), r.body());
+    assertError(r, 400, "INVALID_PARAMETER_VALUE");
     assertTrue(r.json().get("message").asText().contains(messagePart), r.body());
   }
 
@@ -541,8 +517,7 @@ class MlflowApiTest extends ServerTest {
           api.get(M + "/runs/create"),
           api.get("/ajax-api/2.0/mlflow/nothing")
         }) {
-      assertEquals(404, r.status(), r.body());
-      assertEquals("ENDPOINT_NOT_FOUND", r.json().get("error_code").asText(), r.body());
+      assertError(r, 404, "ENDPOINT_NOT_FOUND");
     }
     // a missing resource stays RESOURCE_DOES_NOT_EXIST
     Response missing = api.get(M + "/runs/get?run_id=999999");

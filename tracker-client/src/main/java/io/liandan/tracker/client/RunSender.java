@@ -99,14 +99,13 @@ final class RunSender implements Runnable {
       TrackerClientConfig config,
       Transport transport,
       Path runDir,
-      Path rejectedDir,
       byte[] createBody,
       long id,
       boolean adopted) {
     this.config = config;
     this.transport = transport;
+    this.rejectedDir = config.bufferDir().resolve(BufferFiles.REJECTED);
     this.runDir = runDir;
-    this.rejectedDir = rejectedDir;
     this.createBody = createBody;
     this.id = id;
     this.adopted = adopted;
@@ -114,13 +113,12 @@ final class RunSender implements Runnable {
   }
 
   /** A dead process's run folder: its run.json and batches, to be sent before anything else. */
-  static RunSender adopt(
-      TrackerClientConfig config, Transport transport, Path runDir, Path rejected)
+  static RunSender adopt(TrackerClientConfig config, Transport transport, Path runDir)
       throws IOException {
     JsonNode run = Wire.MAPPER.readTree(runDir.resolve(BufferFiles.RUN_FILE).toFile());
     long id = run.path("id").asLong(-1);
     byte[] create = run.hasNonNull("create") ? Wire.json(run.get("create")) : null;
-    RunSender s = new RunSender(config, transport, runDir, rejected, create, id, true);
+    RunSender s = new RunSender(config, transport, runDir, create, id, true);
     s.dirReady = true;
     for (BufferFiles.Found f : BufferFiles.list(runDir)) {
       s.pending.addLast(new Item(f));
@@ -348,13 +346,7 @@ final class RunSender implements Runnable {
 
   /** Stops the thread; what is not acknowledged stays on disk. */
   void stop() {
-    lock.lock();
-    try {
-      stopping = true;
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    changeAndSignal(() -> stopping = true);
     inflight.cancel();
     if (thread != null) {
       try {
@@ -531,9 +523,14 @@ final class RunSender implements Runnable {
   }
 
   private void markFinished() {
+    changeAndSignal(() -> finished = true);
+  }
+
+  /** Makes {@code change} under the lock and wakes whoever waits for a change. */
+  private void changeAndSignal(Runnable change) {
     lock.lock();
     try {
-      finished = true;
+      change.run();
       changed.signalAll();
     } finally {
       lock.unlock();

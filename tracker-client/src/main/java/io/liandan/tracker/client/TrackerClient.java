@@ -174,11 +174,7 @@ public final class TrackerClient implements AutoCloseable {
 
   private RunSender newSender(byte[] createBody, long id) {
     Path runDir = clientDir.resolve(String.format("run-%04d", runs.incrementAndGet()));
-    return new RunSender(config, transport, runDir, rejectedDir(), createBody, id, false);
-  }
-
-  private Path rejectedDir() {
-    return config.bufferDir().resolve(BufferFiles.REJECTED);
+    return new RunSender(config, transport, runDir, createBody, id, false);
   }
 
   /**
@@ -250,7 +246,7 @@ public final class TrackerClient implements AutoCloseable {
           continue;
         }
         try {
-          senders.add(RunSender.adopt(config, transport, runDir, rejectedDir()));
+          senders.add(RunSender.adopt(config, transport, runDir));
         } catch (IOException e) {
           log.error("cannot read the tracker buffer {}: {}", runDir, e.toString());
         }

@@ -22,20 +22,13 @@ class FaultTest {
   @Test
   void serverRestartMidLoggingLosesNoPoints() throws Exception {
     try (TestTracker tracker = TestTracker.start()) {
-      long id;
-      try (TrackerClient client = TrackerClient.open(tracker.clientConfig(buffer))) {
-        RunHandle run = client.run(RunSpec.of("faults", "server-restart"));
-        id = run.id().getAsLong();
-        Thread logger = new Thread(() -> Points.log(run, 0, 10_000, 3_000));
-        logger.start();
-        Points.sleep(700);
-        tracker.stop();
-        Points.sleep(1_500);
-        tracker.restart();
-        logger.join();
-        assertTrue(run.failedAttempts() > 0, "the restart was noticed");
-      }
-      Points.assertArrived(tracker, id, 0, 10_000);
+      Outage restart =
+          () -> {
+            tracker.stop();
+            Points.sleep(1_500);
+            tracker.restart();
+          };
+      logThrough(tracker, tracker.clientConfig(buffer), "server-restart", 3_000, restart);
     }
   }
 
@@ -43,26 +36,45 @@ class FaultTest {
   void postgresRestartMidLoggingLosesNoPoints() throws Exception {
     try (TestDatabase db = TestDatabase.own(pgData.resolve("pg"));
         TestTracker tracker = TestTracker.on(db.jdbcUrl())) {
-      long id;
       // While PostgreSQL is down the server answers 500 (a connection broke) or waits for a
       // connection; a 1 s request timeout turns the wait into a failure too, an ambiguous one
       // (the server may still store that batch), so re-sending must be safe.
       TrackerClientConfig config =
           tracker.clientConfig(buffer).withRequestTimeout(Duration.ofSeconds(1));
-      try (TrackerClient client = TrackerClient.open(config)) {
-        RunHandle run = client.run(RunSpec.of("faults", "postgres-restart"));
-        id = run.id().getAsLong();
-        Thread logger = new Thread(() -> Points.log(run, 0, 10_000, 4_000));
-        logger.start();
-        Points.sleep(700);
-        db.stop();
-        Points.sleep(2_500);
-        db.start();
-        logger.join();
-        assertTrue(run.failedAttempts() > 0, "the outage was noticed");
-      }
-      Points.assertArrived(tracker, id, 0, 10_000);
+      Outage restart =
+          () -> {
+            db.stop();
+            Points.sleep(2_500);
+            db.start();
+          };
+      logThrough(tracker, config, "postgres-restart", 4_000, restart);
     }
+  }
+
+  /** What takes the tracker's side down and brings it back while a run logs. */
+  private interface Outage {
+    void run() throws Exception;
+  }
+
+  /**
+   * Run {@code key} logs 10,000 points over {@code millis} from its own thread while {@code outage}
+   * happens 0.7 s in; the client notices it, and every point arrives exactly once.
+   */
+  private static void logThrough(
+      TestTracker tracker, TrackerClientConfig config, String key, int millis, Outage outage)
+      throws Exception {
+    long id;
+    try (TrackerClient client = TrackerClient.open(config)) {
+      RunHandle run = client.run(RunSpec.of("faults", key));
+      id = run.id().getAsLong();
+      Thread logger = new Thread(() -> Points.log(run, 0, 10_000, millis));
+      logger.start();
+      Points.sleep(700);
+      outage.run();
+      logger.join();
+      assertTrue(run.failedAttempts() > 0, "the outage was noticed");
+    }
+    Points.assertArrived(tracker, id, 0, 10_000);
   }
 
   @Test

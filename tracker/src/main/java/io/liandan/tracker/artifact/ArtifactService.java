@@ -6,6 +6,7 @@ import static io.liandan.tracker.db.Tables.RUNS;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.tracker.Limits;
+import io.liandan.tracker.Upserts;
 import io.liandan.tracker.db.Keys;
 import io.liandan.tracker.run.RunService;
 import io.liandan.tracker.web.ApiErrors;
@@ -16,7 +17,7 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
-import org.jooq.Record;
+import org.jooq.Record1;
 import org.jooq.SelectField;
 import org.jooq.impl.DSL;
 
@@ -76,11 +77,13 @@ public final class ArtifactService {
             .set(ARTIFACTS.PRODUCER_RUN_ID, runId)
             .onConflictOnConstraint(Keys.ARTIFACTS_PRODUCER_NAME_UQ)
             .doUpdate()
-            .set(ARTIFACTS.TYPE, DSL.excluded(ARTIFACTS.TYPE))
-            .set(ARTIFACTS.URI, DSL.excluded(ARTIFACTS.URI))
-            .set(ARTIFACTS.SHA256, DSL.excluded(ARTIFACTS.SHA256))
-            .set(ARTIFACTS.SIZE_BYTES, DSL.excluded(ARTIFACTS.SIZE_BYTES))
-            .set(ARTIFACTS.METADATA, DSL.excluded(ARTIFACTS.METADATA))
+            .set(
+                Upserts.fromExcluded(
+                    ARTIFACTS.TYPE,
+                    ARTIFACTS.URI,
+                    ARTIFACTS.SHA256,
+                    ARTIFACTS.SIZE_BYTES,
+                    ARTIFACTS.METADATA))
             .returningResult(ARTIFACTS.ID, DSL.field("xmax = 0", Boolean.class))
             .fetchOne();
     return new Logged(get(r.value1()), r.value2());
@@ -126,19 +129,19 @@ public final class ArtifactService {
       throw RunService.notFound(runId);
     }
     List<Artifact> produced =
-        db.select(columns())
+        db.select(ARTIFACT)
             .from(ARTIFACTS)
             .where(ARTIFACTS.PRODUCER_RUN_ID.eq(runId))
             .orderBy(ARTIFACTS.ID)
-            .fetch(ArtifactService::toArtifact);
+            .fetch(Record1::value1);
     List<Artifact> used =
-        db.select(columns())
+        db.select(ARTIFACT)
             .from(ARTIFACTS)
             .join(ARTIFACT_USAGES)
             .on(ARTIFACT_USAGES.ARTIFACT_ID.eq(ARTIFACTS.ID))
             .where(ARTIFACT_USAGES.RUN_ID.eq(runId))
             .orderBy(ARTIFACTS.ID)
-            .fetch(ArtifactService::toArtifact);
+            .fetch(Record1::value1);
     return new RunArtifacts(runId, produced, used);
   }
 
@@ -151,37 +154,25 @@ public final class ArtifactService {
   }
 
   private Artifact find(Condition c) {
-    return db.select(columns())
+    return db.select(ARTIFACT)
         .from(ARTIFACTS)
         .where(c)
         .orderBy(ARTIFACTS.ID.desc())
         .limit(1)
-        .fetchOne(ArtifactService::toArtifact);
+        .fetchOne(Record1::value1);
   }
 
-  private static List<SelectField<?>> columns() {
-    return List.of(
-        ARTIFACTS.ID,
-        ARTIFACTS.NAME,
-        ARTIFACTS.TYPE,
-        ARTIFACTS.URI,
-        ARTIFACTS.SHA256,
-        ARTIFACTS.SIZE_BYTES,
-        ARTIFACTS.METADATA,
-        ARTIFACTS.PRODUCER_RUN_ID,
-        ARTIFACTS.CREATED_AT);
-  }
-
-  private static Artifact toArtifact(Record r) {
-    return new Artifact(
-        r.get(ARTIFACTS.ID),
-        r.get(ARTIFACTS.NAME),
-        r.get(ARTIFACTS.TYPE),
-        r.get(ARTIFACTS.URI),
-        r.get(ARTIFACTS.SHA256),
-        r.get(ARTIFACTS.SIZE_BYTES),
-        Json.tree(r.get(ARTIFACTS.METADATA)),
-        r.get(ARTIFACTS.PRODUCER_RUN_ID),
-        r.get(ARTIFACTS.CREATED_AT));
-  }
+  /** An artifact as its columns are selected and mapped: one place names them, in order. */
+  private static final SelectField<Artifact> ARTIFACT =
+      DSL.row(
+              ARTIFACTS.ID,
+              ARTIFACTS.NAME,
+              ARTIFACTS.TYPE,
+              ARTIFACTS.URI,
+              ARTIFACTS.SHA256,
+              ARTIFACTS.SIZE_BYTES,
+              ARTIFACTS.METADATA.convertFrom(Json::tree),
+              ARTIFACTS.PRODUCER_RUN_ID,
+              ARTIFACTS.CREATED_AT)
+          .mapping(Artifact::new);
 }

@@ -11,14 +11,7 @@ import java.util.Map;
  * (GETs, and MLflow's POST searches) need one only when the server is configured so. MLflow clients
  * send the token from MLFLOW_TRACKING_TOKEN. 401 for a missing, malformed or unknown token.
  */
-public final class BearerAuth {
-  private final TokenService tokens;
-  private final boolean readsNeedToken;
-
-  public BearerAuth(TokenService tokens, boolean readsNeedToken) {
-    this.tokens = tokens;
-    this.readsNeedToken = readsNeedToken;
-  }
+public record BearerAuth(TokenService tokens, boolean readsNeedToken) {
 
   public void check(Context ctx) {
     HandlerType m = ctx.method();

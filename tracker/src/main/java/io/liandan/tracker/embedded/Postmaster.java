@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A PostgreSQL postmaster as its data folder's {@code postmaster.pid} names it (line 1 the PID,
@@ -97,12 +98,20 @@ public record Postmaster(long pid, Path dataDir, int port) {
   public static boolean awaitSharedMemoryReleased(Path dataDir, Duration timeout) {
     long until = System.nanoTime() + timeout.toNanos();
     Optional<Long> shmid = sharedMemoryId(dataDir);
-    while (shmid.isPresent() && attachments(shmid.get()) > 0) {
+    return await(() -> shmid.isEmpty() || attachments(shmid.get()) <= 0, until, 100);
+  }
+
+  /**
+   * Polls {@code done} every {@code pollMillis} until it holds (true) or {@link System#nanoTime()}
+   * passes {@code until} (false); false too when interrupted, with the interrupt flag set again.
+   */
+  private static boolean await(BooleanSupplier done, long until, long pollMillis) {
+    while (!done.getAsBoolean()) {
       if (System.nanoTime() > until) {
         return false;
       }
       try {
-        Thread.sleep(100);
+        Thread.sleep(pollMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return false;
@@ -187,17 +196,6 @@ public record Postmaster(long pid, Path dataDir, int port) {
 
   private boolean waitForExit(long seconds) {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-      if (System.nanoTime() > until) {
-        return false;
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return true;
+    return await(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), until, 50);
   }
 }

@@ -47,10 +47,7 @@ public final class FilterParser extends Scanner {
     }
     FilterParser p = new FilterParser(filter);
     FilterExpr e = p.or();
-    p.skipSpace();
-    if (p.pos < p.src.length()) {
-      throw p.error("unexpected '" + p.rest() + "'");
-    }
+    p.end();
     return e;
   }
 
@@ -58,11 +55,16 @@ public final class FilterParser extends Scanner {
   static FieldRef parseField(String text) {
     FilterParser p = new FilterParser(text);
     FieldRef f = p.field();
-    p.skipSpace();
-    if (p.pos < p.src.length()) {
-      throw p.error("unexpected '" + p.rest() + "'");
-    }
+    p.end();
     return f;
+  }
+
+  /** Nothing but white space may follow what was parsed. */
+  private void end() {
+    skipSpace();
+    if (pos < src.length()) {
+      throw error("unexpected '" + rest() + "'");
+    }
   }
 
   private FilterExpr or() {

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /** HTTP for metric history; the rules live in {@link MetricWriter} and {@link MetricReader}. */
 public final class MetricController {
@@ -33,13 +33,19 @@ public final class MetricController {
     this.reader = reader;
   }
 
+  /** A read's maxPoints (per series), step range and whether it returns times. */
+  private record Read(int maxPoints, StepRange range, boolean times) {}
+
   /**
-   * Reads within the {@link ReadGate}: {@code points} (the most the read may return) stay reserved
-   * until the response is serialized, so the heap a read needs is held only while it has them.
+   * Reads {@code series} series within the {@link ReadGate}: the request's {@link Read} is checked
+   * first (maxPoints, then range, then times), then {@code maxPoints × series} points (the most the
+   * read may return) stay reserved until the response is serialized, so the heap a read needs is
+   * held only while it has them.
    */
-  private void gated(Context ctx, long points, Supplier<Object> read) {
-    try (ReadGate.Permit p = reader.gate().enter(points)) {
-      ctx.contentType(ContentType.APPLICATION_JSON).result(Json.bytes(read.get()));
+  private void gated(Context ctx, int series, Function<Read, Object> read) {
+    Read r = new Read(maxPoints(ctx, series), range(ctx), times(ctx));
+    try (ReadGate.Permit p = reader.gate().enter((long) r.maxPoints() * series)) {
+      ctx.contentType(ContentType.APPLICATION_JSON).result(Json.bytes(read.apply(r)));
     }
   }
 
@@ -53,10 +59,7 @@ public final class MetricController {
   public void series(Context ctx) {
     long id = RunController.id(ctx);
     String key = key(ctx);
-    int n = maxPoints(ctx);
-    StepRange range = range(ctx);
-    boolean times = times(ctx);
-    gated(ctx, n, () -> reader.series(id, key, n, range, times));
+    gated(ctx, 1, r -> reader.series(id, key, r.maxPoints(), r.range(), r.times()));
   }
 
   /**
@@ -67,13 +70,10 @@ public final class MetricController {
   public void seriesOfKeys(Context ctx) {
     long id = RunController.id(ctx);
     List<String> keys = keys(ctx, 1);
-    int n = maxPoints(ctx, keys.size());
-    StepRange range = range(ctx);
-    boolean times = times(ctx);
     gated(
         ctx,
-        (long) n * keys.size(),
-        () -> new RunSeries(id, reader.series(id, keys, n, range, times)));
+        keys.size(),
+        r -> new RunSeries(id, reader.series(id, keys, r.maxPoints(), r.range(), r.times())));
   }
 
   /** GET /api/v1/runs/{id}/metrics/keys */
@@ -89,13 +89,10 @@ public final class MetricController {
   public void compare(Context ctx) {
     List<Long> ids = runIds(ctx);
     String key = key(ctx);
-    int n = maxPoints(ctx, ids.size());
-    StepRange range = range(ctx);
-    boolean times = times(ctx);
     gated(
         ctx,
-        (long) n * ids.size(),
-        () -> new Compare(key, reader.compare(ids, key, n, range, times)));
+        ids.size(),
+        r -> new Compare(key, reader.compare(ids, key, r.maxPoints(), r.range(), r.times())));
   }
 
   /**
@@ -106,14 +103,11 @@ public final class MetricController {
   public void compareKeys(Context ctx) {
     List<Long> ids = runIds(ctx);
     List<String> keys = keys(ctx, ids.size());
-    int n = maxPoints(ctx, ids.size() * keys.size());
-    StepRange range = range(ctx);
-    boolean times = times(ctx);
     gated(
         ctx,
-        (long) n * ids.size() * keys.size(),
-        () -> {
-          List<List<Series>> read = reader.compare(ids, keys, n, range, times);
+        ids.size() * keys.size(),
+        r -> {
+          List<List<Series>> read = reader.compare(ids, keys, r.maxPoints(), r.range(), r.times());
           List<Compare> out = new ArrayList<>(keys.size());
           for (int i = 0; i < keys.size(); i++) {
             out.add(new Compare(keys.get(i), read.get(i)));

@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
-import org.jooq.Record;
 import org.jooq.Record3;
+import org.jooq.SelectField;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
@@ -433,36 +433,23 @@ public final class MetricReader {
     }
     var S = METRIC_SUMMARIES;
     Map<String, SeriesSummary> out = new LinkedHashMap<>();
-    db.select(S.KEY)
-        .select(SUMMARY_COLUMNS)
+    db.select(S.KEY, SUMMARY)
         .from(S)
         .where(S.RUN_ID.eq(runId))
         .orderBy(S.KEY)
-        .forEach(r -> out.put(r.get(S.KEY), summary(r)));
+        .forEach(r -> out.put(r.value1(), r.value2()));
     return out;
   }
 
-  /** metric_summaries' columns that {@link #summary(Record)} reads. */
-  public static final List<Field<?>> SUMMARY_COLUMNS =
-      List.of(
-          METRIC_SUMMARIES.FIRST_STEP,
-          METRIC_SUMMARIES.FIRST_VALUE,
-          METRIC_SUMMARIES.LAST_STEP,
-          METRIC_SUMMARIES.LAST_VALUE,
-          METRIC_SUMMARIES.MIN_VALUE,
-          METRIC_SUMMARIES.MAX_VALUE,
-          METRIC_SUMMARIES.COUNT);
-
-  /** The summary in a row that selected {@link #SUMMARY_COLUMNS}. */
-  public static SeriesSummary summary(Record r) {
-    var S = METRIC_SUMMARIES;
-    return new SeriesSummary(
-        r.get(S.FIRST_STEP),
-        r.get(S.FIRST_VALUE),
-        r.get(S.LAST_STEP),
-        r.get(S.LAST_VALUE),
-        r.get(S.MIN_VALUE),
-        r.get(S.MAX_VALUE),
-        r.get(S.COUNT));
-  }
+  /** A series' summary as metric_summaries' columns are selected and mapped. */
+  public static final SelectField<SeriesSummary> SUMMARY =
+      DSL.row(
+              METRIC_SUMMARIES.FIRST_STEP,
+              METRIC_SUMMARIES.FIRST_VALUE,
+              METRIC_SUMMARIES.LAST_STEP,
+              METRIC_SUMMARIES.LAST_VALUE,
+              METRIC_SUMMARIES.MIN_VALUE,
+              METRIC_SUMMARIES.MAX_VALUE,
+              METRIC_SUMMARIES.COUNT)
+          .mapping(SeriesSummary::new);
 }

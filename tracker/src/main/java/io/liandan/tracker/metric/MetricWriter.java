@@ -6,6 +6,7 @@ import static io.liandan.tracker.db.Tables.METRIC_SUMMARIES;
 import static io.liandan.tracker.db.Tables.RUNS;
 
 import io.liandan.tracker.Limits;
+import io.liandan.tracker.Upserts;
 import io.liandan.tracker.db.Keys;
 import io.liandan.tracker.run.RunService;
 import io.liandan.tracker.web.ApiErrors;
@@ -497,10 +498,7 @@ public final class MetricWriter {
                 .orderBy(cKey, cWidth, cBucket))
         .onConflictOnConstraint(Keys.METRIC_ROLLUPS_PK)
         .doUpdate()
-        .set(R.MIN_STEP, DSL.excluded(R.MIN_STEP))
-        .set(R.MIN_VALUE, DSL.excluded(R.MIN_VALUE))
-        .set(R.MAX_STEP, DSL.excluded(R.MAX_STEP))
-        .set(R.MAX_VALUE, DSL.excluded(R.MAX_VALUE))
+        .set(Upserts.fromExcluded(R.MIN_STEP, R.MIN_VALUE, R.MAX_STEP, R.MAX_VALUE))
         .execute();
   }
 

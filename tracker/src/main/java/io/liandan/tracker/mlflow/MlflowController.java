@@ -89,37 +89,25 @@ public final class MlflowController {
 
   public void logMetric(Context ctx) {
     MlflowJson.LogMetric m = Json.read(ctx, MlflowJson.LogMetric.class);
-    mlflow.logBatch(
-        new MlflowJson.LogBatch(
-            m.runId(),
-            m.runUuid(),
-            List.of(new MlflowJson.Metric(m.key(), m.value(), m.timestamp(), m.step())),
-            null,
-            null));
-    ctx.json(Map.of());
+    var metric = new MlflowJson.Metric(m.key(), m.value(), m.timestamp(), m.step());
+    logOne(ctx, new MlflowJson.LogBatch(m.runId(), m.runUuid(), List.of(metric), null, null));
   }
 
   public void logParam(Context ctx) {
     MlflowJson.LogKeyValue p = Json.read(ctx, MlflowJson.LogKeyValue.class);
-    mlflow.logBatch(
-        new MlflowJson.LogBatch(
-            p.runId(),
-            p.runUuid(),
-            null,
-            List.of(new MlflowJson.KeyValue(p.key(), p.value())),
-            null));
-    ctx.json(Map.of());
+    var param = new MlflowJson.KeyValue(p.key(), p.value());
+    logOne(ctx, new MlflowJson.LogBatch(p.runId(), p.runUuid(), null, List.of(param), null));
   }
 
   public void setTag(Context ctx) {
     MlflowJson.LogKeyValue t = Json.read(ctx, MlflowJson.LogKeyValue.class);
-    mlflow.logBatch(
-        new MlflowJson.LogBatch(
-            t.runId(),
-            t.runUuid(),
-            null,
-            null,
-            List.of(new MlflowJson.KeyValue(t.key(), t.value()))));
+    var tag = new MlflowJson.KeyValue(t.key(), t.value());
+    logOne(ctx, new MlflowJson.LogBatch(t.runId(), t.runUuid(), null, null, List.of(tag)));
+  }
+
+  /** A single-value endpoint: a batch of one, answered {@code {}} as log-batch is. */
+  private void logOne(Context ctx, MlflowJson.LogBatch one) {
+    mlflow.logBatch(one);
     ctx.json(Map.of());
   }
 

@@ -20,6 +20,7 @@ import io.liandan.tracker.mlflow.MlflowJson.Metric;
 import io.liandan.tracker.mlflow.MlflowJson.Run;
 import io.liandan.tracker.mlflow.MlflowJson.RunData;
 import io.liandan.tracker.mlflow.MlflowJson.RunInfo;
+import io.liandan.tracker.project.ProjectService;
 import io.liandan.tracker.run.RunService;
 import io.liandan.tracker.run.RunState;
 import io.liandan.tracker.web.Json;
@@ -131,12 +132,7 @@ public final class MlflowService {
     if (name.length() > 128) {
       throw invalid("experiment names are at most 128 characters");
     }
-    Long id =
-        db.insertInto(PROJECTS, PROJECTS.NAME)
-            .values(name)
-            .onConflictDoNothing()
-            .returningResult(PROJECTS.ID)
-            .fetchOne(PROJECTS.ID);
+    Long id = ProjectService.create(db, name);
     if (id == null) {
       throw error(400, "RESOURCE_ALREADY_EXISTS", "Experiment '" + name + "' already exists.");
     }
@@ -390,33 +386,9 @@ public final class MlflowService {
    */
   private static void checkBatchLimits(int metrics, int params, int tags) {
     String split = " Please split up %s across multiple requests and try again.";
-    if (metrics > MAX_BATCH_METRICS) {
-      throw invalid(
-          "A batch logging request can contain at most "
-              + MAX_BATCH_METRICS
-              + " metrics. Got "
-              + metrics
-              + " metrics."
-              + split.formatted("metrics"));
-    }
-    if (params > MAX_BATCH_PARAMS) {
-      throw invalid(
-          "A batch logging request can contain at most "
-              + MAX_BATCH_PARAMS
-              + " params. Got "
-              + params
-              + " params."
-              + split.formatted("params"));
-    }
-    if (tags > MAX_BATCH_TAGS) {
-      throw invalid(
-          "A batch logging request can contain at most "
-              + MAX_BATCH_TAGS
-              + " tags. Got "
-              + tags
-              + " tags."
-              + split.formatted("tags"));
-    }
+    checkBatchLimit("metrics", metrics, MAX_BATCH_METRICS, split);
+    checkBatchLimit("params", params, MAX_BATCH_PARAMS, split);
+    checkBatchLimit("tags", tags, MAX_BATCH_TAGS, split);
     int total = metrics + params + tags;
     if (total > MAX_BATCH_ENTITIES) {
       throw invalid(
@@ -426,6 +398,23 @@ public final class MlflowService {
               + total
               + " in total."
               + split.formatted("them"));
+    }
+  }
+
+  /** MLflow's message for one kind of entity ({@code what}) over its limit. */
+  private static void checkBatchLimit(String what, int count, int max, String split) {
+    if (count > max) {
+      throw invalid(
+          "A batch logging request can contain at most "
+              + max
+              + " "
+              + what
+              + ". Got "
+              + count
+              + " "
+              + what
+              + "."
+              + split.formatted(what));
     }
   }
 
@@ -439,17 +428,8 @@ public final class MlflowService {
     JsonNode config = Json.tree(row.get(RUNS.CONFIG));
     ObjectNode newParams = Json.MAPPER.createObjectNode();
     for (KeyValue p : params) {
-      if (p == null || p.key() == null || p.key().isBlank() || p.value() == null) {
-        throw invalid("every param needs a key and a value");
-      }
-      if (p.key().length() > Limits.MAX_KEY_LENGTH
-          || p.value().length() > Limits.MAX_PARAM_VALUE_LENGTH) {
-        throw invalid(
-            "param keys are at most "
-                + Limits.MAX_KEY_LENGTH
-                + " characters and values at most "
-                + Limits.MAX_PARAM_VALUE_LENGTH);
-      }
+      checkPresent("param", p);
+      checkLengths("param", p, Limits.MAX_PARAM_VALUE_LENGTH);
       JsonNode old = config.get(p.key());
       JsonNode pending = newParams.get(p.key());
       String was = old != null ? paramText(old) : pending != null ? pending.asText() : null;
@@ -730,9 +710,7 @@ public final class MlflowService {
   }
 
   private static void checkTag(KeyValue t) {
-    if (t == null || t.key() == null || t.key().isBlank() || t.value() == null) {
-      throw invalid("every tag needs a key and a value");
-    }
+    checkPresent("tag", t);
     if (t.key().startsWith(LIANDAN_PREFIX)) {
       throw invalid(
           "tag '"
@@ -741,13 +719,25 @@ public final class MlflowService {
               + LIANDAN_PREFIX
               + "' are the run's own fields, read-only through MLflow");
     }
-    if (t.key().length() > Limits.MAX_KEY_LENGTH
-        || t.value().length() > Limits.MAX_TAG_VALUE_LENGTH) {
+    checkLengths("tag", t, Limits.MAX_TAG_VALUE_LENGTH);
+  }
+
+  /** A param or tag ({@code what}) has a key that is not blank and a value. */
+  private static void checkPresent(String what, KeyValue kv) {
+    if (kv == null || kv.key() == null || kv.key().isBlank() || kv.value() == null) {
+      throw invalid("every " + what + " needs a key and a value");
+    }
+  }
+
+  /** A param's or tag's key and value are within MLflow's lengths. */
+  private static void checkLengths(String what, KeyValue kv, int maxValueLength) {
+    if (kv.key().length() > Limits.MAX_KEY_LENGTH || kv.value().length() > maxValueLength) {
       throw invalid(
-          "tag keys are at most "
+          what
+              + " keys are at most "
               + Limits.MAX_KEY_LENGTH
               + " characters and values at most "
-              + Limits.MAX_TAG_VALUE_LENGTH);
+              + maxValueLength);
     }
   }
 

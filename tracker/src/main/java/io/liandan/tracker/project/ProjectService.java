@@ -20,6 +20,15 @@ public final class ProjectService {
     this.db = db;
   }
 
+  /** Creates project {@code name}: its id, or null when a project of that name exists. */
+  public static Long create(DSLContext ctx, String name) {
+    return ctx.insertInto(PROJECTS, PROJECTS.NAME)
+        .values(name)
+        .onConflictDoNothing()
+        .returningResult(PROJECTS.ID)
+        .fetchOne(PROJECTS.ID);
+  }
+
   public List<Project> list() {
     return db.select(
             PROJECTS.NAME,

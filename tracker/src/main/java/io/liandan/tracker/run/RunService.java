@@ -14,6 +14,7 @@ import io.liandan.tracker.filter.FilterExpr;
 import io.liandan.tracker.filter.FilterParser;
 import io.liandan.tracker.metric.MetricReader;
 import io.liandan.tracker.metric.SeriesSummary;
+import io.liandan.tracker.project.ProjectService;
 import io.liandan.tracker.web.ApiErrors;
 import io.liandan.tracker.web.Check;
 import io.liandan.tracker.web.Json;
@@ -393,16 +394,15 @@ public final class RunService {
       return runs;
     }
     Map<Long, Map<String, SeriesSummary>> byRun = new HashMap<>();
-    ctx.select(METRIC_SUMMARIES.RUN_ID, METRIC_SUMMARIES.KEY)
-        .select(MetricReader.SUMMARY_COLUMNS)
+    ctx.select(METRIC_SUMMARIES.RUN_ID, METRIC_SUMMARIES.KEY, MetricReader.SUMMARY)
         .from(METRIC_SUMMARIES)
         .where(METRIC_SUMMARIES.RUN_ID.in(runs.stream().map(Run::id).toList()))
         .orderBy(METRIC_SUMMARIES.RUN_ID, METRIC_SUMMARIES.KEY)
         .forEach(
             r ->
                 byRun
-                    .computeIfAbsent(r.get(METRIC_SUMMARIES.RUN_ID), k -> new LinkedHashMap<>())
-                    .put(r.get(METRIC_SUMMARIES.KEY), MetricReader.summary(r)));
+                    .computeIfAbsent(r.value1(), k -> new LinkedHashMap<>())
+                    .put(r.value2(), r.value3()));
     List<Run> out = new ArrayList<>(runs.size());
     for (Run run : runs) {
       out.add(run.withMetrics(byRun.getOrDefault(run.id(), Map.of())));
@@ -411,12 +411,7 @@ public final class RunService {
   }
 
   private static long projectId(DSLContext tx, String name) {
-    Long id =
-        tx.insertInto(PROJECTS, PROJECTS.NAME)
-            .values(name)
-            .onConflictDoNothing()
-            .returningResult(PROJECTS.ID)
-            .fetchOne(PROJECTS.ID);
+    Long id = ProjectService.create(tx, name);
     if (id != null) {
       return id;
     }
