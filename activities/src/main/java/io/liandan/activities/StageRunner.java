@@ -32,8 +32,12 @@ import org.slf4j.LoggerFactory;
  * records, when an earlier attempt of any pipeline started it there), do the work, write the
  * marker, finish the run; a cancellation marks the run failed ("cancelled") and keeps the folder;
  * bad input becomes a non-retryable failure, anything else is retried by Temporal.
+ *
+ * @param store the stage cache: folders, markers, locks
+ * @param tracking where stages' tracker runs go
+ * @param client the Temporal client progress signals go through ({@code null}: none sent)
  */
-public final class StageRunner {
+public record StageRunner(ArtifactStore store, Tracking tracking, WorkflowClient client) {
   private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -68,20 +72,6 @@ public final class StageRunner {
 
   /** The same for a failing stage: it is failing anyway, only its state should get through. */
   static final Duration FAIL_WAIT = Duration.ofSeconds(10);
-
-  private final ArtifactStore store;
-  private final Tracking tracking;
-  private final WorkflowClient client;
-
-  public StageRunner(ArtifactStore store, Tracking tracking, WorkflowClient client) {
-    this.store = store;
-    this.tracking = tracking;
-    this.client = client;
-  }
-
-  public ArtifactStore store() {
-    return store;
-  }
 
   /**
    * Runs {@code work} for {@code r} unless its output exists. {@code keepPartial}: a training

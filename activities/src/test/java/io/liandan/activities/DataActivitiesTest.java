@@ -25,8 +25,6 @@ import io.liandan.spec.DatasetInput;
 import io.liandan.spec.Format;
 import io.liandan.spec.FormatSpec;
 import io.liandan.spec.TrainingArgs;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
@@ -59,14 +57,7 @@ class DataActivitiesTest {
             HubEnv.from(Map.of("HF_HUB_OFFLINE", "1", "HF_HOME", dir.resolve("hf").toString())));
     env.registerActivitiesImplementations(
         new DataActivitiesImpl(new StageRunner(store, new Tracking(null), null), hub));
-    data =
-        env.newActivityStub(
-            DataActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofMinutes(1))
-                .setHeartbeatTimeout(Duration.ofSeconds(10))
-                .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
-                .build());
+    data = env.newActivityStub(DataActivities.class, OneAttempt.options(Duration.ofSeconds(10)));
   }
 
   @AfterEach

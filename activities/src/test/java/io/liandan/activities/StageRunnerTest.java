@@ -12,8 +12,6 @@ import io.liandan.contracts.FailureTypes;
 import io.liandan.contracts.StageRef;
 import io.liandan.contracts.StageResult;
 import io.temporal.activity.ActivityInterface;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
@@ -76,13 +74,21 @@ class StageRunnerTest {
   }
 
   Probe probe() {
-    return env.newActivityStub(
-        Probe.class,
-        ActivityOptions.newBuilder()
-            .setStartToCloseTimeout(Duration.ofMinutes(1))
-            .setHeartbeatTimeout(Duration.ofSeconds(5))
-            .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
-            .build());
+    return env.newActivityStub(Probe.class, OneAttempt.options(Duration.ofSeconds(5)));
+  }
+
+  /**
+   * Runs stage sft under {@code key} with work that throws {@code thrown}: the activity fails, and
+   * its cause, an application failure, is returned.
+   */
+  ApplicationFailure failure(RuntimeException thrown, String key) {
+    work =
+        (dir, run, ctx) -> {
+          throw thrown;
+        };
+    ActivityFailure f =
+        assertThrows(ActivityFailure.class, () -> probe().stage(request("sft", key), false));
+    return assertInstanceOf(ApplicationFailure.class, f.getCause());
   }
 
   static StageRef request(String name, String key) {
@@ -106,13 +112,10 @@ class StageRunnerTest {
 
   @Test
   void badInputFailsForGoodWithItsMessageAndLeavesNoMarker() {
-    work =
-        (dir, run, ctx) -> {
-          throw new IllegalArgumentException("data/chat.jsonl:3: messages[1].role: unknown 'bot'");
-        };
-    ActivityFailure f =
-        assertThrows(ActivityFailure.class, () -> probe().stage(request("sft", "k2"), false));
-    ApplicationFailure cause = assertInstanceOf(ApplicationFailure.class, f.getCause());
+    ApplicationFailure cause =
+        failure(
+            new IllegalArgumentException("data/chat.jsonl:3: messages[1].role: unknown 'bot'"),
+            "k2");
     assertEquals(FailureTypes.BAD_INPUT, cause.getType());
     assertTrue(cause.isNonRetryable());
     assertTrue(
@@ -122,13 +125,7 @@ class StageRunnerTest {
 
   @Test
   void otherFailuresStayRetryable() {
-    work =
-        (dir, run, ctx) -> {
-          throw new IllegalStateException("disk full");
-        };
-    ActivityFailure f =
-        assertThrows(ActivityFailure.class, () -> probe().stage(request("sft", "k3"), false));
-    ApplicationFailure cause = assertInstanceOf(ApplicationFailure.class, f.getCause());
+    ApplicationFailure cause = failure(new IllegalStateException("disk full"), "k3");
     assertEquals(IllegalStateException.class.getName(), cause.getType());
     assertFalse(cause.isNonRetryable());
   }

@@ -25,32 +25,41 @@ import picocli.CommandLine.Spec;
       TokenCommand.Revoke.class
     })
 final class TokenCommand {
-  @Command(
-      name = "create",
-      mixinStandardHelpOptions = true,
-      description = "Create a token; it is printed once and stored hashed.")
-  static final class Create implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = "what the token is for, e.g. gpu-worker-1")
-    String name;
-
+  /** What each subcommand does with the tokens, once the database is open; its exit code. */
+  abstract static class OnTokens implements Callable<Integer> {
     @Mixin TrackerOptions db;
 
     @Spec CommandSpec spec;
 
+    abstract int call(TokenService tokens, PrintWriter out, PrintWriter err);
+
     @Override
-    public Integer call() throws Exception {
+    public final Integer call() throws Exception {
       try (AdminDatabase admin = AdminDatabase.open(db.config())) {
-        TokenService.CreatedToken t = new TokenService(admin.db()).create(name);
-        spec.commandLine().getOut().println(t.token());
-        spec.commandLine()
-            .getErr()
-            .println(
-                "token '"
-                    + t.name()
-                    + "' (id "
-                    + t.id()
-                    + "): shown once, stored hashed; send it as Authorization: Bearer <token>");
+        return call(
+            new TokenService(admin.db()), spec.commandLine().getOut(), spec.commandLine().getErr());
       }
+    }
+  }
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Create a token; it is printed once and stored hashed.")
+  static final class Create extends OnTokens {
+    @Parameters(paramLabel = "NAME", description = "what the token is for, e.g. gpu-worker-1")
+    String name;
+
+    @Override
+    int call(TokenService tokens, PrintWriter out, PrintWriter err) {
+      TokenService.CreatedToken t = tokens.create(name);
+      out.println(t.token());
+      err.println(
+          "token '"
+              + t.name()
+              + "' (id "
+              + t.id()
+              + "): shown once, stored hashed; send it as Authorization: Bearer <token>");
       return 0;
     }
   }
@@ -59,26 +68,19 @@ final class TokenCommand {
       name = "list",
       mixinStandardHelpOptions = true,
       description = "List tokens: id, name, created, revoked (never the secret).")
-  static final class ListTokens implements Callable<Integer> {
-    @Mixin TrackerOptions db;
-
-    @Spec CommandSpec spec;
-
+  static final class ListTokens extends OnTokens {
     @Override
-    public Integer call() throws Exception {
-      try (AdminDatabase admin = AdminDatabase.open(db.config())) {
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("%-6s %-24s %-26s %s%n", "ID", "NAME", "CREATED", "REVOKED");
-        for (TokenService.TokenInfo t : new TokenService(admin.db()).list()) {
-          out.printf(
-              "%-6d %-24s %-26s %s%n",
-              t.id(),
-              t.name(),
-              t.createdAt(),
-              t.revokedAt() == null ? "-" : t.revokedAt().toString());
-        }
-        out.flush();
+    int call(TokenService tokens, PrintWriter out, PrintWriter err) {
+      out.printf("%-6s %-24s %-26s %s%n", "ID", "NAME", "CREATED", "REVOKED");
+      for (TokenService.TokenInfo t : tokens.list()) {
+        out.printf(
+            "%-6d %-24s %-26s %s%n",
+            t.id(),
+            t.name(),
+            t.createdAt(),
+            t.revokedAt() == null ? "-" : t.revokedAt().toString());
       }
+      out.flush();
       return 0;
     }
   }
@@ -88,26 +90,18 @@ final class TokenCommand {
       mixinStandardHelpOptions = true,
       description =
           "Revoke every active token named NAME; running servers refuse it within " + "1 second.")
-  static final class Revoke implements Callable<Integer> {
+  static final class Revoke extends OnTokens {
     @Parameters(paramLabel = "NAME", description = "the name the token was created with")
     String name;
 
-    @Mixin TrackerOptions db;
-
-    @Spec CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
-      try (AdminDatabase admin = AdminDatabase.open(db.config())) {
-        int n = new TokenService(admin.db()).revoke(name);
-        if (n == 0) {
-          spec.commandLine().getErr().println("no active token named '" + name + "'");
-          return 1;
-        }
-        spec.commandLine()
-            .getOut()
-            .println("revoked " + n + " token" + (n == 1 ? "" : "s") + " named '" + name + "'");
+    int call(TokenService tokens, PrintWriter out, PrintWriter err) {
+      int n = tokens.revoke(name);
+      if (n == 0) {
+        err.println("no active token named '" + name + "'");
+        return 1;
       }
+      out.println("revoked " + n + " token" + (n == 1 ? "" : "s") + " named '" + name + "'");
       return 0;
     }
   }

@@ -1,5 +1,6 @@
 package io.liandan.app;
 
+import static io.liandan.app.EndToEnd.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +16,6 @@ import io.liandan.workflows.runtime.StageOverhead;
 import io.liandan.workflows.runtime.TemporalDevServer;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,15 +87,7 @@ class CliJarIT {
             "up.log",
             // the banner's worker line comes after its Temporal line, which the first test reads
             "  worker:",
-            "up",
-            "--home",
-            home.toString(),
-            "--port",
-            Integer.toString(trackerPort),
-            "--temporal-port",
-            Integer.toString(temporalPort),
-            "--temporal-ui-port",
-            Integer.toString(freePort()));
+            EndToEnd.upArgs(home, trackerPort, temporalPort, freePort()));
   }
 
   @AfterAll
@@ -124,18 +116,7 @@ class CliJarIT {
   @Order(2)
   void runWatchOfASpecInAnotherFolderPrintsProgressAndCompletes() throws Exception {
     // from the demo's parent: the spec's relative paths (model, data/…) exist only beside it
-    Result r =
-        jar(
-            dir,
-            "run",
-            "demo/pipeline.json",
-            "--watch",
-            "--id",
-            "cli-watch",
-            "--home",
-            home(),
-            "--temporal",
-            target);
+    Result r = onStack(dir, "run", "demo/pipeline.json", "--watch", "--id", "cli-watch");
     assertEquals(0, r.code(), r.out());
     List<String> lines = r.out().lines().toList();
     assertEquals("pipeline cli-watch started", lines.get(0), r.out());
@@ -192,12 +173,12 @@ class CliJarIT {
   @Test
   @Order(4)
   void statusExitCodesSayHowAPipelineStands() throws Exception {
-    Result done = jar(dir, "status", "cli-watch", "--home", home(), "--temporal", target);
+    Result done = onStack(dir, "status", "cli-watch");
     assertEquals(0, done.code(), done.out());
     assertTrue(done.out().startsWith("pipeline cli-watch (demo, project demo"), done.out());
     assertTrue(done.out().contains(": completed"), done.out());
 
-    Result unknown = jar(dir, "status", "never-started", "--home", home(), "--temporal", target);
+    Result unknown = onStack(dir, "status", "never-started");
     assertEquals(StatusCommand.UNKNOWN, unknown.code(), unknown.out());
     assertTrue(unknown.out().contains("unknown pipeline never-started"), unknown.out());
 
@@ -206,21 +187,10 @@ class CliJarIT {
     ObjectNode broken = (ObjectNode) JSON.readTree(demo.resolve("pipeline.json").toFile());
     ((ObjectNode) broken.at("/datasets/corpus")).put("source", "data/broken.jsonl");
     Files.writeString(demo.resolve("broken.json"), broken.toString());
-    Result failed =
-        jar(
-            demo,
-            "run",
-            "broken.json",
-            "--watch",
-            "--id",
-            "cli-broken",
-            "--home",
-            home(),
-            "--temporal",
-            target);
+    Result failed = onStack(demo, "run", "broken.json", "--watch", "--id", "cli-broken");
     assertEquals(1, failed.code(), failed.out());
     assertTrue(failed.out().contains("pipeline cli-broken failed"), failed.out());
-    Result status = jar(dir, "status", "cli-broken", "--home", home(), "--temporal", target);
+    Result status = onStack(dir, "status", "cli-broken");
     assertEquals(StatusCommand.FAILED, status.code(), status.out());
     assertTrue(status.out().contains(": failed"), status.out());
 
@@ -230,35 +200,26 @@ class CliJarIT {
       if (st.path("stage").asText().equals("pt"))
         ((ObjectNode) st.get("args")).put("learning_rate", 2e-3);
     Files.writeString(demo.resolve("variant.json"), variant.toString());
-    Result started =
-        jar(
-            demo,
-            "run",
-            "variant.json",
-            "--id",
-            "cli-cancel",
-            "--home",
-            home(),
-            "--temporal",
-            target);
+    Result started = onStack(demo, "run", "variant.json", "--id", "cli-cancel");
     assertEquals(0, started.code(), started.out());
-    Result cancel = jar(dir, "cancel", "cli-cancel", "--home", home(), "--temporal", target);
+    Result cancel = onStack(dir, "cancel", "cli-cancel");
     assertEquals(0, cancel.code(), cancel.out());
     Result cancelled = null;
     for (long end = System.nanoTime() + 120_000_000_000L; System.nanoTime() < end; ) {
-      cancelled = jar(dir, "status", "cli-cancel", "--home", home(), "--temporal", target);
+      cancelled = onStack(dir, "status", "cli-cancel");
       if (cancelled.code() != 0) break;
       Thread.sleep(1000);
     }
     assertEquals(StatusCommand.CANCELLED, cancelled.code(), cancelled.out());
 
-    Result list = jar(dir, "status", "--home", home(), "--temporal", target);
+    Result list = onStack(dir, "status");
     assertEquals(0, list.code(), list.out());
     for (String id : List.of("cli-watch", "cli-broken", "cli-cancel"))
       assertTrue(list.out().contains(id), list.out());
 
     String nobody = "127.0.0.1:" + freePort();
-    Result unreachable = jar(dir, "status", "cli-watch", "--home", home(), "--temporal", nobody);
+    Result unreachable =
+        jar(dir, "status", "cli-watch", "--home", home.toString(), "--temporal", nobody);
     assertEquals(1, unreachable.code(), unreachable.out());
     assertTrue(
         unreachable.out().contains("Temporal at " + nobody + " cannot be reached"),
@@ -319,8 +280,11 @@ class CliJarIT {
     assertFalse(stop.contains("Exception"), "a clean stop logs no exception:\n" + stop);
   }
 
-  String home() {
-    return home.toString();
+  /** A pipeline command from the jar in {@code cwd}, on this stack: its home and Temporal. */
+  Result onStack(Path cwd, String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--home", home.toString(), "--temporal", target));
+    return jar(cwd, all.toArray(String[]::new));
   }
 
   Pipelines pipelines() {
@@ -364,14 +328,7 @@ class CliJarIT {
         .statusCode();
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   static String tail(String log) throws IOException {
-    List<String> lines = new ArrayList<>(Files.readAllLines(dir.resolve(log)));
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    return EndToEnd.tail(dir.resolve(log));
   }
 }

@@ -12,6 +12,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +35,46 @@ class ModelCommandsTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /** {@code model forward}: {@code input}'s logits from {@code model} (with {@code adapter}). */
+  static Run forward(Path model, Path adapter, Path input, Path output) {
+    List<String> args = new ArrayList<>(List.of("model", "forward", "--model", model.toString()));
+    if (adapter != null) args.addAll(List.of("--adapter", adapter.toString()));
+    args.addAll(List.of("--input", input.toString(), "--output", output.toString()));
+    return run(args.toArray(String[]::new));
+  }
+
+  /** {@code model merge}: {@code adapter} merged into {@code model}, written to {@code output}. */
+  static Run merge(Path model, Path adapter, Path output) {
+    return run(
+        "model",
+        "merge",
+        "--model",
+        model.toString(),
+        "--adapter",
+        adapter.toString(),
+        "--output",
+        output.toString());
+  }
+
+  /**
+   * {@code model generate}: 20 new ids after the fixture's prompt from UNTIED, then {@code more}.
+   */
+  static Run generate(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "model",
+                "generate",
+                "--model",
+                UNTIED.toString(),
+                "--prompt-ids",
+                "5,17,99,123,7",
+                "--max-new-tokens",
+                "20"));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
+  }
+
   static float maxAbsDiff(Path a, String ka, Path b, String kb) {
     try (NDManager m = NDManager.newBaseManager();
         SafetensorsFile fa = SafetensorsFile.open(a);
@@ -47,16 +89,7 @@ class ModelCommandsTest {
   @Test
   void forwardWritesTransformersLogits(@TempDir Path tmp) {
     Path in = TIED.resolve("expected_logits.safetensors"), out = tmp.resolve("out.safetensors");
-    Run r =
-        run(
-            "model",
-            "forward",
-            "--model",
-            TIED.toString(),
-            "--input",
-            in.toString(),
-            "--output",
-            out.toString());
+    Run r = forward(TIED, null, in, out);
     assertEquals(0, r.code(), r.err());
     assertTrue(maxAbsDiff(in, "logits", out, "logits") <= 1e-4);
   }
@@ -64,16 +97,7 @@ class ModelCommandsTest {
   @Test
   void generatePrintsTransformersGreedyIds() throws Exception {
     var expected = new ObjectMapper().readTree(UNTIED.resolve("expected_generate.json").toFile());
-    Run r =
-        run(
-            "model",
-            "generate",
-            "--model",
-            UNTIED.toString(),
-            "--prompt-ids",
-            "5,17,99,123,7",
-            "--max-new-tokens",
-            "20");
+    Run r = generate();
     assertEquals(0, r.code(), r.err());
     assertEquals(expected.get("greedy"), new ObjectMapper().readTree(r.out()));
   }
@@ -86,25 +110,12 @@ class ModelCommandsTest {
   @Test
   void generateInBf16ContinuesAsFloat32BeginsAndRefusesAnUnknownDtype() throws Exception {
     var expected = new ObjectMapper().readTree(UNTIED.resolve("expected_generate.json").toFile());
-    String[] args = {
-      "model",
-      "generate",
-      "--model",
-      UNTIED.toString(),
-      "--prompt-ids",
-      "5,17,99,123,7",
-      "--max-new-tokens",
-      "20",
-      "--dtype",
-      "bfloat16"
-    };
-    Run r = run(args);
+    Run r = generate("--dtype", "bfloat16");
     assertEquals(0, r.code(), r.err());
     var got = new ObjectMapper().readTree(r.out());
     assertEquals(expected.get("greedy").size(), got.size());
     for (int i = 0; i < 6; i++) assertEquals(expected.get("greedy").get(i), got.get(i), "id " + i);
-    args[args.length - 1] = "fp8";
-    Run bad = run(args);
+    Run bad = generate("--dtype", "fp8");
     assertEquals(2, bad.code());
     assertTrue(bad.err().contains("--dtype must be float32 or bfloat16, not 'fp8'"), bad.err());
   }
@@ -113,59 +124,15 @@ class ModelCommandsTest {
   void mergedCheckpointGivesTheAdapterLogits(@TempDir Path tmp) {
     Path in = UNTIED.resolve("lora/expected_lora_logits.safetensors");
     Path merged = tmp.resolve("merged");
-    assertEquals(
-        0,
-        run(
-                "model",
-                "merge",
-                "--model",
-                UNTIED.toString(),
-                "--adapter",
-                UNTIED.resolve("lora").toString(),
-                "--output",
-                merged.toString())
-            .code());
+    assertEquals(0, merge(UNTIED, UNTIED.resolve("lora"), merged).code());
     assertTrue(
         Files.exists(merged.resolve("config.json"))
             && Files.exists(merged.resolve("generation_config.json")));
     Path withAdapter = tmp.resolve("a.safetensors"), fromMerged = tmp.resolve("b.safetensors");
-    assertEquals(
-        0,
-        run(
-                "model",
-                "forward",
-                "--model",
-                UNTIED.toString(),
-                "--adapter",
-                UNTIED.resolve("lora").toString(),
-                "--input",
-                in.toString(),
-                "--output",
-                withAdapter.toString())
-            .code());
-    assertEquals(
-        0,
-        run(
-                "model",
-                "forward",
-                "--model",
-                merged.toString(),
-                "--input",
-                in.toString(),
-                "--output",
-                fromMerged.toString())
-            .code());
+    assertEquals(0, forward(UNTIED, UNTIED.resolve("lora"), in, withAdapter).code());
+    assertEquals(0, forward(merged, null, in, fromMerged).code());
     assertTrue(maxAbsDiff(withAdapter, "logits", fromMerged, "logits") <= 1e-5);
-    Run again =
-        run(
-            "model",
-            "merge",
-            "--model",
-            UNTIED.toString(),
-            "--adapter",
-            UNTIED.resolve("lora").toString(),
-            "--output",
-            merged.toString());
+    Run again = merge(UNTIED, UNTIED.resolve("lora"), merged);
     assertEquals(2, again.code());
     assertTrue(again.err().contains("not empty"), again.err());
   }
@@ -176,16 +143,7 @@ class ModelCommandsTest {
     new io.liandan.llm.safetensors.SafetensorsWriter()
         .put("ids", new long[] {1, 2}, 1, 2)
         .write(in);
-    Run r =
-        run(
-            "model",
-            "forward",
-            "--model",
-            TIED.toString(),
-            "--input",
-            in.toString(),
-            "--output",
-            tmp.resolve("o").toString());
+    Run r = forward(TIED, null, in, tmp.resolve("o"));
     assertEquals(2, r.code());
     assertTrue(r.err().contains(in.toString()) && r.err().contains("input_ids"), r.err());
     assertTrue(!Files.exists(tmp.resolve("o")), "nothing half-written");

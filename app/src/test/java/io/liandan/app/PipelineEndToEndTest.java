@@ -1,5 +1,13 @@
 package io.liandan.app;
 
+import static io.liandan.app.EndToEnd.LOGS;
+import static io.liandan.app.EndToEnd.SHORT;
+import static io.liandan.app.EndToEnd.everyStep;
+import static io.liandan.app.EndToEnd.getJson;
+import static io.liandan.app.EndToEnd.liandan;
+import static io.liandan.app.EndToEnd.liandanJvm;
+import static io.liandan.app.EndToEnd.runSpec;
+import static io.liandan.app.EndToEnd.steps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.contracts.ArtifactStore;
 import io.liandan.contracts.StageResult;
@@ -24,15 +31,10 @@ import io.liandan.workflows.runtime.Pipelines;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -50,13 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PipelineEndToEndTest {
-  static final ObjectMapper JSON = new ObjectMapper();
-
-  /** The workers' logs, kept for a look after the test. */
-  static final Path LOGS = Path.of("target", "e2e-logs");
-
-  static final DemoPipeline.Size SHORT = DemoPipeline.Size.QUICK;
-
   @TempDir static Path dir;
   TrackerServer tracker;
   EmbeddedTemporal temporal;
@@ -88,14 +83,8 @@ class PipelineEndToEndTest {
 
   /** {@code liandan worker} in its own JVM, on its own queue and home. */
   Process worker(String queue, Path home, String log) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx2g",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Liandan.class.getName(),
+        liandanJvm(
             "worker",
             "--temporal",
             temporal.target(),
@@ -199,9 +188,7 @@ class PipelineEndToEndTest {
                 + uninterrupted.stage("sft").trackerRunId()
                 + "/metrics?key=train/loss&maxPoints=100000");
     assertEquals(SHORT.sftSteps(), killed.path("total").asLong(), killed.toString());
-    List<Long> steps = new ArrayList<>();
-    killed.path("points").forEach(pt -> steps.add(pt.get(0).asLong()));
-    assertEquals(Stream.iterate(1L, i -> i + 1).limit(SHORT.sftSteps()).toList(), steps);
+    assertEquals(everyStep(SHORT.sftSteps()), steps(killed));
     assertEquals(clean.path("points"), killed.path("points"));
     assertEquals("finished", get("/api/v1/runs/" + resumed.trackerRunId()).path("state").asText());
   }
@@ -214,16 +201,8 @@ class PipelineEndToEndTest {
     ((ObjectNode) bad.get("stages").get(1).get("args")).put("lora_r", -1);
     ((ObjectNode) bad.get("datasets").get("corpus"))
         .put("source", dir.resolve("gone.jsonl").toString());
-    Path file = dir.resolve("bad.json");
-    Files.writeString(file, bad.toString());
     ModelCommandsTest.Run cli =
-        ModelCommandsTest.run(
-            "run",
-            file.toString(),
-            "--temporal",
-            temporal.target(),
-            "--home",
-            dir.resolve("home-c").toString());
+        runSpec(bad, dir.resolve("bad.json"), temporal.target(), dir.resolve("home-c"));
     assertEquals(2, cli.code());
     assertTrue(cli.err().contains("learning_rate: unknown key"), cli.err());
     assertTrue(cli.err().contains("stages[1].args.lora_r"), cli.err());
@@ -246,14 +225,9 @@ class PipelineEndToEndTest {
   @Test
   @Order(4)
   void cancelStopsSftKeepingItsCheckpointsAndResumeRedoesOnlyWhatIsMissing() throws Exception {
-    Path home = dir.resolve("home-e");
-    worker("e2e-e", home, "worker-e.log");
-    Pipelines p = pipelines(home);
-    p.start("e2e-e", spec, "e2e-e");
-    StageStatus sft = waitForSftCheckpoint(p, "e2e-e", "worker-e.log");
-    String[] where = {"--temporal", temporal.target(), "--home", home.toString()};
-    assertEquals(0, cli("cancel", "e2e-e", where).code());
-    assertThrows(WorkflowFailedException.class, () -> p.result("e2e-e"));
+    Cancelled c = cancelledInSft("e2e-e", dir.resolve("home-e"), "worker-e.log");
+    Pipelines p = c.pipelines();
+    StageStatus sft = c.sft();
     PipelineStatus cancelled = p.status("e2e-e");
     assertEquals("cancelled", cancelled.state());
     assertEquals("cancelled", cancelled.stages().get(6).state());
@@ -263,7 +237,7 @@ class PipelineEndToEndTest {
     Path sftDir = Path.of(p.status("e2e-e").stages().get(6).lastCheckpoint()).getParent();
     assertTrue(Files.list(sftDir).findAny().isPresent(), "checkpoints kept in " + sftDir);
 
-    ModelCommandsTest.Run resumed = cli("resume", "e2e-e", where);
+    ModelCommandsTest.Run resumed = liandan("resume", "e2e-e", c.where());
     assertEquals(0, resumed.code(), resumed.err());
     PipelineResult r = result(p, "e2e-e", "worker-e.log");
     PipelineStatus s = p.status("e2e-e");
@@ -286,21 +260,15 @@ class PipelineEndToEndTest {
   @Test
   @Order(5)
   void aNewPipelineIdThatResumesSftContinuesItsTrackerRun() throws Exception {
-    Path home = dir.resolve("home-f");
-    worker("e2e-f", home, "worker-f.log");
-    Pipelines p = pipelines(home);
-    p.start("e2e-f", spec, "e2e-f");
-    StageStatus sft = waitForSftCheckpoint(p, "e2e-f", "worker-f.log");
-    String[] where = {"--temporal", temporal.target(), "--home", home.toString()};
-    assertEquals(0, cli("cancel", "e2e-f", where).code());
-    assertThrows(WorkflowFailedException.class, () -> p.result("e2e-f"));
+    Cancelled c = cancelledInSft("e2e-f", dir.resolve("home-f"), "worker-f.log");
+    Pipelines p = c.pipelines();
     long first = trackerRun("e2e-f/sft");
 
     // what `liandan run` does after an interruption: the same spec under a new id
     p.start("e2e-f2", spec, "e2e-f");
     PipelineResult r = result(p, "e2e-f2", "worker-f.log");
     StageResult resumed = r.stage("sft");
-    assertTrue(resumed.resumedFromStep() >= sft.step() - SHORT.saveSteps(), resumed.toString());
+    assertTrue(resumed.resumedFromStep() >= c.sft().step() - SHORT.saveSteps(), resumed.toString());
     assertTrue(resumed.resumedFromStep() > 0, resumed.toString());
     assertEquals(first, resumed.trackerRunId(), "the run the first pipeline started, continued");
     JsonNode run = get("/api/v1/runs/" + first);
@@ -312,10 +280,7 @@ class PipelineEndToEndTest {
     String tags = run.path("tags").toString();
     assertTrue(tags.contains("pipeline:e2e-f\"") && tags.contains("pipeline:e2e-f2"), tags);
     JsonNode curve = get("/api/v1/runs/" + first + "/metrics?key=train/loss&maxPoints=100000");
-    List<Long> steps = new ArrayList<>();
-    curve.path("points").forEach(pt -> steps.add(pt.get(0).asLong()));
-    assertEquals(
-        Stream.iterate(1L, i -> i + 1).limit(SHORT.sftSteps()).toList(), steps, "each step once");
+    assertEquals(everyStep(SHORT.sftSteps()), steps(curve), "each step once");
     assertThrows(AssertionError.class, () -> trackerRun("e2e-f2/sft"), "no second SFT run");
     // a stage that was not interrupted runs under the new pipeline's own key
     assertEquals(trackerRun("e2e-f2/dpo"), r.stage("dpo").trackerRunId());
@@ -334,10 +299,22 @@ class PipelineEndToEndTest {
     return sft;
   }
 
-  ModelCommandsTest.Run cli(String command, String id, String... where) {
-    List<String> args = new ArrayList<>(List.of(command, id));
-    args.addAll(List.of(where));
-    return ModelCommandsTest.run(args.toArray(String[]::new));
+  /** A pipeline cancelled ({@code liandan cancel}) once SFT checkpointed, and where it ran. */
+  record Cancelled(Pipelines pipelines, StageStatus sft, String[] where) {}
+
+  /**
+   * Starts {@code id} on a worker of its own (queue {@code id}, {@code home}), cancels it once SFT
+   * has checkpointed, and waits for its result to fail.
+   */
+  Cancelled cancelledInSft(String id, Path home, String log) throws Exception {
+    worker(id, home, log);
+    Pipelines p = pipelines(home);
+    p.start(id, spec, id);
+    StageStatus sft = waitForSftCheckpoint(p, id, log);
+    String[] where = {"--temporal", temporal.target(), "--home", home.toString()};
+    assertEquals(0, liandan("cancel", id, where).code());
+    assertThrows(WorkflowFailedException.class, () -> p.result(id));
+    return new Cancelled(p, sft, where);
   }
 
   long trackerRun(String key) throws Exception {
@@ -356,17 +333,11 @@ class PipelineEndToEndTest {
   }
 
   String tail(String log) throws IOException {
-    List<String> lines = Files.readAllLines(LOGS.resolve(log));
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    return EndToEnd.tail(LOGS.resolve(log));
   }
 
+  /** GET {@code path} on the tracker, which must answer 200; its body as JSON. */
   JsonNode get(String path) throws Exception {
-    HttpResponse<String> r =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(tracker.url() + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), path + ": " + r.body());
-    return JSON.readTree(r.body());
+    return getJson(tracker.url() + path);
   }
 }

@@ -1,5 +1,15 @@
 package io.liandan.app;
 
+import static io.liandan.app.EndToEnd.JSON;
+import static io.liandan.app.EndToEnd.LOGS;
+import static io.liandan.app.EndToEnd.SHORT;
+import static io.liandan.app.EndToEnd.everyStep;
+import static io.liandan.app.EndToEnd.freePort;
+import static io.liandan.app.EndToEnd.getJson;
+import static io.liandan.app.EndToEnd.liandan;
+import static io.liandan.app.EndToEnd.liandanJvm;
+import static io.liandan.app.EndToEnd.steps;
+import static io.liandan.app.EndToEnd.upArgs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.contracts.ArtifactStore;
 import io.liandan.llm.demo.DemoPipeline;
@@ -20,7 +29,6 @@ import io.liandan.workflows.runtime.TemporalDevServer;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +37,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -49,10 +56,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealTemporalEndToEndTest {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final Path LOGS = Path.of("target", "e2e-logs");
-  static final DemoPipeline.Size SHORT = DemoPipeline.Size.QUICK;
-
   @TempDir static Path dir;
   Path cli;
   Path specFile; // the short demo, local paths absolute, as a user would write it for the CLI
@@ -87,31 +90,9 @@ class RealTemporalEndToEndTest {
     }
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   /** {@code liandan up} in its own JVM on {@code home} and these ports, back once it says so. */
   Up up(Path home, int trackerPort, int temporalPort, int uiPort, String log) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx2g",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Liandan.class.getName(),
-            "up",
-            "--home",
-            home.toString(),
-            "--port",
-            Integer.toString(trackerPort),
-            "--temporal-port",
-            Integer.toString(temporalPort),
-            "--temporal-ui-port",
-            Integer.toString(uiPort));
+    ProcessBuilder pb = liandanJvm(upArgs(home, trackerPort, temporalPort, uiPort));
     pb.environment().put(TemporalDevServer.CLI_ENV, cli.toString());
     Files.createDirectories(LOGS);
     pb.directory(cwd.toFile())
@@ -155,18 +136,7 @@ class RealTemporalEndToEndTest {
 
     TemporalCli t = temporal(u);
     // the README's command, verbatim (plus the id, to find it again, and the address)
-    t.ok(
-        specFile.getParent(),
-        "workflow",
-        "start",
-        "--type",
-        "PipelineWorkflow",
-        "--task-queue",
-        "liandan",
-        "--input-file",
-        "spec.json",
-        "--workflow-id",
-        "cli-a");
+    t.startPipeline(specFile.getParent(), "spec.json", "cli-a");
     String result = t.ok(cwd, "workflow", "result", "--workflow-id", "cli-a");
     assertTrue(result.contains("COMPLETED"), result);
     uninterrupted = pipelines(u).result("cli-a");
@@ -213,18 +183,7 @@ class RealTemporalEndToEndTest {
     ObjectNode rel = (ObjectNode) JSON.readTree(specFile.toFile());
     rel.put("model", "model");
     Files.writeString(dir.resolve("relative.json"), rel.toString());
-    t.ok(
-        dir,
-        "workflow",
-        "start",
-        "--type",
-        "PipelineWorkflow",
-        "--task-queue",
-        "liandan",
-        "--input-file",
-        "relative.json",
-        "--workflow-id",
-        "cli-rel");
+    t.startPipeline(dir, "relative.json", "cli-rel");
     TemporalCli.Result failed = t.run(cwd, "workflow", "result", "--workflow-id", "cli-rel");
     assertTrue(failed.out().contains("FAILED"), failed.out());
     assertTrue(failed.out().contains("resolved against " + cwd.toRealPath()), failed.out());
@@ -238,18 +197,7 @@ class RealTemporalEndToEndTest {
       ((ObjectNode) variant.get("stages").get(1).get("args"))
           .put("learning_rate", how.equals("cancel") ? 1e-3 : 2e-3);
       Files.writeString(dir.resolve("variant.json"), variant.toString());
-      t.ok(
-          dir,
-          "workflow",
-          "start",
-          "--type",
-          "PipelineWorkflow",
-          "--task-queue",
-          "liandan",
-          "--input-file",
-          "variant.json",
-          "--workflow-id",
-          id);
+      t.startPipeline(dir, "variant.json", id);
       waitForSft(pipelines(u), id, false, "up-a.log");
       if (how.equals("terminate"))
         t.ok(cwd, "workflow", "terminate", "--workflow-id", id, "--reason", "test");
@@ -282,32 +230,13 @@ class RealTemporalEndToEndTest {
     assertTrue(listed.out().contains("canceled"), listed.out());
   }
 
-  static ModelCommandsTest.Run liandan(String command, String id, String... where) {
-    List<String> args = new ArrayList<>(List.of(command));
-    if (id != null) args.add(id);
-    args.addAll(List.of(where));
-    return ModelCommandsTest.run(args.toArray(String[]::new));
-  }
-
   @Test
   @Order(2)
   void aStackKilledInTheMiddleOfSftHealsItselfOnTheNextUp() throws Exception {
     assertNotNull(uninterrupted, "needs the uninterrupted run");
     Path home = dir.resolve("home-b");
     Up first = up(home, "up-b1.log");
-    temporal(first)
-        .ok(
-            specFile.getParent(),
-            "workflow",
-            "start",
-            "--type",
-            "PipelineWorkflow",
-            "--task-queue",
-            "liandan",
-            "--input-file",
-            "spec.json",
-            "--workflow-id",
-            "heal");
+    temporal(first).startPipeline(specFile.getParent(), "spec.json", "heal");
     String runId = runId(first, "heal");
     StageStatus sft = waitForSft(pipelines(first), "heal", true, "up-b1.log");
 
@@ -347,23 +276,20 @@ class RealTemporalEndToEndTest {
         "the merged model is the uninterrupted run's, bit for bit");
     String base = "http://127.0.0.1:" + second.trackerPort();
     JsonNode curve =
-        get(
+        getJson(
             base
                 + "/api/v1/runs/"
                 + r.stage("sft").trackerRunId()
                 + "/metrics?key=train/loss&maxPoints=100000");
-    List<Long> steps = new ArrayList<>();
-    curve.path("points").forEach(pt -> steps.add(pt.get(0).asLong()));
-    assertEquals(
-        Stream.iterate(1L, i -> i + 1).limit(SHORT.sftSteps()).toList(), steps, "each step once");
-    JsonNode runs = get(base + "/api/v1/projects/demo/runs?limit=100");
+    assertEquals(everyStep(SHORT.sftSteps()), steps(curve), "each step once");
+    JsonNode runs = getJson(base + "/api/v1/projects/demo/runs?limit=100");
     long sftRuns = 0;
     for (JsonNode run : runs.has("runs") ? runs.get("runs") : runs)
       if (run.path("key").asText().equals("heal/sft")) sftRuns++;
     assertEquals(1, sftRuns, "one SFT run in the tracker");
     // the run links to its workflow's page in the Temporal Web UI (the run page shows the link)
     String page = "http://127.0.0.1:" + second.uiPort() + "/namespaces/default/workflows/heal";
-    JsonNode sftRun = get(base + "/api/v1/runs/" + r.stage("sft").trackerRunId());
+    JsonNode sftRun = getJson(base + "/api/v1/runs/" + r.stage("sft").trackerRunId());
     assertEquals(page, sftRun.at("/labels/temporal_ui").asText(), sftRun.toString());
     assertFalse(Files.readString(LOGS.resolve("up-b2.log")).contains("TMPRL1101"));
   }
@@ -401,18 +327,7 @@ class RealTemporalEndToEndTest {
     return sft;
   }
 
-  static JsonNode get(String url) throws Exception {
-    HttpResponse<String> r =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), url + ": " + r.body());
-    return JSON.readTree(r.body());
-  }
-
   static String tail(String log) throws IOException {
-    List<String> lines = Files.readAllLines(LOGS.resolve(log));
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    return EndToEnd.tail(LOGS.resolve(log));
   }
 }

@@ -25,16 +25,8 @@ class StatusAndRunCommandsTest {
     args.put("learning_rate", -1e-4);
     ((ObjectNode) spec.get("datasets").get("corpus"))
         .put("source", dir.resolve("gone.jsonl").toString());
-    Path bad = dir.resolve("bad.json");
-    Files.writeString(bad, spec.toString());
     ModelCommandsTest.Run r =
-        ModelCommandsTest.run(
-            "run",
-            bad.toString(),
-            "--temporal",
-            "127.0.0.1:1",
-            "--home",
-            dir.resolve("h").toString());
+        EndToEnd.runSpec(spec, dir.resolve("bad.json"), "127.0.0.1:1", dir.resolve("h"));
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("lerning_rate: unknown hyperparameter (did you mean"), r.err());
     assertTrue(r.err().contains("learning_rate: must be in (0, 1)"), r.err());

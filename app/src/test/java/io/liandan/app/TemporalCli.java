@@ -60,4 +60,25 @@ record TemporalCli(Path binary, String address) {
     assertEquals(0, r.code(), "temporal " + String.join(" ", args) + ":\n" + r.out());
     return r.out();
   }
+
+  /**
+   * The README's command, run in {@code cwd}: {@code temporal workflow start --type
+   * PipelineWorkflow --task-queue liandan --input-file SPEC}, plus the workflow id (to find it
+   * again); its output.
+   */
+  String startPipeline(Path cwd, String spec, String workflowId)
+      throws IOException, InterruptedException {
+    return ok(
+        cwd,
+        "workflow",
+        "start",
+        "--type",
+        "PipelineWorkflow",
+        "--task-queue",
+        "liandan",
+        "--input-file",
+        spec,
+        "--workflow-id",
+        workflowId);
+  }
 }

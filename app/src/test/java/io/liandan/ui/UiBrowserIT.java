@@ -111,11 +111,15 @@ class UiBrowserIT {
   }
 
   /** Read in one script: the table re-renders as a whole, so element handles can go stale. */
-  @SuppressWarnings("unchecked")
   private List<String> texts(String css) {
-    return (List<String>)
-        browser.js(
-            "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", css);
+    return strings(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", css);
+  }
+
+  /** What {@code script} returns, a list of strings. */
+  @SuppressWarnings("unchecked")
+  private List<String> strings(String script, Object... args) {
+    return (List<String>) browser.js(script, args);
   }
 
   private List<String> runRowNames() {
@@ -132,12 +136,10 @@ class UiBrowserIT {
   }
 
   /** The paths of the page's series requests so far (the first draw's, without zooms). */
-  @SuppressWarnings("unchecked")
   private List<String> seriesRequests() {
-    return (List<String>)
-        browser.js(
-            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
-                + ".filter(p => p.startsWith('/api/v1/') && /metrics(\\/series)?$/.test(p))");
+    return strings(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
+            + ".filter(p => p.startsWith('/api/v1/') && /metrics(\\/series)?$/.test(p))");
   }
 
   @SuppressWarnings("unchecked")
@@ -195,12 +197,10 @@ class UiBrowserIT {
   }
 
   /** The dynamic columns of the runs table, in order ("summary.train/loss", "config.beta"). */
-  @SuppressWarnings("unchecked")
   private List<String> dynamicColumns() {
-    return (List<String>)
-        browser.js(
-            "return [...document.querySelectorAll('#runs thead th')].map(t => t.dataset.col)"
-                + ".filter(c => c && c.includes('.'))");
+    return strings(
+        "return [...document.querySelectorAll('#runs thead th')].map(t => t.dataset.col)"
+            + ".filter(c => c && c.includes('.'))");
   }
 
   @Test

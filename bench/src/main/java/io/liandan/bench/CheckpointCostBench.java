@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import static io.liandan.bench.BenchArgs.intArg;
+
 import io.liandan.tracker.TrackerConfig;
 import io.liandan.tracker.TrackerServer;
 import io.liandan.tracker.client.RunHandle;
@@ -23,8 +25,8 @@ import java.util.Map;
  */
 public final class CheckpointCostBench {
   public static void main(String[] args) throws Exception {
-    int checkpoints = args.length > 0 ? Integer.parseInt(args[0]) : 40;
-    int every = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+    int checkpoints = intArg(args, 0, 40);
+    int every = intArg(args, 1, 10);
     Path dir = Files.createTempDirectory("liandan-ckpt-cost");
     try (TrackerServer tracker =
             TrackerServer.start(

@@ -179,12 +179,14 @@ public final class DeviceTrainBench {
       // which a reference-free loss never loads
       DecoderWeights frozen =
           mode.equals("dpo-full") && !loss.referenceFree() ? DecoderWeights.random(c, 1, m) : null;
+      LrSchedule constant = new LrSchedule("constant", 0, warm + steps);
+      Optimization preference = new Optimization(opt, constant, lr, 1.0, 1);
       IntToDoubleFunction step =
           kto
-              ? ktoSteps(model, lora, opt, warm + steps, lr, B, T)
+              ? ktoSteps(model, lora, preference, B, T)
               : dpo
-                  ? dpoSteps(model, lora, frozen, loss, opt, warm + steps, lr, fp16, a, B, T)
-                  : causalLmSteps(model, opt, warm + steps, lr, fp16, a, B, T);
+                  ? dpoSteps(model, lora, frozen, loss, preference, fp16, a, B, T)
+                  : causalLmSteps(model, new Optimization(opt, constant, lr, 1.0), fp16, a, B, T);
       double first = 0, last = 0;
       long t0 = 0;
       // libtorch's profiler over the measured steps, a chrome trace (bench/profile-ops reads it)
@@ -223,17 +225,9 @@ public final class DeviceTrainBench {
 
   /** Causal-LM steps on {@link BenchData#batch}: a step's index to its loss. */
   static IntToDoubleFunction causalLmSteps(
-      Decoder model,
-      AdamW opt,
-      int total,
-      double lr,
-      boolean fp16,
-      Map<String, String> a,
-      int B,
-      int T) {
+      Decoder model, Optimization o, boolean fp16, Map<String, String> a, int B, int T) {
     CausalLmTrainer trainer =
-        new CausalLmTrainer(
-                model, new Optimization(opt, new LrSchedule("constant", 0, total), lr, 1.0))
+        new CausalLmTrainer(model, o)
             .withLossScaling(fp16 ? new GradScaler() : null)
             .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
     return s -> trainer.step(List.of(BenchData.batch(s, B, T))).loss();
@@ -248,9 +242,7 @@ public final class DeviceTrainBench {
       LoraAdapter lora,
       DecoderWeights frozen,
       PreferenceConfig loss,
-      AdamW opt,
-      int total,
-      double lr,
+      Optimization o,
       boolean fp16,
       Map<String, String> a,
       int B,
@@ -263,11 +255,7 @@ public final class DeviceTrainBench {
                 ? DpoTrainer.Reference.of(frozenModel)
                 : DpoTrainer.Reference.adapterOff(model, lora); // as the stages build it
     DpoTrainer trainer =
-        new DpoTrainer(
-                model,
-                ref,
-                new Optimization(opt, new LrSchedule("constant", 0, total), lr, 1.0, 1),
-                0.1)
+        new DpoTrainer(model, ref, o, 0.1)
             .withLoss(loss)
             .withLossScaling(fp16 ? new GradScaler() : null)
             .withGradientCheckpointing(Boolean.parseBoolean(a.get("checkpointing")));
@@ -276,16 +264,9 @@ public final class DeviceTrainBench {
 
   /** KTO steps on {@link BenchData#kto}: DPO's pairs unpaired, β 0.1, weights 1. */
   static IntToDoubleFunction ktoSteps(
-      Decoder model, LoraAdapter lora, AdamW opt, int total, double lr, int B, int T) {
+      Decoder model, LoraAdapter lora, Optimization o, int B, int T) {
     DpoTrainer.Reference ref = DpoTrainer.Reference.adapterOff(model, lora);
-    KtoTrainer trainer =
-        new KtoTrainer(
-            model,
-            ref,
-            new Optimization(opt, new LrSchedule("constant", 0, total), lr, 1.0, 1),
-            0.1,
-            1.0,
-            1.0);
+    KtoTrainer trainer = new KtoTrainer(model, ref, o, 0.1, 1.0, 1.0);
     return s -> trainer.step(List.of(BenchData.kto(s, B, T))).get("train/loss");
   }
 

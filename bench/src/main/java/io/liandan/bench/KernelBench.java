@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import static io.liandan.bench.BenchArgs.intArg;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -31,10 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class KernelBench {
   public static void main(String[] args) throws Exception {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
-    int layers = args.length > 0 ? Integer.parseInt(args[0]) : 4;
-    int B = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-    int T = args.length > 2 ? Integer.parseInt(args[2]) : 512;
-    int steps = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+    int layers = intArg(args, 0, 4);
+    int B = intArg(args, 1, 2);
+    int T = intArg(args, 2, 512);
+    int steps = intArg(args, 3, 3);
     DecoderConfig half = DeviceTrainBench.SHAPES.get("0.5b");
     DecoderConfig c =
         DeviceTrainBench.shape(

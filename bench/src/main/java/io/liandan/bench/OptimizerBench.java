@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import static io.liandan.bench.BenchArgs.intArg;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -22,7 +24,7 @@ public final class OptimizerBench {
   public static void main(String[] args) {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
     Device device = Devices.resolve(args.length > 0 ? args[0] : "cpu");
-    int steps = args.length > 1 ? Integer.parseInt(args[1]) : 300;
+    int steps = intArg(args, 1, 300);
     try (NDManager m = NDManager.newBaseManager(device)) {
       Map<String, NDArray> params = new LinkedHashMap<>();
       for (int l = 0; l < 24; l++) {

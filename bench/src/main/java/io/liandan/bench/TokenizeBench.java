@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import static io.liandan.bench.BenchArgs.intArg;
+
 import io.liandan.llm.data.template.ChatTemplate;
 import io.liandan.llm.data.tokenize.ChatRenderer;
 import io.liandan.llm.data.tokenize.TokenizeManifest;
@@ -25,7 +27,7 @@ import java.util.zip.GZIPInputStream;
  */
 public final class TokenizeBench {
   public static void main(String[] args) throws Exception {
-    int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int n = intArg(args, 0, 100_000);
     Path fixture =
         Path.of(args.length > 1 ? args[1] : "llm/src/test/resources/fixtures/qwen-tokenizer");
     Path model = Files.createTempDirectory("liandan-tokenize-bench");

@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import static io.liandan.bench.BenchArgs.intArg;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.liandan.tracker.client.RunHandle;
@@ -46,10 +48,10 @@ public final class TrackerIngestBench {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   public static void main(String[] args) throws Exception {
-    int runs = args.length > 0 ? Integer.parseInt(args[0]) : 8;
-    int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
-    int history = args.length > 3 ? Integer.parseInt(args[3]) : 1_000_000;
+    int runs = intArg(args, 0, 8);
+    int seconds = intArg(args, 1, 20);
+    int batch = intArg(args, 2, 5_000);
+    int history = intArg(args, 3, 1_000_000);
     long backlog = 4L * batch;
     Path home = Files.createTempDirectory("liandan-ingest-bench");
     int port = freePort();

@@ -1,5 +1,7 @@
 package io.liandan.bench;
 
+import static io.liandan.bench.BenchArgs.intArg;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -34,10 +36,10 @@ public final class TrainBench {
 
   public static void main(String[] args) throws Exception {
     if (System.getenv("DJL_OFFLINE") == null) System.setProperty("ai.djl.offline", "true");
-    int steps = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    int B = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-    int T = args.length > 2 ? Integer.parseInt(args[2]) : 256;
-    int memSteps = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
+    int steps = intArg(args, 0, 10);
+    int B = intArg(args, 1, 4);
+    int T = intArg(args, 2, 256);
+    int memSteps = intArg(args, 3, 1000);
     System.out.printf(
         "machine: %d cores, %s, java %s%n",
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));

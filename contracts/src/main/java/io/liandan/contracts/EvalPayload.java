@@ -11,9 +11,7 @@ public record EvalPayload(StageRef stage, EvalRequest request) {
   /** Reads this shape, or the previous version's one payload for every stage. */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   static EvalPayload read(JsonNode json) {
-    if (StageRequestV1.is(json)) return StageRequestV1.of(json).eval();
-    return new EvalPayload(
-        PayloadJson.part(json, "stage", StageRef.class),
-        PayloadJson.part(json, "request", EvalRequest.class));
+    return PayloadJson.stageAndRequest(
+        json, StageRequestV1::eval, EvalRequest.class, EvalPayload::new);
   }
 }

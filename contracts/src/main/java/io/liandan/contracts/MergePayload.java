@@ -11,9 +11,7 @@ public record MergePayload(StageRef stage, MergeRequest request) {
   /** Reads this shape, or the previous version's one payload for every stage. */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   static MergePayload read(JsonNode json) {
-    if (StageRequestV1.is(json)) return StageRequestV1.of(json).merge();
-    return new MergePayload(
-        PayloadJson.part(json, "stage", StageRef.class),
-        PayloadJson.part(json, "request", MergeRequest.class));
+    return PayloadJson.stageAndRequest(
+        json, StageRequestV1::merge, MergeRequest.class, MergePayload::new);
   }
 }

@@ -14,9 +14,7 @@ public record TrainPayload(StageRef stage, TrainRequest request) {
   /** Reads this shape, or the previous version's one payload for every stage. */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   static TrainPayload read(JsonNode json) {
-    if (StageRequestV1.is(json)) return StageRequestV1.of(json).train();
-    return new TrainPayload(
-        PayloadJson.part(json, "stage", StageRef.class),
-        PayloadJson.part(json, "request", TrainRequest.class));
+    return PayloadJson.stageAndRequest(
+        json, StageRequestV1::train, TrainRequest.class, TrainPayload::new);
   }
 }

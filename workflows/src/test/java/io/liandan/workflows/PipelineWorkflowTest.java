@@ -39,6 +39,23 @@ class PipelineWorkflowTest {
           .setActivityImplementations(new FakeStages())
           .build();
 
+  /** The stages of full.json's shape, in the order they run, with {@code preference} third. */
+  static List<String> stageOrder(String preference) {
+    return List.of(
+        "download",
+        "format-pt",
+        "tokenize-pt",
+        "pt",
+        "format-sft",
+        "tokenize-sft",
+        "sft",
+        "format-" + preference,
+        "tokenize-" + preference,
+        preference,
+        "eval",
+        "merge");
+  }
+
   static PipelineWorkflow start(
       WorkflowClient client, WorkflowOptions options, String id, ObjectNode spec) {
     PipelineWorkflow wf =
@@ -55,20 +72,7 @@ class PipelineWorkflowTest {
     PipelineWorkflow wf = start(client, options, "p-full", PipelineSpecTest.spec("full.json"));
     PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
 
-    List<String> order =
-        List.of(
-            "download",
-            "format-pt",
-            "tokenize-pt",
-            "pt",
-            "format-sft",
-            "tokenize-sft",
-            "sft",
-            "format-dpo",
-            "tokenize-dpo",
-            "dpo",
-            "eval",
-            "merge");
+    List<String> order = stageOrder("dpo");
     assertEquals(order, FakeStages.calls);
     PipelineStatus s = wf.status();
     assertEquals("completed", s.state());
@@ -170,21 +174,7 @@ class PipelineWorkflowTest {
     PipelineWorkflow wf =
         start(client, options, "p-kto", PipelineSpecTest.ktoSpec("{\"max_steps\": 2}"));
     PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
-    assertEquals(
-        List.of(
-            "download",
-            "format-pt",
-            "tokenize-pt",
-            "pt",
-            "format-sft",
-            "tokenize-sft",
-            "sft",
-            "format-kto",
-            "tokenize-kto",
-            "kto",
-            "eval",
-            "merge"),
-        FakeStages.calls);
+    assertEquals(stageOrder("kto"), FakeStages.calls);
     assertEquals(r.stage("kto").out(), r.model().adapters().get(2));
     assertEquals(r.stage("sft").next(), FakeStages.evalReference, "KTO's reference: SFT's result");
     replaysAndRecords(client, "p-kto", "pipeline-kto.json");

@@ -28,17 +28,12 @@ import java.util.regex.Pattern;
  * starts clean. Only a verified, synced file is renamed to {@code blobs/<etag>}.
  *
  * <p>Callers hold the blob's lock ({@link HubCache#lockBlob}); this class does not lock.
+ *
+ * @param http the Hub's HTTP client
+ * @param retry how often and how long apart failed attempts are retried
  */
-public final class BlobDownloader {
+public record BlobDownloader(HubHttp http, RetryPolicy retry) {
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-\\d+/(\\d+|\\*)");
-
-  private final HubHttp http;
-  private final RetryPolicy retry;
-
-  public BlobDownloader(HubHttp http, RetryPolicy retry) {
-    this.http = http;
-    this.retry = retry;
-  }
 
   /**
    * One file to fetch.
@@ -51,7 +46,12 @@ public final class BlobDownloader {
    * @param repoPage the repo's web page, for access-denied advice
    */
   public record Request(
-      URI url, Path blob, ContentCheck check, String file, String where, String repoPage) {}
+      URI url, Path blob, ContentCheck check, String file, String where, String repoPage) {
+    /** The file and where it is from, for messages: "config.json of model org/name at 7ae5576…". */
+    String what() {
+      return file + " of " + where;
+    }
+  }
 
   /** The partial file and the hash of exactly its bytes. */
   private static final class Partial {
@@ -79,9 +79,7 @@ public final class BlobDownloader {
         throw new HubException(
             HubException.Reason.NETWORK,
             "download of "
-                + req.file()
-                + " of "
-                + req.where()
+                + req.what()
                 + " was interrupted; "
                 + part.hasher.count()
                 + " bytes are kept in "
@@ -98,9 +96,7 @@ public final class BlobDownloader {
         throw new HubException(
             HubException.Reason.NETWORK,
             "download of "
-                + req.file()
-                + " of "
-                + req.where()
+                + req.what()
                 + " failed "
                 + failures
                 + " times in a row (last: "
@@ -199,7 +195,7 @@ public final class BlobDownloader {
       throw new IOException("HTTP " + s + " to Range bytes=" + offset + "- from " + r.uri());
     }
     if (HubHttp.isTransient(s)) throw new IOException("HTTP " + s + " from " + r.uri());
-    throw http.failure(r, req.file() + " of " + req.where(), req.repoPage());
+    throw http.failure(r, req.what(), req.repoPage());
   }
 
   private static long rangeStart(HttpHeaders headers) {
@@ -234,9 +230,7 @@ public final class BlobDownloader {
       throw new HubException(
           HubException.Reason.CHECKSUM_MISMATCH,
           "checksum mismatch for "
-              + req.file()
-              + " of "
-              + req.where()
+              + req.what()
               + ": expected "
               + expected
               + ", got "

@@ -20,19 +20,13 @@ import java.util.stream.Collectors;
  * <p>Offline ({@code HF_HUB_OFFLINE=1}) the revision is resolved through {@code refs/} and the
  * snapshot served without any network call. Online, if the Hub cannot be reached at all, the cached
  * snapshot is served too (as huggingface_hub does); a denied or missing repo is not papered over.
+ *
+ * @param env the Hub's environment: endpoint, token, offline
+ * @param api the Hub's listing and metadata calls
+ * @param cache the huggingface_hub cache the snapshot is built in
+ * @param blobs what fetches a missing file into {@code blobs/}
  */
-public final class HubDownloader {
-  private final HubEnv env;
-  private final HubApi api;
-  private final HubCache cache;
-  private final BlobDownloader blobs;
-
-  public HubDownloader(HubEnv env, HubApi api, HubCache cache, BlobDownloader blobs) {
-    this.env = env;
-    this.api = api;
-    this.cache = cache;
-    this.blobs = blobs;
-  }
+public record HubDownloader(HubEnv env, HubApi api, HubCache cache, BlobDownloader blobs) {
 
   /** The usual wiring: default timeouts and retries, the cache that {@code env} names. */
   public static HubDownloader create(HubEnv env) {

@@ -229,12 +229,8 @@ final class FakeHub implements AutoCloseable {
     String id = rest.substring(0, at);
     String revision = decode(rest.substring(at + "/revision/".length()));
     Repo repo = repos.get(type + "/" + id);
-    if (!admitted(ex, repo, type, id)) return;
-    String commit = repo.resolve(revision);
-    if (commit == null) {
-      error(ex, 404, "RevisionNotFound", "Invalid rev id: " + revision);
-      return;
-    }
+    String commit = commit(ex, repo, type, id, revision);
+    if (commit == null) return;
     boolean blobs = "blobs=true".equals(ex.getRequestURI().getRawQuery()) && !omitBlobInfo;
     List<Map<String, Object>> siblings = new ArrayList<>();
     repo.commits
@@ -277,12 +273,8 @@ final class FakeHub implements AutoCloseable {
     String revision = decode(rest.substring(0, rest.indexOf('/')));
     String path = decode(rest.substring(rest.indexOf('/') + 1));
     Repo repo = repos.get(type + "/" + id);
-    if (!admitted(ex, repo, type, id)) return;
-    String commit = repo.resolve(revision);
-    if (commit == null) {
-      error(ex, 404, "RevisionNotFound", "Invalid rev id: " + revision);
-      return;
-    }
+    String commit = commit(ex, repo, type, id, revision);
+    if (commit == null) return;
     FakeFile f = repo.commits.get(commit).get(path);
     ex.getResponseHeaders().set("X-Repo-Commit", commit);
     if (f == null) {
@@ -360,6 +352,15 @@ final class FakeHub implements AutoCloseable {
       throw new Cut(); // by now the client has given up on this exchange
     }
     out.write(bytes, start, length);
+  }
+
+  /** The commit {@code revision} names in {@code repo}; null once a refusal has been answered. */
+  private String commit(HttpExchange ex, Repo repo, String type, String id, String revision)
+      throws IOException {
+    if (!admitted(ex, repo, type, id)) return null;
+    String commit = repo.resolve(revision);
+    if (commit == null) error(ex, 404, "RevisionNotFound", "Invalid rev id: " + revision);
+    return commit;
   }
 
   private boolean admitted(HttpExchange ex, Repo repo, String type, String id) throws IOException {

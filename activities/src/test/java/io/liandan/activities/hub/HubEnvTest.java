@@ -28,21 +28,16 @@ class HubEnvTest {
 
   @Test
   void cacheFolderPrecedence() {
-    assertEquals(
-        Path.of("/x/huggingface/hub"),
-        HubEnv.from(Map.of("HOME", "/h", "XDG_CACHE_HOME", "/x")).hubCache());
-    assertEquals(
-        Path.of("/hf/hub"),
-        HubEnv.from(Map.of("XDG_CACHE_HOME", "/x", "HF_HOME", "/hf")).hubCache());
-    assertEquals(
-        Path.of("/legacy"),
-        HubEnv.from(Map.of("HF_HOME", "/hf", "HUGGINGFACE_HUB_CACHE", "/legacy")).hubCache());
-    assertEquals(
-        Path.of("/c"),
-        HubEnv.from(Map.of("HF_HUB_CACHE", "/c", "HUGGINGFACE_HUB_CACHE", "/legacy")).hubCache());
-    assertEquals(
-        Path.of("/h/models"),
-        HubEnv.from(Map.of("HOME", "/h", "HF_HUB_CACHE", "~/models")).hubCache());
+    assertHubCache("/x/huggingface/hub", "HOME", "/h", "XDG_CACHE_HOME", "/x");
+    assertHubCache("/hf/hub", "XDG_CACHE_HOME", "/x", "HF_HOME", "/hf");
+    assertHubCache("/legacy", "HF_HOME", "/hf", "HUGGINGFACE_HUB_CACHE", "/legacy");
+    assertHubCache("/c", "HF_HUB_CACHE", "/c", "HUGGINGFACE_HUB_CACHE", "/legacy");
+    assertHubCache("/h/models", "HOME", "/h", "HF_HUB_CACHE", "~/models");
+  }
+
+  /** The hub cache of an environment of these two variables is {@code expected}. */
+  static void assertHubCache(String expected, String k1, String v1, String k2, String v2) {
+    assertEquals(Path.of(expected), HubEnv.from(Map.of(k1, v1, k2, v2)).hubCache());
   }
 
   @Test

@@ -20,16 +20,11 @@ import java.util.Optional;
 /**
  * The client side of pipelines, for the CLI and tests: connect, start (the spec stored under the
  * home first, so {@code resume} can re-run it), query, cancel, wait.
+ *
+ * @param client the Temporal client the pipelines run through
+ * @param store the home's artifact store, where each pipeline's spec is kept
  */
-public final class Pipelines {
-  private final WorkflowClient client;
-  private final ArtifactStore store;
-
-  public Pipelines(WorkflowClient client, ArtifactStore store) {
-    this.client = client;
-    this.store = store;
-  }
-
+public record Pipelines(WorkflowClient client, ArtifactStore store) {
   /** A client on the Temporal frontend at {@code target} (host:port). */
   public static WorkflowClient connect(String target, String namespace) {
     WorkflowServiceStubs service =
@@ -56,10 +51,6 @@ public final class Pipelines {
       if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) return true;
       throw e;
     }
-  }
-
-  public WorkflowClient client() {
-    return client;
   }
 
   /** Starts pipeline {@code id} on {@code queue}; an earlier closed run of the same id is fine. */
