@@ -18,7 +18,10 @@ public final class GradClip {
       for (NDArray p : params) {
         NDArray g = p.hasGradient() ? p.getGradient() : null;
         if (g == null) continue;
-        NDArray sq = g.square().sum();
+        // ‖g‖₂ in one reduction, squared: no temporary of g's size, which g.square() was (held
+        // to the scope's end, every gradient's at once: the model's size again at full
+        // fine-tuning); torch's clip_grad_norm_ likewise takes the norm of the per-tensor norms
+        NDArray sq = g.norm(false).square();
         total = total == null ? sq : total.addi(sq);
       }
       if (total == null) return 0;

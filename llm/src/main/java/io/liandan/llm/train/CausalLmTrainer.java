@@ -82,15 +82,18 @@ public final class CausalLmTrainer {
           top = hidden.stopGradient();
           top.setRequiresGradient(true);
         }
-        NDArray target = TokenLogps.targets(labels);
+        // the batch's B·T positions as one row (1, B·T, C): the loss sums over positions, so the
+        // pieces may cut across sequences, and only the last is shorter than the rest
+        long n = (long) mb.batch() * mb.seq();
+        NDArray flat = top.reshape(1, n, -1), target = TokenLogps.targets(labels).reshape(1, n);
         NDArray pieces = null; // the pieces' losses, summed on the device: one read, one sync
-        for (HeadPieces.Piece piece : HeadPieces.of(mb.batch(), mb.seq(), vocab, pieceFloats)) {
+        for (HeadPieces.Piece piece : HeadPieces.of(1, n, vocab, pieceFloats)) {
           NDIndex at = piece.index();
           NDArray l =
               Scoped.keep( // the piece's logits die with its backward
                   () -> {
                     NDArray pl =
-                        TokenLogps.ofTargets(model.head(top.get(at)), target.get(at))
+                        TokenLogps.ofTargets(model.head(flat.get(at)), target.get(at))
                             .sumLoss()
                             .div(tokenCount);
                     gc.backward(GradScaler.scaled(scaler, pl));

@@ -13,9 +13,11 @@ import java.util.List;
 
 /**
  * How the head and loss of a (B, T) batch are cut so that at most {@code floats} logits exist at
- * once: whole sequences together while they fit, else spans of positions within one sequence. Each
- * piece is run, its loss backpropagated into the (detached) final hidden state, and dropped before
- * the next: the (B, T, V) logits, their log-softmax and their gradient never exist whole.
+ * once: whole sequences together while they fit, else spans of positions within one sequence (the
+ * causal-LM loss, a sum over positions, passes its batch as one (1, B·T) sequence, so that its
+ * spans run across sequences and only the last is short). Each piece is run, its loss
+ * backpropagated into the (detached) final hidden state, and dropped before the next: the (B, T, V)
+ * logits, their log-softmax and their gradient never exist whole.
  */
 public final class HeadPieces {
   /**

@@ -145,7 +145,7 @@ class LayerCheckpointsTest {
           new CausalLmTrainer(
                   model, new Optimization(opt, new LrSchedule("constant", 0, 3), 1e-2, 1.0))
               .withGradientCheckpointing(checkpointing)
-              .headPieceFloats(1); // one sequence per head piece
+              .headPieceFloats(1); // one position per head piece
       float[] losses = new float[3], norms = new float[3];
       for (int s = 0; s < 3; s++) {
         List<MicroBatch> micro = new ArrayList<>();
