@@ -108,9 +108,7 @@ class PersistTest {
   }
 
   private long batchFiles() throws Exception {
-    try (Stream<Path> s = Files.walk(buffer)) {
-      return s.filter(p -> p.toString().endsWith(".jsonl")).count();
-    }
+    return BatchFiles.count(buffer);
   }
 
   private void assertBufferEmpty() throws Exception {
