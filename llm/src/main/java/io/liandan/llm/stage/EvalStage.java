@@ -56,7 +56,7 @@ public final class EvalStage {
               new DpoTrainer(
                       model,
                       DpoTrainer.Reference.of(refModel),
-                      new Optimization(null, null, 0, 0, args.seed()),
+                      Optimization.scoringOnly(args.seed()),
                       args.beta())
                   .withLoss(args.preferenceLoss());
           v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
@@ -66,7 +66,7 @@ public final class EvalStage {
               new KtoTrainer(
                   model,
                   DpoTrainer.Reference.of(refModel),
-                  new Optimization(null, null, 0, 0, args.seed()),
+                  Optimization.scoringOnly(args.seed()),
                   args.beta(),
                   args.desirableWeight(),
                   args.undesirableWeight());

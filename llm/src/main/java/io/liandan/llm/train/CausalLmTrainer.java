@@ -92,12 +92,10 @@ public final class CausalLmTrainer {
           NDArray l =
               Scoped.keep( // the piece's logits die with its backward
                   () -> {
-                    NDArray logits = model.head(flat.get(at)); // (1, n, V)
-                    TokenLogps lp = TokenLogps.ofTargets(logits, target.get(at));
-                    // backward needs the log-softmax, not the logits: free them now, not after
-                    // the backward (autograd keeps its own reference where an op saved them)
-                    logits.close();
-                    NDArray pl = lp.sumLoss().div(tokenCount);
+                    NDArray pl =
+                        HeadPieces.tokenLogps(model, flat.get(at), target.get(at))
+                            .sumLoss()
+                            .div(tokenCount);
                     gc.backward(GradScaler.scaled(scaler, pl));
                     return pl;
                   });

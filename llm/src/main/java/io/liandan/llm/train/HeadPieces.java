@@ -85,7 +85,20 @@ public final class HeadPieces {
    */
   static NDArray logps(Decoder model, NDArray hidden, NDArray target, Piece piece) {
     NDIndex at = piece.index();
-    return TokenLogps.ofTargets(model.head(hidden.get(at)), target.get(at)).perSequence();
+    return tokenLogps(model, hidden.get(at), target.get(at)).perSequence();
+  }
+
+  /**
+   * The log-probs of {@code target} (b, t) under {@code model}'s head over {@code x} (b, t, C). The
+   * (b, t, V) logits are freed as soon as their log-softmax exists: its backward needs its output,
+   * not its input, and a piece's logits are as large as the piece (545 MB at full fine-tuning's);
+   * autograd keeps its own reference wherever an op saved them.
+   */
+  static TokenLogps tokenLogps(Decoder model, NDArray x, NDArray target) {
+    NDArray logits = model.head(x);
+    TokenLogps lp = TokenLogps.ofTargets(logits, target);
+    logits.close();
+    return lp;
   }
 
   /** Pieces covering (B, T), each with at most {@code floats} logits (at least one position). */

@@ -21,9 +21,17 @@ public record Optimization(
     return optimizer.stepCount();
   }
 
+  /**
+   * For a trainer that only scores (held-out metrics, or a backward without a step): no optimizer,
+   * only the seed its dropout draws from.
+   */
+  public static Optimization scoringOnly(long seed) {
+    return new Optimization(null, null, 0, 0, seed);
+  }
+
   /** The schedule's lr for the step about to run. */
   public double lr() {
-    return schedule.lr(baseLr, optimizer.stepCount());
+    return schedule.lr(baseLr, step());
   }
 
   /**

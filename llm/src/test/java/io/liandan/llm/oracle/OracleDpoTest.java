@@ -62,9 +62,7 @@ class OracleDpoTest {
             assertMaxAbs(read(m, f, "rewards_chosen"), dpo.rewardsChosen(), 1e-4, "rewards");
             assertMaxAbs(read(m, f, "rewards_rejected"), dpo.rewardsRejected(), 1e-4, "rewards");
             // the trainer's own evaluation against the metrics TRL's _compute_loss logged
-            var r =
-                new DpoTrainer(model, ref, new Optimization(null, null, 0, 0, 0), beta)
-                    .evaluate(batch);
+            var r = new DpoTrainer(model, ref, Optimization.scoringOnly(0), beta).evaluate(batch);
             assertEquals(trl.get("loss").asDouble(), r.loss(), 1e-4, "loss");
             assertEquals(trl.get("rewards/chosen").asDouble(), r.rewardsChosen(), 1e-4);
             assertEquals(trl.get("rewards/rejected").asDouble(), r.rewardsRejected(), 1e-4);
