@@ -84,7 +84,6 @@ final class Oracle {
         + ")";
   }
 
-  /** One dynamic test per case, named by the case and its config; failures name the seed. */
   /**
    * The reference TRL uses for a PEFT policy: {@code model} with {@code lora} switched off, its
    * whole logits (no head in pieces), so the oracle compares like with like.
@@ -100,6 +99,7 @@ final class Oracle {
     };
   }
 
+  /** One dynamic test per case, named by the case and its config; failures name the seed. */
   static Stream<DynamicTest> perCase(String what, CaseBody body) {
     Oracle o = get();
     return o.cases.stream()

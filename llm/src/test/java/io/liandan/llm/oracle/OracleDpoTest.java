@@ -33,45 +33,45 @@ class OracleDpoTest {
 
   @TestFactory
   Stream<DynamicTest> lossRewardsAndLogpsMatchTrl() {
-    return Oracle.perCase(
-        "DPO",
-        (o, c) -> {
-          String name = c.get("name").asText();
-          JsonNode d = o.readJson(name + "/dpo.json"), trl = d.get("trl");
-          Path f = o.dir(c).resolve("dpo.safetensors");
-          double beta = d.get("beta").asDouble();
-          List<int[][]> pairs = new ArrayList<>();
-          for (JsonNode p : d.get("pairs"))
-            pairs.add(new int[][] {ints(p.get(0)), ints(p.get(1)), ints(p.get(2))});
-          PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
-          try (NDManager m = NDManager.newBaseManager();
-              NoGrad ng = new NoGrad();
-              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m);
-              LoraAdapter lora = LoraAdapter.load(o.dir(c).resolve("lora"), w)) {
-            Decoder model = new Decoder(w);
-            model.setHook(lora);
-            DpoTrainer.Reference ref = Oracle.adapterOff(model, lora);
-            NDArray pc = logps(model, batch.chosen()), pr = logps(model, batch.rejected());
-            NDArray rc = ref(ref, m, batch.chosen()), rr = ref(ref, m, batch.rejected());
-            assertMaxAbs(read(m, f, "policy_chosen_logps"), pc, 1e-4, "policy chosen logps");
-            assertMaxAbs(read(m, f, "policy_rejected_logps"), pr, 1e-4, "policy rejected logps");
-            assertMaxAbs(read(m, f, "ref_chosen_logps"), rc, 1e-4, "reference chosen logps");
-            assertMaxAbs(read(m, f, "ref_rejected_logps"), rr, 1e-4, "reference rejected logps");
-            DpoLoss dpo = DpoLoss.sigmoid(pc, pr, rc, rr, beta);
-            assertMaxAbs(read(m, f, "losses"), dpo.losses(), 1e-4, "losses");
-            assertMaxAbs(read(m, f, "rewards_chosen"), dpo.rewardsChosen(), 1e-4, "rewards");
-            assertMaxAbs(read(m, f, "rewards_rejected"), dpo.rewardsRejected(), 1e-4, "rewards");
-            // the trainer's own evaluation against the metrics TRL's _compute_loss logged
-            var r = new DpoTrainer(model, ref, Optimization.scoringOnly(0), beta).evaluate(batch);
-            assertEquals(trl.get("loss").asDouble(), r.loss(), 1e-4, "loss");
-            assertEquals(trl.get("rewards/chosen").asDouble(), r.rewardsChosen(), 1e-4);
-            assertEquals(trl.get("rewards/rejected").asDouble(), r.rewardsRejected(), 1e-4);
-            assertEquals(trl.get("rewards/margins").asDouble(), r.rewardsMargins(), 1e-4);
-            assertEquals(trl.get("rewards/accuracies").asDouble(), r.rewardsAccuracies(), 1e-6);
-            assertEquals(trl.get("logps/chosen").asDouble(), r.logpsChosen(), 1e-4);
-            assertEquals(trl.get("logps/rejected").asDouble(), r.logpsRejected(), 1e-4);
-          }
-        });
+    return Oracle.perCase("DPO", OracleDpoTest::compareDpo);
+  }
+
+  private static void compareDpo(Oracle o, JsonNode c) throws Exception {
+    String name = c.get("name").asText();
+    JsonNode d = o.readJson(name + "/dpo.json"), trl = d.get("trl");
+    Path f = o.dir(c).resolve("dpo.safetensors");
+    double beta = d.get("beta").asDouble();
+    List<int[][]> pairs = new ArrayList<>();
+    for (JsonNode p : d.get("pairs"))
+      pairs.add(new int[][] {ints(p.get(0)), ints(p.get(1)), ints(p.get(2))});
+    PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m);
+        LoraAdapter lora = LoraAdapter.load(o.dir(c).resolve("lora"), w)) {
+      Decoder model = new Decoder(w);
+      model.setHook(lora);
+      DpoTrainer.Reference ref = Oracle.adapterOff(model, lora);
+      NDArray pc = logps(model, batch.chosen()), pr = logps(model, batch.rejected());
+      NDArray rc = ref(ref, m, batch.chosen()), rr = ref(ref, m, batch.rejected());
+      assertMaxAbs(read(m, f, "policy_chosen_logps"), pc, 1e-4, "policy chosen logps");
+      assertMaxAbs(read(m, f, "policy_rejected_logps"), pr, 1e-4, "policy rejected logps");
+      assertMaxAbs(read(m, f, "ref_chosen_logps"), rc, 1e-4, "reference chosen logps");
+      assertMaxAbs(read(m, f, "ref_rejected_logps"), rr, 1e-4, "reference rejected logps");
+      DpoLoss dpo = DpoLoss.sigmoid(pc, pr, rc, rr, beta);
+      assertMaxAbs(read(m, f, "losses"), dpo.losses(), 1e-4, "losses");
+      assertMaxAbs(read(m, f, "rewards_chosen"), dpo.rewardsChosen(), 1e-4, "rewards");
+      assertMaxAbs(read(m, f, "rewards_rejected"), dpo.rewardsRejected(), 1e-4, "rewards");
+      // the trainer's own evaluation against the metrics TRL's _compute_loss logged
+      var r = new DpoTrainer(model, ref, Optimization.scoringOnly(0), beta).evaluate(batch);
+      assertEquals(trl.get("loss").asDouble(), r.loss(), 1e-4, "loss");
+      assertEquals(trl.get("rewards/chosen").asDouble(), r.rewardsChosen(), 1e-4);
+      assertEquals(trl.get("rewards/rejected").asDouble(), r.rewardsRejected(), 1e-4);
+      assertEquals(trl.get("rewards/margins").asDouble(), r.rewardsMargins(), 1e-4);
+      assertEquals(trl.get("rewards/accuracies").asDouble(), r.rewardsAccuracies(), 1e-6);
+      assertEquals(trl.get("logps/chosen").asDouble(), r.logpsChosen(), 1e-4);
+      assertEquals(trl.get("logps/rejected").asDouble(), r.logpsRejected(), 1e-4);
+    }
   }
 
   static NDArray logps(Decoder model, MicroBatch b) {

@@ -29,41 +29,38 @@ class OracleModelTest {
 
   @TestFactory
   Stream<DynamicTest> logitsAndLossMatchTransformers() {
-    return Oracle.perCase(
-        "logits and loss",
-        (o, c) -> {
-          try (NDManager m = NDManager.newBaseManager();
-              NoGrad ng = new NoGrad();
-              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m)) {
-            assertEquals(c.get("dtype").asText(), w.config().torchDtype(), "checkpoint dtype");
-            Path f = o.dir(c).resolve("logits.safetensors");
-            NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
-            NDArray logits =
-                new Decoder(w).forward(ids, mask, read(m, f, "position_ids"), null, false);
-            assertMaxAbs(read(m, f, "logits"), logits, 1e-4, "logits");
-            NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100)); // -100 on padding
-            assertMaxAbs(
-                read(m, f, "loss").reshape(), CausalLmLoss.mean(logits, labels), 1e-4, "loss");
-          }
-        });
+    return Oracle.perCase("logits and loss", OracleModelTest::compareLogitsAndLoss);
+  }
+
+  private static void compareLogitsAndLoss(Oracle o, JsonNode c) throws Exception {
+    try (NDManager m = NDManager.newBaseManager();
+        NoGrad ng = new NoGrad();
+        DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m)) {
+      assertEquals(c.get("dtype").asText(), w.config().torchDtype(), "checkpoint dtype");
+      Path f = o.dir(c).resolve("logits.safetensors");
+      NDArray ids = read(m, f, "input_ids"), mask = read(m, f, "attention_mask");
+      NDArray logits = new Decoder(w).forward(ids, mask, read(m, f, "position_ids"), null, false);
+      assertMaxAbs(read(m, f, "logits"), logits, 1e-4, "logits");
+      NDArray labels = ids.mul(mask).add(mask.sub(1).mul(100)); // -100 on padding
+      assertMaxAbs(read(m, f, "loss").reshape(), CausalLmLoss.mean(logits, labels), 1e-4, "loss");
+    }
   }
 
   @TestFactory
   Stream<DynamicTest> greedyIdsEqualTransformers() {
-    return Oracle.perCase(
-        "greedy generation",
-        (o, c) -> {
-          JsonNode g = o.readJson(c.get("name").asText() + "/generate.json");
-          try (NDManager m = NDManager.newBaseManager();
-              DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m)) {
-            List<long[]> out =
-                new Generator(new Decoder(w))
-                    .generate(ids(g.get("prompts")), SamplingConfig.greedy(12));
-            List<long[]> expected = ids(g.get("generated"));
-            for (int b = 0; b < expected.size(); b++)
-              assertArrayEquals(expected.get(b), out.get(b), "row " + b);
-          }
-        });
+    return Oracle.perCase("greedy generation", OracleModelTest::compareGreedy);
+  }
+
+  private static void compareGreedy(Oracle o, JsonNode c) throws Exception {
+    JsonNode g = o.readJson(c.get("name").asText() + "/generate.json");
+    try (NDManager m = NDManager.newBaseManager();
+        DecoderWeights w = DecoderWeights.load(o.dir(c).resolve("model"), m)) {
+      List<long[]> out =
+          new Generator(new Decoder(w)).generate(ids(g.get("prompts")), SamplingConfig.greedy(12));
+      List<long[]> expected = ids(g.get("generated"));
+      for (int b = 0; b < expected.size(); b++)
+        assertArrayEquals(expected.get(b), out.get(b), "row " + b);
+    }
   }
 
   static List<long[]> ids(JsonNode rows) {

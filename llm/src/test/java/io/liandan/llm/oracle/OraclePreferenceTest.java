@@ -42,27 +42,25 @@ class OraclePreferenceTest {
 
   @TestFactory
   Stream<DynamicTest> everyLossMatchesTrl() {
-    return Oracle.perCase(
-        "preference losses",
-        (o, c) -> {
-          JsonNode d = o.readJson(c.get("name").asText() + "/preference.json");
-          List<int[][]> pairs = new ArrayList<>();
-          for (JsonNode p : d.get("pairs"))
-            pairs.add(
-                new int[][] {
-                  OracleDpoTest.ints(p.get(0)),
-                  OracleDpoTest.ints(p.get(1)),
-                  OracleDpoTest.ints(p.get(2))
-                });
-          PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
-          for (JsonNode cfg : d.get("configs")) {
-            try {
-              check(o.dir(c), cfg, batch, d.get("lr").asDouble());
-            } catch (Throwable t) {
-              throw new AssertionError(cfg.get("name").asText() + " " + cfg + ": " + t, t);
-            }
-          }
-        });
+    return Oracle.perCase("preference losses", OraclePreferenceTest::compareEveryLoss);
+  }
+
+  private static void compareEveryLoss(Oracle o, JsonNode c) throws Exception {
+    JsonNode d = o.readJson(c.get("name").asText() + "/preference.json");
+    List<int[][]> pairs = new ArrayList<>();
+    for (JsonNode p : d.get("pairs"))
+      pairs.add(
+          new int[][] {
+            OracleDpoTest.ints(p.get(0)), OracleDpoTest.ints(p.get(1)), OracleDpoTest.ints(p.get(2))
+          });
+    PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
+    for (JsonNode cfg : d.get("configs")) {
+      try {
+        check(o.dir(c), cfg, batch, d.get("lr").asDouble());
+      } catch (Throwable t) {
+        throw new AssertionError(cfg.get("name").asText() + " " + cfg + ": " + t, t);
+      }
+    }
   }
 
   private static void check(Path dir, JsonNode cfg, PreferenceBatch batch, double lr) {
