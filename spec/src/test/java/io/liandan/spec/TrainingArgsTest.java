@@ -25,6 +25,19 @@ class TrainingArgsTest {
     return problems;
   }
 
+  /** The arguments {@code json} parses to at "args" (no stage's checks), asserting no problems. */
+  static TrainingArgs parsed(String json) throws Exception {
+    return parsed(json, null);
+  }
+
+  /** The same, with {@code stage}'s checks. */
+  static TrainingArgs parsed(String json, String stage) throws Exception {
+    List<String> problems = new ArrayList<>();
+    TrainingArgs a = TrainingArgs.parse(JSON.readTree(json), "args", problems, stage);
+    assertTrue(problems.isEmpty(), problems.toString());
+    return a;
+  }
+
   @Test
   void everyBadValueIsNamedWithItsPath() throws Exception {
     List<String> problems = new ArrayList<>();
@@ -65,10 +78,7 @@ class TrainingArgsTest {
 
   @Test
   void kernelsIsTorchOrReference() throws Exception {
-    List<String> problems = new ArrayList<>();
-    TrainingArgs a =
-        TrainingArgs.parse(JSON.readTree("{\"kernels\": \"reference\"}"), "args", problems);
-    assertEquals("reference", a.kernels());
+    assertEquals("reference", parsed("{\"kernels\": \"reference\"}").kernels());
     assertEquals(
         List.of("args.kernels: 'flash' is not one of [torch, reference]"),
         problemsOf("{\"kernels\": \"flash\"}", "args"));
@@ -76,32 +86,20 @@ class TrainingArgsTest {
 
   @Test
   void preferenceKeysUseTrlsNamesAndRefuseWhatTrlWouldIgnore() throws Exception {
-    List<String> problems = new ArrayList<>();
-    TrainingArgs a =
-        TrainingArgs.parse(
-            JSON.readTree("{\"loss_type\": \"robust\", \"label_smoothing\": 0.1}"),
-            "args",
-            problems);
-    assertTrue(problems.isEmpty(), problems.toString());
+    TrainingArgs a = parsed("{\"loss_type\": \"robust\", \"label_smoothing\": 0.1}");
     assertEquals(List.of("robust"), a.preferenceLoss().lossType(), "one name becomes a list");
     assertEquals(0.1, a.preferenceLoss().labelSmoothing());
     assertEquals(false, a.preferenceLoss().referenceFree());
 
     // rpo_alpha: TRL 1.16 spells it as an added sft term with that weight
-    a = TrainingArgs.parse(JSON.readTree("{\"rpo_alpha\": 0.5}"), "args", problems);
+    a = parsed("{\"rpo_alpha\": 0.5}");
     assertEquals(List.of("sigmoid", "sft"), a.preferenceLoss().lossType());
     assertEquals(List.of(1.0, 0.5), a.preferenceLoss().lossWeights());
 
-    a = TrainingArgs.parse(JSON.readTree("{\"loss_type\": \"orpo\"}"), "args", problems);
+    a = parsed("{\"loss_type\": \"orpo\"}");
     assertTrue(a.preferenceLoss().referenceFree(), "ORPO loads no reference");
-    a =
-        TrainingArgs.parse(
-            JSON.readTree(
-                "{\"loss_type\": [\"sigmoid\", \"bco_pair\"], \"loss_weights\": [0.8, 0.2]}"),
-            "args",
-            problems);
+    a = parsed("{\"loss_type\": [\"sigmoid\", \"bco_pair\"], \"loss_weights\": [0.8, 0.2]}");
     assertEquals(List.of(0.8, 0.2), a.preferenceLoss().lossWeights());
-    assertTrue(problems.isEmpty(), problems.toString());
 
     assertEquals(
         List.of(
@@ -125,17 +123,12 @@ class TrainingArgsTest {
 
   @Test
   void frozenDtypeIsFloat32OrBfloat16AndNeedsSomethingFrozen() throws Exception {
-    List<String> problems = new ArrayList<>();
     assertEquals("float32", TrainingArgs.defaults().frozenDtype());
-    TrainingArgs a =
-        TrainingArgs.parse(
-            JSON.readTree("{\"frozen_dtype\": \"bfloat16\"}"), "args", problems, "sft");
-    assertTrue(problems.isEmpty(), problems.toString());
-    assertTrue(a.frozenBf16());
+    assertTrue(parsed("{\"frozen_dtype\": \"bfloat16\"}", "sft").frozenBf16());
     assertEquals(
         List.of("args.frozen_dtype: 'fp8' is not one of [float32, bfloat16]"),
         problemsOf("{\"frozen_dtype\": \"fp8\"}", "args"));
-    problems.clear();
+    List<String> problems = new ArrayList<>();
     String full = "{\"frozen_dtype\": \"bfloat16\", \"finetuning_type\": \"full\"";
     TrainingArgs.parse(JSON.readTree(full + "}"), "args", problems, "dpo");
     assertTrue(problems.isEmpty(), "full DPO's reference copy is frozen: " + problems);
@@ -148,15 +141,12 @@ class TrainingArgsTest {
 
   @Test
   void bf16ParsesAndExcludesFp16AndTheReferenceKernels() throws Exception {
-    List<String> problems = new ArrayList<>();
     assertTrue(!TrainingArgs.defaults().bf16());
-    TrainingArgs a = TrainingArgs.parse(JSON.readTree("{\"bf16\": true}"), "args", problems, "sft");
-    assertTrue(problems.isEmpty(), problems.toString());
-    assertTrue(a.bf16());
+    assertTrue(parsed("{\"bf16\": true}", "sft").bf16());
     assertEquals(
         List.of("args.bf16: fp16 and bf16 exclude each other (pick one)"),
         problemsOf("{\"bf16\": true, \"fp16\": true}", "args", "sft"));
-    problems.clear();
+    List<String> problems = new ArrayList<>();
     TrainingArgs.parse(
         JSON.readTree("{\"bf16\": true, \"kernels\": \"reference\"}"), "args", problems, "sft");
     assertEquals(1, problems.size(), problems.toString());
@@ -165,15 +155,10 @@ class TrainingArgsTest {
 
   @Test
   void gpuKeysParseAndQuantizationNeedsLora() throws Exception {
-    List<String> problems = new ArrayList<>();
     TrainingArgs a =
-        TrainingArgs.parse(
-            JSON.readTree(
-                "{\"quantization_bit\": 4, \"double_quantization\": false, \"fp16\": true,"
-                    + " \"gradient_checkpointing\": true}"),
-            "args",
-            problems);
-    assertTrue(problems.isEmpty(), problems.toString());
+        parsed(
+            "{\"quantization_bit\": 4, \"double_quantization\": false, \"fp16\": true,"
+                + " \"gradient_checkpointing\": true}");
     assertEquals(4, a.quantizationBit());
     assertEquals(false, a.doubleQuantization());
     assertTrue(a.fp16());
@@ -199,22 +184,17 @@ class TrainingArgsTest {
 
   @Test
   void defaultsAndOverridesRoundTripThroughJsonAsTemporalSendsThem() throws Exception {
-    List<String> problems = new ArrayList<>();
     TrainingArgs a =
-        TrainingArgs.parse(
-            JSON.readTree(
-                "{\"finetuning_type\": \"full\", \"learning_rate\": 2e-5, \"num_train_epochs\": 1,"
-                    + " \"lora_target_modules\": \"q_proj\"}"),
-            "args",
-            problems);
-    assertTrue(problems.isEmpty(), problems.toString());
+        parsed(
+            "{\"finetuning_type\": \"full\", \"learning_rate\": 2e-5, \"num_train_epochs\": 1,"
+                + " \"lora_target_modules\": \"q_proj\"}");
     assertEquals("full", a.finetuningType());
     assertEquals(2e-5, a.learningRate());
     assertEquals(List.of("q_proj"), a.loraTargetModules(), "a single module name becomes a list");
     assertEquals(8, a.perDeviceTrainBatchSize(), "defaults fill the rest");
     ObjectMapper plain = new ObjectMapper();
     assertEquals(a, plain.readValue(plain.writeValueAsString(a), TrainingArgs.class));
-    assertEquals(a, TrainingArgs.parse(a.toJson(), "args", problems));
+    assertEquals(a, TrainingArgs.parse(a.toJson(), "args", new ArrayList<>()));
   }
 
   /**
@@ -227,9 +207,7 @@ class TrainingArgsTest {
     String before = System.getProperty("liandan.kernels");
     System.setProperty("liandan.kernels", "reference");
     try {
-      List<String> problems = new ArrayList<>();
-      TrainingArgs a = TrainingArgs.parse(JSON.readTree("{}"), "args", problems);
-      assertEquals(List.of(), problems);
+      TrainingArgs a = parsed("{}");
       assertEquals("torch", a.kernels());
       assertEquals(TrainingArgs.defaults().toJson(), a.toJson());
     } finally {
