@@ -39,6 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StageChainTest {
+  /** What DPO and KTO after SFT share: a fresh adapter trained the same steps at the same beta. */
+  static final String PREFERENCE_ARGS =
+      "'learning_rate':5e-3,'max_steps':30,'per_device_train_batch_size':8,'logging_steps':1,"
+          + "'beta':0.1";
+
   @TempDir static Path tmp;
   StageFixture fx;
   TrainResult pt, sft, dpo, kto;
@@ -56,17 +61,15 @@ class StageChainTest {
     Path data = fx.tokenized("pt", TokenizeSpec.pt(64, 0.1, 1));
     RecordingListener rec = new RecordingListener();
     pt =
-        new TrainStage()
-            .run(
-                request(
-                    "pt",
-                    ModelSource.of(fx.model),
-                    data,
-                    "{'finetuning_type':'full','learning_rate':3e-3,'max_steps':30,"
-                        + "'per_device_train_batch_size':8,'logging_steps':5,'eval_steps':15,"
-                        + "'warmup_ratio':0.1,'lr_scheduler_type':'cosine'}",
-                    "pt"),
-                rec);
+        train(
+            "pt",
+            ModelSource.of(fx.model),
+            data,
+            "{'finetuning_type':'full','learning_rate':3e-3,'max_steps':30,"
+                + "'per_device_train_batch_size':8,'logging_steps':5,'eval_steps':15,"
+                + "'warmup_ratio':0.1,'lr_scheduler_type':'cosine'}",
+            "pt",
+            rec);
     TreeMap<Long, Double> eval = rec.series("eval/loss");
     assertEquals(
         List.of(0L, 15L, 30L),
@@ -146,17 +149,7 @@ class StageChainTest {
   void dpoReferenceIsTheSftModelAndRewardAccuracyRises() throws Exception {
     dpoData = fx.tokenized("dpo", TokenizeSpec.dpo(96, 48, 0.2, 1));
     RecordingListener rec = new RecordingListener();
-    dpo =
-        new TrainStage()
-            .run(
-                request(
-                    "dpo",
-                    sft.next(),
-                    dpoData,
-                    "{'learning_rate':5e-3,'max_steps':30,'per_device_train_batch_size':8,"
-                        + "'logging_steps':1,'beta':0.1}",
-                    "dpo"),
-                rec);
+    dpo = train("dpo", sft.next(), dpoData, "{" + PREFERENCE_ARGS + "}", "dpo", rec);
     // step 1: a fresh adapter (B = 0) leaves the policy equal to its reference — the SFT-merged
     // model — so the loss is exactly log 2 and the margins 0. A reference of the untouched base
     // (LLaMA-Factory #8974) would not give this.
@@ -273,17 +266,15 @@ class StageChainTest {
   @Order(7)
   void orpoNeedsNoReferenceAndLearnsThePreference() {
     RecordingListener rec = new RecordingListener();
-    new TrainStage()
-        .run(
-            request(
-                "dpo",
-                sft.next(),
-                dpoData,
-                "{'finetuning_type':'full','learning_rate':1e-3,'max_steps':20,"
-                    + "'per_device_train_batch_size':8,'logging_steps':1,'loss_type':'orpo',"
-                    + "'beta':1.0,'max_new_tokens':4}",
-                "orpo"),
-            rec);
+    train(
+        "dpo",
+        sft.next(),
+        dpoData,
+        "{'finetuning_type':'full','learning_rate':1e-3,'max_steps':20,"
+            + "'per_device_train_batch_size':8,'logging_steps':1,'loss_type':'orpo',"
+            + "'beta':1.0,'max_new_tokens':4}",
+        "orpo",
+        rec);
     Map<String, Double> first = rec.lines.get(1L), end = rec.lines.get(20L);
     for (String k : List.of("train/nll_loss", "train/log_odds_ratio", "train/log_odds_chosen"))
       assertTrue(first.containsKey(k), k + " in " + first);
@@ -309,16 +300,8 @@ class StageChainTest {
     ktoData = fx.tokenized("kto", TokenizeSpec.kto(96, 48, 0.2, 1));
     RecordingListener rec = new RecordingListener();
     kto =
-        new TrainStage()
-            .run(
-                request(
-                    "kto",
-                    sft.next(),
-                    ktoData,
-                    "{'learning_rate':5e-3,'max_steps':30,'per_device_train_batch_size':8,"
-                        + "'logging_steps':1,'beta':0.1,'max_new_tokens':4}",
-                    "kto"),
-                rec);
+        train(
+            "kto", sft.next(), ktoData, "{" + PREFERENCE_ARGS + ",'max_new_tokens':4}", "kto", rec);
     Map<String, Double> first = rec.lines.get(1L);
     assertEquals(0.5, first.get("train/loss"), 1e-5, first.toString());
     assertEquals(0.0, first.get("train/kl"), 1e-6);
@@ -414,16 +397,14 @@ class StageChainTest {
         0.01 * ref.lastEntry().getValue(),
         "LoRA over a bf16 base within 1 % of float32 LoRA at the last logged step");
     RecordingListener d = new RecordingListener();
-    new TrainStage()
-        .run(
-            request(
-                "dpo",
-                sft.next(),
-                dpoData,
-                "{'learning_rate':5e-3,'max_steps':2,'per_device_train_batch_size':8,"
-                    + "'logging_steps':1,'beta':0.1,'frozen_dtype':'bfloat16'}",
-                "dpo-bf16"),
-            d);
+    train(
+        "dpo",
+        sft.next(),
+        dpoData,
+        "{'learning_rate':5e-3,'max_steps':2,'per_device_train_batch_size':8,"
+            + "'logging_steps':1,'beta':0.1,'frozen_dtype':'bfloat16'}",
+        "dpo-bf16",
+        d);
     assertEquals(Math.log(2), d.lines.get(1L).get("train/loss"), 1e-5, "policy = reference");
   }
 
@@ -434,7 +415,7 @@ class StageChainTest {
             + "'logging_steps':4,'max_new_tokens':4"
             + extra
             + "}";
-    return new TrainStage().run(request("sft", pt.next(), sftData, args, name), listener);
+    return train("sft", pt.next(), sftData, args, name, listener);
   }
 
   /** The loss curve of {@link #sft12} in float32 with no extra arguments, run once. */
@@ -445,6 +426,17 @@ class StageChainTest {
       plainLora = plain.series("train/loss");
     }
     return plainLora;
+  }
+
+  /** Runs the train stage on {@link #request}'s request, telling {@code listener}. */
+  private TrainResult train(
+      String stage,
+      ModelSource model,
+      Path data,
+      String args,
+      String name,
+      RecordingListener listener) {
+    return new TrainStage().run(request(stage, model, data, args, name), listener);
   }
 
   private TrainRequest request(
