@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,13 +43,30 @@ class KtoFormatTest {
     return out;
   }
 
-  private Path jsonl(String... lines) throws IOException {
+  /** A JSONL file of {@code rows}, written with ' for " (see {@link #json}). */
+  private Path jsonl(String... rows) throws IOException {
+    List<String> lines = Stream.of(rows).map(KtoFormatTest::json).toList();
     return Files.writeString(
         dir.resolve("kto.jsonl"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
   }
 
   private static String json(String singleQuoted) {
     return singleQuoted.replace('\'', '"');
+  }
+
+  /** The dataset_info.json entry {@code singleQuoted} (see {@link #json}), which must read KTO. */
+  private static FormatSpec ktoSpec(String singleQuoted) {
+    FormatSpec spec = FormatSpec.parse(json(singleQuoted));
+    assertEquals(Format.KTO, spec.format());
+    return spec;
+  }
+
+  /** {@code sample} is a KTO example of {@code prompt}, completion {@link #A}, so labelled. */
+  private static void assertKto(List<Message> prompt, boolean desirable, Sample sample) {
+    Sample.Kto k = (Sample.Kto) sample;
+    assertEquals(prompt, k.prompt());
+    assertEquals(A, k.completion());
+    assertEquals(desirable, k.desirable());
   }
 
   /** TRL's unpaired preference columns, from JSONL, a JSON array and Parquet alike. */
@@ -81,90 +99,69 @@ class KtoFormatTest {
   void trlConversational() throws IOException {
     Path file =
         jsonl(
-            json(
-                "{'prompt': [{'role': 'system', 'content': '简短回答'},"
-                    + " {'role': 'user', 'content': '熊猫吃什么？'}],"
-                    + " 'completion': [{'role': 'assistant', 'content': '熊猫吃竹子。'}],"
-                    + " 'label': false}"),
+            "{'prompt': [{'role': 'system', 'content': '简短回答'},"
+                + " {'role': 'user', 'content': '熊猫吃什么？'}],"
+                + " 'completion': [{'role': 'assistant', 'content': '熊猫吃竹子。'}],"
+                + " 'label': false}",
             // a completion that repeats the prompt first is cut after it
-            json(
-                "{'prompt': [{'role': 'user', 'content': '熊猫吃什么？'}],"
-                    + " 'completion': [{'role': 'user', 'content': '熊猫吃什么？'},"
-                    + " {'role': 'assistant', 'content': '熊猫吃竹子。'}], 'label': true}"));
+            "{'prompt': [{'role': 'user', 'content': '熊猫吃什么？'}],"
+                + " 'completion': [{'role': 'user', 'content': '熊猫吃什么？'},"
+                + " {'role': 'assistant', 'content': '熊猫吃竹子。'}], 'label': true}");
     List<Sample> s = read(file, FormatSpec.of(Format.KTO));
-    Sample.Kto k = (Sample.Kto) s.get(0);
-    assertEquals(List.of(new Message("system", "简短回答"), Q), k.prompt());
-    assertEquals(A, k.completion());
-    assertEquals(false, k.desirable());
-    Sample.Kto k2 = (Sample.Kto) s.get(1);
-    assertEquals(List.of(Q), k2.prompt());
-    assertEquals(A, k2.completion());
-    assertEquals(true, k2.desirable());
+    assertKto(List.of(new Message("system", "简短回答"), Q), false, s.get(0));
+    assertKto(List.of(Q), true, s.get(1));
   }
 
   /** LLaMA-Factory's kto_en_demo entry: sharegpt with OpenAI-style tags and kto_tag "label". */
   @Test
   void llamaFactorySharegptKtoTag() throws IOException {
     FormatSpec spec =
-        FormatSpec.parse(
-            json(
-                "{'file_name': 'kto_en_demo.json', 'formatting': 'sharegpt',"
-                    + " 'columns': {'messages': 'messages', 'kto_tag': 'label'},"
-                    + " 'tags': {'role_tag': 'role', 'content_tag': 'content',"
-                    + " 'user_tag': 'user', 'assistant_tag': 'assistant'}}"));
-    assertEquals(Format.KTO, spec.format());
+        ktoSpec(
+            "{'file_name': 'kto_en_demo.json', 'formatting': 'sharegpt',"
+                + " 'columns': {'messages': 'messages', 'kto_tag': 'label'},"
+                + " 'tags': {'role_tag': 'role', 'content_tag': 'content',"
+                + " 'user_tag': 'user', 'assistant_tag': 'assistant'}}");
     Path file =
         jsonl(
-            json(
-                "{'messages': [{'content': '你好', 'role': 'user'},"
-                    + " {'content': '你好！', 'role': 'assistant'},"
-                    + " {'content': '熊猫吃什么？', 'role': 'user'},"
-                    + " {'content': '熊猫吃竹子。', 'role': 'assistant'}], 'label': true}"));
-    Sample.Kto k = (Sample.Kto) read(file, spec).get(0);
-    assertEquals(
-        List.of(new Message("user", "你好"), new Message("assistant", "你好！"), Q), k.prompt());
-    assertEquals(A, k.completion());
-    assertTrue(k.desirable());
+            "{'messages': [{'content': '你好', 'role': 'user'},"
+                + " {'content': '你好！', 'role': 'assistant'},"
+                + " {'content': '熊猫吃什么？', 'role': 'user'},"
+                + " {'content': '熊猫吃竹子。', 'role': 'assistant'}], 'label': true}");
+    assertKto(
+        List.of(new Message("user", "你好"), new Message("assistant", "你好！"), Q),
+        true,
+        read(file, spec).get(0));
 
     // and ShareGPT's own from/value with a system turn first
     FormatSpec plain =
         FormatSpec.parse(json("{'formatting': 'sharegpt', 'columns': {'kto_tag': 'kto_tag'}}"));
     file =
         jsonl(
-            json(
-                "{'conversations': [{'from': 'system', 'value': '简短回答'},"
-                    + " {'from': 'human', 'value': '熊猫吃什么？'},"
-                    + " {'from': 'gpt', 'value': '熊猫吃竹子。'}], 'kto_tag': false}"));
-    k = (Sample.Kto) read(file, plain).get(0);
-    assertEquals(List.of(new Message("system", "简短回答"), Q), k.prompt());
-    assertEquals(A, k.completion());
-    assertEquals(false, k.desirable());
+            "{'conversations': [{'from': 'system', 'value': '简短回答'},"
+                + " {'from': 'human', 'value': '熊猫吃什么？'},"
+                + " {'from': 'gpt', 'value': '熊猫吃竹子。'}], 'kto_tag': false}");
+    assertKto(List.of(new Message("system", "简短回答"), Q), false, read(file, plain).get(0));
   }
 
   /** LLaMA-Factory's alpaca with a kto_tag column: instruction + input, history, system. */
   @Test
   void llamaFactoryAlpacaKtoTag() throws IOException {
     FormatSpec spec =
-        FormatSpec.parse(
-            json(
-                "{'formatting': 'alpaca', 'columns': {'prompt': 'instruction', 'query': 'input',"
-                    + " 'response': 'output', 'kto_tag': 'kto_tag'}}"));
-    assertEquals(Format.KTO, spec.format());
+        ktoSpec(
+            "{'formatting': 'alpaca', 'columns': {'prompt': 'instruction', 'query': 'input',"
+                + " 'response': 'output', 'kto_tag': 'kto_tag'}}");
     Path file =
         jsonl(
-            json(
-                "{'system': '简短回答', 'history': [['你好', '你好！']], 'instruction': '熊猫吃什么？',"
-                    + " 'input': '', 'output': '熊猫吃竹子。', 'kto_tag': true}"));
-    Sample.Kto k = (Sample.Kto) read(file, spec).get(0);
-    assertEquals(
+            "{'system': '简短回答', 'history': [['你好', '你好！']], 'instruction': '熊猫吃什么？',"
+                + " 'input': '', 'output': '熊猫吃竹子。', 'kto_tag': true}");
+    assertKto(
         List.of(
             new Message("system", "简短回答"),
             new Message("user", "你好"),
             new Message("assistant", "你好！"),
             Q),
-        k.prompt());
-    assertEquals(A, k.completion());
-    assertTrue(k.desirable());
+        true,
+        read(file, spec).get(0));
   }
 
   /** Reads everything; checks the failure names the file and line, returns what follows them. */
@@ -178,26 +175,26 @@ class KtoFormatTest {
 
   @Test
   void badRowsNameFileLineAndField() throws IOException {
-    String good = json("{'prompt': 'q', 'completion': 'a', 'label': true}");
+    String good = "{'prompt': 'q', 'completion': 'a', 'label': true}";
     FormatSpec kto = FormatSpec.of(Format.KTO);
 
-    Path file = jsonl(good, json("{'prompt': 'q', 'completion': 'a'}"));
+    Path file = jsonl(good, "{'prompt': 'q', 'completion': 'a'}");
     assertEquals("missing field 'label' (kto)", failure(file, kto, 2, Kind.MISSING_FIELD, "label"));
 
     // "false" as a string would be truthy in Python: refused, not guessed
-    file = jsonl(good, good, json("{'prompt': 'q', 'completion': 'a', 'label': 'false'}"));
+    file = jsonl(good, good, "{'prompt': 'q', 'completion': 'a', 'label': 'false'}");
     assertEquals(
         "label: expected true or false, got string",
         failure(file, kto, 3, Kind.WRONG_TYPE, "label"));
 
-    file = jsonl(json("{'prompt': 'q', 'completion': '  ', 'label': true}"));
+    file = jsonl("{'prompt': 'q', 'completion': '  ', 'label': true}");
     assertEquals(
         "completion: empty completion", failure(file, kto, 1, Kind.EMPTY_COMPLETION, "completion"));
 
-    file = jsonl(json("{'prompt': '', 'completion': 'a', 'label': true}"));
+    file = jsonl("{'prompt': '', 'completion': 'a', 'label': true}");
     assertEquals("prompt: empty prompt", failure(file, kto, 1, Kind.EMPTY_PROMPT, "prompt"));
 
-    file = jsonl(good, json("{'prompt': 'q', 'label': false}"));
+    file = jsonl(good, "{'prompt': 'q', 'label': false}");
     assertEquals(
         "missing field 'completion' (kto)",
         failure(file, kto, 2, Kind.MISSING_FIELD, "completion"));
@@ -205,23 +202,21 @@ class KtoFormatTest {
     // a conversational prompt must end with the user's turn
     file =
         jsonl(
-            json(
-                "{'prompt': [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content':"
-                    + " 'a'}], 'completion': 'b', 'label': true}"));
+            "{'prompt': [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content':"
+                + " 'a'}], 'completion': 'b', 'label': true}");
     assertTrue(
         failure(file, kto, 1, Kind.ROLE_ORDER, "prompt").contains("must end with a user turn"));
 
     // a conversation whose last turn is not the assistant's has no completion
     file =
         jsonl(
-            json(
-                "{'messages': [{'role': 'user', 'content': 'q'}, {'role': 'user', 'content':"
-                    + " 'q2'}], 'label': true}"));
+            "{'messages': [{'role': 'user', 'content': 'q'}, {'role': 'user', 'content':"
+                + " 'q2'}], 'label': true}");
     assertEquals(
         "messages[1].role: expected an assistant reply, got user",
         failure(file, kto, 1, Kind.ROLE_ORDER, "messages[1].role"));
 
-    file = jsonl(json("{'messages': [{'role': 'assistant', 'content': 'a'}], 'label': true}"));
+    file = jsonl("{'messages': [{'role': 'assistant', 'content': 'a'}], 'label': true}");
     assertTrue(
         failure(file, kto, 1, Kind.ROLE_ORDER, "messages")
             .startsWith("messages: expected a prompt and the completion"));
@@ -231,9 +226,9 @@ class KtoFormatTest {
   void skipInvalidDropsAndCountsBadKtoRows() throws IOException {
     Path file =
         jsonl(
-            json("{'prompt': 'q', 'completion': 'a', 'label': true}"),
-            json("{'prompt': 'q', 'completion': 'a', 'label': 1}"),
-            json("{'prompt': 'q', 'completion': 'b', 'label': false}"));
+            "{'prompt': 'q', 'completion': 'a', 'label': true}",
+            "{'prompt': 'q', 'completion': 'a', 'label': 1}",
+            "{'prompt': 'q', 'completion': 'b', 'label': false}");
     try (DatasetReader reader =
         DatasetReader.open(file, FormatSpec.of(Format.KTO).withSkipInvalid(true))) {
       List<Sample> s = new ArrayList<>();
