@@ -1,5 +1,9 @@
 package io.liandan.llm.data.format;
 
+import static io.liandan.llm.data.Chats.assistant;
+import static io.liandan.llm.data.Chats.preference;
+import static io.liandan.llm.data.Chats.system;
+import static io.liandan.llm.data.Chats.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,18 +45,6 @@ class FormatMappingTest {
   private Origin origin(FileType type, int i) {
     String ext = type == FileType.PARQUET ? ".parquet" : type == FileType.JSON ? ".json" : ".jsonl";
     return new Origin(dir.resolve("data" + ext).toString(), type == FileType.JSONL ? i + 1 : i);
-  }
-
-  private static Message user(String content) {
-    return new Message("user", content);
-  }
-
-  private static Message assistant(String content) {
-    return new Message("assistant", content);
-  }
-
-  private static Message system(String content) {
-    return new Message("system", content);
   }
 
   private static Map<String, Object> call(String name, Map<String, Object> arguments) {
@@ -323,15 +315,12 @@ class FormatMappingTest {
     List<Sample> samples = read(type, FormatSpec.of(Format.PREFERENCE), rows);
     assertEquals(
         List.of(
-            new Sample.Preference(
-                List.of(system("你是诗人。"), user("写一句关于春天的诗。")),
-                assistant("春风又绿江南岸。"),
-                assistant("春天。"),
-                origin(type, 0)),
-            new Sample.Preference(
+            preference(
+                List.of(system("你是诗人。"), user("写一句关于春天的诗。")), "春风又绿江南岸。", "春天。", origin(type, 0)),
+            preference(
                 List.of(user("Is the earth flat?")),
-                assistant("No, it is an oblate spheroid."),
-                assistant("Yes."),
+                "No, it is an oblate spheroid.",
+                "Yes.",
                 origin(type, 1))),
         samples);
   }
@@ -350,10 +339,10 @@ class FormatMappingTest {
              "chosen": [{"role": "assistant", "content": "16。"}],
              "rejected": [{"role": "assistant", "content": "8。"}]}""");
     assertEquals(
-        new Sample.Preference(
+        preference(
             List.of(system("你是数学老师。"), user("3 的平方是多少？"), assistant("9。"), user("那 4 的呢？")),
-            assistant("16。"),
-            assistant("8。"),
+            "16。",
+            "8。",
             origin(type, 0)),
         read(type, FormatSpec.of(Format.PREFERENCE), rows).get(0));
   }
@@ -382,18 +371,14 @@ class FormatMappingTest {
                           {"role": "assistant", "content": "不知道。"}]}""");
     List<Sample> samples = read(type, FormatSpec.of(Format.PREFERENCE), rows);
     assertEquals(
-        new Sample.Preference(
+        preference(
             List.of(user("Hi!"), assistant("Hello! How can I help?"), user("Tell me a joke.")),
-            assistant("Why did the chicken cross the road?"),
-            assistant("No."),
+            "Why did the chicken cross the road?",
+            "No.",
             origin(type, 0)),
         samples.get(0));
     assertEquals(
-        new Sample.Preference(
-            List.of(user("介绍一下你自己。")),
-            assistant("我是一个语言模型助手。"),
-            assistant("不知道。"),
-            origin(type, 1)),
+        preference(List.of(user("介绍一下你自己。")), "我是一个语言模型助手。", "不知道。", origin(type, 1)),
         samples.get(1));
   }
 
@@ -415,11 +400,8 @@ class FormatMappingTest {
              "chosen": {"from": "gpt", "value": "公元前221年。"},
              "rejected": {"from": "gpt", "value": "公元221年。"}}""");
     assertEquals(
-        new Sample.Preference(
-            List.of(system("你是历史老师。"), user("秦朝是哪一年统一的？")),
-            assistant("公元前221年。"),
-            assistant("公元221年。"),
-            origin(type, 0)),
+        preference(
+            List.of(system("你是历史老师。"), user("秦朝是哪一年统一的？")), "公元前221年。", "公元221年。", origin(type, 0)),
         read(type, spec, rows).get(0));
   }
 

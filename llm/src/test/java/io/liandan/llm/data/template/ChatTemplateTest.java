@@ -1,5 +1,7 @@
 package io.liandan.llm.data.template;
 
+import static io.liandan.llm.data.Chats.assistant;
+import static io.liandan.llm.data.Chats.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,14 +34,6 @@ class ChatTemplateTest {
   @BeforeAll
   static void load() {
     qwen = ChatTemplate.fromModelDir(QwenFixture.modelDir());
-  }
-
-  private static Message user(String content) {
-    return new Message("user", content);
-  }
-
-  private static Message assistant(String content) {
-    return new Message("assistant", content);
   }
 
   @Test

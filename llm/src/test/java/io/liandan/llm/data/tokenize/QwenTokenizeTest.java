@@ -1,10 +1,14 @@
 package io.liandan.llm.data.tokenize;
 
+import static io.liandan.llm.data.Chats.assistant;
+import static io.liandan.llm.data.Chats.chat;
+import static io.liandan.llm.data.Chats.preference;
+import static io.liandan.llm.data.Chats.system;
+import static io.liandan.llm.data.Chats.user;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.liandan.llm.data.Message;
 import io.liandan.llm.data.Origin;
 import io.liandan.llm.data.QwenFixture;
 import io.liandan.llm.data.Sample;
@@ -52,15 +56,13 @@ class QwenTokenizeTest {
   @Test
   void onlyAssistantTurnsAndTheirEndTokenAreTrained() {
     Sample.Chat chat =
-        new Sample.Chat(
-            List.of(
-                new Message("system", "你是一个没有礼貌的人渣,请用人渣的语气回复我"),
-                new Message("user", "你好"),
-                new Message("assistant", "滚。"),
-                new Message("user", "emoji 🤖 and ünïcödé?"),
-                new Message("assistant", "Fine 🤖, here.")),
-            List.of(),
-            new Origin("x", 1));
+        chat(
+            new Origin("x", 1),
+            system("你是一个没有礼貌的人渣,请用人渣的语气回复我"),
+            user("你好"),
+            assistant("滚。"),
+            user("emoji 🤖 and ünïcödé?"),
+            assistant("Fine 🤖, here."));
     SftEncoder enc = new SftEncoder(template, tok.encoder(), null, 4096, false);
     SftEncoder.Result r = enc.encode(chat);
     // ids are exactly the tokenizer's ids of the rendered conversation
@@ -81,12 +83,7 @@ class QwenTokenizeTest {
 
   @Test
   void dpoSplitsPromptAndCompletionsAsTrl() {
-    Sample.Preference p =
-        new Sample.Preference(
-            List.of(new Message("user", "李白是谁?")),
-            new Message("assistant", "唐代诗人。"),
-            new Message("assistant", "不知道"),
-            new Origin("p", 1));
+    Sample.Preference p = preference(List.of(user("李白是谁?")), "唐代诗人。", "不知道", new Origin("p", 1));
     DpoEncoder.Result r = new DpoEncoder(template, tok.encoder(), 0, 0, 0).encode(p);
     assertEquals(
         "<|im_start|>user\n李白是谁?<|im_end|>\n<|im_start|>assistant\n",

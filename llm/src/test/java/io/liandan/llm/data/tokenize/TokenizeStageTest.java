@@ -1,5 +1,10 @@
 package io.liandan.llm.data.tokenize;
 
+import static io.liandan.llm.data.Chats.assistant;
+import static io.liandan.llm.data.Chats.chat;
+import static io.liandan.llm.data.Chats.preference;
+import static io.liandan.llm.data.Chats.system;
+import static io.liandan.llm.data.Chats.user;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -81,15 +86,7 @@ class TokenizeStageTest {
   @Test
   void sftTrainsAssistantTurnsAndTheirEndMarkerOnly() {
     Sample.Chat chat =
-        new Sample.Chat(
-            List.of(
-                new Message("system", "S"),
-                new Message("user", "hi"),
-                new Message("assistant", "yo"),
-                new Message("user", "q"),
-                new Message("assistant", "ans")),
-            List.of(),
-            O);
+        chat(O, system("S"), user("hi"), assistant("yo"), user("q"), assistant("ans"));
     SftEncoder all = new SftEncoder(CHATML, CHARS, "]", 1000, false);
     SftEncoder.Result r = all.encode(chat);
     assertEquals(
@@ -101,11 +98,7 @@ class TokenizeStageTest {
 
   @Test
   void sftTruncationNeverKeepsASampleWithoutTrainableTokens() {
-    Sample.Chat chat =
-        new Sample.Chat(
-            List.of(new Message("user", "a long question"), new Message("assistant", "ok")),
-            List.of(),
-            O);
+    Sample.Chat chat = chat(O, user("a long question"), assistant("ok"));
     SftEncoder.Result cut = new SftEncoder(CHATML, CHARS, "]", 35, false).encode(chat);
     assertTrue(cut.truncated());
     assertEquals("[user\na long question]\n[assistant\no", str(cut.ids()));
@@ -116,12 +109,7 @@ class TokenizeStageTest {
 
   @Test
   void dpoFollowsTrlTruncation() {
-    Sample.Preference p =
-        new Sample.Preference(
-            List.of(new Message("user", "question")),
-            new Message("assistant", "good"),
-            new Message("assistant", "bad!!!"),
-            O);
+    Sample.Preference p = preference(List.of(user("question")), "good", "bad!!!", O);
     DpoEncoder.Result r = new DpoEncoder(CHATML, CHARS, 0, 0, 0).encode(p);
     assertEquals("[user\nquestion]\n[assistant\n", str(r.prompt()));
     assertEquals("good]\n$", str(r.chosen())); // TRL appends EOS to each completion
