@@ -39,15 +39,9 @@ class DpoTrainerTest {
       Decoder model = new Decoder(w);
       model.setHook(lora);
       if (fp16) model.setComputeType(DataType.FLOAT16);
-      DpoTrainer.Reference reference = adapterOff(model, lora);
       PreferenceBatch batch = fixturePairs(m);
-      AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
       DpoTrainer t =
-          new DpoTrainer(
-                  model,
-                  reference,
-                  new Optimization(opt, new LrSchedule("constant", 0, 20), 2e-3, 1.0, 1),
-                  0.1)
+          loraTrainer(model, lora, m, 20)
               .withLossScaling(fp16 ? new GradScaler() : null)
               .withGradientCheckpointing(checkpointing);
       DpoTrainer.StepResult first = t.step(List.of(batch));
@@ -159,6 +153,20 @@ class DpoTrainerTest {
   /** The reference is the policy's base: the same weights with the adapter off, no second copy. */
   static DpoTrainer.Reference adapterOff(Decoder model, LoraAdapter lora) {
     return DpoTrainer.Reference.adapterOff(model, lora);
+  }
+
+  /**
+   * A DPO trainer of {@code lora} set up as the fixture's TRL run: reference = the adapter off,
+   * AdamW without weight decay at a constant 2e-3 for {@code steps}, gradients clipped at 1, beta
+   * 0.1.
+   */
+  static DpoTrainer loraTrainer(Decoder model, LoraAdapter lora, NDManager m, int steps) {
+    AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
+    return new DpoTrainer(
+        model,
+        adapterOff(model, lora),
+        new Optimization(opt, new LrSchedule("constant", 0, steps), 2e-3, 1.0, 1),
+        0.1);
   }
 
   /** The fixture's three pairs (prompts of 6, chosen of 5, rejected of 7 tokens) as one batch. */

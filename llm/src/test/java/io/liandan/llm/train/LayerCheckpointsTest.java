@@ -175,33 +175,14 @@ class LayerCheckpointsTest {
   }
 
   static float[][] trainDpo(boolean checkpointing) {
-    String f = BASE + "/lora/expected_dpo.safetensors";
     try (NDManager m = NDManager.newBaseManager();
         DecoderWeights w = DecoderWeights.load(path(BASE), m);
         LoraAdapter lora = LoraAdapter.load(path(BASE + "/lora"), w)) {
       Decoder model = new Decoder(w);
       model.setHook(lora);
-      DpoTrainer.Reference reference = DpoTrainerTest.adapterOff(model, lora);
-      long[] p = read(m, f, "prompt").toLongArray(),
-          c = read(m, f, "chosen").toLongArray(),
-          r = read(m, f, "rejected").toLongArray();
-      List<int[][]> pairs = new ArrayList<>();
-      for (int b = 0; b < 3; b++) {
-        pairs.add(
-            new int[][] {
-              DpoTrainerTest.ints(p, b * 6, 6),
-              DpoTrainerTest.ints(c, b * 5, 5),
-              DpoTrainerTest.ints(r, b * 7, 7)
-            });
-      }
-      PreferenceBatch batch = PreferenceBatch.of(pairs, 0);
-      AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
+      PreferenceBatch batch = DpoTrainerTest.fixturePairs(m);
       DpoTrainer t =
-          new DpoTrainer(
-                  model,
-                  reference,
-                  new Optimization(opt, new LrSchedule("constant", 0, 4), 2e-3, 1.0, 1),
-                  0.1)
+          DpoTrainerTest.loraTrainer(model, lora, m, 4)
               .withGradientCheckpointing(checkpointing)
               .headPieceFloats(1); // with checkpointing: the head one sequence at a time
       float[] losses = new float[4], norms = new float[4];
