@@ -34,13 +34,11 @@ class GcDuringBackwardTest {
     try (NDManager m = NDManager.newBaseManager();
         DecoderWeights w = DecoderWeights.load(path("qwen2-tiny-untied"), m)) {
       Decoder model = new Decoder(w);
-      Map<String, NDArray> params = w.tensors();
-      LoraAdapter a = null;
-      if (lora) {
-        a = LoraAdapter.init(LoraConfig.of(4, 8, 0.0, List.of("q_proj", "v_proj")), w, 3);
-        params = a.parameters();
-      }
-      LoraAdapter adapter = a;
+      LoraAdapter adapter =
+          lora
+              ? LoraAdapter.init(LoraConfig.of(4, 8, 0.0, List.of("q_proj", "v_proj")), w, 3)
+              : null;
+      Map<String, NDArray> params = lora ? adapter.parameters() : w.tensors();
       // the hook runs inside the forward pass, after earlier layers recorded their ops
       model.setHook(
           (module, x, y, training) -> {
