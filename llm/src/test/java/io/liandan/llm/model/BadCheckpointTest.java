@@ -40,29 +40,24 @@ class BadCheckpointTest {
       assertTrue(e.getMessage().contains(p), "'" + p + "' not in: " + e.getMessage());
   }
 
+  /** Loading the checkpoint in {@code dir} fails with a message naming each of {@code parts}. */
+  static void assertLoadFails(Path dir, String... parts) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertNames(
+          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)), parts);
+    }
+  }
+
   @Test
   void missingTensor(@TempDir Path dir) throws Exception {
     Path file = copyWith(dir, NORM, null);
-    try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(
-          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
-          file.toString(),
-          NORM,
-          "missing");
-    }
+    assertLoadFails(dir, file.toString(), NORM, "missing");
   }
 
   @Test
   void wrongShape(@TempDir Path dir) throws Exception {
     Path file = copyWith(dir, null, NORM);
-    try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(
-          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
-          file.toString(),
-          NORM,
-          "[32, 2]",
-          "[64]");
-    }
+    assertLoadFails(dir, file.toString(), NORM, "[32, 2]", "[64]");
   }
 
   @Test
@@ -71,12 +66,7 @@ class BadCheckpointTest {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       ch.truncate(ch.size() - 100);
     }
-    try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(
-          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
-          file.toString(),
-          "truncated");
-    }
+    assertLoadFails(dir, file.toString(), "truncated");
   }
 
   @Test
@@ -89,12 +79,6 @@ class BadCheckpointTest {
     byte[] q = "Q4_".getBytes();
     System.arraycopy(q, 0, bytes, at + "\"model.norm.weight\":{\"dtype\":\"".length(), 3);
     Files.write(file, bytes);
-    try (NDManager m = NDManager.newBaseManager()) {
-      assertNames(
-          assertThrows(CheckpointException.class, () -> DecoderWeights.load(dir, m)),
-          file.toString(),
-          "model.norm.weight",
-          "Q4_");
-    }
+    assertLoadFails(dir, file.toString(), "model.norm.weight", "Q4_");
   }
 }
