@@ -4,13 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The small live oracles ({@code src/test/python/numerics_oracle.py}: torch's AdamW, transformers'
@@ -63,38 +61,18 @@ public final class LiveOracle {
    * when a test calls the same subcommand several times).
    */
   public static JsonNode numerics(String what, String name, String... more) {
-    Path root = Oracle.repositoryRoot();
     Path dir = Path.of("target", "oracle-numerics-" + seed()).toAbsolutePath();
-    Path out = dir.resolve(name + ".json"), log = dir.resolve(name + ".log");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Oracle.interpreter(root).toString());
-    cmd.add(root.resolve("llm/src/test/python/numerics_oracle.py").toString());
-    cmd.addAll(List.of(what, "--seed", Long.toString(seed()), "--out", out.toString()));
-    cmd.addAll(List.of(more));
+    Path out = dir.resolve(name + ".json");
+    List<String> args =
+        new ArrayList<>(List.of(what, "--seed", Long.toString(seed()), "--out", out.toString()));
+    args.addAll(List.of(more));
     try {
-      Files.createDirectories(dir);
       Files.deleteIfExists(out);
-      Process p =
-          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      if (!p.waitFor(2, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        throw new AssertionError("numerics_oracle.py " + what + " took over 2 minutes");
-      }
-      if (p.exitValue() != 0) {
-        throw new AssertionError(
-            "numerics_oracle.py "
-                + what
-                + " failed (exit "
-                + p.exitValue()
-                + "):\n"
-                + Files.readString(log, StandardCharsets.UTF_8));
-      }
+      Oracle.runScript(
+          "numerics_oracle.py", args, dir.resolve(name + ".log"), 2, "numerics_oracle.py " + what);
       return JSON.readTree(out.toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
     }
   }
 

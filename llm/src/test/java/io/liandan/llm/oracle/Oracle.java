@@ -154,26 +154,33 @@ final class Oracle {
 
   /** Runs oracle.py with {@link #interpreter}; its output goes to a log beside its files. */
   void python(String... args) {
+    Path log = dir.resolve("oracle-" + args[0] + ".log");
+    runScript("oracle.py", List.of(args), log, 10, replay() + ": oracle.py " + args[0]);
+  }
+
+  /**
+   * Runs {@code script} (in llm/src/test/python) with {@link #interpreter} and {@code args}, its
+   * output to {@code log}; fails, naming {@code what} and the log's end, when it takes over {@code
+   * minutes} or exits with an error.
+   */
+  static void runScript(String script, List<String> args, Path log, int minutes, String what) {
     Path root = repositoryRoot();
     List<String> cmd = new ArrayList<>();
     cmd.add(interpreter(root).toString());
-    cmd.add(root.resolve("llm/src/test/python/oracle.py").toString());
-    cmd.addAll(List.of(args));
+    cmd.add(root.resolve("llm/src/test/python").resolve(script).toString());
+    cmd.addAll(args);
     try {
-      Files.createDirectories(dir);
-      Path log = dir.resolve("oracle-" + args[0] + ".log");
+      Files.createDirectories(log.getParent());
       Process p =
           new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      if (!p.waitFor(10, TimeUnit.MINUTES)) {
+      if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
         p.destroyForcibly();
-        throw new AssertionError(replay() + ": oracle.py " + args[0] + " took over 10 minutes");
+        throw new AssertionError(what + " took over " + minutes + " minutes");
       }
       if (p.exitValue() != 0) {
         String out = Files.readString(log, StandardCharsets.UTF_8);
         throw new AssertionError(
-            replay()
-                + ": oracle.py "
-                + args[0]
+            what
                 + " failed (exit "
                 + p.exitValue()
                 + "):\n"
