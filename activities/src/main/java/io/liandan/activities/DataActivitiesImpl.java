@@ -81,7 +81,6 @@ public final class DataActivitiesImpl implements DataActivities {
     return runner.run(
         p.stage(),
         Map.of("datasets", p.datasets()),
-        false,
         (dir, run, ctx) -> {
           FormatService.Result res =
               StageRunner.heartbeating(ctx, () -> new FormatService(hub).format(p.datasets(), dir));
@@ -99,7 +98,6 @@ public final class DataActivitiesImpl implements DataActivities {
     return runner.run(
         p.stage(),
         Map.of("tokenize", p.spec(), "model", p.modelDir()),
-        false,
         (dir, run, ctx) -> {
           TokenizeManifest m =
               StageRunner.heartbeating(
@@ -127,7 +125,6 @@ public final class DataActivitiesImpl implements DataActivities {
     return runner.run(
         p.stage(),
         Map.of("dtype", r.dtype(), "model", r.model()),
-        false,
         (dir, run, ctx) -> {
           MergeResult m =
               StageRunner.heartbeating(ctx, () -> new MergeStage().run(r.withOut(dir.toString())));

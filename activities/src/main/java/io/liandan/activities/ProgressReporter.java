@@ -19,10 +19,15 @@ final class ProgressReporter implements StageListener {
   /** The heartbeat's details. */
   record Beat(long step, long total, String lastCheckpoint) {}
 
+  /**
+   * Where the progress signals go: to {@code send} (null: nowhere), as stage {@code stage}, at most
+   * every {@code intervalSeconds} between checkpoints.
+   */
+  record Signals(Consumer<StageProgress> send, String stage, double intervalSeconds) {}
+
   private final ActivityExecutionContext ctx;
   private final RunHandle run;
-  private final Consumer<StageProgress> signal;
-  private final String stage;
+  private final Signals signals;
   private final long intervalNanos;
   private final int attempt;
   private long firstStep = -1, startNanos, lastSignal;
@@ -31,17 +36,11 @@ final class ProgressReporter implements StageListener {
   private long reporting;
   private Map<String, Double> metrics = Map.of();
 
-  ProgressReporter(
-      ActivityExecutionContext ctx,
-      RunHandle run,
-      Consumer<StageProgress> signal,
-      String stage,
-      double intervalSeconds) {
+  ProgressReporter(ActivityExecutionContext ctx, RunHandle run, Signals signals) {
     this.ctx = ctx;
     this.run = run;
-    this.signal = signal;
-    this.stage = stage;
-    this.intervalNanos = (long) (intervalSeconds * 1e9);
+    this.signals = signals;
+    this.intervalNanos = (long) (signals.intervalSeconds() * 1e9);
     this.attempt = ctx == null ? 1 : ctx.getInfo().getAttempt();
   }
 
@@ -58,13 +57,14 @@ final class ProgressReporter implements StageListener {
     last = new Beat(step, total, checkpoint);
     if (ctx != null) ctx.heartbeat(last);
     // the first step signals whatever nanoTime's origin (lastSignal starts at 0, not at -interval)
-    if (signal != null
+    Consumer<StageProgress> send = signals.send();
+    if (send != null
         && (first || newCheckpoint || step >= total || now - lastSignal >= intervalNanos)) {
       lastSignal = now;
       double perStep = step > firstStep ? (now - startNanos) / 1e9 / (step - firstStep) : 0;
-      signal.accept(
+      send.accept(
           new StageProgress(
-              stage,
+              signals.stage(),
               step,
               total,
               checkpoint,

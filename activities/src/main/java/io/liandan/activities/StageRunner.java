@@ -73,6 +73,11 @@ public record StageRunner(ArtifactStore store, Tracking tracking, WorkflowClient
   /** The same for a failing stage: it is failing anyway, only its state should get through. */
   static final Duration FAIL_WAIT = Duration.ofSeconds(10);
 
+  /** {@link #run(StageRef, Map, boolean, Work)} of a stage that starts over in a cleared folder. */
+  public StageResult run(StageRef r, Map<String, ?> config, Work work) {
+    return run(r, config, false, work);
+  }
+
   /**
    * Runs {@code work} for {@code r} unless its output exists. {@code keepPartial}: a training
    * stage's folder holds checkpoints a retry resumes from, so it is never cleared.
@@ -147,7 +152,10 @@ public record StageRunner(ArtifactStore store, Tracking tracking, WorkflowClient
   /** The listener of a stage with progress hooks: heartbeats, tracker run, progress signals. */
   ProgressReporter reporter(StageRef r, RunHandle run, ActivityExecutionContext ctx) {
     return new ProgressReporter(
-        ctx, run, signaller(r.pipelineId()), r.name(), r.progressIntervalSeconds());
+        ctx,
+        run,
+        new ProgressReporter.Signals(
+            signaller(r.pipelineId()), r.name(), r.progressIntervalSeconds()));
   }
 
   /**

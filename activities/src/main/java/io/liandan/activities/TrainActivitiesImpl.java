@@ -61,7 +61,6 @@ public final class TrainActivitiesImpl implements TrainActivities {
     return runner.run(
         p.stage(),
         StageRunner.map(p.request().args().toJson()),
-        false,
         (dir, run, ctx) -> {
           ProgressReporter listener = runner.reporter(p.stage(), run, ctx);
           EvalRequest req = p.request().withOut(dir.toString());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.liandan.activities.ProgressReporter.Beat;
+import io.liandan.activities.ProgressReporter.Signals;
 import io.liandan.contracts.StageProgress;
 import io.liandan.tracker.client.NoRun;
 import io.liandan.tracker.client.RunHandle;
@@ -97,7 +98,8 @@ class ProgressReporterTest {
   }
 
   ProgressReporter reporter(double intervalSeconds, int attempt) {
-    return new ProgressReporter(context(attempt), run, signals::add, "sft", intervalSeconds);
+    return new ProgressReporter(
+        context(attempt), run, new Signals(signals::add, "sft", intervalSeconds));
   }
 
   @Test
@@ -193,18 +195,20 @@ class ProgressReporterTest {
             return true;
           }
         };
-    new ProgressReporter(context(1), refusing, null, "sft", LONG).beforeCheckpoint(4);
+    new ProgressReporter(context(1), refusing, new Signals(null, "sft", LONG)).beforeCheckpoint(4);
     assertEquals(List.of("persist", "flush " + StageRunner.TRACKER_WAIT), calls);
   }
 
   @Test
   void withoutAContextOrAWorkflowItStillReportsWhatItCan() {
-    ProgressReporter noContext = new ProgressReporter(null, run, signals::add, "eval", 0);
+    ProgressReporter noContext =
+        new ProgressReporter(null, run, new Signals(signals::add, "eval", 0));
     noContext.progress(1, 2, null);
     assertEquals(1, signals.get(0).attempt(), "outside an activity: the first attempt");
     assertEquals(new Beat(1, 2, null), noContext.last());
 
-    ProgressReporter noWorkflow = new ProgressReporter(context(1), run, null, "eval", 0);
+    ProgressReporter noWorkflow =
+        new ProgressReporter(context(1), run, new Signals(null, "eval", 0));
     noWorkflow.progress(1, 2, null);
     assertEquals(List.of(new Beat(1, 2, null)), beats);
   }
@@ -224,7 +228,8 @@ class ProgressReporterTest {
       env.registerActivitiesImplementations(
           (Driver)
               () ->
-                  new ProgressReporter(Activity.getExecutionContext(), run, null, "sft", 5)
+                  new ProgressReporter(
+                          Activity.getExecutionContext(), run, new Signals(null, "sft", 5))
                       .progress(3, 8, "/ckpt/step-2"));
       env.newActivityStub(
               Driver.class,

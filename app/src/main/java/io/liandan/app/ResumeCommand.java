@@ -7,7 +7,6 @@ import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code liandan resume ID}: starts the pipeline's stored spec again under the same id. Finished
@@ -18,10 +17,7 @@ import picocli.CommandLine.Parameters;
     name = "resume",
     mixinStandardHelpOptions = true,
     description = "Re-run a pipeline's stored spec; cached stages are skipped, training resumes.")
-final class ResumeCommand extends PipelineCommand {
-  @Parameters(paramLabel = "ID", description = "pipeline (workflow) id")
-  String id;
-
+final class ResumeCommand extends OnePipelineCommand {
   @Option(
       names = "--queue",
       description =

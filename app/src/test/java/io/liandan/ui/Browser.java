@@ -22,7 +22,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * Selenium Manager is never asked for anything: both paths are given, so nothing is downloaded. A
  * missing binary fails loudly: browser tests never skip.
  */
-public final class Browser implements AutoCloseable {
+public record Browser(ChromeDriver driver, Path profile) implements AutoCloseable {
   public static final String CHROMIUM = System.getProperty("liandan.chromium", "/usr/bin/chromium");
   public static final String CHROMEDRIVER =
       System.getProperty("liandan.chromedriver", "/usr/bin/chromedriver");
@@ -39,14 +39,6 @@ public final class Browser implements AutoCloseable {
           + "addEventListener('unhandledrejection', (e) => window.__problems.push('unhandled: ' + e.reason));"
           + "document.addEventListener('securitypolicyviolation', (e) =>"
           + "  window.__problems.push('csp: ' + e.violatedDirective + ' ' + e.blockedURI));";
-
-  public final ChromeDriver driver;
-  private final Path profile;
-
-  private Browser(ChromeDriver driver, Path profile) {
-    this.driver = driver;
-    this.profile = profile;
-  }
 
   /** A new headless browser with a fresh profile and a {@code width}×{@code height} window. */
   public static Browser start(int width, int height) {

@@ -152,23 +152,27 @@ public final class PageBudgetBench {
       for (int r = 0; r < runs; r++) {
         double lr = 1e-5 * (r + 1);
         long id =
-            server.seed.run(
-                "bench",
-                "run-" + r,
-                null,
-                "sft",
-                Map.of("learning_rate", lr, "seed", r),
-                List.of());
+            server
+                .seed()
+                .run(
+                    "bench",
+                    "run-" + r,
+                    null,
+                    "sft",
+                    Map.of("learning_rate", lr, "seed", r),
+                    List.of());
         for (int m = 0; m < metrics; m++) {
           int k = m;
           int shift = r;
-          server.seed.curve(
-              id,
-              KEYS[m % KEYS.length] + (m < KEYS.length ? "" : "_" + m),
-              points,
-              s -> (k + 1) * Math.exp(-s / 20_000.0) + 0.01 * shift + 0.05 * Math.sin(s * 0.37),
-              t0,
-              100);
+          server
+              .seed()
+              .curve(
+                  id,
+                  KEYS[m % KEYS.length] + (m < KEYS.length ? "" : "_" + m),
+                  points,
+                  s -> (k + 1) * Math.exp(-s / 20_000.0) + 0.01 * shift + 0.05 * Math.sin(s * 0.37),
+                  t0,
+                  100);
         }
         ids.add(String.valueOf(id));
       }

@@ -20,7 +20,7 @@ public final class Screenshots {
     Files.createDirectories(out);
     try (UiServer server = UiServer.start();
         Browser browser = Browser.start(1280, 800)) {
-      List<DemoData.Pipeline> pipelines = new DemoData(server.seed).seed();
+      List<DemoData.Pipeline> pipelines = new DemoData(server.seed()).seed();
       String sftRuns =
           pipelines.stream()
               .map(p -> String.valueOf(p.stages().get("sft")))
@@ -59,7 +59,7 @@ public final class Screenshots {
 
   private static void shoot(Browser browser, Path file) throws Exception {
     Thread.sleep(300); // fonts and the last frame
-    Files.write(file, browser.driver.getScreenshotAs(OutputType.BYTES));
+    Files.write(file, browser.driver().getScreenshotAs(OutputType.BYTES));
     System.out.println("wrote " + file);
   }
 }

@@ -52,7 +52,7 @@ class UiBrowserIT {
   static void start() {
     server = UiServer.start();
     browser = Browser.start(1280, 900);
-    Seed seed = server.seed;
+    Seed seed = server.seed();
     alpha =
         seed.run(
             "ui",
@@ -107,7 +107,7 @@ class UiBrowserIT {
 
   @AfterEach
   void thePageHadNoProblems() {
-    assertEquals(List.of(), browser.problems(), browser.driver.getCurrentUrl());
+    assertEquals(List.of(), browser.problems(), browser.driver().getCurrentUrl());
   }
 
   /** Read in one script: the table re-renders as a whole, so element handles can go stale. */
@@ -155,14 +155,14 @@ class UiBrowserIT {
         List.of("alpha", "beta", XSS_NAME).stream().sorted().toList(),
         runRowNames().stream().sorted().toList());
 
-    WebElement filter = browser.driver.findElement(By.id("filter"));
+    WebElement filter = browser.driver().findElement(By.id("filter"));
     filter.sendKeys("config.learning_rate > 1.5e-4");
     filter.submit();
     browser.await(10, d -> runRowNames().size() == 1 ? true : null);
     assertEquals(List.of("beta"), runRowNames());
-    assertTrue(browser.driver.getCurrentUrl().contains("filter=config.learning_rate"));
+    assertTrue(browser.driver().getCurrentUrl().contains("filter=config.learning_rate"));
 
-    filter = browser.driver.findElement(By.id("filter"));
+    filter = browser.driver().findElement(By.id("filter"));
     filter.clear();
     filter.sendKeys("config.learning_rate >");
     filter.submit();
@@ -174,10 +174,10 @@ class UiBrowserIT {
     browser.await(10, d -> runRowNames().size() == 3 ? true : null);
     assertEquals(List.of("alpha", "beta", XSS_NAME), runRowNames());
     assertEquals(List.of("8", "8", "16"), texts("#runs td[data-col='config.batch_size']"));
-    browser.driver.findElement(By.cssSelector("#runs th[data-col='config.batch_size']")).click();
+    browser.driver().findElement(By.cssSelector("#runs th[data-col='config.batch_size']")).click();
     browser.await(10, d -> runRowNames().get(0).equals(XSS_NAME) ? true : null); // 16 first
-    assertTrue(browser.driver.getCurrentUrl().contains("sort=-config.batch_size"));
-    browser.driver.findElement(By.cssSelector("#columns summary")).click();
+    assertTrue(browser.driver().getCurrentUrl().contains("sort=-config.batch_size"));
+    browser.driver().findElement(By.cssSelector("#columns summary")).click();
     browser.await(
         10,
         d ->
@@ -205,7 +205,7 @@ class UiBrowserIT {
 
   @Test
   void theRunsTableShowsLossesAndTheHyperparametersThatDifferByDefault() {
-    Seed seed = server.seed;
+    Seed seed = server.seed();
     long sft =
         seed.run("ui-cols", "a", "p", "sft", Map.of("learning_rate", 1e-4, "seed", 1), List.of());
     long dpo =
@@ -274,7 +274,7 @@ class UiBrowserIT {
       Map<String, Object> config = new HashMap<>();
       for (int k = 0; k < 5000; k++) config.put("layer" + k + ".rank", k % 7);
       config.put("learning_rate", 1e-4 * (1 + r % 3));
-      server.seed.run("ui-wide", "wide-" + r, null, "sft", config, List.of());
+      server.seed().run("ui-wide", "wide-" + r, null, "sft", config, List.of());
     }
     browser.open(server.url("runs.html?project=ui-wide&group=0"));
     browser.await(10, d -> runRowNames().size() == 100 ? true : null);
@@ -289,7 +289,7 @@ class UiBrowserIT {
     // the budget for the table itself (measured 350-530 ms on the shared 2-core VM)
     assertTrue(render < 1000, "rendering 100 runs x 5,001 keys took " + render + " ms");
     // the picker lists every key once it is opened
-    browser.driver.findElement(By.cssSelector("#columns summary")).click();
+    browser.driver().findElement(By.cssSelector("#columns summary")).click();
     browser.await(
         10,
         d ->
@@ -349,9 +349,9 @@ class UiBrowserIT {
                 + ".map(m => m.closest('.tl-row').dataset.runId)"),
         "beta's one resume is marked on its bar");
     assertTrue(
-        browser.driver.findElement(By.id("config-table")).getText().contains("learning_rate"));
+        browser.driver().findElement(By.id("config-table")).getText().contains("learning_rate"));
     assertTrue(
-        browser.driver.findElement(By.id("summary-table")).getText().contains("best/eval_loss"));
+        browser.driver().findElement(By.id("summary-table")).getText().contains("best/eval_loss"));
   }
 
   /**
@@ -405,7 +405,7 @@ class UiBrowserIT {
       assertTrue(failed.contains("ECharts did not load from"), failed);
       assertTrue(
           browser
-              .driver
+              .driver()
               .findElement(By.cssSelector("#charts .error"))
               .getText()
               .contains("echarts"),
@@ -413,14 +413,14 @@ class UiBrowserIT {
       browser.await(
           10, d -> d.findElements(By.cssSelector("#timeline .tl-row")).size() == 2 ? true : null);
       assertTrue(
-          browser.driver.findElement(By.id("config-table")).getText().contains("learning_rate"));
+          browser.driver().findElement(By.id("config-table")).getText().contains("learning_rate"));
       browser.await(
           10, d -> d.findElements(By.cssSelector("#samples .gen")).size() > 0 ? true : null);
 
       browser.open(server.url("compare.html?runs=" + alpha + "," + beta));
       browser.await(10, d -> browser.js("return document.body.dataset.chartsFailed || null"));
       assertTrue(
-          browser.driver.findElement(By.id("config-diff")).getText().contains("learning_rate"));
+          browser.driver().findElement(By.id("config-diff")).getText().contains("learning_rate"));
       assertTrue(
           browser.problems().stream().anyMatch(p -> p.contains("echarts")),
           browser.problems().toString());
@@ -460,7 +460,7 @@ class UiBrowserIT {
 
     // the run chips are the legend of every chart: a colour hides that run everywhere
     browser
-        .driver
+        .driver()
         .findElement(By.cssSelector("#run-legend [data-run-id='" + beta + "'] .toggle"))
         .click();
     assertEquals(false, chart("train/loss", "o.legend[0].selected['beta']"));
@@ -483,7 +483,7 @@ class UiBrowserIT {
         "const s = document.getElementById('x-axis'); s.value = 'relative';"
             + " s.dispatchEvent(new Event('change'));");
     browser.await(10, d -> d.getCurrentUrl().contains("x=relative") ? true : null);
-    browser.open(browser.driver.getCurrentUrl());
+    browser.open(browser.driver().getCurrentUrl());
     browser.awaitCharts(15);
     assertEquals("relative", browser.js("return document.getElementById('x-axis').value"));
     List<List<Number>> rel = seriesData("train/loss", 0);
@@ -503,9 +503,10 @@ class UiBrowserIT {
                     .findFirst()
                     .orElse(null));
     assertEquals(XSS_GEN, cell.getText());
-    assertEquals(XSS_NAME, browser.driver.findElement(By.id("run-name")).getText());
-    assertTrue(browser.driver.findElement(By.cssSelector(".tags")).getText().contains(XSS_TAG));
-    assertTrue(browser.driver.findElement(By.id("config-table")).getText().contains("<b>qwen</b>"));
+    assertEquals(XSS_NAME, browser.driver().findElement(By.id("run-name")).getText());
+    assertTrue(browser.driver().findElement(By.cssSelector(".tags")).getText().contains(XSS_TAG));
+    assertTrue(
+        browser.driver().findElement(By.id("config-table")).getText().contains("<b>qwen</b>"));
     // the chart's HTML tooltip names the run: escaped there too
     showTooltip("train/loss");
     assertNoInjectedMarkup();
@@ -516,7 +517,7 @@ class UiBrowserIT {
         10,
         d -> d.findElements(By.cssSelector("#samples .side-by-side")).size() == 1 ? true : null);
     String sideBySide =
-        browser.driver.findElement(By.cssSelector("#samples .side-by-side")).getText();
+        browser.driver().findElement(By.cssSelector("#samples .side-by-side")).getText();
     assertTrue(sideBySide.contains(XSS_GEN), sideBySide);
     assertTrue(sideBySide.contains("hi"));
     showTooltip("train/loss");
@@ -542,8 +543,8 @@ class UiBrowserIT {
 
   @Test
   void zoomingOnTheStepAxisFetchesTheVisibleStepsAtFullResolution() {
-    long big = server.seed.run("ui-zoom", "big", null, "pt", Map.of(), List.of());
-    server.seed.curve(big, "train/loss", 5000, s -> s, T0, 1000);
+    long big = server.seed().run("ui-zoom", "big", null, "pt", Map.of(), List.of());
+    server.seed().curve(big, "train/loss", 5000, s -> s, T0, 1000);
     browser.open(server.url("run.html?id=" + big));
     browser.awaitCharts(15);
     int downsampled = seriesData("train/loss", 0).size();
@@ -568,12 +569,12 @@ class UiBrowserIT {
   @Test
   void aTrackerWhoseReadsNeedATokenAsksForOneAndKeepsIt() {
     try (UiServer locked = UiServer.start(true)) {
-      locked.seed.run("secret", "hidden", null, null, Map.of(), List.of());
-      String token = locked.tracker.tokens().create("browser").token();
+      locked.seed().run("secret", "hidden", null, null, Map.of(), List.of());
+      String token = locked.tracker().tokens().create("browser").token();
       // a runs table behind a token asks for one, and claims no "0 runs" beside the prompt
       browser.open(locked.url("runs.html?project=secret"));
       browser.await(15, d -> d.findElement(By.id("token")));
-      assertEquals(0, browser.driver.findElements(By.id("run-count")).size());
+      assertEquals(0, browser.driver().findElements(By.id("run-count")).size());
       browser.open(locked.url(""));
       WebElement input = browser.await(15, d -> d.findElement(By.id("token")));
       assertEquals(List.of(), texts("table.projects"), "nothing shown without a token");
@@ -587,15 +588,15 @@ class UiBrowserIT {
   @Test
   void aRunningRunsPageUpdatesWithoutReload() {
     long live =
-        server.seed.run("ui-live", "live", null, "pt", Map.of("learning_rate", 1e-3), List.of());
+        server.seed().run("ui-live", "live", null, "pt", Map.of("learning_rate", 1e-3), List.of());
     Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    server.seed.curve(live, "train/loss", 50, s -> 1.0 / (s + 1), start, 100);
+    server.seed().curve(live, "train/loss", 50, s -> 1.0 / (s + 1), start, 100);
     browser.open(server.url("run.html?id=" + live));
     browser.awaitCharts(15);
     assertEquals(50, seriesData("train/loss", 0).size());
     browser.js("window.__sameDocument = true;");
-    server.seed.curve(live, "train/loss", 120, s -> 1.0 / (s + 1), start, 100);
-    server.seed.curve(live, "train/lr", 10, s -> 1e-3, start, 100);
+    server.seed().curve(live, "train/loss", 120, s -> 1.0 / (s + 1), start, 100);
+    server.seed().curve(live, "train/lr", 10, s -> 1e-3, start, 100);
     browser.await(15, d -> seriesData("train/loss", 0).size() == 120 ? true : null);
     browser.await(
         15,

@@ -30,25 +30,19 @@ import java.util.stream.Stream;
  * {@link TrackerServer} holds the embedded PostgreSQL (a temporary folder) and the {@link Seed}
  * writes through its services, which also lets a test back-date runs; the jar's server reaches the
  * same database by {@code --db-url}. {@link #close()} stops both and deletes the folder.
+ *
+ * @param tracker the database's owner, for seeding; its own HTTP port is not what the browser opens
+ * @param jar the jar's server, listening on {@code port}
+ * @param dir the temporary folder of the database and the jar's home
  */
-public final class UiServer implements AutoCloseable {
+public record UiServer(TrackerServer tracker, Process jar, int port, Path dir)
+    implements AutoCloseable {
   private static final Pattern LISTENING =
       Pattern.compile("Liandan tracker on http://[^:]+:(\\d+)");
 
-  /** The database's owner, for seeding; its own HTTP port is not what the browser opens. */
-  public final TrackerServer tracker;
-
-  public final Seed seed;
-  private final Process jar;
-  private final int port;
-  private final Path dir;
-
-  private UiServer(TrackerServer tracker, Process jar, int port, Path dir) {
-    this.tracker = tracker;
-    this.jar = jar;
-    this.port = port;
-    this.dir = dir;
-    this.seed = new Seed(tracker);
+  /** Writes runs, metrics and samples into the database the pages show. */
+  public Seed seed() {
+    return new Seed(tracker);
   }
 
   public static UiServer start() {

@@ -69,20 +69,18 @@ public final class StageBench {
     for (JsonNode st : spec.get("stages")) {
       String stage = st.get("stage").asText();
       if (stage.equals("eval")) {
+        EvalRequest req =
+            new EvalRequest(
+                model,
+                beforeDpo,
+                tokenized,
+                prompts,
+                "final",
+                lastArgs,
+                out.resolve("eval").toString(),
+                "cpu");
         long e0 = System.nanoTime();
-        EvalResult r =
-            new EvalStage()
-                .run(
-                    new EvalRequest(
-                        model,
-                        beforeDpo,
-                        tokenized,
-                        prompts,
-                        "final",
-                        lastArgs,
-                        out.resolve("eval").toString(),
-                        "cpu"),
-                    StageListener.NONE);
+        EvalResult r = new EvalStage().run(req, StageListener.NONE);
         System.out.printf("eval: %.1f s  %s%n", (System.nanoTime() - e0) / 1e9, r.metrics());
         r.samples().forEach(row -> System.out.println("  " + row));
         continue;
@@ -103,21 +101,19 @@ public final class StageBench {
       tokenized.add(data.toString());
       double tokSecs = (System.nanoTime() - k0) / 1e9;
       if (stage.equals("dpo") || stage.equals("kto")) beforeDpo = model;
+      TrainRequest req =
+          new TrainRequest(
+              stage,
+              model,
+              data.toString(),
+              a,
+              prompts,
+              st.path("sample_before").asBoolean(false),
+              out.resolve(stage).toString(),
+              "cpu");
       Recorder rec = new Recorder();
       long s0 = System.nanoTime();
-      TrainResult r =
-          new TrainStage()
-              .run(
-                  new TrainRequest(
-                      stage,
-                      model,
-                      data.toString(),
-                      a,
-                      prompts,
-                      st.path("sample_before").asBoolean(false),
-                      out.resolve(stage).toString(),
-                      "cpu"),
-                  rec);
+      TrainResult r = new TrainStage().run(req, rec);
       double secs = (System.nanoTime() - s0) / 1e9;
       model = r.next();
       report(stage, a, config, gemm, rec, secs, tokSecs, data);

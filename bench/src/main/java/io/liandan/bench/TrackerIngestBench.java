@@ -175,15 +175,19 @@ public final class TrackerIngestBench {
         throw new IllegalStateException("series holds " + json.get("total") + " points");
       }
     }
-    Arrays.sort(nanos);
     System.out.printf(
-        "downsampled read, %,d points → %d: p50 %.1f ms, p95 %.1f ms, max %.1f ms (%d reads)%n",
-        history,
-        size,
+        "downsampled read, %,d points → %d: %s (%d reads)%n",
+        history, size, latencies(nanos), nanos.length);
+  }
+
+  /** "p50 …, p95 …, max … ms" of the times in {@code nanos}, which it sorts. */
+  static String latencies(long[] nanos) {
+    Arrays.sort(nanos);
+    return String.format(
+        "p50 %.1f ms, p95 %.1f ms, max %.1f ms",
         nanos[nanos.length / 2] / 1e6,
         nanos[(int) (nanos.length * 0.95)] / 1e6,
-        nanos[nanos.length - 1] / 1e6,
-        nanos.length);
+        nanos[nanos.length - 1] / 1e6);
   }
 
   private static long acknowledged(List<RunHandle> handles) {

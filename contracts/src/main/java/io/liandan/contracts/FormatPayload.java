@@ -1,14 +1,12 @@
 package io.liandan.contracts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.spec.DatasetInput;
 import java.util.List;
 
 /** The format stage's input: the datasets a training stage reads, in its order. */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record FormatPayload(StageRef stage, List<DatasetInput> datasets) {
   public FormatPayload {
     datasets = datasets == null ? List.of() : List.copyOf(datasets);

@@ -1,12 +1,10 @@
 package io.liandan.contracts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.spec.MergeRequest;
 
 /** The merge stage's input: llm's request, its {@code out} folder left to the activity. */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record MergePayload(StageRef stage, MergeRequest request) {
   /** Reads this shape, or the previous version's one payload for every stage. */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)

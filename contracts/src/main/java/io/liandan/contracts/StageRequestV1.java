@@ -17,64 +17,73 @@ import java.util.List;
  * from its checkpoints only if that input still reads. Only read, never written; each payload's
  * {@code read} turns it into that payload. Fields a stage did not use were null.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
-record StageRequestV1(
-    String pipelineId,
-    String group,
-    String project,
-    String name,
-    String kind,
-    String key,
-    String modelDir,
-    ModelSource model,
-    ModelSource reference,
-    List<DatasetInput> datasets,
-    List<String> inputs,
-    TrainingArgs args,
-    String trainingStage,
-    double evalRatio,
-    List<String> samplePrompts,
-    boolean sampleBefore,
-    String label,
-    String dtype,
-    String device,
-    double progressIntervalSeconds) {
+record StageRequestV1(StageRef stage, StageRequestV1.Inputs in) {
+  /** The fields beside the stage's own (which {@link StageRef} reads from the same object). */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  record Inputs(
+      String modelDir,
+      ModelSource model,
+      ModelSource reference,
+      List<DatasetInput> datasets,
+      List<String> inputs,
+      TrainingArgs args,
+      String trainingStage,
+      double evalRatio,
+      List<String> samplePrompts,
+      boolean sampleBefore,
+      String label,
+      String dtype,
+      String device) {}
+
   /** Whether {@code json} has this shape: its stage fields at the top, not under "stage". */
   static boolean is(JsonNode json) {
     return json.has("pipelineId") && !json.has("stage");
   }
 
   static StageRequestV1 of(JsonNode json) {
-    return PayloadJson.JSON.convertValue(json, StageRequestV1.class);
-  }
-
-  StageRef stage() {
-    return new StageRef(pipelineId, group, project, name, kind, key, progressIntervalSeconds);
+    return new StageRequestV1(
+        PayloadJson.JSON.convertValue(json, StageRef.class),
+        PayloadJson.JSON.convertValue(json, Inputs.class));
   }
 
   FormatPayload format() {
-    return new FormatPayload(stage(), datasets);
+    return new FormatPayload(stage, in.datasets);
   }
 
   TokenizePayload tokenize() {
     return new TokenizePayload(
-        stage(), inputs.get(0), modelDir, args.tokenizeSpec(trainingStage, evalRatio));
+        stage, in.inputs.get(0), in.modelDir, in.args.tokenizeSpec(in.trainingStage, in.evalRatio));
   }
 
   TrainPayload train() {
     return new TrainPayload(
-        stage(),
+        stage,
         new TrainRequest(
-            kind, model, inputs.get(0), args, samplePrompts, sampleBefore, null, device));
+            stage.kind(),
+            in.model,
+            in.inputs.get(0),
+            in.args,
+            in.samplePrompts,
+            in.sampleBefore,
+            null,
+            in.device));
   }
 
   EvalPayload eval() {
     return new EvalPayload(
-        stage(),
-        new EvalRequest(model, reference, inputs, samplePrompts, label, args, null, device));
+        stage,
+        new EvalRequest(
+            in.model,
+            in.reference,
+            in.inputs,
+            in.samplePrompts,
+            in.label,
+            in.args,
+            null,
+            in.device));
   }
 
   MergePayload merge() {
-    return new MergePayload(stage(), new MergeRequest(model, null, dtype, device));
+    return new MergePayload(stage, new MergeRequest(in.model, null, in.dtype, in.device));
   }
 }

@@ -1,7 +1,6 @@
 package io.liandan.contracts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.liandan.spec.TokenizeSpec;
 
@@ -9,7 +8,6 @@ import io.liandan.spec.TokenizeSpec;
  * The tokenize stage's input: the format stage's folder, the downloaded model folder (its tokenizer
  * and chat template) and how to tokenize — the spec the stage's key was computed from.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record TokenizePayload(
     StageRef stage, String formatted, String modelDir, TokenizeSpec spec) {
   /** Reads this shape, or the previous version's one payload for every stage. */

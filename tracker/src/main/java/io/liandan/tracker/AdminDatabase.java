@@ -35,7 +35,7 @@ public final class AdminDatabase implements AutoCloseable {
         at = running.get();
       } else {
         started = EmbeddedDatabase.start(config.dataDir());
-        at = new EmbeddedDatabase.Endpoint(started.jdbcUrl(), started.user(), started.password());
+        at = started.endpoint();
       }
     }
     try {

@@ -8,6 +8,13 @@ public final class Limits {
   /** Whole request body: a batch of 10,000 points with long keys fits with room to spare. */
   public static final long MAX_REQUEST_BYTES = 8L << 20;
 
+  /**
+   * Bytes past {@link #MAX_REQUEST_BYTES} the tracker still reads, and drops, before it answers
+   * 413, so that a client still sending the body reads the 413 instead of a reset connection; a
+   * longer body's connection is closed unread.
+   */
+  public static final long MAX_DRAINED_BYTES = MAX_REQUEST_BYTES;
+
   /** Points in one {@code POST /runs/{id}/metrics}; clients split larger buffers. */
   public static final int MAX_POINTS_PER_BATCH = 10_000;
 

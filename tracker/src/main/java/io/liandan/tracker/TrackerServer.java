@@ -59,16 +59,13 @@ public final class TrackerServer implements AutoCloseable {
     EmbeddedDatabase embedded = null;
     HikariDataSource ds = null;
     try {
-      String url = config.jdbcUrl();
-      String user = config.dbUser();
-      String password = config.dbPassword();
-      if (url == null) {
+      var at =
+          new EmbeddedDatabase.Endpoint(config.jdbcUrl(), config.dbUser(), config.dbPassword());
+      if (at.jdbcUrl() == null) {
         embedded = EmbeddedDatabase.start(config.dataDir());
-        url = embedded.jdbcUrl();
-        user = embedded.user();
-        password = embedded.password();
+        at = embedded.endpoint();
       }
-      ds = pool(url, user, password, config.poolSize());
+      ds = pool(at, config.poolSize());
       migrate(ds);
       DSLContext db = dsl(ds);
       TrackerApp.Deps deps = TrackerApp.Deps.of(db, config.crashAfter());
@@ -78,7 +75,7 @@ public final class TrackerServer implements AutoCloseable {
                   config.readsNeedToken(),
                   HttpSafety.forServer(config.host(), config.allowedHosts()))
               .start(config.host(), config.port());
-      log.info("tracker on http://{}:{} (database {})", config.host(), app.port(), url);
+      log.info("tracker on http://{}:{} (database {})", config.host(), app.port(), at.jdbcUrl());
       Warmup.inBackground(deps, db, "http://localhost:" + app.port());
       return new TrackerServer(new Database(embedded, ds, db), deps, app);
     } catch (RuntimeException | IOException e) {
@@ -101,14 +98,14 @@ public final class TrackerServer implements AutoCloseable {
     return DSL.using(ds, SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
   }
 
-  private static HikariDataSource pool(String url, String user, String password, int size) {
+  private static HikariDataSource pool(EmbeddedDatabase.Endpoint at, int size) {
     HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(url);
-    if (user != null) {
-      hc.setUsername(user);
+    hc.setJdbcUrl(at.jdbcUrl());
+    if (at.user() != null) {
+      hc.setUsername(at.user());
     }
-    if (password != null) {
-      hc.setPassword(password);
+    if (at.password() != null) {
+      hc.setPassword(at.password());
     }
     hc.setMaximumPoolSize(size);
     // while the database is unreachable a request waits at most this long for a connection and

@@ -45,6 +45,15 @@ public final class Api {
     return send(request(path).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
   }
 
+  /** POST with a body of no declared length (sent chunked), as a streaming client sends it. */
+  public Response postStreamed(String path, byte[] body) {
+    return send(
+        request(path)
+            .POST(
+                HttpRequest.BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream(body))));
+  }
+
   public Response patch(String path, String json) {
     return send(request(path).method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
   }

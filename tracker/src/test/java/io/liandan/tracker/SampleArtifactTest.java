@@ -13,8 +13,9 @@ class SampleArtifactTest extends ServerTest {
     Response first =
         api.post(
             path,
-            "{\"table\":\"eval\",\"step\":100,\"rows\":[{\"prompt\":\"hi\",\"completion\":\"yo\"},"
-                + "{\"prompt\":\"2+2\",\"completion\":\"4\",\"reward\":1.0}]}");
+            """
+            {"table":"eval","step":100,"rows":[{"prompt":"hi","completion":"yo"},
+                                               {"prompt":"2+2","completion":"4","reward":1.0}]}""");
     assertEquals(201, first.status(), first.body());
     assertEquals(0, first.json().get("firstIndex").asInt());
     Response second = api.post(path, "{\"table\":\"eval\",\"rows\":[{\"prompt\":\"x\"}]}");

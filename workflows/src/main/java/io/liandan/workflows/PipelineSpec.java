@@ -128,6 +128,22 @@ public record PipelineSpec(
         sweep);
   }
 
+  /**
+   * The names of the pipeline's steps in the order they run: the download; each training stage
+   * after its {@code format-} and {@code tokenize-} steps; eval and merge where the spec has them.
+   */
+  public List<String> steps() {
+    List<String> steps = new ArrayList<>(List.of("download"));
+    for (StageSpec s : stages) {
+      if (s.training()) {
+        steps.add("format-" + s.stage());
+        steps.add("tokenize-" + s.stage());
+      }
+      steps.add(s.stage());
+    }
+    return steps;
+  }
+
   /** The stage named {@code stage}, or null. */
   public StageSpec stage(String stage) {
     return stages.stream().filter(s -> s.stage().equals(stage)).findFirst().orElse(null);

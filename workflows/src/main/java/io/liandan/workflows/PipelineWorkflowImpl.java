@@ -294,14 +294,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   }
 
   private void plan(PipelineSpec spec) {
-    stages.put("download", StageStatus.pending("download", "download"));
-    for (StageSpec s : spec.stages()) {
-      if (s.training()) {
-        stages.put("format-" + s.stage(), StageStatus.pending("format-" + s.stage(), "format"));
-        stages.put(
-            "tokenize-" + s.stage(), StageStatus.pending("tokenize-" + s.stage(), "tokenize"));
-      }
-      stages.put(s.stage(), StageStatus.pending(s.stage(), s.stage()));
+    for (String step : spec.steps()) {
+      // a format- or tokenize- step is of its own kind; any other is named after its kind
+      int dash = step.indexOf('-');
+      stages.put(step, StageStatus.pending(step, dash < 0 ? step : step.substring(0, dash)));
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.liandan.contracts.EvalPayload;
 import io.liandan.contracts.FormatPayload;
 import io.liandan.contracts.MergePayload;
@@ -68,7 +69,13 @@ class PayloadCompatTest {
                 new EvalRequest(
                     model, null, List.of("/a/tok-1"), List.of("hi"), "final", args, null, "cpu")),
             new MergePayload(ref, new MergeRequest(model, null, "bfloat16", "cpu")));
-    for (Object p : payloads) assertEquals(p, roundTrip(p), p.getClass().getName());
+    for (Object p : payloads) {
+      assertEquals(p, roundTrip(p), p.getClass().getName());
+      // what a later version adds beside the payload's fields is passed over
+      ObjectNode later = JSON.valueToTree(p);
+      later.put("addedLater", 1);
+      assertEquals(p, read(CONVERTER.toPayloads(later).orElseThrow(), p.getClass()));
+    }
   }
 
   /** The activities each recorded history scheduled, as (type, input) of the previous version. */

@@ -229,13 +229,10 @@ public record BlobDownloader(HubHttp http, RetryPolicy retry) {
       }
       throw new HubException(
           HubException.Reason.CHECKSUM_MISMATCH,
-          "checksum mismatch for "
-              + req.what()
-              + ": expected "
-              + expected
-              + ", got "
-              + actual
-              + "; the partial download was deleted, a retry downloads it again");
+          String.format(
+              "checksum mismatch for %s: expected %s, got %s; the partial download was deleted,"
+                  + " a retry downloads it again",
+              req.what(), expected, actual));
     }
     try {
       try (FileChannel c = FileChannel.open(part.path, StandardOpenOption.WRITE)) {

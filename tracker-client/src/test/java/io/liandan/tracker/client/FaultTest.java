@@ -79,8 +79,7 @@ class FaultTest {
 
   @Test
   void aProcessThatExitsWithoutCloseLosesNoPoints() throws Exception {
-    try (TestTracker tracker = TestTracker.start()) {
-      tracker.stop();
+    try (TestTracker tracker = TestTracker.down()) {
       Process child =
           ChildJvm.of(
                   ExitingProducer.class,
@@ -106,8 +105,7 @@ class FaultTest {
 
   @Test
   void aNewClientSendsWhatADeadOneLeftOnDisk() throws Exception {
-    try (TestTracker tracker = TestTracker.start()) {
-      tracker.stop();
+    try (TestTracker tracker = TestTracker.down()) {
       TrackerClientConfig config =
           tracker.clientConfig(buffer).withCloseTimeout(Duration.ofMillis(500));
       RunSpec spec = RunSpec.of("faults", "wf-9/pretrain");

@@ -39,6 +39,16 @@ final class TestTracker implements AutoCloseable {
     return on(TestDatabase.newDatabase());
   }
 
+  /**
+   * A server started and stopped again (it has its port and token): down until {@link #restart},
+   * for the clients that must buffer.
+   */
+  static TestTracker down() {
+    TestTracker t = start();
+    t.stop();
+    return t;
+  }
+
   static TestTracker on(String jdbcUrl) {
     return new TestTracker(
         TrackerConfig.defaults().withPort(freePort()).withDatabase(jdbcUrl, null, null));

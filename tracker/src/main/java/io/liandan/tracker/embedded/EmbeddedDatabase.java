@@ -99,20 +99,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return db;
   }
 
-  public String jdbcUrl() {
-    return jdbcUrl(port);
+  /** How to reach this database: its JDBC URL, user and password. */
+  public Endpoint endpoint() {
+    return new Endpoint(jdbcUrl(port), USER, password);
   }
 
   static String jdbcUrl(int port) {
     return "jdbc:postgresql://localhost:" + port + "/postgres";
-  }
-
-  public String user() {
-    return USER;
-  }
-
-  public String password() {
-    return password;
   }
 
   public int port() {

@@ -52,7 +52,7 @@ import org.jooq.impl.DSL;
  * (run, key, step), so two values logged at the same step keep only the later one (MLflow keeps
  * both).
  */
-public final class MlflowService {
+public record MlflowService(DSLContext db, RunService runs, MetricWriter metrics) {
   static final String DEFAULT_EXPERIMENT = "Default";
   static final String RUN_NAME_TAG = "mlflow.runName";
   static final String NOTE_TAG = "mlflow.note.content";
@@ -78,16 +78,6 @@ public final class MlflowService {
   static final int MAX_BATCH_PARAMS = 100;
   static final int MAX_BATCH_TAGS = 100;
   static final int MAX_BATCH_ENTITIES = 1000;
-
-  private final DSLContext db;
-  private final RunService runs;
-  private final MetricWriter metrics;
-
-  public MlflowService(DSLContext db, RunService runs, MetricWriter metrics) {
-    this.db = db;
-    this.runs = runs;
-    this.metrics = metrics;
-  }
 
   // ---- experiments ----
 

@@ -163,17 +163,43 @@ public final class Json {
 
   private static byte[] body(Context ctx) {
     long declared = ctx.req().getContentLengthLong();
-    if (declared > Limits.MAX_REQUEST_BYTES) {
-      throw tooLarge(declared);
-    }
     try (InputStream in = ctx.bodyInputStream()) {
+      if (declared > Limits.MAX_REQUEST_BYTES) {
+        if (declared - Limits.MAX_REQUEST_BYTES <= Limits.MAX_DRAINED_BYTES) {
+          drain(in, declared);
+        }
+        throw tooLarge(declared);
+      }
       byte[] bytes = in.readNBytes((int) Limits.MAX_REQUEST_BYTES + 1);
       if (bytes.length > Limits.MAX_REQUEST_BYTES) {
+        drain(in, Limits.MAX_DRAINED_BYTES);
         throw tooLarge(-1);
       }
       return bytes;
     } catch (IOException e) {
       throw ApiErrors.badRequest(null, "could not read the request body: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Reads and drops up to {@code max} bytes of a body that gets 413, so that the client, still
+   * sending it, reads the answer: Jetty closes a connection whose request bytes were left unread,
+   * and a socket closed with unread bytes is reset, which the client may see before the response
+   * (and retry the batch as if the tracker were down). A client that stops sending gets its 413 all
+   * the same.
+   */
+  private static void drain(InputStream in, long max) {
+    byte[] buffer = new byte[64 * 1024];
+    try {
+      for (long left = max; left > 0; ) {
+        int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+        if (n < 0) {
+          return;
+        }
+        left -= n;
+      }
+    } catch (IOException e) {
+      // the client went away: nothing left to answer
     }
   }
 

@@ -37,7 +37,7 @@ class EmbeddedDatabaseTest {
           Files.readString(home.resolve("postgres.log")).contains("ready to accept connections"));
       Path pw = home.resolve("db-password");
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pw)));
-      try (Connection c = connect(db.port(), db.password());
+      try (Connection c = connect(db.port(), db.endpoint().password());
           Statement s = c.createStatement()) {
         assertEquals("on", show(s, "fsync"));
         assertEquals("on", show(s, "synchronous_commit"));
@@ -58,7 +58,7 @@ class EmbeddedDatabaseTest {
     }
     try (EmbeddedDatabase db = EmbeddedDatabase.start(data)) {
       assertRefusedWithoutPassword(db);
-      try (Connection c = connect(db.port(), db.password());
+      try (Connection c = connect(db.port(), db.endpoint().password());
           Statement s = c.createStatement()) {
         s.execute("SELECT count(*) FROM kept"); // the old data is still there
       }
@@ -66,7 +66,7 @@ class EmbeddedDatabaseTest {
     // and after a restart of the migrated folder too
     try (EmbeddedDatabase db = EmbeddedDatabase.start(data)) {
       assertRefusedWithoutPassword(db);
-      connect(db.port(), db.password()).close();
+      connect(db.port(), db.endpoint().password()).close();
     }
   }
 
@@ -81,7 +81,7 @@ class EmbeddedDatabaseTest {
     Path data = home.resolve("postgres");
     EmbeddedDatabase first = EmbeddedDatabase.start(data);
     Postmaster pm = first.postmaster().orElseThrow();
-    Connection busy = connect(first.port(), first.password());
+    Connection busy = connect(first.port(), first.endpoint().password());
     Thread query =
         new Thread(
             () -> {
@@ -104,7 +104,7 @@ class EmbeddedDatabaseTest {
     assertTrue(attached > 0, "the busy backend still holds the old shared memory");
 
     try (EmbeddedDatabase second = EmbeddedDatabase.start(data);
-        Connection c = connect(second.port(), second.password());
+        Connection c = connect(second.port(), second.endpoint().password());
         Statement s = c.createStatement()) {
       assertEquals("on", show(s, "fsync"));
     } finally {
