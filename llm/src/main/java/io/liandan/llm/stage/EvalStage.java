@@ -5,6 +5,7 @@ import io.liandan.llm.data.tokenize.TokenizeManifest;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoLoss;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.Optimization;
 import io.liandan.spec.EvalRequest;
@@ -67,9 +68,7 @@ public final class EvalStage {
                   model,
                   DpoTrainer.Reference.of(refModel),
                   Optimization.scoringOnly(args.seed()),
-                  args.beta(),
-                  args.desirableWeight(),
-                  args.undesirableWeight());
+                  KtoLoss.Weights.of(args));
           v = HeldOut.kto(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else {
           v = HeldOut.causalLm(model, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());

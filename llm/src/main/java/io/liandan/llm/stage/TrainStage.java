@@ -9,6 +9,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoBatch;
+import io.liandan.llm.train.KtoLoss;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.Optimization;
@@ -126,14 +127,7 @@ public final class TrainStage {
     int evalBatch = args.perDeviceEvalBatchSize();
     switch (req.stage()) {
       case "kto" -> {
-        KtoTrainer t =
-            new KtoTrainer(
-                ms.model,
-                ms.startModel(),
-                opt,
-                args.beta(),
-                args.desirableWeight(),
-                args.undesirableWeight());
+        KtoTrainer t = new KtoTrainer(ms.model, ms.startModel(), opt, KtoLoss.Weights.of(args));
         Evaluator eval =
             () -> evalShards == null ? Map.of() : HeldOut.kto(t, evalShards, evalBatch);
         return new Training(() -> ktoStep(t, batches, args), eval, "examples");

@@ -22,26 +22,8 @@ import java.util.Map;
  * backward → clip → AdamW. Logs TRL's names: loss, {@code kl}, rewards/logps per label, margins.
  * Not yet: fp16 loss scaling and gradient checkpointing (DpoTrainer has both).
  */
-public final class KtoTrainer {
-  private final Decoder policy;
-  private final DpoTrainer.Reference reference;
-  private final Optimization opt;
-  private final double beta, desirableWeight, undesirableWeight;
-
-  public KtoTrainer(
-      Decoder policy,
-      DpoTrainer.Reference reference,
-      Optimization opt,
-      double beta,
-      double desirableWeight,
-      double undesirableWeight) {
-    this.policy = policy;
-    this.reference = reference;
-    this.opt = opt;
-    this.beta = beta;
-    this.desirableWeight = desirableWeight;
-    this.undesirableWeight = undesirableWeight;
-  }
+public record KtoTrainer(
+    Decoder policy, DpoTrainer.Reference reference, Optimization opt, KtoLoss.Weights weights) {
 
   /** One step; the metrics by TRL's names plus {@code train/grad_norm} and the lr. */
   public Map<String, Double> step(List<KtoBatch> micro) {
@@ -69,9 +51,7 @@ public final class KtoTrainer {
           SequenceHead head = new SequenceHead(policy, HeadPieces.FLOATS, false);
           SequenceHead.Run run = head.run(hidden, ex[1]);
           NDArray pol = run.logps(); // (B)
-          KtoLoss l =
-              KtoLoss.of(
-                  pol, ref, desirable, klPolicy, klRef, beta, desirableWeight, undesirableWeight);
+          KtoLoss l = KtoLoss.of(pol, ref, desirable, klPolicy, klRef, weights);
           gc.backward(l.loss().div(Scalars.of(mg, micro.size())));
           NDArray grad = head.gradient(hidden, ex[1], run);
           JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
@@ -117,16 +97,7 @@ public final class KtoTrainer {
       NDArray desirable = mg.create(b.desirable());
       NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
       NDArray pol = logps(ex, true), ref = logps(ex, false);
-      KtoLoss l =
-          KtoLoss.of(
-              pol,
-              ref,
-              desirable,
-              logps(kl, true),
-              logps(kl, false),
-              beta,
-              desirableWeight,
-              undesirableWeight);
+      KtoLoss l = KtoLoss.of(pol, ref, desirable, logps(kl, true), logps(kl, false), weights);
       int n = b.desirable().length, chosen = 0;
       for (float d : b.desirable()) chosen += d == 1 ? 1 : 0;
       return new EvalSums(
