@@ -18,6 +18,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.stage.Devices;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoLoss;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.Optimization;
 import io.liandan.spec.LoraConfig;
@@ -266,7 +267,7 @@ public final class DeviceTrainBench {
   static IntToDoubleFunction ktoSteps(
       Decoder model, LoraAdapter lora, Optimization o, int B, int T) {
     DpoTrainer.Reference ref = DpoTrainer.Reference.adapterOff(model, lora);
-    KtoTrainer trainer = new KtoTrainer(model, ref, o, 0.1, 1.0, 1.0);
+    KtoTrainer trainer = new KtoTrainer(model, ref, o, new KtoLoss.Weights(0.1, 1.0, 1.0));
     return s -> trainer.step(List.of(BenchData.kto(s, B, T))).get("train/loss");
   }
 

@@ -42,7 +42,7 @@ public final class Generator {
     // fused kernel plans are allowed here: nothing generated feeds a training state
     try (NoGrad ng = new NoGrad();
         Fusion fused = Fusion.on()) {
-      long[] stepIds = fed.ids, stepPos = fed.pos;
+      long[] stepIds = fed.ids(), stepPos = fed.pos();
       for (int step = 0; step < cfg.maxNewTokens(); step++) {
         if (restart > 0 && stepIds.length == B && cache.length() == restart) {
           // Phi-3 with longrope, as its prepare_inputs_for_generation: once the sequence passes
@@ -50,8 +50,8 @@ public final class Generator {
           // keys rotate with the long factors
           cache.close();
           cache = new KvCache(layers, capacity);
-          stepIds = fed.ids;
-          stepPos = fed.pos;
+          stepIds = fed.ids();
+          stepPos = fed.pos();
         }
         Picks picks = forward(stepIds, stepPos, fed, cache, cfg.doSample());
         stepIds = new long[B];
@@ -68,10 +68,10 @@ public final class Generator {
           }
           all &= done[b];
           stepIds[b] = tok;
-          stepPos[b] = fed.nextPos[b]++;
+          stepPos[b] = fed.nextPos()[b]++;
         }
         if (all) break;
-        fed.append(stepIds, stepPos);
+        fed = fed.append(stepIds, stepPos);
       }
     } finally {
       cache.close();
@@ -86,13 +86,13 @@ public final class Generator {
 
   /** The model on this step's (B, T) ids and positions; the head on the last position only. */
   private Picks forward(long[] ids, long[] pos, Fed fed, KvCache cache, boolean sample) {
-    int B = fed.B, T = ids.length / B;
+    int B = fed.B(), T = ids.length / B;
     NDManager m = model.manager();
     try (NDScope scope = new NDScope()) {
       NDArray logits =
           model.forwardLast(
               m.create(ids, new Shape(B, T)),
-              fed.padded ? m.create(fed.mask, new Shape(B, fed.mask.length / B)) : null,
+              fed.padded() ? m.create(fed.mask(), new Shape(B, fed.mask().length / B)) : null,
               m.create(pos, new Shape(B, T)),
               cache);
       // greedy: no logits leave the device; argMax takes the first maximum, as Java's would
@@ -105,23 +105,10 @@ public final class Generator {
   /**
    * Everything fed so far, (B, Tk) each: the prompts left-padded (positions count real tokens only,
    * as transformers' generate does) and then each step's tokens; the mask only matters, and is only
-   * grown, when some row is padded (unpadded, the model gets no mask).
+   * grown, when some row is padded (unpadded, the model gets no mask). {@code nextPos} (B) is each
+   * row's next position, advanced in place as tokens are picked.
    */
-  private static final class Fed {
-    final int B;
-    final boolean padded;
-    final long[] nextPos; // (B): each row's next position
-    long[] ids, mask, pos;
-
-    private Fed(int B, boolean padded, long[] ids, long[] mask, long[] pos, long[] nextPos) {
-      this.B = B;
-      this.padded = padded;
-      this.ids = ids;
-      this.mask = mask;
-      this.pos = pos;
-      this.nextPos = nextPos;
-    }
-
+  private record Fed(int B, boolean padded, long[] ids, long[] mask, long[] pos, long[] nextPos) {
     static Fed of(List<long[]> prompts, long padTokenId) {
       int B = prompts.size(), L = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
       if (L == 0)
@@ -148,10 +135,15 @@ public final class Generator {
       return ids.length / B;
     }
 
-    void append(long[] stepIds, long[] stepPos) {
-      if (padded) mask = appendOnes(mask, B);
-      ids = Generator.append(ids, stepIds, B);
-      pos = Generator.append(pos, stepPos, B);
+    /** What is fed after one more step: each row's token and position appended. */
+    Fed append(long[] stepIds, long[] stepPos) {
+      return new Fed(
+          B,
+          padded,
+          Generator.append(ids, stepIds, B),
+          padded ? appendOnes(mask, B) : mask,
+          Generator.append(pos, stepPos, B),
+          nextPos);
     }
   }
 

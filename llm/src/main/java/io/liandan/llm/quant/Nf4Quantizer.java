@@ -83,7 +83,7 @@ public final class Nf4Quantizer {
       codes = signed.toType(DataType.UINT8, false);
     }
     if (!doubleQuant) {
-      return new Nf4Tensor(shape, codes, manager.create(absmax), null, null, null);
+      return Nf4Tensor.of(shape, codes, manager.create(absmax), null, null, null);
     }
     return doubleQuantize(shape, codes, absmax, manager);
   }
@@ -110,8 +110,7 @@ public final class Nf4Quantizer {
     try (NDArray signed = manager.create(q, new Shape(q.length))) {
       qAbsmax = signed.toType(DataType.UINT8, false);
     }
-    return new Nf4Tensor(
-        shape, codes, null, qAbsmax, manager.create(scale), manager.create(offset));
+    return Nf4Tensor.of(shape, codes, null, qAbsmax, manager.create(scale), manager.create(offset));
   }
 
   /** Index of the code nearest to {@code x} in [-1, 1]: midpoints between codes as thresholds. */

@@ -11,53 +11,36 @@ import io.liandan.llm.tensor.Tensors;
 /**
  * A frozen weight in NF4 ({@link Nf4Quantizer}), on the device of its manager, that dequantizes
  * itself for one forward pass. Either {@code absmax} is set, or the double-quantized triple {@code
- * qAbsmax}/{@code scale2}/{@code offset}. Frozen: nothing here takes part in autograd.
+ * qAbsmax}/{@code scale2}/{@code offset}. Frozen: nothing here takes part in autograd. The packed
+ * codes, absmax and the triple are what tests compare with bitsandbytes.
+ *
+ * @param shape the weight's, e.g. (out, in)
+ * @param codes (blocks·32) uint8, two codes per byte, high nibble first
+ * @param absmax (blocks) float32, or null when double quantized
+ * @param qAbsmax (blocks) uint8: dynamic code of (absmax - offset) / scale2
+ * @param scale2 (ceil(blocks / 256)) float32: max |absmax - offset| per 256
+ * @param offset () float32, the mean absmax
+ * @param codeBook (16) float32, NF4
+ * @param dynamicCode (256) float32, or null when not double quantized
  */
-public final class Nf4Tensor implements AutoCloseable {
-  private final Shape shape; // the weight's, e.g. (out, in)
-  private final NDArray codes; // (blocks·32) uint8, two codes per byte, high nibble first
-  private final NDArray absmax; // (blocks) float32, or null when double quantized
-  private final NDArray qAbsmax; // (blocks) uint8: dynamic code of (absmax - offset) / scale2
-  private final NDArray scale2; // (ceil(blocks / 256)) float32: max |absmax - offset| per 256
-  private final NDArray offset; // () float32, the mean absmax
-  private final NDArray codeBook; // (16) float32, NF4
-  private final NDArray dynamicCode; // (256) float32, or null when not double quantized
+public record Nf4Tensor(
+    Shape shape,
+    NDArray codes,
+    NDArray absmax,
+    NDArray qAbsmax,
+    NDArray scale2,
+    NDArray offset,
+    NDArray codeBook,
+    NDArray dynamicCode)
+    implements AutoCloseable {
 
-  Nf4Tensor(
+  /** The quantized parts, with the code books made on the manager of {@code codes}. */
+  static Nf4Tensor of(
       Shape shape, NDArray codes, NDArray absmax, NDArray qAbsmax, NDArray scale2, NDArray offset) {
-    this.shape = shape;
-    this.codes = codes;
-    this.absmax = absmax;
-    this.qAbsmax = qAbsmax;
-    this.scale2 = scale2;
-    this.offset = offset;
-    this.codeBook = codes.getManager().create(Nf4Quantizer.CODE);
-    this.dynamicCode = qAbsmax == null ? null : codes.getManager().create(DynamicCode.CODE);
-  }
-
-  public Shape shape() {
-    return shape;
-  }
-
-  /** Packed codes, absmax or the double-quantized triple: what tests compare with bitsandbytes. */
-  NDArray codes() {
-    return codes;
-  }
-
-  NDArray absmax() {
-    return absmax;
-  }
-
-  NDArray qAbsmax() {
-    return qAbsmax;
-  }
-
-  NDArray scale2() {
-    return scale2;
-  }
-
-  NDArray offset() {
-    return offset;
+    NDManager m = codes.getManager();
+    NDArray codeBook = m.create(Nf4Quantizer.CODE);
+    NDArray dynamicCode = qAbsmax == null ? null : m.create(DynamicCode.CODE);
+    return new Nf4Tensor(shape, codes, absmax, qAbsmax, scale2, offset, codeBook, dynamicCode);
   }
 
   public boolean doubleQuantized() {
@@ -99,7 +82,7 @@ public final class Nf4Tensor implements AutoCloseable {
   /** This weight on {@code target}'s device, owned by it (see {@code DecoderWeights.moveTo}). */
   public Nf4Tensor moveTo(NDManager target) {
     Nf4Tensor out =
-        new Nf4Tensor(
+        of(
             shape,
             Tensors.move(codes, target),
             Tensors.move(absmax, target),

@@ -230,22 +230,27 @@ public final class SafetensorsWriter {
       writeAll(ch, e.raw().duplicate());
     } else if (e.floats() != null) {
       float[] a = e.floats();
-      for (int i = 0; i < a.length; ) {
-        int k = Math.min(a.length - i, buf.capacity() / 4);
-        buf.clear();
-        buf.asFloatBuffer().put(a, i, k);
-        writeAll(ch, buf.limit(k * 4));
-        i += k;
-      }
+      writeChunked(ch, buf, a.length, 4, (b, from, n) -> b.asFloatBuffer().put(a, from, n));
     } else {
       long[] a = e.longs();
-      for (int i = 0; i < a.length; ) {
-        int k = Math.min(a.length - i, buf.capacity() / 8);
-        buf.clear();
-        buf.asLongBuffer().put(a, i, k);
-        writeAll(ch, buf.limit(k * 8));
-        i += k;
-      }
+      writeChunked(ch, buf, a.length, 8, (b, from, n) -> b.asLongBuffer().put(a, from, n));
+    }
+  }
+
+  /** Puts {@code n} values of an array, from {@code from} on, at the start of {@code buf}. */
+  private interface Chunk {
+    void put(ByteBuffer buf, int from, int n);
+  }
+
+  /** {@code length} values of {@code bytes} each, through {@code buf} a bufferful at a time. */
+  private static void writeChunked(
+      FileChannel ch, ByteBuffer buf, int length, int bytes, Chunk chunk) throws IOException {
+    for (int i = 0; i < length; ) {
+      int k = Math.min(length - i, buf.capacity() / bytes);
+      buf.clear();
+      chunk.put(buf, i, k);
+      writeAll(ch, buf.limit(k * bytes));
+      i += k;
     }
   }
 

@@ -5,6 +5,7 @@ import io.liandan.llm.data.tokenize.TokenizeManifest;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
 import io.liandan.llm.train.DpoTrainer;
+import io.liandan.llm.train.KtoLoss;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.Optimization;
 import io.liandan.spec.EvalRequest;
@@ -44,6 +45,10 @@ public final class EvalStage {
                 ? ModelLoader.load(req.reference(), m, args.seed(), args.frozenBf16())
                 : null) {
       Decoder model = new Decoder(w);
+      // DPO and KTO data are scored against the reference, by trainers that never step
+      DpoTrainer.Reference reference =
+          ref == null ? null : DpoTrainer.Reference.of(new Decoder(ref));
+      Optimization scoring = Optimization.scoringOnly(args.seed());
       Map<String, Double> metrics = new LinkedHashMap<>();
       for (String t : req.tokenized()) {
         Path dir = Path.of(t);
@@ -51,25 +56,12 @@ public final class EvalStage {
         if (manifest.splits().get("eval").samples() == 0) continue;
         Map<String, Double> v;
         if (manifest.kind().equals("dpo")) {
-          Decoder refModel = new Decoder(ref);
           DpoTrainer scorer =
-              new DpoTrainer(
-                      model,
-                      DpoTrainer.Reference.of(refModel),
-                      Optimization.scoringOnly(args.seed()),
-                      args.beta())
+              new DpoTrainer(model, reference, scoring, args.beta())
                   .withLoss(args.preferenceLoss());
           v = HeldOut.dpo(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else if (manifest.kind().equals("kto")) {
-          Decoder refModel = new Decoder(ref);
-          KtoTrainer scorer =
-              new KtoTrainer(
-                  model,
-                  DpoTrainer.Reference.of(refModel),
-                  Optimization.scoringOnly(args.seed()),
-                  args.beta(),
-                  args.desirableWeight(),
-                  args.undesirableWeight());
+          KtoTrainer scorer = new KtoTrainer(model, reference, scoring, KtoLoss.Weights.of(args));
           v = HeldOut.kto(scorer, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());
         } else {
           v = HeldOut.causalLm(model, manifest.open(dir, "eval"), args.perDeviceEvalBatchSize());

@@ -9,6 +9,7 @@ import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.CausalLmTrainer;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoBatch;
+import io.liandan.llm.train.KtoLoss;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.MicroBatch;
 import io.liandan.llm.train.Optimization;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * A PT, SFT, DPO or KTO stage, top to bottom: load the model (merging earlier adapters), add a
@@ -126,14 +128,7 @@ public final class TrainStage {
     int evalBatch = args.perDeviceEvalBatchSize();
     switch (req.stage()) {
       case "kto" -> {
-        KtoTrainer t =
-            new KtoTrainer(
-                ms.model,
-                ms.startModel(),
-                opt,
-                args.beta(),
-                args.desirableWeight(),
-                args.undesirableWeight());
+        KtoTrainer t = new KtoTrainer(ms.model, ms.startModel(), opt, KtoLoss.Weights.of(args));
         Evaluator eval =
             () -> evalShards == null ? Map.of() : HeldOut.kto(t, evalShards, evalBatch);
         return new Training(() -> ktoStep(t, batches, args), eval, "examples");
@@ -166,8 +161,7 @@ public final class TrainStage {
 
   private static Map<String, Double> ktoStep(
       KtoTrainer t, ShardBatches batches, TrainingArgs args) {
-    List<KtoBatch> micro = new ArrayList<>();
-    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(batches.nextKto());
+    List<KtoBatch> micro = microBatches(args, batches::nextKto);
     Map<String, Double> v = t.step(micro);
     v.values().removeIf(x -> Double.isNaN(x)); // a label absent from every micro-batch
     v.put("train/examples", (double) micro.stream().mapToInt(b -> b.desirable().length).sum());
@@ -176,8 +170,7 @@ public final class TrainStage {
 
   private static Map<String, Double> dpoStep(
       DpoTrainer t, ShardBatches batches, TrainingArgs args) {
-    List<PreferenceBatch> micro = new ArrayList<>();
-    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(batches.nextPairs());
+    List<PreferenceBatch> micro = microBatches(args, batches::nextPairs);
     DpoTrainer.StepResult r = t.step(micro);
     Map<String, Double> v = r.metrics("");
     if (!Double.isNaN(r.gradNorm())) v.put("train/grad_norm", r.gradNorm());
@@ -188,8 +181,7 @@ public final class TrainStage {
 
   private static Map<String, Double> causalLmStep(
       CausalLmTrainer t, ShardBatches batches, TrainingArgs args) {
-    List<MicroBatch> micro = new ArrayList<>();
-    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(batches.next());
+    List<MicroBatch> micro = microBatches(args, batches::next);
     CausalLmTrainer.StepResult r = t.step(micro);
     Map<String, Double> v = new LinkedHashMap<>();
     v.put("train/loss", r.loss());
@@ -197,6 +189,13 @@ public final class TrainStage {
     v.put("train/learning_rate", r.lr());
     v.put("train/tokens", (double) r.tokens());
     return v;
+  }
+
+  /** One optimizer step's micro-batches: gradient_accumulation_steps of them. */
+  private static <B> List<B> microBatches(TrainingArgs args, Supplier<B> next) {
+    List<B> micro = new ArrayList<>();
+    for (int i = 0; i < args.gradientAccumulationSteps(); i++) micro.add(next.get());
+    return micro;
   }
 
   /** Where a resumed run stands: the step it continues from and its newest checkpoint. */

@@ -184,56 +184,52 @@ public final class DpoTrainer {
    * StepResult#metrics}("") names.
    */
   public Map<String, Double> backward(List<PreferenceBatch> micro, long step) {
-    StepSeed.apply(opt.seed(), step);
-    Map<String, Double> sums = new LinkedHashMap<>();
-    for (int k = 0; k < micro.size(); k++) {
-      PreferenceBatch b = micro.get(k);
-      try (NDScope scope = new NDScope()) {
-        NDArray[] chosen = b.chosen().tensors(policy.manager());
-        NDArray[] rejected = b.rejected().tensors(policy.manager());
-        boolean refFree = loss.referenceFree();
-        NDArray refC = refFree ? null : referenceLogps(chosen);
-        NDArray refR = refFree ? null : referenceLogps(rejected);
-        NDArray promptLabels = loss.needsPromptLogps() ? promptLabels(b.chosen()) : null;
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          long dropoutSeed = StepSeed.microBatch(opt.seed(), step, 2L * k);
-          // the last hidden states (B, T, C): re-run layers' inputs (checkpointing) or a forward
-          // whose graph waits for the head's gradient; the head itself runs in pieces either way
-          LayerCheckpoints ckC = null, ckR = null;
-          NDArray hiddenC, hiddenR;
-          if (checkpointing) {
-            ckC = LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true);
-            ckR = LayerCheckpoints.forward(policy, rejected[0], rejected[2], dropoutSeed + 1, true);
-            hiddenC = ckC.hidden();
-            hiddenR = ckR.hidden();
-          } else {
-            hiddenC = policy.hidden(chosen[0], chosen[2], true);
-            hiddenR = policy.hidden(rejected[0], rejected[2], true);
-          }
-          // (B) the policy's sequence log-probs, leaves that gather the loss's gradient
-          SequenceHead head = new SequenceHead(policy, headPieceFloats, exactPieces);
-          SequenceHead.Run c = head.run(hiddenC, chosen[1]), r = head.run(hiddenR, rejected[1]);
-          SequenceHead.Run p =
-              promptLabels == null ? null : head.run(hiddenC, promptLabels); // ORPO
-          NDArray pc = c.logps(), pr = r.logps(), pp = p == null ? null : p.logps();
-          PreferenceLoss d = PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp));
-          NDArray l = d.loss().div(Scalars.of(policy.manager(), micro.size()));
-          gc.backward(GradScaler.scaled(scaler, l));
-          NDArray gradC = head.gradient(hiddenC, chosen[1], c);
-          NDArray gradR = head.gradient(hiddenR, rejected[1], r);
-          if (p != null) gradC = gradC.add(head.gradient(hiddenC, promptLabels, p));
-          if (checkpointing) {
-            ckC.backward(gradC);
-            ckR.backward(gradR);
-          } else {
-            JniUtils.backward((PtNDArray) hiddenC, (PtNDArray) gradC, false, false);
-            JniUtils.backward((PtNDArray) hiddenR, (PtNDArray) gradR, false, false);
-          }
-          values(d).metrics("").forEach((key, v) -> sums.merge(key, v / micro.size(), Double::sum));
-        }
+    return MicroBatchMeans.of(opt.seed(), step, micro, (b, k, n) -> backward(b, step, k, n));
+  }
+
+  /** Micro-batch {@code k} of the step's {@code n}: its metrics; the gradients accumulate. */
+  private Map<String, Double> backward(PreferenceBatch b, long step, int k, int n) {
+    NDArray[] chosen = b.chosen().tensors(policy.manager());
+    NDArray[] rejected = b.rejected().tensors(policy.manager());
+    boolean refFree = loss.referenceFree();
+    NDArray refC = refFree ? null : referenceLogps(chosen);
+    NDArray refR = refFree ? null : referenceLogps(rejected);
+    NDArray promptLabels = loss.needsPromptLogps() ? promptLabels(b.chosen()) : null;
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      long dropoutSeed = StepSeed.microBatch(opt.seed(), step, 2L * k);
+      // the last hidden states (B, T, C): re-run layers' inputs (checkpointing) or a forward
+      // whose graph waits for the head's gradient; the head itself runs in pieces either way
+      LayerCheckpoints ckC = null, ckR = null;
+      NDArray hiddenC, hiddenR;
+      if (checkpointing) {
+        ckC = LayerCheckpoints.forward(policy, chosen[0], chosen[2], dropoutSeed, true);
+        ckR = LayerCheckpoints.forward(policy, rejected[0], rejected[2], dropoutSeed + 1, true);
+        hiddenC = ckC.hidden();
+        hiddenR = ckR.hidden();
+      } else {
+        hiddenC = policy.hidden(chosen[0], chosen[2], true);
+        hiddenR = policy.hidden(rejected[0], rejected[2], true);
       }
+      // (B) the policy's sequence log-probs, leaves that gather the loss's gradient
+      SequenceHead head = new SequenceHead(policy, headPieceFloats, exactPieces);
+      SequenceHead.Run c = head.run(hiddenC, chosen[1]), r = head.run(hiddenR, rejected[1]);
+      SequenceHead.Run p = promptLabels == null ? null : head.run(hiddenC, promptLabels); // ORPO
+      NDArray pc = c.logps(), pr = r.logps(), pp = p == null ? null : p.logps();
+      PreferenceLoss d = PreferenceLoss.of(loss, inputs(b, pc, pr, refC, refR, pp));
+      NDArray l = d.loss().div(Scalars.of(policy.manager(), n));
+      gc.backward(GradScaler.scaled(scaler, l));
+      NDArray gradC = head.gradient(hiddenC, chosen[1], c);
+      NDArray gradR = head.gradient(hiddenR, rejected[1], r);
+      if (p != null) gradC = gradC.add(head.gradient(hiddenC, promptLabels, p));
+      if (checkpointing) {
+        ckC.backward(gradC);
+        ckR.backward(gradR);
+      } else {
+        JniUtils.backward((PtNDArray) hiddenC, (PtNDArray) gradC, false, false);
+        JniUtils.backward((PtNDArray) hiddenR, (PtNDArray) gradR, false, false);
+      }
+      return values(d).metrics("");
     }
-    return sums;
   }
 
   /**

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 import io.liandan.llm.tensor.Scalars;
+import io.liandan.spec.TrainingArgs;
 
 /**
  * TRL 1.16's KTO loss (KTOTrainer._compute_loss, loss_type "kto") on unpaired examples: a desirable
@@ -20,6 +21,20 @@ import io.liandan.llm.tensor.Scalars;
 public record KtoLoss(NDArray loss, NDArray kl, NDArray rewards) {
 
   /**
+   * TRL's {@code beta}, {@code desirable_weight} and {@code undesirable_weight}.
+   *
+   * @param beta how sharply the log-ratio against z is scored
+   * @param desirable the weight of a desirable example's loss
+   * @param undesirable the weight of an undesirable example's loss
+   */
+  public record Weights(double beta, double desirable, double undesirable) {
+    /** The weights a stage's training arguments ask for. */
+    public static Weights of(TrainingArgs args) {
+      return new Weights(args.beta(), args.desirableWeight(), args.undesirableWeight());
+    }
+  }
+
+  /**
    * @param policy (B) summed completion log-probs under the policy
    * @param reference (B) the same under the reference
    * @param desirable (B) float32 1 for a desirable example, 0 for an undesirable one
@@ -32,11 +47,9 @@ public record KtoLoss(NDArray loss, NDArray kl, NDArray rewards) {
       NDArray desirable,
       NDArray klPolicy,
       NDArray klReference,
-      double beta,
-      double desirableWeight,
-      double undesirableWeight) {
+      Weights w) {
     NDManager m = policy.getManager();
-    NDArray one = Scalars.of(m, 1), b = Scalars.of(m, beta);
+    NDArray one = Scalars.of(m, 1), b = Scalars.of(m, w.beta());
     NDArray z =
         klPolicy.sub(klReference).mean().maximum(Scalars.of(m, 0)); // no graph: inputs have none
     NDArray ratio = policy.sub(reference);
@@ -45,8 +58,8 @@ public record KtoLoss(NDArray loss, NDArray kl, NDArray rewards) {
     NDArray losses =
         chosen
             .mul(desirable)
-            .mul(Scalars.of(m, desirableWeight))
-            .add(rejected.mul(one.sub(desirable)).mul(Scalars.of(m, undesirableWeight)));
+            .mul(Scalars.of(m, w.desirable()))
+            .add(rejected.mul(one.sub(desirable)).mul(Scalars.of(m, w.undesirable())));
     return new KtoLoss(losses.mean(), z, ratio.mul(b));
   }
 

@@ -22,26 +22,8 @@ import java.util.Map;
  * backward → clip → AdamW. Logs TRL's names: loss, {@code kl}, rewards/logps per label, margins.
  * Not yet: fp16 loss scaling and gradient checkpointing (DpoTrainer has both).
  */
-public final class KtoTrainer {
-  private final Decoder policy;
-  private final DpoTrainer.Reference reference;
-  private final Optimization opt;
-  private final double beta, desirableWeight, undesirableWeight;
-
-  public KtoTrainer(
-      Decoder policy,
-      DpoTrainer.Reference reference,
-      Optimization opt,
-      double beta,
-      double desirableWeight,
-      double undesirableWeight) {
-    this.policy = policy;
-    this.reference = reference;
-    this.opt = opt;
-    this.beta = beta;
-    this.desirableWeight = desirableWeight;
-    this.undesirableWeight = undesirableWeight;
-  }
+public record KtoTrainer(
+    Decoder policy, DpoTrainer.Reference reference, Optimization opt, KtoLoss.Weights weights) {
 
   /** One step; the metrics by TRL's names plus {@code train/grad_norm} and the lr. */
   public Map<String, Double> step(List<KtoBatch> micro) {
@@ -54,43 +36,38 @@ public final class KtoTrainer {
 
   /** Forward and backward without the update; gradients accumulate in the parameters. */
   public Map<String, Double> backward(List<KtoBatch> micro, long step) {
-    StepSeed.apply(opt.seed(), step);
-    Map<String, Double> sums = new LinkedHashMap<>();
-    for (int k = 0; k < micro.size(); k++) {
-      KtoBatch b = micro.get(k);
-      try (NDScope scope = new NDScope()) {
-        NDManager mg = policy.manager();
-        NDArray[] ex = b.examples().tensors(mg), kl = b.mismatched().tensors(mg);
-        NDArray klPolicy = logps(kl, true), klRef = logps(kl, false), ref = logps(ex, false);
-        NDArray desirable = mg.create(b.desirable());
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          // the head in pieces over the last hidden state: no (B, T, V) logits
-          NDArray hidden = policy.hidden(ex[0], ex[2], true); // (B, T, C)
-          SequenceHead head = new SequenceHead(policy, HeadPieces.FLOATS, false);
-          SequenceHead.Run run = head.run(hidden, ex[1]);
-          NDArray pol = run.logps(); // (B)
-          KtoLoss l =
-              KtoLoss.of(
-                  pol, ref, desirable, klPolicy, klRef, beta, desirableWeight, undesirableWeight);
-          gc.backward(l.loss().div(Scalars.of(mg, micro.size())));
-          NDArray grad = head.gradient(hidden, ex[1], run);
-          JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
-          NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
-          Map<String, Double> v = new LinkedHashMap<>();
-          v.put("train/loss", (double) l.loss().getFloat());
-          v.put("train/kl", (double) l.kl().getFloat());
-          double rc = KtoLoss.maskedMean(l.rewards(), desirable);
-          double rr = KtoLoss.maskedMean(l.rewards(), undesirable);
-          v.put("rewards/chosen", rc);
-          v.put("rewards/rejected", rr);
-          v.put("rewards/margins", rc - rr);
-          v.put("logps/chosen", KtoLoss.maskedMean(pol, desirable));
-          v.put("logps/rejected", KtoLoss.maskedMean(pol, undesirable));
-          v.forEach((key, x) -> sums.merge(key, x / micro.size(), Double::sum));
-        }
-      }
+    return MicroBatchMeans.of(opt.seed(), step, micro, (b, k, n) -> backward(b, n));
+  }
+
+  /** One micro-batch of the step's {@code n}: its metrics; the gradients accumulate. */
+  private Map<String, Double> backward(KtoBatch b, int n) {
+    NDManager mg = policy.manager();
+    NDArray[] ex = b.examples().tensors(mg), kl = b.mismatched().tensors(mg);
+    NDArray klPolicy = logps(kl, true), klRef = logps(kl, false), ref = logps(ex, false);
+    NDArray desirable = mg.create(b.desirable());
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      // the head in pieces over the last hidden state: no (B, T, V) logits
+      NDArray hidden = policy.hidden(ex[0], ex[2], true); // (B, T, C)
+      SequenceHead head = new SequenceHead(policy, HeadPieces.FLOATS, false);
+      SequenceHead.Run run = head.run(hidden, ex[1]);
+      NDArray pol = run.logps(); // (B)
+      KtoLoss l = KtoLoss.of(pol, ref, desirable, klPolicy, klRef, weights);
+      gc.backward(l.loss().div(Scalars.of(mg, n)));
+      NDArray grad = head.gradient(hidden, ex[1], run);
+      JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
+      NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
+      Map<String, Double> v = new LinkedHashMap<>();
+      v.put("train/loss", (double) l.loss().getFloat());
+      v.put("train/kl", (double) l.kl().getFloat());
+      double rc = KtoLoss.maskedMean(l.rewards(), desirable);
+      double rr = KtoLoss.maskedMean(l.rewards(), undesirable);
+      v.put("rewards/chosen", rc);
+      v.put("rewards/rejected", rr);
+      v.put("rewards/margins", rc - rr);
+      v.put("logps/chosen", KtoLoss.maskedMean(pol, desirable));
+      v.put("logps/rejected", KtoLoss.maskedMean(pol, undesirable));
+      return v;
     }
-    return sums;
   }
 
   /**
@@ -117,16 +94,7 @@ public final class KtoTrainer {
       NDArray desirable = mg.create(b.desirable());
       NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
       NDArray pol = logps(ex, true), ref = logps(ex, false);
-      KtoLoss l =
-          KtoLoss.of(
-              pol,
-              ref,
-              desirable,
-              logps(kl, true),
-              logps(kl, false),
-              beta,
-              desirableWeight,
-              undesirableWeight);
+      KtoLoss l = KtoLoss.of(pol, ref, desirable, logps(kl, true), logps(kl, false), weights);
       int n = b.desirable().length, chosen = 0;
       for (float d : b.desirable()) chosen += d == 1 ? 1 : 0;
       return new EvalSums(

@@ -23,27 +23,26 @@ import java.util.List;
  * re-run layer sees the masks its first run drew, as torch.utils.checkpoint's RNG replay does.
  */
 public final class LayerCheckpoints {
-  private final Decoder model;
-  private final Decoder.Positions at;
+  private final Replay replay;
   private final NDArray embedded; // (B, T, C) with its graph to the embedding when that trains
   private final List<NDArray> inputs; // layer i's input, detached; inputs[L] = the final hidden
-  private final long seed;
-  private final boolean training;
   private int mismatches = -1; // tests: recomputed outputs that differed from the first pass
 
-  private LayerCheckpoints(
-      Decoder model,
-      Decoder.Positions at,
-      NDArray embedded,
-      List<NDArray> inputs,
-      long seed,
-      boolean training) {
-    this.model = model;
-    this.at = at;
+  private LayerCheckpoints(Replay replay, NDArray embedded, List<NDArray> inputs) {
+    this.replay = replay;
     this.embedded = embedded;
     this.inputs = inputs;
-    this.seed = seed;
-    this.training = training;
+  }
+
+  /**
+   * How a layer runs, the same in the forward and in its re-run: the positions, and dropout
+   * reseeded per layer from {@code seed} when training.
+   */
+  private record Replay(Decoder model, Decoder.Positions at, long seed, boolean training) {
+    NDArray layer(int i, NDArray x) {
+      if (training) JniUtils.setSeed(seed * 1_000_003L + i);
+      return model.layer(i, x, at, null, training);
+    }
   }
 
   /**
@@ -57,21 +56,20 @@ public final class LayerCheckpoints {
     int layers = model.config().numHiddenLayers();
     NDArray embedded = model.embed(ids);
     List<NDArray> inputs = new ArrayList<>(layers + 1);
-    Decoder.Positions at;
+    Replay replay;
     try (NoGrad ng = new NoGrad()) {
-      at = model.positions(ids, mask, null, 0);
+      replay = new Replay(model, model.positions(ids, mask, null, 0), seed, training);
       NDArray x = embedded.stopGradient();
       inputs.add(x);
       for (int i = 0; i < layers; i++) {
-        reseed(seed, i, training);
         int n = i;
         NDArray in = x; // no graph: all but the output is freed at once
-        x = Scoped.keep(() -> model.layer(n, in, at, null, training));
+        x = Scoped.keep(() -> replay.layer(n, in));
         inputs.add(x); // the caller's scope frees it if backward never runs
       }
     }
     inputs.get(layers).setRequiresGradient(true);
-    return new LayerCheckpoints(model, at, embedded, inputs, seed, training);
+    return new LayerCheckpoints(replay, embedded, inputs);
   }
 
   /** (B, T, C) the last layer's output, a leaf that gathers the head's gradient. */
@@ -96,8 +94,7 @@ public final class LayerCheckpoints {
       NDArray x = inputs.get(i), next;
       try (NDScope scope = new NDScope()) {
         x.setRequiresGradient(true);
-        reseed(seed, i, training);
-        NDArray y = model.layer(i, x, at, null, training);
+        NDArray y = replay.layer(i, x);
         if (mismatches >= 0 && !y.allClose(inputs.get(i + 1), 0, 0, false)) mismatches++;
         // the vector-Jacobian product straight from torch: y's graph with grad as its gradient
         JniUtils.backward((PtNDArray) y, (PtNDArray) grad, false, false);
@@ -109,7 +106,8 @@ public final class LayerCheckpoints {
       grad = next;
     }
     // asked of the weight: this engine reports requires_grad false for the embedding's output
-    if (JniUtils.requiresGrad((PtNDArray) model.weights().get("model.embed_tokens.weight")))
+    if (JniUtils.requiresGrad(
+        (PtNDArray) replay.model().weights().get("model.embed_tokens.weight")))
       JniUtils.backward((PtNDArray) embedded, (PtNDArray) grad, false, false);
     grad.close();
   }
@@ -121,9 +119,5 @@ public final class LayerCheckpoints {
 
   int mismatches() {
     return mismatches;
-  }
-
-  private static void reseed(long seed, int layer, boolean training) {
-    if (training) JniUtils.setSeed(seed * 1_000_003L + layer);
   }
 }

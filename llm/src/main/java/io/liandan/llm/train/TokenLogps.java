@@ -8,20 +8,12 @@ import ai.djl.ndarray.types.Shape;
  * Log-probabilities of the label tokens under the logits, with transformers' shift (logits at t
  * predict labels at t+1) and label -100 ignored. The causal-LM loss and DPO's sequence
  * log-probabilities are both sums over this.
+ *
+ * @param logps (B, T) log p(next label) at each position, zero where ignored (always the last)
+ * @param valid (B, T) 1 where the next label counts, else 0, float32
  */
-public final class TokenLogps {
+public record TokenLogps(NDArray logps, NDArray valid) {
   public static final long IGNORE = -100;
-
-  /** (B, T) log p(next label) at each position, zero where ignored (always the last). */
-  public final NDArray logps;
-
-  /** (B, T) 1 where the next label counts, else 0, float32. */
-  public final NDArray valid;
-
-  private TokenLogps(NDArray logps, NDArray valid) {
-    this.logps = logps;
-    this.valid = valid;
-  }
 
   /**
    * @param logits (B, T, V)
@@ -53,7 +45,9 @@ public final class TokenLogps {
     return new TokenLogps(lp.mul(valid), valid);
   }
 
-  /** (B, T) float32 1 where {@code labels}' next label counts: the {@link #valid} of any logits. */
+  /**
+   * (B, T) float32 1 where {@code labels}' next label counts: the {@link #valid()} of any logits.
+   */
   public static NDArray validOf(NDArray labels) {
     return shifted(labels).neq(IGNORE).toType(DataType.FLOAT32, false);
   }

@@ -16,6 +16,7 @@ import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.LrSchedule;
 import io.liandan.llm.train.DpoTrainer;
 import io.liandan.llm.train.KtoBatch;
+import io.liandan.llm.train.KtoLoss;
 import io.liandan.llm.train.KtoTrainer;
 import io.liandan.llm.train.Optimization;
 import java.nio.file.Path;
@@ -64,9 +65,10 @@ class OracleKtoTest {
                     ref,
                     new Optimization(
                         opt, new LrSchedule("constant", 0, 10), d.get("lr").asDouble(), 0, 1),
-                    d.get("beta").asDouble(),
-                    d.get("desirable_weight").asDouble(),
-                    d.get("undesirable_weight").asDouble());
+                    new KtoLoss.Weights(
+                        d.get("beta").asDouble(),
+                        d.get("desirable_weight").asDouble(),
+                        d.get("undesirable_weight").asDouble()));
             JsonNode steps = d.get("steps"), steps64 = d.get("steps64"), first = steps.get(0);
             Map<String, Double> got = t.backward(List.of(batch), 0);
             assertClose(first.get("loss").asDouble(), got.get("train/loss"), 1e-5, "loss");

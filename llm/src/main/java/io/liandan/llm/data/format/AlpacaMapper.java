@@ -15,12 +15,7 @@ import java.util.List;
  * Sample.Chat [system?, history turns…, user: instruction + "\n" + input, assistant: output]. The
  * user turn joins the non-empty parts of instruction and input with a newline, as LLaMA-Factory.
  */
-final class AlpacaMapper implements SampleMapper {
-  private final FormatSpec.Columns columns;
-
-  AlpacaMapper(FormatSpec spec) {
-    this.columns = spec.columns();
-  }
+record AlpacaMapper(FormatSpec.Columns columns) implements SampleMapper {
 
   @Override
   public Sample map(Row row) {

@@ -29,16 +29,13 @@ import java.util.List;
  *
  * The label must be a JSON boolean (TRL's datasets store bool; a string "false" would be truthy to
  * Python and silently flip the example, so it is refused).
+ *
+ * @param pairs the message and completion parsing that preference pairs share
  */
-final class KtoMapper implements SampleMapper {
-  private final FormatSpec.Columns columns;
-  private final PreferenceMapper pairs; // the message and completion parsing preference shares
-  private final SharegptMapper sharegpt;
-
-  KtoMapper(FormatSpec spec) {
-    this.columns = spec.columns();
-    this.pairs = new PreferenceMapper(spec);
-    this.sharegpt = new SharegptMapper(spec);
+record KtoMapper(FormatSpec.Columns columns, PreferenceMapper pairs, SharegptMapper sharegpt)
+    implements SampleMapper {
+  static KtoMapper of(FormatSpec spec) {
+    return new KtoMapper(spec.columns(), PreferenceMapper.of(spec), new SharegptMapper(spec));
   }
 
   @Override

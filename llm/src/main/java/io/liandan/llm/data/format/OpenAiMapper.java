@@ -22,12 +22,7 @@ import java.util.List;
  * "developer" is read as system), user, assistant, tool ("function" is read as tool). Order as for
  * ShareGPT, with consecutive tool results counting as one turn.
  */
-final class OpenAiMapper implements SampleMapper {
-  private final FormatSpec.Columns columns;
-
-  OpenAiMapper(FormatSpec spec) {
-    this.columns = spec.columns();
-  }
+record OpenAiMapper(FormatSpec.Columns columns) implements SampleMapper {
 
   @Override
   public Sample map(Row row) {

@@ -31,13 +31,10 @@ import java.util.List;
  * Messages inside lists may be {role, content} or ShareGPT's {from, value}. The prompt follows the
  * chat order rule and ends with a user turn; each completion is one non-empty assistant turn.
  */
-final class PreferenceMapper implements SampleMapper {
-  private final FormatSpec.Columns columns;
-  private final SharegptMapper sharegpt;
-
-  PreferenceMapper(FormatSpec spec) {
-    this.columns = spec.columns();
-    this.sharegpt = new SharegptMapper(spec);
+record PreferenceMapper(FormatSpec.Columns columns, SharegptMapper sharegpt)
+    implements SampleMapper {
+  static PreferenceMapper of(FormatSpec spec) {
+    return new PreferenceMapper(spec.columns(), new SharegptMapper(spec));
   }
 
   @Override

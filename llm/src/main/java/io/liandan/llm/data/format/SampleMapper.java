@@ -11,11 +11,11 @@ interface SampleMapper {
   static SampleMapper of(FormatSpec spec) {
     return switch (spec.format()) {
       case TEXT -> new TextMapper(spec);
-      case ALPACA -> new AlpacaMapper(spec);
+      case ALPACA -> new AlpacaMapper(spec.columns());
       case SHAREGPT -> new SharegptMapper(spec);
-      case OPENAI -> new OpenAiMapper(spec);
-      case PREFERENCE -> new PreferenceMapper(spec);
-      case KTO -> new KtoMapper(spec);
+      case OPENAI -> new OpenAiMapper(spec.columns());
+      case PREFERENCE -> PreferenceMapper.of(spec);
+      case KTO -> KtoMapper.of(spec);
     };
   }
 }

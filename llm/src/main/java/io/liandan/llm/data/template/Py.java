@@ -85,32 +85,18 @@ final class Py {
     StringBuilder sb = new StringBuilder(s.length() + 2).append(q);
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      switch (c) {
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\\' -> sb.append("\\\\");
-        default -> {
-          if (c == q) {
-            sb.append('\\').append(c);
-          } else if (c < 0x20 || c == 0x7f) {
-            sb.append(String.format("\\x%02x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
+      String escape = PyStrings.commonEscape(c);
+      if (escape != null) sb.append(escape);
+      else if (c == q) sb.append('\\').append(c);
+      else if (c < 0x20 || c == 0x7f) sb.append(String.format("\\x%02x", (int) c));
+      else sb.append(c);
     }
     return sb.append(q).toString();
   }
 
   /** jinja2's {@code is iterable}: strings, lists, dicts, … (anything {@code iter()} accepts). */
   static boolean isIterable(Object x) {
-    x = unwrap(x);
-    return x instanceof CharSequence
-        || x instanceof Iterable<?>
-        || x instanceof Map<?, ?>
-        || (x != null && x.getClass().isArray());
+    return isSequence(x) || unwrap(x) instanceof Iterable<?>;
   }
 
   /** jinja2's {@code is sequence}: anything with a length and indexing (strings, lists, dicts). */

@@ -133,16 +133,15 @@ final class PyJson {
       sb.append('"');
       for (int i = 0; i < s.length(); i++) {
         char c = s.charAt(i);
+        String escape = PyStrings.commonEscape(c);
         switch (c) {
           case '"' -> sb.append("\\\"");
-          case '\\' -> sb.append("\\\\");
-          case '\n' -> sb.append("\\n");
-          case '\r' -> sb.append("\\r");
-          case '\t' -> sb.append("\\t");
           case '\b' -> sb.append("\\b");
           case '\f' -> sb.append("\\f");
           default -> {
-            if (c < 0x20 || (ensureAscii && c > 0x7e)) {
+            if (escape != null) {
+              sb.append(escape);
+            } else if (c < 0x20 || (ensureAscii && c > 0x7e)) {
               sb.append(String.format("\\u%04x", (int) c));
             } else {
               sb.append(c);

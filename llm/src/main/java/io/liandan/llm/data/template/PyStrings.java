@@ -14,6 +14,20 @@ import java.util.List;
 final class PyStrings {
   private PyStrings() {}
 
+  /**
+   * The escape that Python's repr, json.dumps and Jinjava's scanner all write for {@code c}
+   * (backslash, newline, carriage return, tab), or null: each escapes the rest its own way.
+   */
+  static String commonEscape(char c) {
+    return switch (c) {
+      case '\\' -> "\\\\";
+      case '\n' -> "\\n";
+      case '\r' -> "\\r";
+      case '\t' -> "\\t";
+      default -> null;
+    };
+  }
+
   /** Python's {@code str.isspace} for one character. */
   static boolean isSpace(char c) {
     return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';

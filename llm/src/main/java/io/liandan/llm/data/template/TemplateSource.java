@@ -434,13 +434,9 @@ final class TemplateSource {
     StringBuilder sb = new StringBuilder(value.length() + 2).append(quote);
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      switch (c) {
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> sb.append(c == quote ? "\\" + c : String.valueOf(c));
-      }
+      String escape = PyStrings.commonEscape(c);
+      if (escape != null) sb.append(escape);
+      else sb.append(c == quote ? "\\" + c : String.valueOf(c));
     }
     return sb.append(quote).toString();
   }

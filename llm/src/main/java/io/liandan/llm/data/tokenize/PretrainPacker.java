@@ -13,7 +13,7 @@ public final class PretrainPacker {
   private final Consumer<int[]> out;
   private final int[] block;
   private int fill;
-  private long documents, blocks;
+  private long documents;
 
   public PretrainPacker(int blockSize, int eos, Consumer<int[]> out) {
     if (blockSize < 2)
@@ -34,17 +34,12 @@ public final class PretrainPacker {
     block[fill++] = id;
     if (fill == blockSize) {
       out.accept(block.clone());
-      blocks++;
       fill = 0;
     }
   }
 
   public long documents() {
     return documents;
-  }
-
-  public long blocks() {
-    return blocks;
   }
 
   /** Tokens left over that did not fill a block: dropped. */

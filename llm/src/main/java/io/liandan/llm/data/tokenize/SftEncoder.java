@@ -12,30 +12,37 @@ import java.util.List;
  * <|im_start|>assistant\n}) through its end-of-turn token — and tokens inside those spans are
  * trained, everything else (system, user, tool, template tokens) is -100. Rendering once matters:
  * templates such as Qwen3's render earlier turns differently once a later turn exists.
+ *
+ * @param endOfTurn what closes an assistant turn, e.g. {@code <|im_end|>}
+ * @param generationPrompt what add_generation_prompt appends, or null
  */
-public final class SftEncoder {
+public record SftEncoder(
+    ChatRenderer template,
+    TextEncoder tokenizer,
+    String endOfTurn,
+    String generationPrompt,
+    int maxLength,
+    boolean lastTurnOnly) {
   /** An encoded conversation, or why it was dropped. */
   public record Result(int[] ids, byte[] mask, boolean truncated, String dropped) {}
 
-  private final ChatRenderer template;
-  private final TextEncoder tokenizer;
-  private final String generationPrompt; // what add_generation_prompt appends, or null
-  private final String endOfTurn; // what closes an assistant turn, e.g. <|im_end|>
-  private final int maxLength;
-  private final boolean lastTurnOnly;
-
+  /**
+   * An encoder with what add_generation_prompt appends probed from {@code template}, and the end of
+   * a turn too when {@code endOfTurn} is null.
+   */
   public SftEncoder(
       ChatRenderer template,
       TextEncoder tokenizer,
       String endOfTurn,
       int maxLength,
       boolean lastTurnOnly) {
-    this.template = template;
-    this.tokenizer = tokenizer;
-    this.endOfTurn = endOfTurn != null ? endOfTurn : endOfTurn(template);
-    this.maxLength = maxLength;
-    this.lastTurnOnly = lastTurnOnly;
-    this.generationPrompt = generationPrompt(template);
+    this(
+        template,
+        tokenizer,
+        endOfTurn != null ? endOfTurn : endOfTurn(template),
+        generationPrompt(template),
+        maxLength,
+        lastTurnOnly);
   }
 
   /**

@@ -60,17 +60,9 @@ public final class ShardWriter implements AutoCloseable {
     }
   }
 
-  public long samples() {
-    return samples;
-  }
-
-  public long tokens() {
-    return tokens;
-  }
-
-  /** Tokens the loss is taken on. */
-  public long trainedTokens() {
-    return trainedTokens;
+  /** What the manifest records of this split: its shards, samples, tokens and trained tokens. */
+  TokenizeManifest.Split split() {
+    return new TokenizeManifest.Split(shards(), samples, tokens, trainedTokens);
   }
 
   /** Names of the shards written so far (complete ones). */

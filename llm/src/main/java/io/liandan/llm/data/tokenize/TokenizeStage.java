@@ -115,7 +115,7 @@ public final class TokenizeStage {
               dropped,
               perSource,
               remainder,
-              Map.of("train", split(train), "eval", split(eval)));
+              Map.of("train", train.split(), "eval", eval.split()));
       m.write(out);
       return m;
     }
@@ -203,10 +203,6 @@ public final class TokenizeStage {
               + " (check the dataset's format)");
     }
     return type.cast(s);
-  }
-
-  private static TokenizeManifest.Split split(ShardWriter w) {
-    return new TokenizeManifest.Split(w.shards(), w.samples(), w.tokens(), w.trainedTokens());
   }
 
   private static byte[] ones(int n) {
