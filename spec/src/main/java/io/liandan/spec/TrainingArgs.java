@@ -285,9 +285,6 @@ public record TrainingArgs(
                 + perDeviceTrainBatchSize);
       if (!lossType.equals(List.of("sigmoid")) || !lossWeights.isEmpty() || rpoAlpha > 0)
         p.add("loss_type: a kto stage trains KTO's loss; loss_type belongs to a dpo stage");
-      if (fp16) p.add("fp16: not supported by the kto stage yet");
-      if (gradientCheckpointing)
-        p.add("gradient_checkpointing: not supported by the kto stage yet");
     } else if (desirableWeight != 1 || undesirableWeight != 1) {
       p.add(
           (desirableWeight != 1 ? "desirable_weight" : "undesirable_weight")

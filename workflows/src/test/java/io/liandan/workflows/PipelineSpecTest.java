@@ -159,7 +159,8 @@ class PipelineSpecTest {
             ktoSpec(
                 "{\"max_steps\": 3, \"beta\": 0.2, \"desirable_weight\": 1.33,"
                     + " \"undesirable_weight\": 1.0, \"max_length\": 64,"
-                    + " \"max_prompt_length\": 32}"));
+                    + " \"max_prompt_length\": 32, \"fp16\": true,"
+                    + " \"gradient_checkpointing\": true}"));
     assertEquals(
         List.of("pt", "sft", "kto", "eval", "merge"),
         s.stages().stream().map(StageSpec::stage).toList());
@@ -168,6 +169,7 @@ class PipelineSpecTest {
     assertEquals(1.33, kto.args().desirableWeight());
     assertEquals(1.0, kto.args().undesirableWeight());
     assertEquals(0.2, kto.args().beta());
+    assertTrue(kto.args().fp16() && kto.args().gradientCheckpointing(), "as the dpo stage takes");
     assertEquals("kto", s.inputs(kto).get(0).format().format().id(), "kto_tag makes alpaca kto");
     assertEquals("kto", kto.args().tokenizeSpec("kto", 0.1).kind());
 
@@ -189,7 +191,7 @@ class PipelineSpecTest {
     ObjectNode bad =
         ktoSpec(
             "{\"per_device_train_batch_size\": 1, \"desirable_weight\": 0,"
-                + " \"loss_type\": \"orpo\", \"fp16\": true}");
+                + " \"loss_type\": \"orpo\"}");
     ((ObjectNode) bad.get("stages").get(2)).set("datasets", JSON.readTree("[\"chat\"]"));
     ((ObjectNode) bad.get("stages").get(1).get("args")).put("undesirable_weight", 2.0);
     List<String> p = new ArrayList<>();
@@ -198,7 +200,6 @@ class PipelineSpecTest {
     assertContains(p, "stages[2].args.desirable_weight: must be > 0, got 0.0");
     assertContains(p, "stages[2].args.per_device_train_batch_size: kto needs >= 2");
     assertContains(p, "stages[2].args.loss_type: a kto stage trains KTO's loss");
-    assertContains(p, "stages[2].args.fp16: not supported by the kto stage");
     assertContains(p, "stages[1].args.undesirable_weight: a KTO weight, for a kto stage, not sft");
 
     // one preference stage: eval scores preference data against that stage's start

@@ -128,7 +128,14 @@ public final class TrainStage {
     int evalBatch = args.perDeviceEvalBatchSize();
     switch (req.stage()) {
       case "kto" -> {
-        KtoTrainer t = new KtoTrainer(ms.model, ms.startModel(), opt, KtoLoss.Weights.of(args));
+        KtoTrainer t =
+            new KtoTrainer(
+                ms.model,
+                ms.startModel(),
+                opt,
+                KtoLoss.Weights.of(args),
+                ms.scaler,
+                args.gradientCheckpointing());
         Evaluator eval =
             () -> evalShards == null ? Map.of() : HeldOut.kto(t, evalShards, evalBatch);
         return new Training(() -> ktoStep(t, batches, args), eval, "examples");

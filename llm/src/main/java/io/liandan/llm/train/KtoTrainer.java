@@ -8,6 +8,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.liandan.llm.model.Decoder;
+import io.liandan.llm.optim.GradScaler;
 import io.liandan.llm.tensor.NoGrad;
 import io.liandan.llm.tensor.Scalars;
 import io.liandan.llm.tensor.Scoped;
@@ -20,41 +21,65 @@ import java.util.Map;
  * reference without gradients (the KL estimate), the reference's log-probs of the examples, then
  * the policy's with gradients → {@link KtoLoss} (mean over rows, divided over micro-batches) →
  * backward → clip → AdamW. Logs TRL's names: loss, {@code kl}, rewards/logps per label, margins.
- * Not yet: fp16 loss scaling and gradient checkpointing (DpoTrainer has both).
+ *
+ * @param scaler fp16's dynamic loss scaling (steps whose gradients overflow are skipped), or null
+ * @param checkpointing gradient_checkpointing: the policy's layers re-run in backward ({@link
+ *     LayerCheckpoints}); the KL and reference passes keep no graph either way
  */
 public record KtoTrainer(
-    Decoder policy, DpoTrainer.Reference reference, Optimization opt, KtoLoss.Weights weights) {
+    Decoder policy,
+    DpoTrainer.Reference reference,
+    Optimization opt,
+    KtoLoss.Weights weights,
+    GradScaler scaler,
+    boolean checkpointing) {
 
-  /** One step; the metrics by TRL's names plus {@code train/grad_norm} and the lr. */
+  /** float32, without checkpointing. */
+  public KtoTrainer(
+      Decoder policy, DpoTrainer.Reference reference, Optimization opt, KtoLoss.Weights weights) {
+    this(policy, reference, opt, weights, null, false);
+  }
+
+  /**
+   * One step; the metrics by TRL's names plus {@code train/grad_norm} (NaN: skipped) and the lr.
+   */
   public Map<String, Double> step(List<KtoBatch> micro) {
     double lr = opt.lr();
     Map<String, Double> m = backward(micro, opt.step());
-    m.put("train/grad_norm", opt.apply(null, lr));
+    m.put("train/grad_norm", opt.apply(scaler, lr));
     m.put("train/learning_rate", lr);
     return m;
   }
 
   /** Forward and backward without the update; gradients accumulate in the parameters. */
   public Map<String, Double> backward(List<KtoBatch> micro, long step) {
-    return MicroBatchMeans.of(opt.seed(), step, micro, (b, k, n) -> backward(b, n));
+    return MicroBatchMeans.of(opt.seed(), step, micro, (b, k, n) -> backward(b, step, k, n));
   }
 
-  /** One micro-batch of the step's {@code n}: its metrics; the gradients accumulate. */
-  private Map<String, Double> backward(KtoBatch b, int n) {
+  /** Micro-batch {@code k} of the step's {@code n}: its metrics; the gradients accumulate. */
+  private Map<String, Double> backward(KtoBatch b, long step, int k, int n) {
     NDManager mg = policy.manager();
     NDArray[] ex = b.examples().tensors(mg), kl = b.mismatched().tensors(mg);
     NDArray klPolicy = logps(kl, true), klRef = logps(kl, false), ref = logps(ex, false);
     NDArray desirable = mg.create(b.desirable());
     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      // the head in pieces over the last hidden state: no (B, T, V) logits
-      NDArray hidden = policy.hidden(ex[0], ex[2], true); // (B, T, C)
+      // the last hidden state (B, T, C): the re-run layers' inputs (checkpointing) or a forward
+      // whose graph waits for the head's gradient; the head runs in pieces either way, so the
+      // (B, T, V) logits never exist whole
+      LayerCheckpoints ck =
+          checkpointing
+              ? LayerCheckpoints.forward(
+                  policy, ex[0], ex[2], StepSeed.microBatch(opt.seed(), step, k), true)
+              : null;
+      NDArray hidden = ck != null ? ck.hidden() : policy.hidden(ex[0], ex[2], true);
       SequenceHead head = new SequenceHead(policy, HeadPieces.FLOATS, false);
       SequenceHead.Run run = head.run(hidden, ex[1]);
       NDArray pol = run.logps(); // (B)
       KtoLoss l = KtoLoss.of(pol, ref, desirable, klPolicy, klRef, weights);
-      gc.backward(l.loss().div(Scalars.of(mg, n)));
+      gc.backward(GradScaler.scaled(scaler, l.loss().div(Scalars.of(mg, n))));
       NDArray grad = head.gradient(hidden, ex[1], run);
-      JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
+      if (ck != null) ck.backward(grad);
+      else JniUtils.backward((PtNDArray) hidden, (PtNDArray) grad, false, false);
       NDArray undesirable = Scalars.of(mg, 1).sub(desirable);
       Map<String, Double> v = new LinkedHashMap<>();
       v.put("train/loss", (double) l.loss().getFloat());

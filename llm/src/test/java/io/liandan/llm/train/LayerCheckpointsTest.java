@@ -174,6 +174,13 @@ class LayerCheckpointsTest {
     assertSameTraining(trainDpo(false), trainDpo(true), "dpo");
   }
 
+  /** KTO: the policy's examples re-run; the KL and reference passes keep no graph either way. */
+  @Test
+  void ktoTrainingIsTheSameWithCheckpointing() {
+    assertSameTraining(
+        KtoTrainerTest.train(false, false, null), KtoTrainerTest.train(false, true, null), "kto");
+  }
+
   static float[][] trainDpo(boolean checkpointing) {
     try (NDManager m = NDManager.newBaseManager();
         DecoderWeights w = DecoderWeights.load(path(BASE), m);
