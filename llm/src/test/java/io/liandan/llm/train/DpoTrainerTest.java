@@ -161,24 +161,30 @@ class DpoTrainerTest {
    * 0.1.
    */
   static DpoTrainer loraTrainer(Decoder model, LoraAdapter lora, NDManager m, int steps) {
+    return new DpoTrainer(model, adapterOff(model, lora), loraOptimization(lora, m, steps), 0.1);
+  }
+
+  /** AdamW on {@code lora} without weight decay, at a constant 2e-3, gradients clipped at 1. */
+  static Optimization loraOptimization(LoraAdapter lora, NDManager m, int steps) {
     AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
-    return new DpoTrainer(
-        model,
-        adapterOff(model, lora),
-        new Optimization(opt, new LrSchedule("constant", 0, steps), 2e-3, 1.0, 1),
-        0.1);
+    return new Optimization(opt, new LrSchedule("constant", 0, steps), 2e-3, 1.0, 1);
   }
 
   /** The fixture's three pairs (prompts of 6, chosen of 5, rejected of 7 tokens) as one batch. */
   static PreferenceBatch fixturePairs(NDManager m) {
+    return PreferenceBatch.of(fixtureRows(m), 0);
+  }
+
+  /** The fixture's three (prompt, chosen, rejected) id rows. */
+  static List<int[][]> fixtureRows(NDManager m) {
     long[] p = read(m, F, "prompt").toLongArray(),
         c = read(m, F, "chosen").toLongArray(),
         r = read(m, F, "rejected").toLongArray();
-    List<int[][]> pairs = new ArrayList<>();
+    List<int[][]> rows = new ArrayList<>();
     for (int b = 0; b < 3; b++) {
-      pairs.add(new int[][] {ints(p, b * 6, 6), ints(c, b * 5, 5), ints(r, b * 7, 7)});
+      rows.add(new int[][] {ints(p, b * 6, 6), ints(c, b * 5, 5), ints(r, b * 7, 7)});
     }
-    return PreferenceBatch.of(pairs, 0);
+    return rows;
   }
 
   static int[] ints(long[] a, int from, int n) {

@@ -1,7 +1,6 @@
 package io.liandan.llm.train;
 
 import static io.liandan.llm.Fixtures.path;
-import static io.liandan.llm.Fixtures.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,9 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import io.liandan.llm.lora.LoraAdapter;
 import io.liandan.llm.model.Decoder;
 import io.liandan.llm.model.DecoderWeights;
-import io.liandan.llm.optim.AdamW;
 import io.liandan.llm.optim.GradScaler;
-import io.liandan.llm.optim.LrSchedule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,29 +26,21 @@ class KtoTrainerTest {
 
   /** The DPO fixture's three pairs as six examples: each chosen completion desirable, each not. */
   static KtoBatch fixtureExamples(NDManager m) {
-    String f = DpoTrainerTest.F;
-    long[] p = read(m, f, "prompt").toLongArray(),
-        c = read(m, f, "chosen").toLongArray(),
-        r = read(m, f, "rejected").toLongArray();
     List<int[][]> rows = new ArrayList<>();
-    boolean[] labels = new boolean[6];
-    for (int b = 0; b < 3; b++) {
-      int[] prompt = DpoTrainerTest.ints(p, b * 6, 6);
-      rows.add(new int[][] {prompt, DpoTrainerTest.ints(c, b * 5, 5)});
-      rows.add(new int[][] {prompt, DpoTrainerTest.ints(r, b * 7, 7)});
-      labels[2 * b] = true;
+    for (int[][] pcr : DpoTrainerTest.fixtureRows(m)) {
+      rows.add(new int[][] {pcr[0], pcr[1]});
+      rows.add(new int[][] {pcr[0], pcr[2]});
     }
-    return KtoBatch.of(rows, labels, 0);
+    return KtoBatch.of(rows, new boolean[] {true, false, true, false, true, false}, 0);
   }
 
   /** The fixture's LoRA policy against itself with the adapter off; AdamW at a constant 2e-3. */
   static KtoTrainer loraTrainer(
       Decoder model, LoraAdapter lora, NDManager m, GradScaler scaler, boolean checkpointing) {
-    AdamW opt = new AdamW(lora.parameters(), AdamW.Hyper.defaults(0.0), m, AdamW::isNoDecay);
     return new KtoTrainer(
         model,
         DpoTrainerTest.adapterOff(model, lora),
-        new Optimization(opt, new LrSchedule("constant", 0, STEPS), 2e-3, 1.0, 1),
+        DpoTrainerTest.loraOptimization(lora, m, STEPS),
         new KtoLoss.Weights(0.1, 1, 1),
         scaler,
         checkpointing);
