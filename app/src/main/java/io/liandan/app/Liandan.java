@@ -37,7 +37,8 @@ public final class Liandan {
     // bad input gets one clear line, not a stack trace
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
-          cmd.getErr().println("liandan: " + e.getMessage());
+          String said = cmd.getCommand() instanceof PipelineCommand p ? p.failure(e) : null;
+          cmd.getErr().println("liandan: " + (said != null ? said : e.getMessage()));
           return e instanceof IllegalArgumentException
                   || e instanceof io.liandan.llm.safetensors.CheckpointException
               ? 2

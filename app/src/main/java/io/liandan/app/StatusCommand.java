@@ -55,15 +55,6 @@ final class StatusCommand extends PipelineCommand {
                     + " re-runs its stored spec over the stage cache");
       }
       return UNKNOWN;
-    } catch (RuntimeException e) {
-      if (!unreachable(e)) throw e;
-      spec.commandLine()
-          .getErr()
-          .println(
-              "liandan: Temporal at "
-                  + temporal.target()
-                  + " cannot be reached (is liandan up running?)");
-      return 1;
     }
     out()
         .println(
@@ -85,17 +76,6 @@ final class StatusCommand extends PipelineCommand {
       case "cancelled" -> CANCELLED;
       default -> 0;
     };
-  }
-
-  /**
-   * Temporal's frontend did not answer: gRPC's UNAVAILABLE or its deadline, anywhere in the chain.
-   */
-  static boolean unreachable(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause())
-      if (t instanceof io.grpc.StatusRuntimeException g
-          && (g.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
-              || g.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED)) return true;
-    return false;
   }
 
   private int list() {

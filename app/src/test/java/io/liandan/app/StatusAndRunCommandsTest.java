@@ -46,6 +46,30 @@ class StatusAndRunCommandsTest {
     }
   }
 
+  /**
+   * cancel says what went wrong in the status command's words, not the SDK's ("workflowId='x',
+   * runId=''"): an id Temporal does not know, or a Temporal that does not answer.
+   */
+  @Test
+  void cancelOfAnUnknownIdOrWithoutTemporalSaysWhich() throws Exception {
+    try (EmbeddedTemporal t = EmbeddedTemporal.start(0)) {
+      ModelCommandsTest.Run r =
+          ModelCommandsTest.run(
+              "cancel", "never-started", "--temporal", t.target(), "--home", dir.toString());
+      assertEquals(1, r.code(), r.err());
+      assertEquals("liandan: unknown pipeline never-started", r.err().strip());
+    }
+    int dead;
+    try (java.net.ServerSocket sock = new java.net.ServerSocket(0)) {
+      dead = sock.getLocalPort();
+    }
+    ModelCommandsTest.Run r =
+        ModelCommandsTest.run(
+            "cancel", "p", "--temporal", "127.0.0.1:" + dead, "--home", dir.toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("Temporal at 127.0.0.1:" + dead + " cannot be reached"), r.err());
+  }
+
   @Test
   void watchSaysWhenItHasLostTheServer() throws Exception {
     int dead;
